@@ -1,0 +1,60 @@
+// Judging a scenario's `expect:` (DESIGN.md): `never` = zero in every seed; `always` = at least one
+// in every seed; `sometimes` = at least one in at least one seed. Unlisted anomalies are not judged.
+import { ANOMALY_NAMES, type AnomalyCounts, type AnomalyName } from './anomalies.js';
+import type { Expectation } from '../scenario/types.js';
+
+export type Expectations = Readonly<Partial<Record<AnomalyName, Expectation>>>;
+
+/** The expectations one seed breaks on its own: a `never` it showed, an `always` it did not. */
+export function brokenBySeed(expect: Expectations, anomalies: AnomalyCounts): string[] {
+  const broken: string[] = [];
+  for (const name of ANOMALY_NAMES) {
+    const expectation = expect[name];
+    const found = anomalies[name];
+    if (expectation === 'never' && found > 0) broken.push(`${name}: expected never, found ${found}`);
+    if (expectation === 'always' && found === 0) broken.push(`${name}: expected always, found 0`);
+  }
+  return broken;
+}
+
+export interface ExpectationVerdict {
+  readonly anomaly: AnomalyName;
+  readonly expectation: Expectation;
+  readonly seeds: number; // seeds judged
+  readonly seedsWith: number; // seeds that showed the anomaly at least once
+  readonly total: number; // instances over all seeds
+  readonly ok: boolean;
+  readonly why: string; // e.g. "seen in 7 of 20 seeds", "not reproduced in 20 seeds"
+}
+
+export interface ScenarioVerdict {
+  readonly ok: boolean;
+  readonly expectations: readonly ExpectationVerdict[];
+}
+
+/** Judges all seeds of one scenario together. The result depends only on the set of counts. */
+export function judgeSeeds(expect: Expectations, perSeed: readonly AnomalyCounts[]): ScenarioVerdict {
+  const expectations: ExpectationVerdict[] = [];
+  for (const anomaly of ANOMALY_NAMES) {
+    const expectation = expect[anomaly];
+    if (expectation === undefined) continue;
+    const seeds = perSeed.length;
+    let seedsWith = 0;
+    let total = 0;
+    for (const counts of perSeed) {
+      total += counts[anomaly];
+      if (counts[anomaly] > 0) seedsWith += 1;
+    }
+    const ok =
+      seeds > 0 &&
+      (expectation === 'never' ? seedsWith === 0 : expectation === 'always' ? seedsWith === seeds : seedsWith > 0);
+    const why =
+      seedsWith === 0
+        ? expectation === 'sometimes'
+          ? `not reproduced in ${seeds} seeds`
+          : `none in ${seeds} seeds`
+        : `seen in ${seedsWith} of ${seeds} seeds (${total} in all)`;
+    expectations.push({ anomaly, expectation, seeds, seedsWith, total, ok, why });
+  }
+  return { ok: expectations.every((e) => e.ok), expectations };
+}

@@ -1,0 +1,36 @@
+import type { AnomalyCounts, AnomalyInstance } from '../checker/anomalies.js';
+
+export interface MessageCounts {
+  readonly sent: number; // the application called send()
+  readonly acked: number; // the application was told: success
+  readonly failed: number; // the application was told: failure
+  readonly inLog: number; // distinct messages in the final log
+  readonly processed: number; // distinct messages the consuming applications processed
+}
+
+/** What one (scenario, seed) run produced: the `--json` line, plus the stories. */
+export interface RunSummary {
+  readonly scenario: string;
+  readonly file: string;
+  readonly seed: number;
+  readonly traceHash: string; // 16 hex digits
+  readonly simulatedMs: number;
+  readonly events: number; // scheduler events run
+  readonly messages: MessageCounts;
+  readonly anomalies: AnomalyCounts; // every name, zero included
+  /** This seed broke no `never` and no `always` expectation. */
+  readonly ok: boolean;
+  /** The expectations this seed broke, e.g. `lost: expected never, found 3`. */
+  readonly broken: readonly string[];
+  /** Instances with their stories, at most a few per anomaly. */
+  readonly instances: readonly AnomalyInstance[];
+  /** The run stopped because it spent its event budget, not because it finished. */
+  readonly budgetExhausted: boolean;
+}
+
+export interface RunOptions {
+  /** Write every trace event to this file as JSON lines (atomically: temp file, then rename). */
+  readonly traceFile?: string;
+  /** Stop after this many scheduler events (default: 50 million). */
+  readonly eventBudget?: number;
+}

@@ -1,0 +1,132 @@
+// The normalized scenario: what the loader hands the runner after validation.
+// Every duration is an integer count of microseconds (names end in `Us`); every ratio is an
+// integer count of parts per million (names end in `Ppm`), so the model never sees a float.
+import type { AnomalyName } from '../checker/anomalies.js';
+
+export type Expectation = 'never' | 'sometimes' | 'always';
+
+export interface RangeUs {
+  readonly minUs: number;
+  readonly maxUs: number;
+}
+
+/** A Kafka config map, keys verbatim (`min.insync.replicas`), values already type-checked. */
+export type KafkaConfig = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface NetworkSpec {
+  readonly latencyUs: RangeUs; // default 1ms..5ms
+  readonly dropPpm: number; // default 0
+  readonly duplicatePpm: number; // default 0
+  readonly reorderPpm: number; // default 0
+}
+
+export interface ClusterSpec {
+  readonly brokers: number;
+  readonly kafka: string; // behaviour profile, e.g. "3.9", "2.8", "0.10"
+  readonly config: KafkaConfig; // broker configs
+  readonly zookeeper: KafkaConfig; // zookeeper.* broker configs and ZooKeeper server settings (tickTime)
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly config: KafkaConfig; // topic configs
+}
+
+export interface ProducerSpec {
+  readonly name: string;
+  readonly topic: string;
+  readonly messages: number;
+  readonly ratePerSec: number;
+  readonly keys: number | null; // number of distinct keys; null = no key
+  readonly config: KafkaConfig; // producer configs
+}
+
+export type CommitStrategy = 'auto' | 'after-processing' | 'before-processing' | 'per-batch' | 'async';
+
+export interface ConsumerSpec {
+  readonly group: string;
+  readonly members: number;
+  readonly topic: string;
+  readonly processingUs: RangeUs;
+  readonly commit: CommitStrategy;
+  readonly config: KafkaConfig; // consumer configs
+}
+
+/** A fault target: a node name (`b1`, `zk`, `n2`) or a role (`leader(orders/0)`, `controller`, `primary`). */
+export type Target = string;
+
+export type FaultActionSpec =
+  | { readonly kind: 'kill'; readonly target: Target }
+  | { readonly kind: 'power'; readonly target: Target }
+  | { readonly kind: 'restart'; readonly target: Target }
+  | { readonly kind: 'pause'; readonly target: Target }
+  | { readonly kind: 'resume'; readonly target: Target }
+  | { readonly kind: 'partition'; readonly groups: readonly (readonly Target[])[] }
+  | { readonly kind: 'isolate'; readonly target: Target }
+  | { readonly kind: 'one-way'; readonly from: Target; readonly to: Target }
+  | { readonly kind: 'slow-disk'; readonly target: Target; readonly latencyUs: number }
+  | { readonly kind: 'hold'; readonly from: Target | null; readonly to: Target | null };
+
+export interface FaultSpec {
+  readonly atUs: number;
+  readonly action: FaultActionSpec;
+  /** When set, the fault's inverse runs this long after `atUs` (restart, resume, heal, release, disk restored). */
+  readonly healAfterUs: number | null;
+  /** 1-based line of the fault in the scenario file, for stories and error messages. */
+  readonly line: number;
+}
+
+export type NemesisFaultKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk';
+
+export interface NemesisSpec {
+  readonly faults: readonly NemesisFaultKind[];
+  readonly intervalUs: RangeUs; // time between two random faults
+  readonly faultDurationUs: RangeUs; // how long each random fault lasts
+}
+
+/** The kernel's example system (not Kafka): a primary-backup replicated log. */
+export interface ExampleSpec {
+  readonly replicas: number; // nodes n1..nN
+  readonly replication: 'async' | 'sync';
+  readonly writes: number;
+  readonly ratePerSec: number;
+  readonly failoverUs: number; // a backup takes over after this long without the primary's heartbeat
+}
+
+export interface Scenario {
+  readonly name: string; // defaults to the file name without extension
+  readonly description: string | null;
+  readonly claim: string | null;
+  readonly seed: number; // default 1
+  readonly durationUs: number; // default 60s
+  readonly settleUs: number; // default 30s
+  readonly network: NetworkSpec;
+  readonly cluster: ClusterSpec | null; // exactly one of `cluster` and `example` is set
+  readonly example: ExampleSpec | null;
+  readonly topics: readonly TopicSpec[];
+  readonly producers: readonly ProducerSpec[];
+  readonly consumers: readonly ConsumerSpec[];
+  readonly faults: readonly FaultSpec[];
+  readonly nemesis: NemesisSpec | null;
+  readonly expect: Readonly<Partial<Record<AnomalyName, Expectation>>>;
+}
+
+/** A validated scenario together with the text it came from (failure files embed the text). */
+export interface LoadedScenario {
+  readonly file: string; // path as given or found in a folder
+  readonly text: string;
+  readonly scenario: Scenario;
+}
+
+/** One bad-input finding. Printed as `file:line:column: path: expected ..., found ... (hint)`. */
+export interface InputError {
+  readonly file: string;
+  readonly line: number | null; // 1-based
+  readonly column: number | null; // 1-based
+  readonly path: string; // e.g. `producers[0].config.acks`, or '' for the whole file
+  readonly expected: string;
+  readonly found: string | null;
+  readonly hint: string | null; // e.g. `did you mean "min.insync.replicas"?`
+}
