@@ -1,25 +1,178 @@
-// PLACEHOLDER until the kernel lands (the lead engineer replaces this file): a seeded fake run so the
-// CLI can be built against the real signature. Nothing here models anything.
-import seedrandom from 'seedrandom';
-import { zeroCounts } from '../checker/anomalies.js';
+// Runs one scenario with one seed: build the world, start the system, inject the scripted and
+// random faults during `duration`, heal everything, let the system settle, then check.
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { Faults, World, describeFault, startNemesis, type FaultAction } from '../../sim/index.js';
 import { brokenBySeed } from '../checker/verdict.js';
-import type { LoadedScenario } from '../scenario/types.js';
+import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
+import { buildExample } from '../example/index.js';
+import type { SystemUnderTest } from './system.js';
 import type { RunOptions, RunSummary } from './types.js';
 
-export type { RunOptions, RunSummary } from './types.js';
+export type { RunOptions, RunSummary, MessageCounts } from './types.js';
 
-export function runScenario(loaded: LoadedScenario, seed: number, _options: RunOptions = {}): RunSummary {
-  const rng = seedrandom.alea(`${seed}:${loaded.text}`);
-  const anomalies = zeroCounts();
-  anomalies.lost = rng() < 0.5 ? 0 : 1 + Math.floor(rng() * 3);
-  const broken = brokenBySeed(loaded.scenario.expect, anomalies);
-  const hash = (rng.int32() >>> 0).toString(16).padStart(8, '0') + (rng.int32() >>> 0).toString(16).padStart(8, '0');
+const DEFAULT_EVENT_BUDGET = 50_000_000;
+
+/** Why a valid scenario cannot run on this version of ksim, or null when it can. */
+export function unsupportedReason(scenario: Scenario): string | null {
+  if (scenario.example !== null) return null;
+  return 'this ksim has no Kafka model yet: `cluster:` scenarios run once the cluster issue lands; use an `example:` scenario';
+}
+
+export function runScenario(loaded: LoadedScenario, seed: number, options: RunOptions = {}): RunSummary {
+  const scenario = loaded.scenario;
+  const reason = unsupportedReason(scenario);
+  if (reason !== null) throw new Error(`${loaded.file}: ${reason}`);
+  const traceFile = options.traceFile === undefined ? null : new TraceFile(options.traceFile);
+  try {
+    const summary = simulate(loaded, seed, options.eventBudget ?? DEFAULT_EVENT_BUDGET, traceFile);
+    traceFile?.commit();
+    return summary;
+  } finally {
+    traceFile?.abandon();
+  }
+}
+
+function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFile: TraceFile | null): RunSummary {
+  const scenario = loaded.scenario;
+  const { network } = scenario;
+  const world = new World<unknown>({
+    seed,
+    network: { latencyUs: network.latencyUs, dropPpm: network.dropPpm, duplicatePpm: network.duplicatePpm, reorderPpm: network.reorderPpm },
+    traceSink: traceFile === null ? null : (line) => traceFile.write(line),
+  });
+  const system = buildExample(world, scenario.example!, scenario.durationUs);
+  const faults = new Faults(world);
+  for (const fault of scenario.faults) scheduleFault(world, faults, system, fault);
+  if (scenario.nemesis !== null) {
+    startNemesis(world, faults, world.random.stream('nemesis'), {
+      kinds: scenario.nemesis.faults,
+      intervalUs: scenario.nemesis.intervalUs,
+      faultDurationUs: scenario.nemesis.faultDurationUs,
+      stopAtUs: scenario.durationUs,
+      targets: () => system.nemesisTargets,
+    });
+  }
+  const endUs = scenario.durationUs + scenario.settleUs;
+  let outcome = world.scheduler.run(scenario.durationUs, budget);
+  if (outcome !== 'budget') {
+    faults.healAll();
+    outcome = world.scheduler.run(endUs, budget - world.scheduler.eventsRun);
+  }
+  const check = system.check();
+  const broken = brokenBySeed(scenario.expect, check.anomalies);
+  const budgetExhausted = outcome === 'budget';
+  if (budgetExhausted) broken.push(`the run spent its budget of ${budget} events before ${endUs / 1000}ms of simulated time`);
   return {
-    scenario: loaded.scenario.name, file: loaded.file, seed, traceHash: hash,
-    simulatedMs: (loaded.scenario.durationUs + loaded.scenario.settleUs) / 1000, events: 1000,
-    messages: { sent: 10, acked: 10, failed: 0, inLog: 10, processed: 0 }, anomalies,
-    ok: broken.length === 0, broken,
-    instances: anomalies.lost > 0 ? [{ anomaly: 'lost', summary: 'placeholder', story: [{ atUs: 1000, text: 'placeholder' }] }] : [],
-    budgetExhausted: false,
+    scenario: scenario.name,
+    file: loaded.file,
+    seed,
+    traceHash: world.trace.hash,
+    simulatedMs: Math.floor(world.now() / 1000),
+    events: world.scheduler.eventsRun,
+    messages: check.messages,
+    anomalies: check.anomalies,
+    ok: broken.length === 0,
+    broken,
+    instances: check.instances,
+    budgetExhausted,
   };
+}
+
+function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: SystemUnderTest, fault: FaultSpec): void {
+  world.scheduler.at(fault.atUs, () => {
+    const label = `${describeSpec(fault.action)} (scenario line ${fault.line})`;
+    const resolved = resolveAction(fault.action, system);
+    if (typeof resolved === 'string') {
+      faults.skip(label, 'scripted', resolved);
+      return;
+    }
+    const applied = faults.apply(resolved, 'scripted', `${describeFault(resolved)} (scenario line ${fault.line})`);
+    if (fault.healAfterUs !== null) world.scheduler.after(fault.healAfterUs, () => applied.heal(), undefined);
+  }, undefined);
+}
+
+/** Turns the scenario's targets (node names or roles) into nodes, now; a string says why not. */
+function resolveAction(spec: FaultActionSpec, system: SystemUnderTest): FaultAction | string {
+  const node = (target: string): string => {
+    const name = system.resolve(target);
+    if (name === null) throw new Unresolved(target);
+    return name;
+  };
+  try {
+    switch (spec.kind) {
+      case 'partition':
+        return { kind: 'partition', groups: spec.groups.map((group) => group.map(node)) };
+      case 'one-way':
+        return { kind: 'one-way', from: node(spec.from), to: node(spec.to) };
+      case 'hold':
+        return { kind: 'hold', from: spec.from === null ? null : node(spec.from), to: spec.to === null ? null : node(spec.to) };
+      case 'slow-disk':
+        return { kind: 'slow-disk', node: node(spec.target), latencyUs: spec.latencyUs };
+      default:
+        return { kind: spec.kind, node: node(spec.target) };
+    }
+  } catch (error) {
+    if (error instanceof Unresolved) return `target ${error.target} names no node now`;
+    throw error;
+  }
+}
+
+class Unresolved extends Error {
+  constructor(readonly target: string) {
+    super(target);
+  }
+}
+
+function describeSpec(spec: FaultActionSpec): string {
+  switch (spec.kind) {
+    case 'partition':
+      return `partition ${spec.groups.map((g) => `[${g.join(' ')}]`).join(' | ')}`;
+    case 'one-way':
+      return `one-way ${spec.from} -> ${spec.to}`;
+    case 'hold':
+      return `hold ${spec.from ?? '*'} -> ${spec.to ?? '*'}`;
+    default:
+      return `${spec.kind} ${spec.target}`;
+  }
+}
+
+/** Trace lines go to a temporary file that replaces the target only when the run completes. */
+class TraceFile {
+  private readonly temporary: string;
+  private readonly fd: number;
+  private buffer: string[] = [];
+  private buffered = 0;
+  private done = false;
+
+  constructor(private readonly path: string) {
+    this.temporary = `${path}.${process.pid}.tmp`;
+    this.fd = openSync(this.temporary, 'w');
+  }
+
+  write(line: string): void {
+    this.buffer.push(line);
+    this.buffered += line.length;
+    if (this.buffered > 1 << 20) this.drain();
+  }
+
+  commit(): void {
+    this.drain();
+    closeSync(this.fd);
+    renameSync(this.temporary, this.path);
+    this.done = true;
+  }
+
+  abandon(): void {
+    if (this.done) return;
+    closeSync(this.fd);
+    rmSync(this.temporary, { force: true });
+    this.done = true;
+  }
+
+  private drain(): void {
+    if (this.buffer.length === 0) return;
+    writeSync(this.fd, this.buffer.join('\n') + '\n');
+    this.buffer = [];
+    this.buffered = 0;
+  }
 }

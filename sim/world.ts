@@ -1,0 +1,254 @@
+// The world of one run: scheduler, random streams, network, disks, trace, and the simulated
+// processes. A process reaches the world only through the `Env` it is handed; handlers are
+// synchronous (no Promises: the microtask queue is outside the scheduler).
+import { Disk } from './disk.js';
+import { Network, type LinkConfig } from './network.js';
+import { RandomStreams, type Random } from './random.js';
+import { Scheduler, type EventId } from './scheduler.js';
+import { Trace, type TraceEvent, type TraceSink } from './trace.js';
+
+/** What a simulated process may touch. Nothing else. */
+export interface Env<M> {
+  readonly node: string;
+  now(): number;
+  send(to: string, message: M): void;
+  /** Runs `fn` after `delayUs` unless cancelled, the process crashes, or it is restarted first. */
+  setTimer(delayUs: number, fn: () => void): EventId;
+  cancelTimer(id: EventId): void;
+  readonly random: Random;
+  readonly disk: Disk;
+  /** Records a domain event in the trace (kept for stories unless `keep` is false). */
+  trace<E extends TraceEvent>(event: E, keep?: boolean): void;
+}
+
+export interface Process<M> {
+  onMessage(from: string, message: M): void;
+}
+
+/** Builds a fresh process from its environment; a restart calls it again (memory starts empty). */
+export type ProcessFactory<M> = (env: Env<M>) => Process<M>;
+
+export type ProcessState = 'up' | 'down';
+
+export type ProcessEvent =
+  | { kind: 'proc.start'; node: string; incarnation: number }
+  | { kind: 'proc.kill'; node: string }
+  | { kind: 'proc.power'; node: string; lostRecords: number }
+  | { kind: 'proc.pause'; node: string }
+  | { kind: 'proc.resume'; node: string; waited: number }
+  | { kind: 'proc.drop'; node: string; from: string; why: 'down' };
+
+interface Node<M> {
+  readonly name: string;
+  readonly factory: ProcessFactory<M>;
+  readonly disk: Disk;
+  readonly random: Random;
+  state: ProcessState;
+  incarnation: number;
+  process: Process<M> | null;
+  paused: boolean;
+  waiting: (() => void)[]; // timers and messages that came due while paused
+}
+
+interface Timer {
+  readonly node: Node<unknown>;
+  readonly incarnation: number;
+  readonly fn: () => void;
+}
+
+export interface WorldOptions {
+  readonly seed: number;
+  readonly network: LinkConfig;
+  readonly traceSink?: TraceSink | null;
+}
+
+export class World<M> {
+  readonly scheduler = new Scheduler();
+  readonly random: RandomStreams;
+  readonly trace: Trace;
+  readonly network: Network<M>;
+  private readonly nodes = new Map<string, Node<M>>();
+  private readonly fireTimer = (timer: Timer): void => this.onTimer(timer);
+
+  constructor(options: WorldOptions) {
+    this.random = new RandomStreams(options.seed);
+    this.trace = new Trace(options.traceSink ?? null);
+    this.network = new Network<M>(
+      this.scheduler,
+      this.random.stream('network'),
+      this.trace,
+      (from, to, message) => this.onDeliver(from, to, message),
+      options.network,
+    );
+  }
+
+  now(): number {
+    return this.scheduler.now();
+  }
+
+  /** Records a kernel or domain event at the current time. */
+  record<E extends TraceEvent>(event: E, keep = true): void {
+    this.trace.record(this.scheduler.now(), event, keep);
+  }
+
+  /** Adds a node with its process factory and starts the process. */
+  spawn(name: string, factory: ProcessFactory<M>): void {
+    if (this.nodes.has(name)) throw new Error(`world: node ${name} spawned twice`);
+    const node: Node<M> = {
+      name,
+      factory,
+      disk: new Disk(name, this.scheduler),
+      random: this.random.stream(`process:${name}`),
+      state: 'down',
+      incarnation: 0,
+      process: null,
+      paused: false,
+      waiting: [],
+    };
+    this.nodes.set(name, node);
+    this.network.addNode(name);
+    this.start(node);
+  }
+
+  get nodeNames(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  state(name: string): ProcessState {
+    return this.node(name).state;
+  }
+
+  isPaused(name: string): boolean {
+    return this.node(name).paused;
+  }
+
+  disk(name: string): Disk {
+    return this.node(name).disk;
+  }
+
+  /** Process crash: memory and timers are gone; the disk, page cache included, survives. */
+  kill(name: string): void {
+    const node = this.node(name);
+    if (node.state === 'down') return;
+    this.stop(node);
+    this.record({ kind: 'proc.kill', node: name } satisfies ProcessEvent);
+  }
+
+  /** Power loss: a crash that also loses every write the disk had not made durable. */
+  powerLoss(name: string): void {
+    const node = this.node(name);
+    const before = countRecords(node.disk);
+    this.stop(node);
+    node.disk.powerLoss();
+    node.disk.writeLatencyUs = 0;
+    this.record({ kind: 'proc.power', node: name, lostRecords: before - countRecords(node.disk) } satisfies ProcessEvent);
+  }
+
+  /** Starts a fresh process from the node's factory; a no-op if it is up. */
+  restart(name: string): void {
+    const node = this.node(name);
+    if (node.state === 'up') return;
+    this.start(node);
+  }
+
+  /** A stop-the-world stall (GC, VM): nothing runs; timers and messages wait for `resume`. */
+  pause(name: string): void {
+    const node = this.node(name);
+    if (node.state === 'down' || node.paused) return;
+    node.paused = true;
+    this.record({ kind: 'proc.pause', node: name } satisfies ProcessEvent);
+  }
+
+  resume(name: string): void {
+    const node = this.node(name);
+    if (!node.paused) return;
+    node.paused = false;
+    const waiting = node.waiting;
+    node.waiting = [];
+    this.record({ kind: 'proc.resume', node: name, waited: waiting.length } satisfies ProcessEvent);
+    const incarnation = node.incarnation;
+    // Replayed in arrival order, each as its own event, unless the process dies meanwhile.
+    for (const run of waiting) {
+      this.scheduler.after(0, () => {
+        if (node.incarnation === incarnation && node.state === 'up') this.runOrWait(node, run);
+      }, undefined);
+    }
+  }
+
+  private start(node: Node<M>): void {
+    node.incarnation += 1;
+    node.state = 'up';
+    node.paused = false;
+    node.waiting = [];
+    this.record({ kind: 'proc.start', node: node.name, incarnation: node.incarnation } satisfies ProcessEvent);
+    node.process = node.factory(this.envFor(node));
+  }
+
+  private stop(node: Node<M>): void {
+    node.state = 'down';
+    node.process = null;
+    node.paused = false;
+    node.waiting = [];
+    // Timers of the old incarnation are skipped when they come due (see onTimer).
+    node.incarnation += 1;
+  }
+
+  private envFor(node: Node<M>): Env<M> {
+    const incarnation = node.incarnation;
+    const world = this;
+    const alive = (): boolean => node.incarnation === incarnation && node.state === 'up';
+    return {
+      node: node.name,
+      now: () => world.scheduler.now(),
+      send(to, message) {
+        if (alive()) world.network.send(node.name, to, message);
+      },
+      setTimer(delayUs, fn) {
+        const timer: Timer = { node: node as Node<unknown>, incarnation, fn };
+        return world.scheduler.after(delayUs, world.fireTimer, timer);
+      },
+      cancelTimer(id) {
+        world.scheduler.cancel(id);
+      },
+      random: node.random,
+      disk: node.disk,
+      trace(event, keep = true) {
+        world.record(event, keep);
+      },
+    };
+  }
+
+  private onTimer(timer: Timer): void {
+    const node = timer.node as Node<M>;
+    if (node.incarnation !== timer.incarnation || node.state !== 'up') return;
+    this.runOrWait(node, timer.fn);
+  }
+
+  private onDeliver(from: string, to: string, message: M): void {
+    const node = this.nodes.get(to);
+    if (node === undefined || node.state === 'down') {
+      this.record({ kind: 'proc.drop', node: to, from, why: 'down' } satisfies ProcessEvent, false);
+      return;
+    }
+    // The common case allocates nothing; only a paused process needs the message kept.
+    if (node.paused) node.waiting.push(() => node.process!.onMessage(from, message));
+    else node.process!.onMessage(from, message);
+  }
+
+  private runOrWait(node: Node<M>, run: () => void): void {
+    if (node.paused) node.waiting.push(run);
+    else run();
+  }
+
+  private node(name: string): Node<M> {
+    const node = this.nodes.get(name);
+    if (node === undefined) throw new Error(`world: no node named ${name}`);
+    return node;
+  }
+}
+
+function countRecords(disk: Disk): number {
+  let total = 0;
+  for (const name of disk.fileNames()) total += disk.file(name).length;
+  return total;
+}

@@ -1,0 +1,11 @@
+import type { CheckOutcome } from '../example/checker.js';
+
+/** What the runner needs from a simulated system (the example now, Kafka later). */
+export interface SystemUnderTest {
+  /** A node name for a fault target (a node name or a role such as `primary`), or null when none fits now. */
+  resolve(target: string): string | null;
+  /** The nodes the random nemesis may hit. */
+  readonly nemesisTargets: readonly string[];
+  /** After the settle phase: the anomalies, with stories, and the message counts. */
+  check(): CheckOutcome;
+}
