@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest';
+import { World } from '../../sim/index.js';
+
+interface Msg {
+  readonly type: 'ping';
+  readonly n: number;
+}
+const network = { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 };
+
+/** `ticker` counts its timer ticks in memory and on disk; `sink` records pings. */
+function build(): { world: World<Msg>; ticks: () => number; pings: string[] } {
+  const world = new World<Msg>({ seed: 3, network });
+  let memory = 0;
+  world.spawn('ticker', (env) => {
+    memory = 0; // a fresh process starts with empty memory
+    const tick = (): void => {
+      memory += 1;
+      env.disk.file<number>('ticks').append(env.now());
+      env.send('sink', { type: 'ping', n: memory });
+      env.setTimer(10_000, tick);
+    };
+    env.setTimer(10_000, tick);
+    return { onMessage: () => {} };
+  });
+  const pings: string[] = [];
+  world.spawn('sink', (env) => ({ onMessage: (_from, m) => pings.push(`${m.n}@${env.now()}`) }));
+  return { world, ticks: () => memory, pings };
+}
+
+describe('sim: world', () => {
+  test('sim: world: a killed process loses its timers; a restart builds a fresh one from the factory', () => {
+    const { world, ticks } = build();
+    world.scheduler.run(35_000);
+    expect(ticks()).toBe(3);
+    world.kill('ticker');
+    world.scheduler.run(100_000);
+    expect(ticks()).toBe(3); // no timer of the dead incarnation ran
+    expect(world.state('ticker')).toBe('down');
+    world.restart('ticker');
+    expect(ticks()).toBe(0);
+    world.scheduler.run(125_000);
+    expect(ticks()).toBe(2);
+    expect(world.disk('ticker').file('ticks').length).toBe(5); // the disk outlived the crash
+  });
+
+  test('sim: world: messages to a dead process are dropped', () => {
+    const { world, pings } = build();
+    world.kill('sink');
+    world.scheduler.run(35_000);
+    world.restart('sink');
+    world.scheduler.run(45_000);
+    expect(pings).toEqual(['4@41000']);
+  });
+
+  test('sim: world: a paused process runs nothing; its timers and messages wait for resume, in order', () => {
+    const { world, ticks, pings } = build();
+    world.scheduler.run(15_000);
+    world.pause('ticker');
+    world.pause('sink');
+    world.scheduler.run(50_000);
+    expect(ticks()).toBe(1);
+    expect(pings).toEqual(['1@11000']);
+    world.resume('ticker');
+    world.scheduler.run(50_500);
+    expect(ticks()).toBe(2); // the one timer that came due ran once, at resume
+    world.resume('sink');
+    world.scheduler.run(50_999);
+    expect(pings).toEqual(['1@11000']); // the ping sent at resume is still on the wire
+    world.scheduler.run(52_000);
+    expect(pings).toEqual(['1@11000', '2@51000']);
+  });
+
+  test('sim: world: killing a paused process discards what waited', () => {
+    const { world, pings } = build();
+    world.pause('sink');
+    world.scheduler.run(25_000);
+    world.kill('sink');
+    world.restart('sink');
+    world.scheduler.run(30_000);
+    expect(pings).toEqual([]);
+    expect(world.isPaused('sink')).toBe(false);
+  });
+});
