@@ -1,7 +1,8 @@
 // The kernel's example system (not Kafka): a primary-backup replicated log.
 //
 // Servers n1..nN keep a log of write ids on disk. The primary of the highest view appends a
-// client's write, replicates its whole log with every heartbeat, and acknowledges the write:
+// client's write, sends each backup the log from what it last confirmed with every heartbeat
+// (with the id before it, so a backup can tell whether it shares that prefix), and acknowledges the write:
 // at once (`async`), or once every other server has confirmed it (`sync`). A server that hears
 // no heartbeat for `failover` claims the next view; when two claim the same view, the lower
 // index wins. A server adopts the log of the primary it follows, truncating its own tail.
@@ -18,7 +19,7 @@ export type ExampleMessage =
   | { readonly type: 'write'; readonly id: number }
   | { readonly type: 'ack'; readonly id: number; readonly view: number }
   | { readonly type: 'redirect'; readonly id: number; readonly primary: string }
-  | { readonly type: 'sync'; readonly view: number; readonly primary: string; readonly log: readonly number[] }
+  | { readonly type: 'sync'; readonly view: number; readonly primary: string; readonly from: number; readonly previous: number | null; readonly entries: readonly number[] }
   | { readonly type: 'synced'; readonly view: number; readonly length: number };
 
 export type ExampleEvent =
@@ -56,6 +57,7 @@ class Server implements Process<ExampleMessage> {
   private lastHeardUs: number;
   private readonly confirmed = new Map<string, number>(); // backup -> log length it holds
   private readonly waitingAcks = new Map<number, number>(); // write id -> log index (sync mode)
+  private readonly ids = new Map<number, number>(); // write id -> log index, rebuilt from disk at start
 
   constructor(
     private readonly env: Env<ExampleMessage>,
@@ -65,6 +67,7 @@ class Server implements Process<ExampleMessage> {
   ) {
     this.log = env.disk.file<number>(LOG_FILE);
     this.viewFile = env.disk.file<ViewRecord>(VIEW_FILE);
+    this.log.slice().forEach((id, index) => this.ids.set(id, index));
     const saved = this.viewFile.length > 0 ? this.viewFile.at(this.viewFile.length - 1) : { view: 0, primary: servers[0]! };
     this.view = saved.view;
     this.primary = saved.primary;
@@ -78,7 +81,7 @@ class Server implements Process<ExampleMessage> {
       case 'write':
         return this.onWrite(from, message.id);
       case 'sync':
-        return this.onSync(message.view, message.primary, message.log);
+        return this.onSync(message);
       case 'synced':
         return this.onSynced(from, message.view, message.length);
       case 'ack':
@@ -108,9 +111,11 @@ class Server implements Process<ExampleMessage> {
   }
 
   private broadcast(): void {
-    const log = this.log.slice();
     for (const peer of this.servers) {
-      if (peer !== this.env.node) this.env.send(peer, { type: 'sync', view: this.view, primary: this.env.node, log });
+      if (peer === this.env.node) continue;
+      const from = Math.min(this.confirmed.get(peer) ?? 0, this.log.length);
+      const previous = from === 0 ? null : this.log.at(from - 1);
+      this.env.send(peer, { type: 'sync', view: this.view, primary: this.env.node, from, previous, entries: this.log.slice(from) });
     }
   }
 
@@ -122,7 +127,7 @@ class Server implements Process<ExampleMessage> {
     let index = this.indexOf(id);
     if (index < 0) {
       index = this.log.length;
-      this.log.append(id);
+      this.appendId(id);
       this.log.flush();
       this.env.trace({ kind: 'example.append', node: this.env.node, id, view: this.view, index });
     }
@@ -130,7 +135,8 @@ class Server implements Process<ExampleMessage> {
     else this.waitingAcks.set(id, index);
   }
 
-  private onSync(view: number, primary: string, log: readonly number[]): void {
+  private onSync(sync: Extract<ExampleMessage, { type: 'sync' }>): void {
+    const { view, primary } = sync;
     // The higher view wins; within a view, the lower-numbered primary.
     if (view < this.view || (view === this.view && this.servers.indexOf(primary) > this.servers.indexOf(this.primary))) return;
     this.lastHeardUs = this.env.now();
@@ -139,8 +145,11 @@ class Server implements Process<ExampleMessage> {
       this.waitingAcks.clear();
       this.env.trace({ kind: 'example.follow', node: this.env.node, primary, view });
     }
-    this.adoptLog(log);
-    this.env.send(primary, { type: 'synced', view, length: this.log.length });
+    // Without the prefix the entries follow, ask again from the start of what we can vouch for.
+    const sharesPrefix = sync.from === 0 || (sync.from <= this.log.length && this.log.at(sync.from - 1) === sync.previous);
+    if (sharesPrefix) this.adoptEntries(sync.from, sync.entries);
+    const length = sharesPrefix ? this.log.length : Math.min(this.log.length, sync.from - 1);
+    this.env.send(primary, { type: 'synced', view, length });
   }
 
   private onSynced(backup: string, view: number, length: number): void {
@@ -168,22 +177,29 @@ class Server implements Process<ExampleMessage> {
     this.viewFile.flush();
   }
 
-  /** Makes the local log equal to the primary's: keep the common prefix, drop the rest, append. */
-  private adoptLog(log: readonly number[]): void {
-    let common = 0;
-    while (common < log.length && common < this.log.length && this.log.at(common) === log[common]) common += 1;
-    if (common < this.log.length) {
-      const dropped = this.log.slice(common) as number[];
-      this.log.truncate(common);
-      this.env.trace({ kind: 'example.truncate', node: this.env.node, view: this.view, primary: this.primary, dropped });
-    }
-    for (let i = common; i < log.length; i++) this.log.append(log[i]!);
+  /** Makes the log from `from` on equal to the primary's `entries`: keep what matches, drop the rest. */
+  private adoptEntries(from: number, entries: readonly number[]): void {
+    let common = from;
+    while (common < this.log.length && common - from < entries.length && this.log.at(common) === entries[common - from]) common += 1;
+    if (common < this.log.length) this.truncateTo(common);
+    for (let i = common - from; i < entries.length; i++) this.appendId(entries[i]!);
     this.log.flush();
   }
 
+  private truncateTo(length: number): void {
+    const dropped = this.log.slice(length) as number[];
+    this.log.truncate(length);
+    for (const id of dropped) this.ids.delete(id);
+    this.env.trace({ kind: 'example.truncate', node: this.env.node, view: this.view, primary: this.primary, dropped });
+  }
+
+  private appendId(id: number): void {
+    this.log.append(id);
+    this.ids.set(id, this.log.length - 1);
+  }
+
   private indexOf(id: number): number {
-    for (let i = this.log.length - 1; i >= 0; i--) if (this.log.at(i) === id) return i;
-    return -1;
+    return this.ids.get(id) ?? -1;
   }
 }
 

@@ -87,7 +87,7 @@ describe('sim: faults', () => {
       faults.healAll();
       world.scheduler.run(40_000_000);
       expect(NODES.map((n) => world.state(n))).toEqual(['up', 'up', 'up']);
-      return world.trace.records.filter((r) => r.event.kind === 'fault').map((r) => `${r.atUs}:${(r.event as { label: string }).label}`);
+      return world.trace.records.filter((r) => r.event.kind === 'fault').map((r) => `${r.atUs}:${(r.event as unknown as { label: string }).label}`);
     };
     const first = run(11);
     expect(first.length).toBeGreaterThanOrEqual(15);

@@ -1,0 +1,107 @@
+// `npm run bench`: figures to compare run to run. Readable lines first, then one JSON line.
+// Run with --expose-gc for the memory figure (the npm script does).
+import { performance } from 'node:perf_hooks';
+import { Scheduler, World } from '../../sim/index.js';
+import { runScenario } from '../../src/runner/index.js';
+import type { LoadedScenario, Scenario } from '../../src/scenario/types.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function time<T>(fn: () => T): { result: T; seconds: number } {
+  const start = performance.now();
+  const result = fn();
+  return { result, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Scheduled-and-run events per second with trivial handlers and `pending` events waiting. */
+function kernelEventsPerSec(pending: number, total: number): number {
+  const scheduler = new Scheduler();
+  let state = 12345;
+  let ran = 0;
+  // A handler that reschedules itself keeps the heap at `pending` events throughout.
+  const handler = (): void => {
+    ran += 1;
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    if (ran <= total) scheduler.after(1 + (state % 10_000), handler, undefined);
+  };
+  for (let i = 0; i < pending; i++) scheduler.at(i % 10_000, handler, undefined);
+  const { seconds } = time(() => scheduler.run());
+  return scheduler.eventsRun / seconds;
+}
+
+function bytesPerPendingEvent(count: number): number | null {
+  if (gc === undefined) return null;
+  const handler = (): void => {};
+  gc();
+  const before = process.memoryUsage();
+  const scheduler = new Scheduler();
+  for (let i = 0; i < count; i++) scheduler.at(i, handler, undefined);
+  gc();
+  const after = process.memoryUsage();
+  const used = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
+  if (scheduler.pending !== count) throw new Error('bench: events went missing');
+  return used / count;
+}
+
+interface Ball {
+  readonly type: 'ball';
+  readonly hops: number;
+}
+
+/** Messages sent, carried (latency, FIFO, trace hash) and delivered per second among 8 nodes. */
+function networkMessagesPerSec(messages: number): number {
+  const nodes = Array.from({ length: 8 }, (_, i) => `n${i}`);
+  const world = new World<Ball>({ seed: 1, network: { latencyUs: { minUs: 100, maxUs: 2000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 } });
+  let delivered = 0;
+  for (const name of nodes) {
+    world.spawn(name, (env) => ({
+      onMessage(_from, ball) {
+        delivered += 1;
+        if (ball.hops < messages) env.send(nodes[env.random.int(nodes.length)]!, { type: 'ball', hops: ball.hops + 64 });
+      },
+    }));
+  }
+  for (let i = 0; i < 64; i++) world.network.send('n0', nodes[i % nodes.length]!, { type: 'ball', hops: i });
+  const { seconds } = time(() => world.scheduler.run());
+  return delivered / seconds;
+}
+
+function exampleScenario(): Scenario {
+  return {
+    name: 'bench-example', description: null, claim: null, seed: 1, durationUs: 600_000_000, settleUs: 30_000_000,
+    network: { latencyUs: { minUs: 1000, maxUs: 5000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 },
+    cluster: null, example: { replicas: 3, replication: 'sync', writes: 60_000, ratePerSec: 100, failoverUs: 300_000 },
+    topics: [], producers: [], consumers: [], faults: [], nemesis: { faults: ['kill', 'partition', 'pause'], intervalUs: { minUs: 5_000_000, maxUs: 15_000_000 }, faultDurationUs: { minUs: 1_000_000, maxUs: 5_000_000 } },
+    expect: {},
+  };
+}
+
+function exampleFigures(): { simSecondsPerWallSecond: number; eventsPerSec: number } {
+  const scenario = exampleScenario();
+  const loaded: LoadedScenario = { file: 'bench', text: '', scenario };
+  const { result, seconds } = time(() => runScenario(loaded, 1));
+  return { simSecondsPerWallSecond: result.simulatedMs / 1000 / seconds, eventsPerSec: result.events / seconds };
+}
+
+const round = (x: number): number => Math.round(x);
+kernelEventsPerSec(10_000, 1_000_000); // warm-up
+const kernel = kernelEventsPerSec(10_000, 5_000_000);
+const bytes = bytesPerPendingEvent(1_000_000);
+networkMessagesPerSec(100_000); // warm-up
+const network = networkMessagesPerSec(1_000_000);
+const example = exampleFigures();
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+console.log(`kernel: ${(kernel / 1e6).toFixed(2)} M events/s (10,000 pending, trivial handlers)`);
+console.log(`kernel: ${bytes === null ? 'n/a (run with --expose-gc)' : bytes.toFixed(1)} bytes per pending event`);
+console.log(`network: ${(network / 1e6).toFixed(2)} M messages/s (8 nodes, traced, FIFO links)`);
+console.log(`example: ${example.simSecondsPerWallSecond.toFixed(0)} simulated s per wall s, ${(example.eventsPerSec / 1e6).toFixed(2)} M events/s (3 replicas, sync, nemesis)`);
+console.log(`peak memory: ${peakRssMb.toFixed(0)} MB RSS`);
+console.log(JSON.stringify({
+  kernelEventsPerSec: round(kernel),
+  kernelBytesPerPendingEvent: bytes === null ? null : Number(bytes.toFixed(1)),
+  networkMessagesPerSec: round(network),
+  exampleSimSecondsPerWallSecond: round(example.simSecondsPerWallSecond),
+  exampleEventsPerSec: round(example.eventsPerSec),
+  peakRssMb: round(peakRssMb),
+}));
