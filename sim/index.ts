@@ -23,3 +23,4 @@ export {
   Faults, startNemesis, describeFault,
   type FaultAction, type FaultKind, type FaultEvent, type AppliedFault, type NemesisKind, type NemesisOptions,
 } from './faults.js';
+export { invariant, InvariantViolation } from './invariant.js';

@@ -12,7 +12,7 @@
 //   2. n1 is killed before its next heartbeat carries w7 to n2 and n3;
 //   3. n2 hears nothing for `failover` and becomes primary of view 2 without w7;
 //   4. n1 restarts, hears view 2, and truncates w7 from its log to follow n2. w7 is gone.
-import type { Env, Process, ProcessFactory, TraceRecord } from '../../sim/index.js';
+import { invariant, type Env, type Process, type ProcessFactory, type TraceRecord } from '../../sim/index.js';
 import type { ExampleSpec } from '../scenario/types.js';
 
 export type ExampleMessage =
@@ -154,6 +154,8 @@ class Server implements Process<ExampleMessage> {
 
   private onSynced(backup: string, view: number, length: number): void {
     if (!this.isPrimary || view !== this.view) return;
+    // Within one view the primary's log only grows, and a backup copies a prefix of it.
+    invariant(length <= this.log.length, () => `${backup} confirmed ${length} entries of ${this.env.node}'s ${this.log.length} in view ${view}`);
     this.confirmed.set(backup, length);
     for (const [id, index] of this.waitingAcks) {
       if (!this.replicatedEverywhere(index)) continue;

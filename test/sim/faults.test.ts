@@ -97,3 +97,12 @@ describe('sim: faults', () => {
     expect(run(12)).not.toEqual(first);
   });
 });
+
+describe('sim: invariant', () => {
+  test('sim: invariant: a broken one throws InvariantViolation with its explanation', async () => {
+    const { invariant, InvariantViolation } = await import('../../sim/index.js');
+    expect(() => invariant(1 > 2, () => 'HW 5 > LEO 4')).toThrow(InvariantViolation);
+    expect(() => invariant(1 > 2, () => 'HW 5 > LEO 4')).toThrow('HW 5 > LEO 4');
+    expect(() => invariant(true, () => 'unused')).not.toThrow();
+  });
+});
