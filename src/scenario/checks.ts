@@ -1,0 +1,170 @@
+// Checks that span fields, which a per-field schema cannot make: exactly one of cluster and
+// example, one action per fault, topics that exist, a replication factor the cluster can hold.
+// They read the raw YAML data defensively and run even when the schema found other errors, so
+// a file's problems are all reported at once; a field of the wrong type is the schema's to
+// report, and is skipped here.
+import { describeValue, inputError, type PathSegment } from './format.js';
+import { BROKER_CONFIG } from './kafka-config.js';
+import { didYouMean } from './nearest.js';
+import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
+import type { InputError } from './types.js';
+import { formatDuration, parseDuration, type Parsed } from './units.js';
+import { locate, type Source } from './yaml-source.js';
+
+type Raw = Readonly<Record<string, unknown>>;
+
+const isMap = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+const listAt = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+const stringAt = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const intAt = (value: unknown): number | null => (Number.isSafeInteger(value) ? (value as number) : null);
+
+class Findings {
+  readonly errors: InputError[] = [];
+  constructor(private readonly source: Source) {}
+
+  /** An error at the value of `path` (or, with `key`, at its key). */
+  add(path: readonly PathSegment[], expected: string, found: string | null, hint: string | null = null, key = false): void {
+    this.errors.push(inputError(this.source.file, locate(this.source, path, key), path, expected, found, hint));
+  }
+}
+
+export function crossChecks(source: Source, data: unknown): InputError[] {
+  if (!isMap(data)) return [];
+  const findings = new Findings(source);
+  checkSystem(findings, data);
+  const topics = checkTopics(findings, data);
+  checkClients(findings, data, topics);
+  checkFaults(findings, data);
+  return findings.errors;
+}
+
+function checkSystem(findings: Findings, data: Raw): void {
+  const hasCluster = data['cluster'] !== undefined;
+  const hasExample = data['example'] !== undefined;
+  if (hasCluster && hasExample) findings.add(['example'], 'either a cluster or an example section', 'both', 'remove one of them', true);
+  if (!hasCluster && !hasExample) findings.add([], 'a cluster section (Kafka) or an example section', 'neither');
+  if (!hasExample || hasCluster) return;
+  for (const key of ['topics', 'producers', 'consumers']) {
+    if (listAt(data[key]).length === 0) continue;
+    findings.add([key], `no ${key} with the example system (it is not Kafka)`, describeValue(data[key]), null, true);
+  }
+}
+
+/** Checks topics and returns their declared names. */
+function checkTopics(findings: Findings, data: Raw): string[] {
+  const cluster = isMap(data['cluster']) ? data['cluster'] : {};
+  // A broker count the schema rejects is reported there, not compared with here.
+  const count = intAt(cluster['brokers']);
+  const brokers = count !== null && count >= 1 && count <= MAX_BROKERS ? count : null;
+  const config = isMap(cluster['config']) ? cluster['config'] : {};
+  const defaultFactor = intAt(config['default.replication.factor']) ?? intAt(BROKER_CONFIG['default.replication.factor'].default);
+  const names: string[] = [];
+  for (const [index, topic] of listAt(data['topics']).entries()) {
+    if (!isMap(topic)) continue;
+    const name = stringAt(topic['name']);
+    if (name !== null) unique(findings, names, name, ['topics', index, 'name'], 'topic');
+    const factor = topic['replication.factor'] === undefined ? defaultFactor : intAt(topic['replication.factor']);
+    // A factor outside 1..MAX_BROKERS is the schema's to report.
+    if (brokers === null || factor === null || factor <= brokers || factor > MAX_BROKERS) continue;
+    const explicit = topic['replication.factor'] !== undefined;
+    const path = ['topics', index, 'replication.factor'];
+    const found = explicit ? String(factor) : `${factor} (from default.replication.factor)`;
+    findings.add(path, `a replication.factor of at most ${brokers} (cluster.brokers)`, found);
+  }
+  return names;
+}
+
+/** Records a name, or reports it when an earlier entry has it already. */
+function unique(findings: Findings, seen: string[], name: string, path: readonly PathSegment[], what: string): void {
+  if (!seen.includes(name)) {
+    seen.push(name);
+    return;
+  }
+  findings.add(path, `a ${what} name not used above`, JSON.stringify(name), `there is already a ${what} "${name}"`);
+}
+
+function checkClients(findings: Findings, data: Raw, topics: readonly string[]): void {
+  const producers: string[] = [];
+  for (const [index, producer] of listAt(data['producers']).entries()) {
+    if (!isMap(producer)) continue;
+    const name = stringAt(producer['name']);
+    if (name !== null) unique(findings, producers, name, ['producers', index, 'name'], 'producer');
+    checkTopicRef(findings, producer['topic'], ['producers', index, 'topic'], topics);
+  }
+  const groups: string[] = [];
+  for (const [index, consumer] of listAt(data['consumers']).entries()) {
+    if (!isMap(consumer)) continue;
+    const group = stringAt(consumer['group']);
+    if (group !== null) unique(findings, groups, group, ['consumers', index, 'group'], 'group');
+    checkTopicRef(findings, consumer['topic'], ['consumers', index, 'topic'], topics);
+    const config = consumer['config'];
+    if (isMap(config) && config['group.id'] !== undefined) {
+      const path = ['consumers', index, 'config', 'group.id'];
+      findings.add(path, 'no group.id here: the entry\'s "group" sets it', describeValue(config['group.id']), null, true);
+    }
+  }
+}
+
+function checkTopicRef(findings: Findings, value: unknown, path: readonly PathSegment[], topics: readonly string[]): void {
+  const name = stringAt(value);
+  if (name === null || topics.includes(name)) return;
+  const expected = topics.length === 0 ? 'a topic declared under topics (none is)' : `a topic declared under topics (${topics.join(', ')})`;
+  findings.add(path, expected, JSON.stringify(name), didYouMean(name, topics));
+}
+
+function checkFaults(findings: Findings, data: Raw): void {
+  const runUs = runDuration(data['duration']);
+  for (const [index, fault] of listAt(data['faults']).entries()) {
+    if (!isMap(fault)) continue;
+    const path: PathSegment[] = ['faults', index];
+    const actions = FAULT_ACTIONS.filter((action) => fault[action] !== undefined);
+    checkActionCount(findings, path, actions);
+    const action = actions[0];
+    if (action !== undefined) checkActionExtras(findings, path, fault, action);
+    const at = typeof fault['at'] === 'string' ? parseDuration(fault['at']) : null;
+    if (at?.ok === true && runUs.ok && at.value >= runUs.value) {
+      findings.add([...path, 'at'], `a time before the end of duration (${formatDuration(runUs.value)})`, describeValue(fault['at']));
+    }
+  }
+}
+
+/** The run's duration when it is readable (60s when omitted), for "fault after the end" checks. */
+function runDuration(value: unknown): Parsed<number> {
+  if (value === undefined) return { ok: true, value: 60_000_000 };
+  return typeof value === 'string' ? parseDuration(value, 1) : { ok: false, expected: '', hint: null };
+}
+
+function checkActionCount(findings: Findings, path: readonly PathSegment[], actions: readonly string[]): void {
+  const [first, second] = actions;
+  if (first === undefined) {
+    findings.add(path, `one action: ${FAULT_ACTIONS.join(', ')}`, 'none');
+  } else if (second !== undefined) {
+    findings.add([...path, second], 'one action per fault', `"${second}" besides "${first}"`, 'write each action as its own fault', true);
+  }
+}
+
+function checkActionExtras(findings: Findings, path: readonly PathSegment[], fault: Raw, action: (typeof FAULT_ACTIONS)[number]): void {
+  if (fault['heal'] !== undefined && !HEALABLE_ACTIONS.includes(action)) {
+    const hint = action === 'restart' ? 'a restart is itself the heal of a kill' : 'a resume is itself the heal of a pause';
+    findings.add([...path, 'heal'], `no heal on a ${action}`, describeValue(fault['heal']), hint, true);
+  }
+  if (action === 'slow-disk' && fault['latency'] === undefined) {
+    findings.add([...path, 'latency'], 'a latency for the slow disk, such as "50ms"', 'nothing');
+  }
+  if (action !== 'slow-disk' && fault['latency'] !== undefined) {
+    findings.add([...path, 'latency'], 'latency only on a slow-disk fault', describeValue(fault['latency']), null, true);
+  }
+  if (action === 'partition') checkPartitionGroups(findings, [...path, 'partition'], fault['partition']);
+}
+
+function checkPartitionGroups(findings: Findings, path: readonly PathSegment[], groups: unknown): void {
+  const groupOf = new Map<string, number>();
+  for (const [g, group] of listAt(groups).entries()) {
+    for (const [n, node] of listAt(group).entries()) {
+      if (typeof node !== 'string') continue;
+      const earlier = groupOf.get(node);
+      if (earlier === undefined) groupOf.set(node, g);
+      else findings.add([...path, g, n], 'each node in one group only', JSON.stringify(node), `"${node}" is also in group ${earlier + 1}`);
+    }
+  }
+}

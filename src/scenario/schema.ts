@@ -1,0 +1,215 @@
+// The scenario file as written (raw YAML), in zod: the loader validates with it, and
+// json-schema.ts publishes its input side as scenario.schema.json for editors. Unit strings
+// are already turned into integers here (µs, ppm); normalize.ts fills the rest of `Scenario`.
+import { z } from 'zod';
+import { ANOMALY_NAMES, type AnomalyName } from '../checker/anomalies.js';
+import { configMap } from './config-schema.js';
+import {
+  BROKER_CONFIG,
+  CONSUMER_CONFIG,
+  DEFAULT_KAFKA_PROFILE,
+  KAFKA_PROFILES,
+  PRODUCER_CONFIG,
+  TOPIC_CONFIG,
+  ZOOKEEPER_CONFIG,
+} from './kafka-config.js';
+import { nearest } from './nearest.js';
+import { duration, intBetween, name, oneOf, range, rate, ratio, strictMap, target, type IssueParams } from './schema-leaves.js';
+
+export const MAX_BROKERS = 64;
+const MAX_MESSAGES = 10_000_000;
+
+export const FAULT_ACTIONS = [
+  'kill', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold',
+] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
+/** Actions with an inverse that `heal` can schedule; restart and resume are inverses themselves. */
+export const HEALABLE_ACTIONS: readonly FaultAction[] = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk', 'hold'];
+export const NEMESIS_FAULTS = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk'] as const;
+export const COMMIT_STRATEGIES = ['auto', 'after-processing', 'before-processing', 'per-batch', 'async'] as const;
+export const EXPECTATIONS = ['never', 'sometimes', 'always'] as const;
+
+const network = strictMap(
+  {
+    latency: range().prefault('1ms..5ms').describe('One-way delay of every message, drawn uniformly from this range.'),
+    drop: ratio().prefault(0).describe('Share of messages the network drops: 0.01, "1%" or "1/100".'),
+    duplicate: ratio().prefault(0).describe('Share of messages the network delivers twice.'),
+    reorder: ratio().prefault(0).describe('Share of messages delayed past the ones sent after them.'),
+  },
+  { map: 'a map of network settings' },
+);
+
+const PROFILE_EXPECTED = 'a Kafka version in quotes: "0.10", "0.11", "1.0", "1.1", "2.0" to "2.8", or "3.0" to "3.9"';
+
+/** `"2.8"`; an unquoted 2.8 is accepted, but 0.10 read as a YAML number is 0.1, so say so. */
+const kafkaProfile = z
+  .union([z.string().meta({ enum: [...KAFKA_PROFILES] }), z.number()], { error: PROFILE_EXPECTED })
+  .transform((value, ctx) => {
+    const known: readonly string[] = KAFKA_PROFILES;
+    const text = typeof value === 'number' ? value.toFixed(1) : value;
+    if (known.includes(text)) return text;
+    const near = nearest(String(value), known);
+    const quoted = near === null ? 'it in quotes' : `"${near}"`;
+    const unquoted = typeof value === 'number' ? `YAML reads an unquoted version as a number; write ${quoted}` : null;
+    const params: IssueParams = { hint: unquoted ?? (near === null ? null : `did you mean "${near}"?`) };
+    ctx.addIssue({ code: 'custom', message: PROFILE_EXPECTED, input: value, params });
+    return z.NEVER;
+  });
+
+const cluster = strictMap(
+  {
+    brokers: intBetween(1, MAX_BROKERS).describe('Number of Kafka brokers, named b1..bN.'),
+    kafka: kafkaProfile
+      .prefault(DEFAULT_KAFKA_PROFILE)
+      .describe(
+        'Behaviour profile: the Kafka release line whose defaults and behaviour to follow ' +
+          '(e.g. "0.10" truncates to the high watermark, "0.11" and later use leader epochs).',
+      ),
+    config: configMap(BROKER_CONFIG, 'broker').prefault({}).describe('Broker configs (server.properties keys), applied to every broker.'),
+    zookeeper: configMap(ZOOKEEPER_CONFIG, 'ZooKeeper')
+      .prefault({})
+      .describe('The brokers\' zookeeper.* configs and the ZooKeeper server\'s settings (tickTime, minSessionTimeout, maxSessionTimeout).'),
+  },
+  { map: 'a map describing the Kafka cluster' },
+);
+
+const topic = strictMap(
+  {
+    name: name('a topic name').describe('Topic name (Kafka\'s alphabet: letters, digits, ".", "_", "-").'),
+    partitions: intBetween(1, 10_000).optional().describe('Partition count; default: the broker config num.partitions.'),
+    'replication.factor': intBetween(1, MAX_BROKERS)
+      .optional()
+      .describe('Replicas per partition, at most the broker count; default: the broker config default.replication.factor.'),
+    config: configMap(TOPIC_CONFIG, 'topic').prefault({}).describe('Topic configs (overrides of the broker defaults).'),
+  },
+  { map: 'a map describing a topic' },
+);
+
+const producer = strictMap(
+  {
+    name: name('a producer name').describe('Producer name; its node and its random stream are named after it.'),
+    topic: name('a topic name').describe('The topic it sends to; must be declared under topics.'),
+    messages: intBetween(0, MAX_MESSAGES).describe('Messages the application sends in total.'),
+    rate: rate().describe('Send rate: "500/s" or "30/m".'),
+    keys: intBetween(1, 1_000_000)
+      .nullable()
+      .optional()
+      .describe('Distinct keys, cycled in order; omitted or null: no key (sticky partitioning).'),
+    config: configMap(PRODUCER_CONFIG, 'producer').prefault({}).describe('Producer configs.'),
+  },
+  { map: 'a map describing a producer' },
+);
+
+const consumer = strictMap(
+  {
+    group: name('a group name').describe('Consumer group id (group.id).'),
+    members: intBetween(1, 64).default(1).describe('Consumers in the group.'),
+    topic: name('a topic name').describe('The topic the group subscribes to; must be declared under topics.'),
+    processing: range().prefault('0ms').describe('Time the application takes per message, drawn from this range.'),
+    commit: oneOf(COMMIT_STRATEGIES)
+      .default('auto')
+      .describe(
+        'When offsets are committed: auto (enable.auto.commit), after-processing, before-processing, ' +
+          'per-batch (commitSync after each poll), async (commitAsync).',
+      ),
+    config: configMap(CONSUMER_CONFIG, 'consumer').prefault({}).describe('Consumer configs.'),
+  },
+  { map: 'a map describing a consumer group' },
+);
+
+const example = strictMap(
+  {
+    replicas: intBetween(2, 9).default(3).describe('Nodes n1..nN of the primary-backup log.'),
+    replication: oneOf(['async', 'sync'])
+      .default('async')
+      .describe('async: the primary acknowledges before the backups have the write; sync: after.'),
+    writes: intBetween(0, MAX_MESSAGES).default(200).describe('Writes the client sends in total.'),
+    rate: rate().prefault('50/s').describe('Write rate.'),
+    failover: duration(1).prefault('300ms').describe('A backup takes over after this long without the primary\'s heartbeat.'),
+  },
+  { map: 'a map describing the example system' },
+);
+
+const TARGET_HELP =
+  'A node (b1, zk, n2, client) or a role (controller, primary, leader(orders/0), leader-was(orders/0), follower(orders/0)).';
+const targetField = (what: string) => target().optional().describe(`${what} ${TARGET_HELP}`);
+
+const partitionGroups = z
+  .array(z.array(target(), { error: 'a group: a list of nodes' }).min(1, { error: 'a non-empty group of nodes' }), {
+    error: 'a list of groups, such as [[b1], [b2, b3]]',
+  })
+  .min(2, { error: 'at least two groups, such as [[b1], [b2, b3]]' });
+
+const fault = strictMap(
+  {
+    at: duration().describe('When the fault happens, from the start of the run.'),
+    kill: targetField('Crash the process; the OS page cache survives.'),
+    power: targetField('Power loss: crash and lose what was not flushed to disk.'),
+    restart: targetField('Start a crashed process again.'),
+    pause: targetField('Freeze the process (a long GC pause); timers and messages wait.'),
+    resume: targetField('Unfreeze a paused process.'),
+    isolate: targetField('Cut the node off from every other node.'),
+    partition: partitionGroups.optional().describe('Split the network into groups that cannot reach each other.'),
+    'one-way': strictMap(
+      { from: target().describe(`Sender. ${TARGET_HELP}`), to: target().describe(`Receiver. ${TARGET_HELP}`) },
+      { map: 'a map {from, to}' },
+    )
+      .optional()
+      .describe('Drop messages from one node to another, not back.'),
+    'slow-disk': targetField('Make the node\'s disk writes take `latency` each.'),
+    latency: duration(1).optional().describe('Write latency of a slow-disk fault.'),
+    hold: strictMap(
+      { from: targetField('Only messages from this node; omitted: from any.'), to: targetField('Only messages to this node; omitted: to any.') },
+      { map: 'a map {from, to}' },
+    )
+      .optional()
+      .describe('Hold messages (from one node, to one node, or all) until healed, then deliver them.'),
+    heal: duration(1).optional().describe('Undo the fault this long after `at` (restart, resume, reconnect, release, restore).'),
+  },
+  { map: 'a map describing a fault, such as { at: 20s, kill: b1 }' },
+).meta({ oneOf: FAULT_ACTIONS.map((action) => ({ required: [action] })) });
+
+const nemesis = strictMap(
+  {
+    faults: z
+      .array(oneOf(NEMESIS_FAULTS), { error: 'a list of fault kinds' })
+      .min(1, { error: 'at least one fault kind' })
+      .describe('Fault kinds the nemesis draws from.'),
+    interval: range(1).prefault('5s..15s').describe('Time between two random faults.'),
+    'fault-duration': range(1).prefault('1s..10s').describe('How long each random fault lasts before it heals.'),
+  },
+  { map: 'a map describing the random nemesis' },
+);
+
+const expectShape = {} as Record<AnomalyName, z.ZodOptional<ReturnType<typeof oneOf<typeof EXPECTATIONS>>>>;
+for (const anomaly of ANOMALY_NAMES) {
+  expectShape[anomaly] = oneOf(EXPECTATIONS).optional().describe(`How often "${anomaly}" must occur across the seeds run.`);
+}
+const expectations = strictMap(expectShape, { map: 'a map of anomaly: never | sometimes | always', key: 'an anomaly name' });
+
+const listOf = <T extends z.ZodType>(item: T, what: string) => z.array(item, { error: `a list of ${what}` }).prefault([]);
+
+export const scenarioSchema = strictMap(
+  {
+    name: name('a scenario name').optional().describe('Scenario name; default: the file name without extension.'),
+    description: z.string({ error: 'a string' }).nullable().optional().describe('What the scenario shows.'),
+    claim: z.string({ error: 'a string' }).nullable().optional().describe('The documented claim it demonstrates.'),
+    seed: intBetween(0, Number.MAX_SAFE_INTEGER, 'a whole number').default(1).describe('Default seed; --seed overrides.'),
+    duration: duration(1).prefault('60s').describe('Time during which the workload and the faults run.'),
+    settle: duration().prefault('30s').describe('Then faults heal, producers stop and consumers drain for this long.'),
+    network: network.prefault({}).describe('The simulated network.'),
+    cluster: cluster.optional().describe('A Kafka cluster (ZooKeeper mode). Exactly one of cluster and example.'),
+    example: example.optional().describe('The kernel\'s example system instead of Kafka. Exactly one of cluster and example.'),
+    topics: listOf(topic, 'topics').describe('Topics created before the run.'),
+    producers: listOf(producer, 'producers').describe('Producer applications.'),
+    consumers: listOf(consumer, 'consumer groups').describe('Consumer group applications.'),
+    faults: listOf(fault, 'faults').describe('Scripted faults, such as { at: 20s, kill: leader(orders/0), heal: 10s }.'),
+    nemesis: nemesis.optional().describe('Seeded random faults, for exploring many seeds.'),
+    expect: expectations.prefault({}).describe('Per anomaly: never, sometimes or always. Unlisted anomalies are reported, not judged.'),
+  },
+  { map: 'a map of scenario settings (name, cluster, topics, ...)', key: 'a scenario key' },
+)
+  .meta({ oneOf: [{ required: ['cluster'] }, { required: ['example'] }] })
+  .describe('A ksim scenario: a Kafka cluster or the example system, a workload, faults and expectations.');
+
+export type RawScenario = z.output<typeof scenarioSchema>;
