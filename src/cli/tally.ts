@@ -1,0 +1,80 @@
+// What the CLI keeps of one scenario's runs while they arrive: per-seed anomaly counts (all that
+// judging needs), and full summaries only for the first few failing seeds (their stories), so a
+// run of many seeds holds little memory.
+import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts, type AnomalyInstance, type AnomalyName } from '../checker/anomalies.js';
+import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
+import type { RunSummary } from '../runner/types.js';
+import type { LoadedScenario } from '../scenario/types.js';
+import { shellQuote } from './format.js';
+
+/** Failing seeds whose stories are kept and printed (the first); the rest are listed by their replay command. */
+export const STORY_SEEDS = 1;
+
+export interface FailingSeed {
+  readonly seed: number;
+  readonly broken: readonly string[];
+  readonly failureFile: string;
+  readonly summary: RunSummary | null; // kept for the first STORY_SEEDS failing seeds only
+}
+
+export interface BugRun {
+  readonly seed: number;
+  readonly message: string;
+  readonly stack: string | null;
+  readonly reproduce: string;
+}
+
+export class ScenarioTally {
+  readonly seeds: number[] = [];
+  readonly perSeed: AnomalyCounts[] = [];
+  readonly totals: AnomalyCounts = zeroCounts();
+  readonly failing: FailingSeed[] = [];
+  readonly bugs: BugRun[] = [];
+  readonly exhausted: number[] = []; // seeds that stopped at their event budget
+  /** The first instance of each anomaly, with its seed: a `sometimes` that held shows one story. */
+  readonly examples = new Map<AnomalyName, { readonly seed: number; readonly instance: AnomalyInstance }>();
+
+  constructor(
+    readonly loaded: LoadedScenario,
+    readonly expectedRuns: number,
+  ) {}
+
+  get name(): string {
+    return this.loaded.scenario.name;
+  }
+
+  get complete(): boolean {
+    return this.seeds.length === this.expectedRuns;
+  }
+
+  addSummary(summary: RunSummary, failureFile: string | null): void {
+    this.seeds.push(summary.seed);
+    this.perSeed.push(summary.anomalies);
+    for (const name of ANOMALY_NAMES) this.totals[name] += summary.anomalies[name];
+    if (summary.budgetExhausted) this.exhausted.push(summary.seed);
+    for (const instance of summary.instances) {
+      if (!this.examples.has(instance.anomaly)) this.examples.set(instance.anomaly, { seed: summary.seed, instance });
+    }
+    if (failureFile !== null) {
+      const keep = this.failing.length < STORY_SEEDS ? summary : null;
+      this.failing.push({ seed: summary.seed, broken: summary.broken, failureFile, summary: keep });
+    }
+  }
+
+  addBug(seed: number, message: string, stack: string | null): BugRun {
+    this.seeds.push(seed);
+    const bug = { seed, message, stack, reproduce: reproduceCommand(this.loaded.file, seed) };
+    this.bugs.push(bug);
+    return bug;
+  }
+
+  /** judgeSeeds over the seeds that ran; a seed that crashed the simulator fails the scenario. */
+  verdict(): ScenarioVerdict {
+    const judged = judgeSeeds(this.loaded.scenario.expect, this.perSeed);
+    return { ok: judged.ok && this.bugs.length === 0, expectations: judged.expectations };
+  }
+}
+
+export function reproduceCommand(file: string, seed: number): string {
+  return `npx ksim run ${shellQuote(file)} --seed ${seed}`;
+}

@@ -1,0 +1,113 @@
+// The human report: one verdict block per scenario, then one total line. Everything printed
+// here depends only on the results, never on timing or the worker count (timing goes to stderr).
+import type { ChalkInstance } from 'chalk';
+import type { AnomalyInstance } from '../checker/anomalies.js';
+import type { ScenarioVerdict } from '../checker/verdict.js';
+import type { Expectations } from '../checker/verdict.js';
+import { replayCommand } from './failure-file.js';
+import { formatAt, formatCounts, formatSeeds, plural } from './format.js';
+import { reproduceCommand, type BugRun, type FailingSeed, type ScenarioTally } from './tally.js';
+
+/** Caps, so a scenario that fails in 500 seeds still prints a readable block (Jepsen caps too). */
+const MAX_INSTANCES = 2;
+const MAX_STORY_LINES = 40;
+const MAX_REPLAYS = 10;
+
+export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c: ChalkInstance, quiet: boolean): string {
+  const scenario = tally.loaded.scenario;
+  const status = verdict.ok ? c.green.bold('PASS') : c.red.bold('FAIL');
+  const head = `${status} ${c.bold(scenario.name)}  ${c.dim(tally.loaded.file)}`;
+  const seeds = tally.seeds.length === 1 ? `seed ${formatSeeds(tally.seeds)}` : `seeds ${formatSeeds(tally.seeds)} (${plural(tally.seeds.length, 'run')})`;
+  if (quiet && verdict.ok) return `${head}  ${seeds}\n`;
+  const lines = [head];
+  if (scenario.claim !== null) lines.push(`  claim: ${scenario.claim}`);
+  lines.push(`  ${seeds}`);
+  lines.push(...expectationLines(verdict, c));
+  lines.push(`  anomalies: ${formatCounts(tally.totals)}`);
+  if (tally.exhausted.length > 0) {
+    lines.push(c.yellow(`  warning: seeds ${formatSeeds(tally.exhausted)} stopped at the event budget before the scenario's end`));
+  }
+  lines.push(...exampleLines(tally, verdict, c));
+  lines.push(...failingLines(tally, c));
+  for (const bug of tally.bugs) lines.push(...bugLines(bug, c));
+  return `${lines.join('\n')}\n`;
+}
+
+function expectationLines(verdict: ScenarioVerdict, c: ChalkInstance): string[] {
+  if (verdict.expectations.length === 0) return ['  expect: nothing (anomalies are reported, not judged)'];
+  const width = Math.max(...verdict.expectations.map((e) => `${e.anomaly}: ${e.expectation}`.length));
+  return verdict.expectations.map((e) => {
+    const label = `${e.anomaly}: ${e.expectation}`.padEnd(width);
+    return `  expect ${label}  ${e.ok ? c.green('ok  ') : c.red.bold('FAIL')}  ${e.why}`;
+  });
+}
+
+/** A `sometimes` or `always` that held demonstrates an anomaly: show one story of it. */
+function exampleLines(tally: ScenarioTally, verdict: ScenarioVerdict, c: ChalkInstance): string[] {
+  const lines: string[] = [];
+  for (const e of verdict.expectations) {
+    const example = tally.examples.get(e.anomaly);
+    if (!e.ok || e.expectation === 'never' || example === undefined) continue;
+    lines.push(`  ${e.anomaly}, as expected; seed ${example.seed} shows it:`);
+    lines.push(...storyLines([example.instance], c, '    '));
+    lines.push(`    its trace: ${c.cyan(`${reproduceCommand(tally.loaded.file, example.seed)} --trace trace.jsonl`)}`);
+  }
+  return lines;
+}
+
+function failingLines(tally: ScenarioTally, c: ChalkInstance): string[] {
+  const lines: string[] = [];
+  const expect = tally.loaded.scenario.expect;
+  for (const failing of tally.failing.slice(0, MAX_REPLAYS)) {
+    lines.push(`  seed ${failing.seed} broke ${c.red(failing.broken.join('; '))}`);
+    if (failing.summary !== null) lines.push(...storyLines(brokenInstances(failing, expect), c, '    '));
+    lines.push(`    replay: ${c.cyan(replayCommand(failing.failureFile))}`);
+  }
+  const more = tally.failing.length - MAX_REPLAYS;
+  if (more > 0) lines.push(`  ... and ${plural(more, 'more failing seed')}: ${formatSeeds(tally.failing.slice(MAX_REPLAYS).map((f) => f.seed))}, failure files beside the ones above`);
+  return lines;
+}
+
+/** The instances that explain a failing seed: those of anomalies expected `never`. */
+function brokenInstances(failing: FailingSeed, expect: Expectations): AnomalyInstance[] {
+  const instances = failing.summary?.instances ?? [];
+  return instances.filter((instance) => expect[instance.anomaly] === 'never');
+}
+
+/** Anomaly instances with their causal stories, capped unless `all` (as `ksim replay` asks). */
+export function storyLines(instances: readonly AnomalyInstance[], c: ChalkInstance, indent: string, all = false): string[] {
+  const maxInstances = all ? instances.length : MAX_INSTANCES;
+  const lines: string[] = [];
+  for (const instance of instances.slice(0, maxInstances)) {
+    const maxLines = all ? instance.story.length : MAX_STORY_LINES;
+    lines.push(`${indent}${c.bold(instance.anomaly)}: ${instance.summary}`);
+    for (const line of instance.story.slice(0, maxLines)) lines.push(`${indent}  ${c.dim(formatAt(line.atUs))}  ${line.text}`);
+    const hidden = instance.story.length - maxLines;
+    if (hidden > 0) lines.push(`${indent}  ... ${plural(hidden, 'more line')} (ksim replay shows them)`);
+  }
+  const hidden = instances.length - maxInstances;
+  if (hidden > 0) lines.push(`${indent}... and ${plural(hidden, "more instance")} (the replay tells every story)`);
+  return lines;
+}
+
+function bugLines(bug: BugRun, c: ChalkInstance): string[] {
+  return [
+    c.red.bold(`  SIMULATOR BUG in seed ${bug.seed}: ${bug.message}`),
+    `    this is a bug in ksim, not in the scenario; reproduce with: ${c.cyan(bug.reproduce)}`,
+  ];
+}
+
+export interface Totals {
+  readonly scenarios: number;
+  readonly passed: number;
+  readonly runs: number;
+  readonly failingRuns: number;
+  readonly bugs: number;
+}
+
+export function totalLine(totals: Totals, c: ChalkInstance): string {
+  const failed = totals.scenarios - totals.passed;
+  const verdict = failed === 0 ? c.green.bold('all expectations held') : c.red.bold(`${failed} of ${plural(totals.scenarios, 'scenario')} failed`);
+  const bugs = totals.bugs > 0 ? c.red.bold(`, ${plural(totals.bugs, 'simulator bug')}`) : '';
+  return `${verdict}: ${plural(totals.scenarios, 'scenario')}, ${plural(totals.runs, 'run')}, ${plural(totals.failingRuns, 'failing seed')}${bugs}\n`;
+}
