@@ -1,0 +1,36 @@
+// Every scenario of the catalog folders: the same seed gives the same trace hash in this
+// process and on a worker thread (a fresh module graph, as the CLI's pool uses).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, test } from 'vitest';
+import { runScenario } from '../src/runner/index.js';
+import { loadScenarioPaths } from '../src/scenario/index.js';
+
+const root = join(import.meta.dirname, '..');
+const folders = [join(root, 'src', 'example', 'scenarios'), join(root, 'scenarios')].filter((f) => existsSync(f));
+const { scenarios, errors } = loadScenarioPaths(folders);
+
+function hashOnWorker(file: string, text: string, seed: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(join(import.meta.dirname, 'support', 'scenario-hash-worker.mjs'), { workerData: { file, text, seed } });
+    worker.once('message', (hash: string) => {
+      void worker.terminate();
+      resolve(hash);
+    });
+    worker.once('error', reject);
+  });
+}
+
+describe('determinism: catalog', () => {
+  test('determinism: catalog: every scenario file loads', () => {
+    expect(errors).toEqual([]);
+    expect(scenarios.length).toBeGreaterThan(0);
+  });
+
+  test.each(scenarios.map((s) => [s.scenario.name, s] as const))('determinism: catalog: %s gives one trace hash in process and on a worker', async (_name, loaded) => {
+    const seed = loaded.scenario.seed + 1;
+    const here = runScenario(loaded, seed).traceHash;
+    expect(await hashOnWorker(loaded.file, loaded.text, seed)).toBe(here);
+  });
+});
