@@ -48,12 +48,13 @@ export function judgeSeeds(expect: Expectations, perSeed: readonly AnomalyCounts
     const ok =
       seeds > 0 &&
       (expectation === 'never' ? seedsWith === 0 : expectation === 'always' ? seedsWith === seeds : seedsWith > 0);
+    const inSeeds = `${seeds} ${seeds === 1 ? 'seed' : 'seeds'}`;
     const why =
       seedsWith === 0
         ? expectation === 'sometimes'
-          ? `not reproduced in ${seeds} seeds`
-          : `none in ${seeds} seeds`
-        : `seen in ${seedsWith} of ${seeds} seeds (${total} in all)`;
+          ? `not reproduced in ${inSeeds}`
+          : `none in ${inSeeds}`
+        : `seen in ${seedsWith} of ${inSeeds} (${total} in all)`;
     expectations.push({ anomaly, expectation, seeds, seedsWith, total, ok, why });
   }
   return { ok: expectations.every((e) => e.ok), expectations };

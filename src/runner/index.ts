@@ -80,7 +80,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
 
 function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: SystemUnderTest, fault: FaultSpec): void {
   world.scheduler.at(fault.atUs, () => {
-    const label = `${describeSpec(fault.action)} (scenario line ${fault.line})`;
+    const label = `${fault.action.kind} (scenario line ${fault.line})`;
     const resolved = resolveAction(fault.action, system);
     if (typeof resolved === 'string') {
       faults.skip(label, 'scripted', resolved);
@@ -120,19 +120,6 @@ function resolveAction(spec: FaultActionSpec, system: SystemUnderTest): FaultAct
 class Unresolved extends Error {
   constructor(readonly target: string) {
     super(target);
-  }
-}
-
-function describeSpec(spec: FaultActionSpec): string {
-  switch (spec.kind) {
-    case 'partition':
-      return `partition ${spec.groups.map((g) => `[${g.join(' ')}]`).join(' | ')}`;
-    case 'one-way':
-      return `one-way ${spec.from} -> ${spec.to}`;
-    case 'hold':
-      return `hold ${spec.from ?? '*'} -> ${spec.to ?? '*'}`;
-    default:
-      return `${spec.kind} ${spec.target}`;
   }
 }
 

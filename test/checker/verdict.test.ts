@@ -1,0 +1,32 @@
+import { describe, expect, test } from 'vitest';
+import { zeroCounts, type AnomalyCounts } from '../../src/checker/anomalies.js';
+import { brokenBySeed, judgeSeeds } from '../../src/checker/verdict.js';
+
+const counts = (over: Partial<AnomalyCounts>): AnomalyCounts => ({ ...zeroCounts(), ...over });
+
+describe('checker: verdict', () => {
+  test('checker: verdict: a seed breaks `never` by showing it and `always` by not showing it; `sometimes` never per seed', () => {
+    const expect_ = { lost: 'never', duplicated: 'always', reordered: 'sometimes' } as const;
+    expect(brokenBySeed(expect_, counts({ lost: 2 }))).toEqual(['lost: expected never, found 2', 'duplicated: expected always, found 0']);
+    expect(brokenBySeed(expect_, counts({ duplicated: 1 }))).toEqual([]);
+  });
+
+  test('checker: verdict: over seeds, `sometimes` needs one seed, `always` every seed, `never` none', () => {
+    const seeds = [counts({ lost: 1, duplicated: 3 }), counts({ duplicated: 1 }), counts({ duplicated: 2 })];
+    const verdict = judgeSeeds({ lost: 'sometimes', duplicated: 'always', reordered: 'never' }, seeds);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.expectations.map((e) => e.why)).toEqual(['seen in 1 of 3 seeds (1 in all)', 'seen in 3 of 3 seeds (6 in all)', 'none in 3 seeds']);
+    const failing = judgeSeeds({ lost: 'always', inconsistent: 'sometimes' }, seeds);
+    expect(failing.ok).toBe(false);
+    expect(failing.expectations.map((e) => [e.anomaly, e.ok, e.why])).toEqual([
+      ['lost', false, 'seen in 1 of 3 seeds (1 in all)'],
+      ['inconsistent', false, 'not reproduced in 3 seeds'],
+    ]);
+  });
+
+  test('checker: verdict: no seeds proves nothing, and unlisted anomalies are not judged', () => {
+    expect(judgeSeeds({ lost: 'never' }, []).ok).toBe(false);
+    expect(judgeSeeds({}, [counts({ lost: 9 })])).toEqual({ ok: true, expectations: [] });
+    expect(judgeSeeds({ lost: 'never' }, [counts({})]).expectations[0]!.why).toBe('none in 1 seed');
+  });
+});
