@@ -15,7 +15,7 @@
 // only through the network; a fault is a value with an inverse.
 export { Scheduler, type EventHandler, type EventId, type RunOutcome } from './scheduler.js';
 export { Random, RandomStreams, PPM } from './random.js';
-export { Trace, type TraceEvent, type TraceRecord, type TraceSink } from './trace.js';
+export { Trace, type TraceEvent, type TraceObserver, type TraceRecord, type TraceSink } from './trace.js';
 export { Network, type LinkConfig, type LatencyRange, type FaultSource, type Cut, type Hold, type NetworkEvent } from './network.js';
 export { Disk, DiskFile } from './disk.js';
 export { World, type Env, type Process, type ProcessFactory, type ProcessState, type ProcessEvent, type WorldOptions } from './world.js';

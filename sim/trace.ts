@@ -15,6 +15,9 @@ export interface TraceRecord {
 
 export type TraceSink = (line: string) => void;
 
+/** A checker's hook: sees every event as it is recorded, kept or not. It must only observe. */
+export type TraceObserver = (atUs: number, event: TraceEvent) => void;
+
 // Two independent FNV-1a lanes give a 64-bit hash without BigInt on the hot path.
 const FNV_OFFSET_A = 0x811c9dc5;
 const FNV_OFFSET_B = 0x01000193 ^ 0x5bd1e995;
@@ -25,6 +28,7 @@ export class Trace {
   private laneB = FNV_OFFSET_B;
   private eventCount = 0;
   private readonly kept: TraceRecord[] = [];
+  private readonly observers: TraceObserver[] = [];
 
   constructor(private readonly sink: TraceSink | null = null) {}
 
@@ -37,6 +41,12 @@ export class Trace {
     this.eventCount += 1;
     if (keep) this.kept.push({ atUs, event });
     if (this.sink !== null) this.sink(line);
+    for (let i = 0; i < this.observers.length; i++) this.observers[i]!(atUs, event);
+  }
+
+  /** Adds an observer (an online checker). Observers run in the order added. */
+  observe(observer: TraceObserver): void {
+    this.observers.push(observer);
   }
 
   /** 16 hex digits summarising every event recorded so far, in order. */
