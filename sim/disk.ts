@@ -8,6 +8,7 @@ export class DiskFile<T> {
   private readonly records: T[] = [];
   private durable = 0;
   private flushEpoch = 0; // a power loss invalidates flushes still in flight
+  private lengthSamples: { atUs: number; length: number }[] = []; // for the OS writeback
 
   constructor(
     readonly name: string,
@@ -75,6 +76,15 @@ export class DiskFile<T> {
   loseUnflushed(): void {
     this.records.length = this.durable;
     this.flushEpoch += 1;
+    this.lengthSamples = [];
+  }
+
+  /** The OS writes back what has been dirty for `expireUs`: what the file held that long ago. */
+  writeBack(nowUs: number, expireUs: number): void {
+    this.lengthSamples.push({ atUs: nowUs, length: this.records.length });
+    let due = -1;
+    while (this.lengthSamples.length > 0 && this.lengthSamples[0]!.atUs <= nowUs - expireUs) due = this.lengthSamples.shift()!.length;
+    if (due > this.durable) this.durable = Math.min(due, this.records.length);
   }
 }
 
@@ -112,5 +122,10 @@ export class Disk {
   /** Every file loses its unflushed records. */
   powerLoss(): void {
     for (const file of this.files.values()) file.loseUnflushed();
+  }
+
+  /** One pass of the OS flusher thread over every file. */
+  writeBack(nowUs: number, expireUs: number): void {
+    for (const file of this.files.values()) file.writeBack(nowUs, expireUs);
   }
 }

@@ -18,7 +18,7 @@ export { Random, RandomStreams, PPM } from './random.js';
 export { Trace, type TraceEvent, type TraceObserver, type TraceRecord, type TraceSink } from './trace.js';
 export { Network, type LinkConfig, type LatencyRange, type FaultSource, type Cut, type Hold, type NetworkEvent } from './network.js';
 export { Disk, DiskFile } from './disk.js';
-export { World, type Env, type Process, type ProcessFactory, type ProcessState, type ProcessEvent, type WorldOptions } from './world.js';
+export { World, type Env, type Process, type ProcessFactory, type ProcessState, type ProcessEvent, type WorldOptions, type WritebackOptions } from './world.js';
 export {
   Faults, startNemesis, describeFault,
   type FaultAction, type FaultKind, type FaultEvent, type AppliedFault, type NemesisKind, type NemesisOptions,

@@ -26,6 +26,9 @@ export type FaultSource = 'scripted' | 'random';
 /** Called when a message reaches `to`; the process layer decides whether anyone is listening. */
 export type DeliverFn<M> = (from: string, to: string, message: M) => void;
 
+/** Called when a connection reset for `message` (sent by `to` to `from`) gets back to its sender. */
+export type ResetFn<M> = (unreachable: string, sender: string, message: M) => void;
+
 /** A set of one-way link blocks made by one fault; healing it removes exactly those blocks. */
 export interface Cut {
   readonly links: readonly (readonly [string, string])[];
@@ -46,6 +49,8 @@ interface Envelope<M> {
   readonly from: string;
   readonly to: string;
   readonly message: M;
+  /** A TCP reset travelling back: `from` refused `message`, which `to` had sent it. */
+  readonly reset?: true;
 }
 
 interface BlockCount {
@@ -57,6 +62,7 @@ export type NetworkEvent =
   | { kind: 'net.deliver'; id: number; from: string; to: string; type: string }
   | { kind: 'net.drop'; id: number; from: string; to: string; type: string; why: 'random' | 'partition' }
   | { kind: 'net.duplicate'; id: number; from: string; to: string }
+  | { kind: 'net.reset'; id: number; from: string; to: string; type: string }
   | { kind: 'net.cut'; source: FaultSource; links: number }
   | { kind: 'net.heal'; source: FaultSource; links: number }
   | { kind: 'net.hold'; from: string | null; to: string | null }
@@ -79,6 +85,7 @@ export class Network<M> {
     private readonly trace: Trace,
     private readonly deliver: DeliverFn<M>,
     private defaults: LinkConfig,
+    private readonly onReset: ResetFn<M> | null = null,
   ) {
     assertLinkConfig(defaults);
   }
@@ -111,6 +118,15 @@ export class Network<M> {
       this.trace.record(this.scheduler.now(), { kind: 'net.duplicate', id: envelope.id, from, to } satisfies NetworkEvent, false);
       this.schedule(copy, config);
     }
+  }
+
+  /**
+   * The OS of `from` answers `message` (from `to`) with a connection reset: the process it was
+   * meant for is dead, the machine is not. The reset crosses the network like any packet.
+   */
+  reset(from: string, to: string, message: M): void {
+    const config = this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
+    this.schedule({ id: this.nextId++, from, to, message, reset: true }, config);
   }
 
   isCut(from: string, to: string): boolean {
@@ -225,6 +241,11 @@ export class Network<M> {
         hold.waiting.push(envelope);
         return;
       }
+    }
+    if (envelope.reset === true) {
+      this.trace.record(now, { kind: 'net.reset', id: envelope.id, from: envelope.from, to: envelope.to, type: typeOf(envelope.message) } satisfies NetworkEvent, false);
+      this.onReset?.(envelope.from, envelope.to, envelope.message);
+      return;
     }
     this.trace.record(now, { kind: 'net.deliver', id: envelope.id, from: envelope.from, to: envelope.to, type: typeOf(envelope.message) } satisfies NetworkEvent, false);
     this.deliver(envelope.from, envelope.to, envelope.message);

@@ -23,6 +23,11 @@ export interface Env<M> {
 
 export interface Process<M> {
   onMessage(from: string, message: M): void;
+  /**
+   * A message this process sent reached a machine whose process is dead: its OS answered with
+   * a connection reset. (A powered-off machine or a cut link answers nothing: only timeouts tell.)
+   */
+  onUnreachable?(to: string, message: M): void;
 }
 
 /** Builds a fresh process from its environment; a restart calls it again (memory starts empty). */
@@ -44,22 +49,33 @@ interface Node<M> {
   readonly disk: Disk;
   readonly random: Random;
   state: ProcessState;
+  poweredOff: boolean; // a power loss until the restart: no OS writeback meanwhile
   incarnation: number;
   process: Process<M> | null;
   paused: boolean;
   waiting: (() => void)[]; // timers and messages that came due while paused
+  waitingTimers: Map<EventId, Timer>; // the timers among them, still cancellable
 }
 
 interface Timer {
   readonly node: Node<unknown>;
   readonly incarnation: number;
   readonly fn: () => void;
+  cancelled: boolean; // cancelled after it came due during a pause, while it waited
+}
+
+/** The OS page-cache writeback (Linux: every 5 s, pages dirty for 30 s; vm.dirty_*_centisecs). */
+export interface WritebackOptions {
+  readonly intervalUs: number;
+  readonly expireUs: number;
 }
 
 export interface WorldOptions {
   readonly seed: number;
   readonly network: LinkConfig;
   readonly traceSink?: TraceSink | null;
+  /** When set, dirty pages become durable on their own after `expireUs`, while the machine has power. */
+  readonly writeback?: WritebackOptions | null;
 }
 
 export class World<M> {
@@ -69,6 +85,7 @@ export class World<M> {
   readonly network: Network<M>;
   private readonly nodes = new Map<string, Node<M>>();
   private readonly fireTimer = (timer: Timer): void => this.onTimer(timer);
+  private readonly timerIds = new WeakMap<Timer, EventId>();
 
   constructor(options: WorldOptions) {
     this.random = new RandomStreams(options.seed);
@@ -79,7 +96,18 @@ export class World<M> {
       this.trace,
       (from, to, message) => this.onDeliver(from, to, message),
       options.network,
+      (unreachable, sender, message) => this.onReset(unreachable, sender, message),
     );
+    const writeback = options.writeback ?? null;
+    if (writeback !== null) this.startWriteback(writeback);
+  }
+
+  private startWriteback({ intervalUs, expireUs }: WritebackOptions): void {
+    const pass = (): void => {
+      for (const node of this.nodes.values()) if (!node.poweredOff) node.disk.writeBack(this.now(), expireUs);
+      this.scheduler.after(intervalUs, pass, undefined);
+    };
+    this.scheduler.after(intervalUs, pass, undefined);
   }
 
   now(): number {
@@ -100,10 +128,12 @@ export class World<M> {
       disk: new Disk(name, this.scheduler),
       random: this.random.stream(`process:${name}`),
       state: 'down',
+      poweredOff: false,
       incarnation: 0,
       process: null,
       paused: false,
       waiting: [],
+      waitingTimers: new Map(),
     };
     this.nodes.set(name, node);
     this.network.addNode(name);
@@ -139,6 +169,7 @@ export class World<M> {
     const node = this.node(name);
     const before = countRecords(node.disk);
     this.stop(node);
+    node.poweredOff = true;
     node.disk.powerLoss();
     node.disk.writeLatencyUs = 0;
     this.record({ kind: 'proc.power', node: name, lostRecords: before - countRecords(node.disk) } satisfies ProcessEvent);
@@ -176,10 +207,12 @@ export class World<M> {
   }
 
   private start(node: Node<M>): void {
+    node.poweredOff = false;
     node.incarnation += 1;
     node.state = 'up';
     node.paused = false;
     node.waiting = [];
+    node.waitingTimers.clear();
     this.record({ kind: 'proc.start', node: node.name, incarnation: node.incarnation } satisfies ProcessEvent);
     node.process = node.factory(this.envFor(node));
   }
@@ -189,6 +222,7 @@ export class World<M> {
     node.process = null;
     node.paused = false;
     node.waiting = [];
+    node.waitingTimers.clear();
     // Timers of the old incarnation are skipped when they come due (see onTimer).
     node.incarnation += 1;
   }
@@ -197,6 +231,7 @@ export class World<M> {
     const incarnation = node.incarnation;
     const world = this;
     const alive = (): boolean => node.incarnation === incarnation && node.state === 'up';
+    const timerIds = this.timerIds;
     return {
       node: node.name,
       now: () => world.scheduler.now(),
@@ -204,11 +239,16 @@ export class World<M> {
         if (alive()) world.network.send(node.name, to, message);
       },
       setTimer(delayUs, fn) {
-        const timer: Timer = { node: node as Node<unknown>, incarnation, fn };
-        return world.scheduler.after(delayUs, world.fireTimer, timer);
+        const timer: Timer = { node: node as Node<unknown>, incarnation, fn, cancelled: false };
+        const id = world.scheduler.after(delayUs, world.fireTimer, timer);
+        timerIds.set(timer, id);
+        return id;
       },
       cancelTimer(id) {
-        world.scheduler.cancel(id);
+        if (world.scheduler.cancel(id)) return;
+        // It may have come due during a pause and be waiting for the resume: cancel it there.
+        const waiting = node.waitingTimers.get(id);
+        if (waiting !== undefined) waiting.cancelled = true;
       },
       random: node.random,
       disk: node.disk,
@@ -221,18 +261,32 @@ export class World<M> {
   private onTimer(timer: Timer): void {
     const node = timer.node as Node<M>;
     if (node.incarnation !== timer.incarnation || node.state !== 'up') return;
-    this.runOrWait(node, timer.fn);
+    if (!node.paused) return timer.fn();
+    const id = this.timerIds.get(timer)!;
+    node.waitingTimers.set(id, timer);
+    node.waiting.push(() => {
+      node.waitingTimers.delete(id);
+      if (!timer.cancelled) timer.fn();
+    });
   }
 
   private onDeliver(from: string, to: string, message: M): void {
     const node = this.nodes.get(to);
     if (node === undefined || node.state === 'down') {
       this.record({ kind: 'proc.drop', node: to, from, why: 'down' } satisfies ProcessEvent, false);
+      if (node !== undefined && !node.poweredOff) this.network.reset(to, from, message);
       return;
     }
     // The common case allocates nothing; only a paused process needs the message kept.
     if (node.paused) node.waiting.push(() => node.process!.onMessage(from, message));
     else node.process!.onMessage(from, message);
+  }
+
+  private onReset(unreachable: string, sender: string, message: M): void {
+    const node = this.nodes.get(sender);
+    if (node === undefined || node.state === 'down' || node.process?.onUnreachable === undefined) return;
+    if (node.paused) node.waiting.push(() => node.process?.onUnreachable?.(unreachable, message));
+    else node.process.onUnreachable(unreachable, message);
   }
 
   private runOrWait(node: Node<M>, run: () => void): void {

@@ -73,3 +73,23 @@ describe('sim: disk', () => {
     expect(log.durableLength).toBe(0);
   });
 });
+
+describe('sim: disk: OS writeback', () => {
+  test('sim: disk: writeback makes pages durable once dirty for expireUs, but not while the power is off', () => {
+    const world = new World<never>({ seed: 1, network, writeback: { intervalUs: 5_000_000, expireUs: 30_000_000 } });
+    world.spawn('b1', () => ({ onMessage: () => {} }));
+    const log = world.disk('b1').file<number>('log');
+    log.append(1); // dirty from t=0
+    world.scheduler.run(20_000_000);
+    log.append(2); // dirty from t=20s
+    world.scheduler.run(36_000_000);
+    expect(log.durableLength).toBe(1); // written back: record 1 (dirty 30 s+), not record 2
+    world.kill('b1'); // a process crash: the OS keeps writing back
+    world.scheduler.run(56_000_000);
+    expect(log.durableLength).toBe(2);
+    log.append(3);
+    world.powerLoss('b1');
+    world.scheduler.run(100_000_000);
+    expect(log.slice()).toEqual([1, 2]);
+  });
+});

@@ -81,3 +81,42 @@ describe('sim: world', () => {
     expect(world.isPaused('sink')).toBe(false);
   });
 });
+
+describe('sim: world: connection resets', () => {
+  test('sim: world: a message to a killed process comes back as a reset; a powered-off machine stays silent', () => {
+    const world = new World<Msg>({ seed: 3, network });
+    const resets: string[] = [];
+    world.spawn('client', (env) => {
+      env.setTimer(10_000, () => env.send('server', { type: 'ping', n: 1 }));
+      env.setTimer(50_000, () => env.send('server', { type: 'ping', n: 2 }));
+      return { onMessage: () => {}, onUnreachable: (to, m) => resets.push(`${to}:${m.n}@${env.now()}`) };
+    });
+    world.spawn('server', () => ({ onMessage: () => {} }));
+    world.kill('server');
+    world.scheduler.run(40_000);
+    expect(resets).toEqual(['server:1@12000']); // one hop there, one hop back
+    world.powerLoss('server');
+    world.scheduler.run(100_000);
+    expect(resets).toEqual(['server:1@12000']);
+  });
+});
+
+describe('sim: world: timers across a pause', () => {
+  test('sim: world: a timer that came due during a pause can still be cancelled before the resume', () => {
+    const world = new World<Msg>({ seed: 3, network });
+    const fired: string[] = [];
+    let cancel = (): void => {};
+    world.spawn('p', (env) => {
+      const a = env.setTimer(10_000, () => fired.push('a'));
+      env.setTimer(12_000, () => fired.push('b'));
+      cancel = () => env.cancelTimer(a);
+      return { onMessage: () => {} };
+    });
+    world.pause('p');
+    world.scheduler.run(20_000); // both came due while paused
+    cancel();
+    world.resume('p');
+    world.scheduler.run(30_000);
+    expect(fired).toEqual(['b']);
+  });
+});
