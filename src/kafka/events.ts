@@ -7,7 +7,8 @@ import type { KafkaError } from './errors.js';
 export type AppEvent =
   | { kind: 'app.send'; producer: string; seq: number; key: string | null; topic: string; partition: number }
   | { kind: 'app.ack'; producer: string; seq: number; topic: string; partition: number; offset: number }
-  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' }
+  /** partition -1 with MAX_BLOCK_TIMEOUT: send() gave up after max.block.ms (no metadata or no buffer memory). */
+  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'MAX_BLOCK_TIMEOUT' }
   /** The producer process died with these sends unacknowledged: buffered ones were never sent. */
   | { kind: 'app.crash'; producer: string; unsent: number; inFlight: number };
 
@@ -55,10 +56,16 @@ export type ControllerEvent =
       unclean: boolean;
       reason: 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change';
     }
-  | { kind: 'offline'; controller: number; topic: string; partition: number; isr: number[] };
+  | { kind: 'offline'; controller: number; topic: string; partition: number; isr: number[] }
+  /** The controller took dead replicas out of an ISR (leader unchanged, new leader epoch). */
+  | { kind: 'controller.isr'; controller: number; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] };
+
+export type AdminEvent = { kind: 'topic.created'; topic: string; assignment: number[][] };
 
 export type ZooKeeperEvent =
   | { kind: 'zk.session'; node: string; sessionId: number; timeoutMs: number }
-  | { kind: 'zk.expired'; sessionId: number; owner: string; ephemerals: string[] };
+  | { kind: 'zk.expired'; sessionId: number; owner: string; ephemerals: string[] }
+  /** The client closed its session (e.g. a controlled shutdown): its ephemerals were deleted at once. */
+  | { kind: 'zk.closed'; sessionId: number; owner: string; ephemerals: string[] };
 
-export type KafkaEvent = AppEvent | ProducerEvent | BrokerEvent | ControllerEvent | ZooKeeperEvent;
+export type KafkaEvent = AppEvent | ProducerEvent | BrokerEvent | ControllerEvent | ZooKeeperEvent | AdminEvent;

@@ -1,0 +1,405 @@
+// A standalone ZooKeeper server as one simulated process: the znode tree, sessions that expire
+// by tick, one-shot watches, and a txn log on disk.
+//
+// Durability, as in ZooKeeper: every transaction (session create and close included) is appended
+// to the txn log, and nothing that depends on it leaves the server until the log is flushed
+// (SyncRequestProcessor fsyncs a batch, then FinalRequestProcessor answers). Replies, pongs and
+// watch events leave in one queue, in the order they were made, so a client never hears of a
+// change a power loss could still undo. A restart replays the log: the tree and the sessions come
+// back, and every restored session gets a full timeout from the restart
+// (SessionTrackerImpl re-adds them), so clients that reconnect in time keep their ephemerals.
+import type { DiskFile, Env, EventId, Process, ProcessFactory } from '../../sim/index.js';
+import { invariant } from '../../sim/index.js';
+import type { ZooKeeperEvent } from '../kafka/events.js';
+import type { Stat, WatchedEvent, ZkErrorCode, ZkOp } from './api.js';
+import { DataTree } from './data-tree.js';
+import { prepare } from './prep.js';
+import {
+  isZkMessage,
+  type ZkClientMessage,
+  type ZkReply,
+  type ZkReplyBody,
+  type ZkRequest,
+  type ZkServerMessage,
+  type ZkSessionMessageBody,
+} from './protocol.js';
+import { SessionTracker } from './session-tracker.js';
+import { TXN_LOG_FILE, type DataTxn, type Txn, type TxnRecord } from './txn.js';
+
+export interface ZooKeeperServerConfig {
+  readonly tickTimeMs: number;
+  /** Default 2 × tickTime (ZooKeeper administrator's guide). */
+  readonly minSessionTimeoutMs?: number;
+  /** Default 20 × tickTime. */
+  readonly maxSessionTimeoutMs?: number;
+}
+
+interface SessionLimits {
+  readonly tickTimeMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+}
+
+/** The server's process factory; a restart builds a fresh server that recovers from its txn log. */
+export function zookeeperServer(config: ZooKeeperServerConfig): ProcessFactory<unknown> {
+  const limits = sessionLimits(config);
+  return (env) => new ZooKeeperServer(env, limits);
+}
+
+/** The negotiated timeout: the client's request clamped to [minSessionTimeout, maxSessionTimeout]. */
+export function negotiateTimeout(requestedMs: number, config: ZooKeeperServerConfig): number {
+  const { minSessionTimeoutMs, maxSessionTimeoutMs } = sessionLimits(config);
+  return Math.min(Math.max(requestedMs, minSessionTimeoutMs), maxSessionTimeoutMs);
+}
+
+function sessionLimits(config: ZooKeeperServerConfig): SessionLimits {
+  const tickTimeMs = config.tickTimeMs;
+  const minSessionTimeoutMs = config.minSessionTimeoutMs ?? 2 * tickTimeMs;
+  const maxSessionTimeoutMs = config.maxSessionTimeoutMs ?? 20 * tickTimeMs;
+  const ok = [tickTimeMs, minSessionTimeoutMs, maxSessionTimeoutMs].every((n) => Number.isSafeInteger(n) && n > 0);
+  if (!ok) throw new Error(`zookeeper: tickTime, minSessionTimeout and maxSessionTimeout must be positive integers (got ${tickTimeMs}, ${minSessionTimeoutMs}, ${maxSessionTimeoutMs})`);
+  if (minSessionTimeoutMs > maxSessionTimeoutMs) throw new Error(`zookeeper: minSessionTimeout ${minSessionTimeoutMs} is larger than maxSessionTimeout ${maxSessionTimeoutMs}`);
+  return { tickTimeMs, minSessionTimeoutMs, maxSessionTimeoutMs };
+}
+
+interface Session {
+  readonly id: number;
+  readonly timeoutMs: number; // negotiated
+  owner: string; // the node of the client holding the session
+  client: number; // that client's nonce; -1 until it connects after a restart
+  conn: number; // its current connection; -1 when it has none since a restart
+  connected: boolean;
+  recvSeq: number; // next seq expected from the client
+  sendSeq: number; // next seq to stamp on a message to the client
+}
+
+/** A message waiting until the log holds `needs` records durably. */
+interface Outgoing {
+  readonly to: string;
+  readonly message: ZkServerMessage;
+  readonly needs: number;
+}
+
+type SessionMessage = Exclude<ZkClientMessage, { type: 'zk.connect' }>;
+type ConnectMessage = Extract<ZkClientMessage, { type: 'zk.connect' }>;
+
+class ZooKeeperServer implements Process<unknown> {
+  private readonly log: DiskFile<TxnRecord>;
+  private readonly tree: DataTree;
+  private readonly tracker: SessionTracker;
+  private readonly sessions = new Map<number, Session>();
+  private lastZxid = 0;
+  private nextSessionId = 1;
+  private tickTimer: EventId | null = null;
+  // Group commit: one flush in flight at a time; the outbox drains as the log becomes durable.
+  private readonly outbox: Outgoing[] = [];
+  private durableLength = 0;
+  private flushTarget = 0;
+  private flushing = false;
+
+  constructor(
+    private readonly env: Env<unknown>,
+    private readonly limits: SessionLimits,
+  ) {
+    this.log = env.disk.file<TxnRecord>(TXN_LOG_FILE);
+    this.tree = new DataTree((sessionId, event) => this.notify(sessionId, event));
+    this.tracker = new SessionTracker(limits.tickTimeMs * 1000);
+    this.recover();
+    this.sync();
+  }
+
+  onMessage(from: string, message: unknown): void {
+    if (!isZkMessage(message)) return;
+    switch (message.type) {
+      case 'zk.connect':
+        this.onConnect(from, message);
+        break;
+      case 'zk.request':
+      case 'zk.ping':
+      case 'zk.close':
+        this.onSessionMessage(from, message);
+        break;
+      default:
+        break; // server-to-client messages never come here
+    }
+    this.sync();
+  }
+
+  // --- recovery -------------------------------------------------------------------------------
+
+  /** Replays the txn log (what the disk kept: flushed records, and after a kill the page cache too). */
+  private recover(): void {
+    for (const record of this.log.slice()) {
+      invariant(record.zxid > this.lastZxid, () => `zookeeper: txn log zxid ${record.zxid} after ${this.lastZxid}`);
+      this.lastZxid = record.zxid;
+      this.applyTxn(record.txn, record.zxid);
+    }
+    const now = this.env.now();
+    for (const session of this.sessions.values()) this.tracker.touch(session.id, session.timeoutMs, now);
+    this.scheduleTick();
+  }
+
+  private applyTxn(txn: Txn, zxid: number): void {
+    switch (txn.type) {
+      case 'createSession':
+        this.addSession(txn.sessionId, txn.timeoutMs, txn.owner);
+        break;
+      case 'closeSession':
+        this.endSession(txn.sessionId, zxid);
+        break;
+      case 'multi':
+        this.applyData(txn.txns, zxid);
+        break;
+      default:
+        this.applyData([txn], zxid);
+    }
+  }
+
+  private applyData(txns: readonly DataTxn[], zxid: number): (string | Stat | null)[] {
+    return txns.map((txn) => this.tree.apply(txn, zxid));
+  }
+
+  /** Appends a transaction to the log under the next zxid; the flush comes in `sync`. */
+  private append(txn: Txn): number {
+    this.lastZxid += 1;
+    this.log.append({ zxid: this.lastZxid, txn });
+    return this.lastZxid;
+  }
+
+  // --- sessions -------------------------------------------------------------------------------
+
+  private addSession(id: number, timeoutMs: number, owner: string): Session {
+    const session: Session = { id, timeoutMs, owner, client: -1, conn: -1, connected: false, recvSeq: 0, sendSeq: 0 };
+    this.sessions.set(id, session);
+    this.nextSessionId = Math.max(this.nextSessionId, id + 1);
+    return session;
+  }
+
+  /** Forgets a session: its watches, its ephemerals (firing others' watches), its expiry. */
+  private endSession(id: number, zxid: number): string[] {
+    this.tree.removeWatcher(id);
+    const ephemerals = this.tree.killSession(id, zxid);
+    this.sessions.delete(id);
+    this.tracker.remove(id);
+    return ephemerals;
+  }
+
+  private onConnect(from: string, m: ConnectMessage): void {
+    // ZooKeeperServer refuses a client that has seen a later zxid than its own: it would go back in time.
+    if (m.lastZxidSeen > this.lastZxid) {
+      this.enqueue(from, { type: 'zk.disconnect', client: m.client, conn: m.conn });
+      return;
+    }
+    if (m.sessionId === null) {
+      this.createSession(from, m);
+      return;
+    }
+    const session = this.sessions.get(m.sessionId);
+    if (session === undefined) {
+      this.enqueue(from, { type: 'zk.expired', client: m.client, sessionId: m.sessionId });
+      return;
+    }
+    if (m.client === session.client && m.conn <= session.conn) return; // a stale or repeated attempt
+    this.openConnection(session, from, m);
+  }
+
+  private createSession(from: string, m: ConnectMessage): void {
+    const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.limits;
+    const timeoutMs = Math.min(Math.max(m.timeoutMs, minSessionTimeoutMs), maxSessionTimeoutMs);
+    const sessionId = this.nextSessionId;
+    this.append({ type: 'createSession', sessionId, timeoutMs, owner: from });
+    const session = this.addSession(sessionId, timeoutMs, from);
+    this.env.trace({ kind: 'zk.session', node: from, sessionId, timeoutMs } satisfies ZooKeeperEvent);
+    this.openConnection(session, from, m);
+  }
+
+  /**
+   * A (re)connection replaces the session's previous one, whose watches go with it (ZooKeeper
+   * removes a closed connection's watchers); the client re-sends its watches (SetWatches).
+   */
+  private openConnection(session: Session, from: string, m: ConnectMessage): void {
+    this.tree.removeWatcher(session.id);
+    Object.assign(session, { owner: from, client: m.client, conn: m.conn, connected: true, recvSeq: 1, sendSeq: 1 });
+    this.tracker.touch(session.id, session.timeoutMs, this.env.now());
+    this.scheduleTick();
+    const connected: ZkServerMessage = { type: 'zk.connected', client: m.client, conn: m.conn, seq: 0, sessionId: session.id, timeoutMs: session.timeoutMs };
+    this.enqueue(from, connected);
+    this.tree.setWatches(m.lastZxidSeen, m.watches, session.id);
+  }
+
+  /** A broken connection (a lost message): the session lives on until its timeout. */
+  private dropConnection(session: Session): void {
+    session.connected = false;
+    this.tree.removeWatcher(session.id);
+  }
+
+  /** Closes a session for good (an expiry or the client's close) and records why. */
+  private closeSession(session: Session, why: 'expired' | 'closed'): void {
+    const zxid = this.append({ type: 'closeSession', sessionId: session.id });
+    // The client learns at once if it can still be reached (ZooKeeper closes its connection).
+    if (why === 'expired' && session.connected) this.enqueue(session.owner, { type: 'zk.expired', client: session.client, sessionId: session.id });
+    const ephemerals = this.endSession(session.id, zxid).sort();
+    const event: ZooKeeperEvent = why === 'expired'
+      ? { kind: 'zk.expired', sessionId: session.id, owner: session.owner, ephemerals }
+      : { kind: 'zk.closed', sessionId: session.id, owner: session.owner, ephemerals };
+    this.env.trace(event);
+  }
+
+  /** The session tracker looks once per tick while any session exists. */
+  private scheduleTick(): void {
+    if (this.tickTimer !== null || this.sessions.size === 0) return;
+    const now = this.env.now();
+    this.tickTimer = this.env.setTimer(this.tracker.nextTickUs(now) - now, () => {
+      this.tickTimer = null;
+      for (const id of this.tracker.poll(this.env.now())) {
+        const session = this.sessions.get(id);
+        if (session !== undefined) this.closeSession(session, 'expired');
+      }
+      this.scheduleTick();
+      this.sync();
+    });
+  }
+
+  // --- requests -------------------------------------------------------------------------------
+
+  private onSessionMessage(from: string, m: SessionMessage): void {
+    const session = this.acceptFrom(from, m);
+    if (session === null) return;
+    switch (m.type) {
+      case 'zk.ping':
+        this.send(session, { type: 'zk.pong' });
+        break;
+      case 'zk.close':
+        this.closeSession(session, 'closed');
+        break;
+      case 'zk.request': {
+        const { zxid, result } = this.process(session, m.request);
+        this.send(session, { type: 'zk.response', xid: m.xid, zxid, result });
+        break;
+      }
+    }
+  }
+
+  /**
+   * The session of a message from its current connection, next in order; otherwise null, after
+   * telling the client what it needs to know (its session is gone, or its connection is).
+   */
+  private acceptFrom(from: string, m: SessionMessage): Session | null {
+    const session = this.sessions.get(m.sessionId);
+    if (session === undefined) {
+      this.enqueue(from, { type: 'zk.expired', client: m.client, sessionId: m.sessionId });
+      return null;
+    }
+    const current = session.connected && m.client === session.client && m.conn === session.conn;
+    if (current && m.seq < session.recvSeq) return null; // a duplicate
+    if (!current || m.seq > session.recvSeq) {
+      // A message of a dead connection, or one after a lost one: as a TCP reset, tell the client.
+      if (current) this.dropConnection(session);
+      this.enqueue(from, { type: 'zk.disconnect', client: m.client, conn: m.conn });
+      return null;
+    }
+    session.recvSeq += 1;
+    this.tracker.touch(session.id, session.timeoutMs, this.env.now());
+    return session;
+  }
+
+  private process(session: Session, request: ZkRequest): { zxid: number; result: ZkReply } {
+    const watcher = (watch: boolean): number | null => (watch ? session.id : null);
+    switch (request.op) {
+      case 'getData': {
+        const found = this.tree.getData(request.path, watcher(request.watch));
+        return this.read(found === null ? 'NONODE' : { op: 'getData', data: found.data, stat: found.stat });
+      }
+      case 'exists':
+        return this.read({ op: 'exists', stat: this.tree.statNode(request.path, watcher(request.watch)) });
+      case 'getChildren': {
+        const children = this.tree.getChildren(request.path, watcher(request.watch));
+        return this.read(children === null ? 'NONODE' : { op: 'getChildren', children });
+      }
+      case 'create':
+      case 'delete':
+      case 'setData':
+        return this.write(session, [request], false, (results) => singleReply(request, results[0] ?? null));
+      case 'multi':
+        return this.write(session, request.ops, true, (results) => ({ op: 'multi', results }));
+    }
+  }
+
+  private read(outcome: ZkReplyBody | ZkErrorCode): { zxid: number; result: ZkReply } {
+    const result: ZkReply = typeof outcome === 'string' ? { ok: false, code: outcome } : { ok: true, body: outcome };
+    return { zxid: this.lastZxid, result };
+  }
+
+  /** Prepares, logs and applies a write (a multi is one transaction under one zxid). */
+  private write(
+    session: Session,
+    ops: readonly ZkOp[],
+    multi: boolean,
+    reply: (results: (string | Stat | null)[]) => ZkReplyBody,
+  ): { zxid: number; result: ZkReply } {
+    const prepared = prepare(this.tree, ops, session.id);
+    if (!prepared.ok) return { zxid: this.lastZxid, result: { ok: false, code: prepared.code } };
+    const txn: Txn = multi ? { type: 'multi', txns: prepared.txns } : prepared.txns[0]!;
+    const zxid = this.append(txn);
+    const results = this.applyData(prepared.txns, zxid);
+    return { zxid, result: { ok: true, body: reply(results) } };
+  }
+
+  // --- output ---------------------------------------------------------------------------------
+
+  private notify(sessionId: number, event: WatchedEvent): void {
+    const session = this.sessions.get(sessionId);
+    if (session !== undefined) this.send(session, { type: 'zk.watch', event });
+  }
+
+  /** Sends on the session's current connection, if it has one. */
+  private send(session: Session, body: ZkSessionMessageBody): void {
+    if (!session.connected) return;
+    const stamp = { client: session.client, conn: session.conn, seq: session.sendSeq };
+    session.sendSeq += 1;
+    this.enqueue(session.owner, { ...body, ...stamp });
+  }
+
+  private enqueue(to: string, message: ZkServerMessage): void {
+    this.outbox.push({ to, message, needs: this.log.length });
+  }
+
+  /** Starts a flush if the log grew, and sends whatever the durable log now covers. */
+  private sync(): void {
+    if (!this.flushing && this.flushTarget < this.log.length) {
+      const target = this.log.length;
+      this.flushTarget = target;
+      const latencyUs = this.log.flush();
+      if (latencyUs === 0) {
+        this.durableLength = target;
+      } else {
+        this.flushing = true;
+        this.env.setTimer(latencyUs, () => {
+          this.flushing = false;
+          this.durableLength = target;
+          this.sync();
+        });
+      }
+    }
+    let sent = 0;
+    while (sent < this.outbox.length && this.outbox[sent]!.needs <= this.durableLength) {
+      const { to, message } = this.outbox[sent]!;
+      this.env.send(to, message);
+      sent += 1;
+    }
+    if (sent > 0) this.outbox.splice(0, sent);
+  }
+}
+
+function singleReply(request: Extract<ZkRequest, { op: 'create' | 'delete' | 'setData' }>, result: string | Stat | null): ZkReplyBody {
+  switch (request.op) {
+    case 'create':
+      invariant(typeof result === 'string', () => 'zookeeper: create applied without a path');
+      return { op: 'create', path: result };
+    case 'delete':
+      return { op: 'delete' };
+    case 'setData':
+      invariant(result !== null && typeof result === 'object', () => 'zookeeper: setData applied without a stat');
+      return { op: 'setData', stat: result };
+  }
+}
