@@ -2,16 +2,8 @@
 // It reports only what it observed: an acknowledgement it saw, a log it read.
 import type { TraceRecord, World } from '../../sim/index.js';
 import { zeroCounts, type AnomalyCounts, type AnomalyInstance, type StoryLine } from '../checker/anomalies.js';
-import type { MessageCounts } from '../runner/types.js';
+import { STORIES_PER_ANOMALY, type CheckOutcome } from '../checker/outcome.js';
 import { LOG_FILE, primaryFromTrace, type ExampleEvent, type ExampleMessage } from './system.js';
-
-const STORIES_PER_ANOMALY = 5;
-
-export interface CheckOutcome {
-  readonly anomalies: AnomalyCounts;
-  readonly instances: AnomalyInstance[];
-  readonly messages: MessageCounts;
-}
 
 export function checkExample(world: World<ExampleMessage>, servers: readonly string[]): CheckOutcome {
   const records = world.trace.records;

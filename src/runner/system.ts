@@ -1,4 +1,4 @@
-import type { CheckOutcome } from '../example/checker.js';
+import type { CheckOutcome } from '../checker/outcome.js';
 
 /** What the runner needs from a simulated system (the example now, Kafka later). */
 export interface SystemUnderTest {
