@@ -1,0 +1,1015 @@
+// The producer: an application that calls send() at a steady rate, and Kafka's producer client
+// under it, modelled per batch as KafkaProducer's RecordAccumulator + Sender + Metadata (3.9,
+// clients/src/main/java/org/apache/kafka/clients/producer/internals/).
+//
+//   application ── send() ──▶ accumulator: per partition a queue of batches (batch.size, linger.ms)
+//                             │  sender: the ready batches of every partition a broker leads, one
+//                             ▼  Produce request, at most max.in.flight.requests.per.connection
+//   broker ◀── Produce ────── requests in flight per broker; request.timeout.ms disconnects
+//          ─── ProduceResponse ▶ ack per record, or retry (retries, retry.backoff.ms,
+//                                 delivery.timeout.ms), or fail
+//
+// A broker is lost to the producer in one of two ways: its process is dead and its machine
+// answers with a connection reset (onUnreachable: the requests fail at once with
+// NETWORK_EXCEPTION), or nothing answers at all (a cut link, a powered-off machine, a lost
+// message: the oldest request times out after request.timeout.ms). Either way the connection
+// closes, every request on it fails and is retried, and fresh metadata is asked for.
+//
+// What the application is told is the checker's input (AppEvent): app.send when send() returns
+// (its partition known), then app.ack (offset) or app.fail (error) per record. A crash loses the
+// process's memory, buffered batches included, and emits nothing: the checker treats a send with
+// neither ack nor fail as "maybe sent".
+//
+// How a lost ack becomes a duplicate, and a retry a reordering (claims 13 and 14, acks=1,
+// max.in.flight.requests.per.connection=5, no idempotence):
+//   1. batch A (seq 1-3) and batch B (seq 4-6) go out in two requests to the leader;
+//   2. the leader appends A; A's response is lost; B is appended and acknowledged;
+//   3. request.timeout.ms passes: A's request times out and A is re-enqueued at the front;
+//   4. A is sent again and appended after B: seq 1-3 stand twice in the log, once after 4-6.
+import { invariant, type Env, type EventId, type Process, type ProcessFactory } from '../../sim/index.js';
+import { RETRIABLE_ERRORS, type KafkaError } from '../kafka/errors.js';
+import type { AppEvent, ProducerEvent } from '../kafka/events.js';
+import type { KafkaMessage } from '../kafka/protocol.js';
+import type { KafkaRecord } from '../kafka/records.js';
+import type { ProducerSpec } from '../scenario/types.js';
+import { KeylessPartitioner, keyHash } from './partitioner.js';
+import { NEVER_US as NEVER, producerSettings, type ProducerSettings } from './producer-config.js';
+
+export { validateProducerConfig, producerSettings, profileAtLeast, type ProducerSettings } from './producer-config.js';
+
+export interface ProducerOptions {
+  /** Broker node names to ask for metadata first (bootstrap.servers). */
+  readonly bootstrap: readonly string[];
+  /**
+   * The application sends no message due after this time (one due exactly then is sent, so
+   * `messages: N` at `rate: R` over a duration of N / R sends all N); buffered ones still go out.
+   */
+  readonly stopAtUs: number;
+  /** Behaviour profile (Kafka release line), e.g. "3.9". */
+  readonly profile: string;
+  /** Origin of the send schedule: message i is due at startAtUs + i / ratePerSec (default 0). */
+  readonly startAtUs?: number;
+}
+
+/**
+ * Bytes a record counts for in batch.size and buffer.memory: a fixed 50 (a v2 record's length,
+ * attributes, timestamp and offset deltas, and a small value) plus the key's length. The
+ * workload's messages carry no payload, so a real producer's batches would be about this size.
+ */
+export const RECORD_OVERHEAD_BYTES = 50;
+/** A v2 record batch's header (DefaultRecordBatch.RECORD_BATCH_OVERHEAD). */
+export const BATCH_OVERHEAD_BYTES = 61;
+
+/** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
+const NEVER_US = NEVER;
+
+/** Errors after which the producer asks for fresh metadata (Kafka's InvalidMetadataException subclasses). */
+const METADATA_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
+  'NOT_LEADER_OR_FOLLOWER',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'NETWORK_EXCEPTION',
+]);
+
+/** app.fail's error when send() itself gave up after max.block.ms (no metadata, or no buffer memory). */
+export const MAX_BLOCK_TIMEOUT = 'MAX_BLOCK_TIMEOUT';
+
+type Inbound = Extract<KafkaMessage, { type: 'MetadataResponse' | 'ProduceResponse' | 'InitProducerIdResponse' }>;
+const INBOUND_TYPES: ReadonlySet<string> = new Set(['MetadataResponse', 'ProduceResponse', 'InitProducerIdResponse']);
+
+function isInbound(message: unknown): message is Inbound {
+  if (typeof message !== 'object' || message === null) return false;
+  const type = (message as { readonly type?: unknown }).type;
+  return typeof type === 'string' && INBOUND_TYPES.has(type);
+}
+
+/** One partition's producer batch (ProducerBatch): records are appended until it is closed. */
+class Batch {
+  readonly records: KafkaRecord[] = [];
+  bytes = BATCH_OVERHEAD_BYTES;
+  /** Closed for appends: full, a record did not fit, or drained (then never written again). */
+  appendable = true;
+  /** In its partition's queue (not in flight). */
+  queued = true;
+  done = false;
+  /** Retries so far (ProducerBatch.attempts). */
+  attempts = 0;
+  lastAttemptUs: number;
+  backoffUs = 0;
+  retryLeaderEpoch = -1;
+  producerId = -1;
+  producerEpoch = -1;
+  baseSequence = -1;
+
+  constructor(
+    readonly partition: PartitionState,
+    readonly createdUs: number,
+    readonly allocatedBytes: number,
+  ) {
+    this.lastAttemptUs = createdUs;
+  }
+}
+
+interface PartitionState {
+  readonly id: number;
+  leader: number; // broker id, -1 when unknown or offline
+  leaderEpoch: number;
+  /** The leader's connection; null while the leader is unknown. */
+  connection: Connection | null;
+  /** Batches not in flight, oldest first (the accumulator's deque). */
+  readonly queue: Batch[];
+  /** max.in.flight=1: a batch of this partition is in flight (guaranteeMessageOrder). */
+  muted: boolean;
+  /** Idempotence: next sequence number, and the batches holding one that are not done, by sequence. */
+  nextSequence: number;
+  readonly unacked: Batch[];
+}
+
+interface Connection {
+  readonly node: string;
+  blockedUntilUs: number; // reconnect.backoff.ms after a disconnect
+  closedAtCorrelationId: number; // the last correlation id sent before the connection last closed
+  failures: number; // consecutive disconnects, for the reconnect backoff
+  drainIndex: number;
+  partitions: PartitionState[]; // the partitions this broker leads
+  readyPass: number;
+  /** Requests in flight, oldest first; one timer watches the oldest (NetworkClient.handleTimedOutRequests). */
+  readonly pending: Request[];
+  timer: EventId;
+  readonly onTimer: () => void;
+}
+
+type Request =
+  | { readonly kind: 'produce'; readonly correlationId: number; readonly node: string; readonly sentUs: number; readonly batches: readonly Batch[] }
+  | { readonly kind: 'metadata' | 'init'; readonly correlationId: number; readonly node: string; readonly sentUs: number };
+
+/** A send() waiting for metadata or buffer memory (KafkaProducer.send blocks up to max.block.ms). */
+interface Blocked {
+  readonly seq: number;
+  readonly keyIndex: number; // -1 without a key
+  readonly sinceUs: number;
+}
+
+/** The producer process: the application's sends and the client under them. Ignores non-Kafka messages. */
+export function producerProcess(spec: ProducerSpec, options: ProducerOptions): ProcessFactory<unknown> {
+  const settings = producerSettings(spec.config, options.profile);
+  return (env) => new Producer(env, spec, options, settings);
+}
+
+class Producer implements Process<unknown> {
+  private readonly name: string;
+  private readonly topic: string;
+  private readonly batchSize: number;
+  private readonly keyNames: string[] = [];
+  private readonly keyHashes: number[] = [];
+  private readonly keyless: KeylessPartitioner;
+
+  // The application.
+  private nextSeq: number;
+  private readonly appTick = (): void => this.onAppTick();
+
+  // Metadata.
+  private topicKnown = false;
+  private numPartitions = 0;
+  private readonly partitions: PartitionState[] = [];
+  private available: number[] = [];
+  private readonly brokerNodes = new Map<number, string>();
+  private metadataNeeded = true;
+  private metadataFailures = 0;
+  private lastMetadataAttemptUs = -NEVER_US;
+  private lastMetadataSuccessUs = -NEVER_US;
+  private metadataTimer: EventId = -1;
+  private metadataTimerAtUs = NEVER_US;
+  private readonly onMetadataTimer = (): void => {
+    this.metadataTimer = -1;
+    this.metadataTimerAtUs = NEVER_US;
+    this.maybeSendMetadata();
+  };
+
+  // Idempotence.
+  private producerId = -1;
+  private producerEpoch = -1;
+  private resetPending = false;
+  private initRetryAtUs = 0;
+
+  // Accumulator and sender.
+  private allocatedBytes = 0;
+  /** A send() waits for buffer.memory: every partition counts as ready (RecordAccumulator: exhausted). */
+  private memoryExhausted = false;
+  private readonly connections = new Map<string, Connection>();
+  private readonly connectionList: Connection[] = [];
+  private readonly requests = new Map<number, Request>();
+  private readonly correlationBase: number;
+  private correlationId: number;
+  private readonly inFlightOf = { produce: 0, metadata: 0, init: 0 };
+  private senderRunning = false;
+  private senderAgain = false;
+  private senderPass = 0;
+  private senderTimer: EventId = -1;
+  private senderTimerAtUs = NEVER_US;
+  private readonly onSenderTimer = (): void => {
+    this.senderTimer = -1;
+    this.senderTimerAtUs = NEVER_US;
+    this.runSender();
+  };
+
+  // delivery.timeout.ms: every batch not done, in creation order (so the oldest is first).
+  private readonly created: Batch[] = [];
+  private createdHead = 0;
+  private expiryTimer: EventId = -1;
+  private readonly onExpiryTimer = (): void => {
+    this.expiryTimer = -1;
+    this.expireBatches();
+  };
+
+  // max.block.ms.
+  private readonly blocked: Blocked[] = [];
+  private blockedHead = 0;
+  private blockTimer: EventId = -1;
+  private drainingBlocked = false;
+  private readonly onBlockTimer = (): void => {
+    this.blockTimer = -1;
+    this.expireBlocked();
+  };
+
+  constructor(
+    private readonly env: Env<unknown>,
+    private readonly spec: ProducerSpec,
+    private readonly options: ProducerOptions,
+    private readonly settings: ProducerSettings,
+  ) {
+    invariant(options.bootstrap.length > 0, () => `producer ${spec.name}: no bootstrap brokers`);
+    this.name = spec.name;
+    this.topic = spec.topic;
+    this.batchSize = settings.batchSizeBytes;
+    // A restarted producer has new connections: no response to its previous incarnation may
+    // match one of its requests, so correlation ids start from the clock (≤ 1000 requests per µs).
+    this.correlationBase = env.now() * 1000;
+    this.correlationId = this.correlationBase;
+    this.keyless = new KeylessPartitioner(settings.keyless, env.random, settings.batchSizeBytes, settings.roundRobinStart);
+    // A (re)started application resumes the schedule where the clock is: messages that came due
+    // while it was down are never sent (it was not running to send them).
+    this.nextSeq = this.firstSeqDueFrom(env.now());
+    this.scheduleApp();
+    this.maybeSendMetadata();
+  }
+
+  onMessage(from: string, message: unknown): void {
+    if (!isInbound(message)) return;
+    switch (message.type) {
+      case 'ProduceResponse':
+        return this.onProduceResponse(from, message);
+      case 'MetadataResponse':
+        return this.onMetadataResponse(from, message);
+      case 'InitProducerIdResponse':
+        return this.onInitProducerIdResponse(from, message);
+    }
+  }
+
+  // ---------------------------------------------------------------- the application
+
+  private dueUs(seq: number): number {
+    return (this.options.startAtUs ?? 0) + Math.floor((seq * 1_000_000) / this.spec.ratePerSec);
+  }
+
+  private firstSeqDueFrom(nowUs: number): number {
+    if (this.spec.ratePerSec <= 0) return this.spec.messages + 1;
+    const start = this.options.startAtUs ?? 0;
+    let seq = Math.max(1, Math.floor(((nowUs - start) * this.spec.ratePerSec) / 1_000_000));
+    while (seq > 1 && this.dueUs(seq - 1) >= nowUs) seq -= 1;
+    while (this.dueUs(seq) < nowUs) seq += 1;
+    return seq;
+  }
+
+  private scheduleApp(): void {
+    if (this.nextSeq > this.spec.messages) return;
+    const due = this.dueUs(this.nextSeq);
+    if (due > this.options.stopAtUs) return;
+    this.env.setTimer(Math.max(0, due - this.env.now()), this.appTick);
+  }
+
+  private onAppTick(): void {
+    const now = this.env.now();
+    while (this.nextSeq <= this.spec.messages) {
+      const due = this.dueUs(this.nextSeq);
+      if (due > now || due > this.options.stopAtUs) break;
+      const seq = this.nextSeq++;
+      this.send(seq, this.spec.keys === null ? -1 : (seq - 1) % this.spec.keys, now);
+    }
+    this.scheduleApp();
+  }
+
+  private keyName(keyIndex: number): string {
+    let key = this.keyNames[keyIndex];
+    if (key === undefined) {
+      key = `k${keyIndex}`;
+      this.keyNames[keyIndex] = key;
+      this.keyHashes[keyIndex] = keyHash(key);
+    }
+    return key;
+  }
+
+  /** KafkaProducer.send: blocks (here: queues) behind earlier blocked sends, for metadata or memory. */
+  private send(seq: number, keyIndex: number, now: number): void {
+    if (this.blockedHead < this.blocked.length || !this.topicKnown || !this.append(seq, keyIndex, now)) {
+      if (this.blockedHead === this.blocked.length) {
+        if (this.blockTimer >= 0) this.env.cancelTimer(this.blockTimer);
+        this.blockTimer = this.env.setTimer(this.settings.maxBlockUs, this.onBlockTimer);
+      }
+      this.blocked.push({ seq, keyIndex, sinceUs: now });
+      if (!this.topicKnown) this.requestMetadataUpdate();
+    }
+  }
+
+  // ---------------------------------------------------------------- the accumulator
+
+  /** Appends one record (RecordAccumulator.append); false when buffer.memory has no room for a new batch. */
+  private append(seq: number, keyIndex: number, now: number): boolean {
+    const key = keyIndex < 0 ? null : this.keyName(keyIndex);
+    const keyed = key !== null && this.settings.hashKeys;
+    const bytes = RECORD_OVERHEAD_BYTES + (key === null ? 0 : key.length);
+    let partition = keyed ? this.keyHashes[keyIndex]! % this.numPartitions : this.keyless.partition(this.available, this.numPartitions);
+    let batch = this.openBatch(this.partitions[partition]!, bytes);
+    if (batch === null && this.keyless.strategy === 'sticky') {
+      // KIP-480 (abortOnNewBatch): a new batch on the sticky partition moves the sticky partition.
+      this.keyless.onNewBatch(partition, this.available, this.numPartitions);
+      if (!keyed) {
+        partition = this.keyless.partition(this.available, this.numPartitions);
+        batch = this.openBatch(this.partitions[partition]!, bytes);
+      }
+    }
+    const state = this.partitions[partition]!;
+    if (batch === null) {
+      batch = this.newBatch(state, bytes, now);
+      if (batch === null) return false;
+    }
+    batch.records.push({ key, producer: this.name, seq });
+    batch.bytes += bytes;
+    if (batch.bytes >= this.batchSize) batch.appendable = false;
+    this.env.trace({ kind: 'app.send', producer: this.name, seq, key, topic: this.topic, partition } satisfies AppEvent, false);
+    if (!keyed && this.keyless.strategy === 'uniform-sticky') {
+      const last = state.queue[state.queue.length - 1];
+      this.keyless.onAppend(partition, bytes, last === undefined || !last.appendable, this.available, this.numPartitions);
+    }
+    if (!batch.appendable || this.settings.lingerUs === 0 || state.queue.length > 1) {
+      // A broker with no room for another request is looked at again when a response frees one.
+      const connection = state.connection;
+      if (connection === null || connection.pending.length < this.settings.maxInFlight || this.memoryExhausted) this.runSender();
+    }
+    return true;
+  }
+
+  /** The partition's last batch if the record fits in it; closes it for appends if not. */
+  private openBatch(state: PartitionState, bytes: number): Batch | null {
+    const last = state.queue[state.queue.length - 1];
+    if (last === undefined || !last.appendable) return null;
+    if (last.records.length === 0 || last.bytes + bytes <= this.batchSize) return last;
+    last.appendable = false; // closeForRecordAppends
+    return null;
+  }
+
+  private newBatch(state: PartitionState, bytes: number, now: number): Batch | null {
+    // BufferPool: each batch takes max(batch.size, its first record) bytes until it completes.
+    const allocated = Math.max(this.batchSize, BATCH_OVERHEAD_BYTES + bytes);
+    if (this.allocatedBytes + allocated > this.settings.bufferMemoryBytes) {
+      this.memoryExhausted = true;
+      return null;
+    }
+    this.allocatedBytes += allocated;
+    const batch = new Batch(state, now, allocated);
+    state.queue.push(batch);
+    this.compactCreated();
+    this.created.push(batch);
+    if (this.expiryTimer < 0) this.expiryTimer = this.env.setTimer(this.settings.deliveryTimeoutUs, this.onExpiryTimer);
+    if (this.settings.lingerUs > 0) this.wakeSenderAt(now + this.settings.lingerUs);
+    return batch;
+  }
+
+  // ---------------------------------------------------------------- the sender
+
+  private runSender(): void {
+    if (this.senderRunning) {
+      this.senderAgain = true;
+      return;
+    }
+    this.senderRunning = true;
+    try {
+      do {
+        this.senderAgain = false;
+        this.sendProducerData();
+      } while (this.senderAgain);
+    } finally {
+      this.senderRunning = false;
+    }
+  }
+
+  /** One pass of Sender.sendProducerData: ready nodes, then one request per ready node with room. */
+  private sendProducerData(): void {
+    const now = this.env.now();
+    if (this.settings.idempotence && (this.producerId < 0 || this.resetPending)) {
+      this.maybeInitProducerId(now);
+      return;
+    }
+    const pass = ++this.senderPass;
+    let nextCheckUs = NEVER_US;
+    let unknownLeader = false;
+    const exhausted = this.memoryExhausted;
+    for (let i = 0; i < this.partitions.length; i++) {
+      const state = this.partitions[i]!;
+      const head = state.queue[0];
+      if (head === undefined) continue;
+      const connection = state.connection;
+      if (connection === null) {
+        unknownLeader = true;
+        continue;
+      }
+      if (connection.readyPass === pass || state.muted) continue;
+      const backingOff = this.backingOff(head, state, now);
+      const waitUs = backingOff ? head.backoffUs : this.settings.lingerUs;
+      const full = state.queue.length > 1 || !head.appendable;
+      const expired = now - head.lastAttemptUs >= waitUs;
+      if ((full || expired || exhausted) && !backingOff) connection.readyPass = pass;
+      else nextCheckUs = Math.min(nextCheckUs, head.lastAttemptUs + waitUs);
+    }
+    if (unknownLeader) this.requestMetadataUpdate();
+    for (let i = 0; i < this.connectionList.length; i++) {
+      const connection = this.connectionList[i]!;
+      if (connection.readyPass !== pass) continue;
+      if (now < connection.blockedUntilUs) {
+        nextCheckUs = Math.min(nextCheckUs, connection.blockedUntilUs);
+        continue;
+      }
+      if (connection.pending.length >= this.settings.maxInFlight) continue; // a response will run the sender
+      const batches = this.drain(connection, now);
+      if (batches.length > 0) {
+        this.sendProduce(connection, batches);
+        this.senderAgain = true; // like Sender's poll(0): look again while anything is ready
+      }
+    }
+    this.wakeSenderAt(nextCheckUs);
+  }
+
+  private backingOff(batch: Batch, state: PartitionState, now: number): boolean {
+    if (batch.attempts === 0 || now - batch.lastAttemptUs >= batch.backoffUs) return false;
+    // KIP-951: a retry to a new leader does not wait out its backoff.
+    return !(this.settings.skipBackoffOnLeaderChange && state.leaderEpoch > batch.retryLeaderEpoch);
+  }
+
+  /** RecordAccumulator.drainBatchesForOneNode: at most one batch per partition, up to max.request.size. */
+  private drain(connection: Connection, now: number): Batch[] {
+    const parts = connection.partitions;
+    const batches: Batch[] = [];
+    if (parts.length === 0) return batches;
+    let size = 0;
+    let index = connection.drainIndex % parts.length;
+    const start = index;
+    do {
+      const state = parts[index]!;
+      connection.drainIndex = index;
+      index = (index + 1) % parts.length;
+      if (state.muted) continue;
+      const first = state.queue[0];
+      if (first === undefined || this.backingOff(first, state, now)) continue;
+      if (size + first.bytes > this.settings.maxRequestSizeBytes && batches.length > 0) break;
+      if (this.settings.idempotence && this.stopDrain(first, state)) break;
+      state.queue.shift();
+      first.queued = false;
+      if (this.settings.idempotence && first.baseSequence < 0) {
+        first.producerId = this.producerId;
+        first.producerEpoch = this.producerEpoch;
+        first.baseSequence = state.nextSequence;
+        state.nextSequence += first.records.length;
+        state.unacked.push(first);
+      }
+      first.appendable = false;
+      size += first.bytes;
+      batches.push(first);
+    } while (index !== start);
+    return batches;
+  }
+
+  /**
+   * RecordAccumulator.shouldStopDrainBatchesForPartition, idempotent producer: a retried batch
+   * (it has a sequence) goes out only as the partition's first unacknowledged sequence, which
+   * brings the partition down to one batch in flight until the retries are through.
+   */
+  private stopDrain(first: Batch, state: PartitionState): boolean {
+    if (first.baseSequence < 0) return false;
+    const oldest = state.unacked[0];
+    return oldest !== undefined && oldest !== first;
+  }
+
+  private sendProduce(connection: Connection, batches: readonly Batch[]): void {
+    const correlationId = ++this.correlationId;
+    const partitions = batches.map((batch) => ({
+      topic: this.topic,
+      partition: batch.partition.id,
+      batch: {
+        baseOffset: -1,
+        leaderEpoch: -1,
+        producerId: batch.producerId,
+        producerEpoch: batch.producerEpoch,
+        baseSequence: batch.baseSequence,
+        records: batch.records,
+      },
+    }));
+    const acks = this.settings.acks;
+    this.env.send(connection.node, { type: 'Produce', correlationId, acks, timeoutMs: this.settings.requestTimeoutMs, partitions } satisfies KafkaMessage);
+    if (acks === 0) {
+      // No response is coming: the send completes the batch, offsets unknown (Sender.handleProduceResponse).
+      for (const batch of batches) this.succeed(batch, -1);
+      this.afterCompletions();
+      return;
+    }
+    if (this.settings.maxInFlight === 1) for (const batch of batches) batch.partition.muted = true;
+    this.track(connection, { kind: 'produce', correlationId, node: connection.node, sentUs: this.env.now(), batches });
+  }
+
+  private onProduceResponse(from: string, response: Extract<KafkaMessage, { type: 'ProduceResponse' }>): void {
+    const request = this.requests.get(response.correlationId);
+    if (request === undefined || request.kind !== 'produce' || request.node !== from) return; // late, after a disconnect
+    this.answered(request);
+    const now = this.env.now();
+    for (let i = 0; i < request.batches.length; i++) {
+      const batch = request.batches[i]!;
+      let answer = response.partitions[i];
+      if (answer === undefined || answer.partition !== batch.partition.id || answer.topic !== this.topic) {
+        answer = response.partitions.find((p) => p.topic === this.topic && p.partition === batch.partition.id);
+      }
+      if (answer === undefined) invariant(false, () => `producer ${this.name}: ProduceResponse ${response.correlationId} lacks ${this.topic}-${batch.partition.id}`);
+      this.completeBatch(batch, answer.error, answer.baseOffset, now);
+    }
+    this.afterCompletions();
+  }
+
+  /** Sender.completeBatch: success, retry, or failure of one batch of a response. */
+  private completeBatch(batch: Batch, error: KafkaError, baseOffset: number, now: number): void {
+    const state = batch.partition;
+    if (this.settings.maxInFlight === 1) state.muted = false;
+    if (batch.done) return; // expired by delivery.timeout.ms while in flight
+    if (error === 'NONE') {
+      this.succeed(batch, baseOffset);
+    } else if (this.canRetry(batch, error, now)) {
+      this.reenqueue(batch, error, now);
+    } else if (error === 'DUPLICATE_SEQUENCE_NUMBER') {
+      // The broker saw this sequence before but no longer knows its offset: success, offsets
+      // unknown (-1) unless the response carries them (Sender.completeBatch, 3.9).
+      this.succeed(batch, baseOffset);
+    } else {
+      this.fail(batch, error);
+    }
+    if (METADATA_ERRORS.has(error)) this.requestMetadataUpdate();
+  }
+
+  /** Sender.canRetry: a retriable error, retries left, and delivery.timeout.ms not reached. */
+  private canRetry(batch: Batch, error: KafkaError, now: number): boolean {
+    if (now - batch.createdUs >= this.settings.deliveryTimeoutUs || batch.attempts >= this.settings.retries) return false;
+    if (RETRIABLE_ERRORS.has(error)) return true;
+    // The idempotent producer retries UNKNOWN_PRODUCER_ID with a fresh producer id and sequences (KIP-360, simplified).
+    if (this.settings.idempotence && error === 'UNKNOWN_PRODUCER_ID') {
+      this.resetPending = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** RecordAccumulator.reenqueue: back to the front of the queue (in sequence order when idempotent). */
+  private reenqueue(batch: Batch, error: KafkaError, now: number): void {
+    const state = batch.partition;
+    batch.attempts += 1;
+    batch.lastAttemptUs = now;
+    batch.backoffUs = this.backoffUs(batch.attempts - 1);
+    batch.retryLeaderEpoch = state.leaderEpoch;
+    batch.queued = true;
+    if (this.settings.idempotence && batch.baseSequence >= 0) {
+      let at = 0;
+      while (at < state.queue.length && state.queue[at]!.baseSequence >= 0 && state.queue[at]!.baseSequence < batch.baseSequence) at += 1;
+      state.queue.splice(at, 0, batch);
+    } else {
+      state.queue.unshift(batch);
+    }
+    const first = batch.records[0]!;
+    this.env.trace({
+      kind: 'producer.retry',
+      producer: this.name,
+      topic: this.topic,
+      partition: state.id,
+      firstSeq: first.seq,
+      count: batch.records.length,
+      error,
+      attempt: batch.attempts,
+    } satisfies ProducerEvent);
+    this.wakeSenderAt(now + batch.backoffUs);
+  }
+
+  /** retry.backoff.ms; from 3.7 (KIP-580) ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2). */
+  private backoffUs(failures: number): number {
+    const base = this.settings.retryBackoffUs;
+    if (!this.settings.exponentialBackoff) return base;
+    const max = this.settings.retryBackoffMaxUs;
+    const initial = Math.min(base, max);
+    if (max <= initial) return initial;
+    // initial × 2^failures, capped at max (Kafka caps the exponent at log2(max / initial)).
+    const term = failures >= 52 || initial * 2 ** failures >= max ? max : initial * 2 ** failures;
+    // Jitter in [0.8, 1.2), drawn as an integer number of parts per million.
+    const jittered = Math.floor((term * (800_000 + this.env.random.int(400_000))) / 1_000_000);
+    return Math.min(jittered, max);
+  }
+
+  private succeed(batch: Batch, baseOffset: number): void {
+    const { env, name: producer, topic } = this;
+    const partition = batch.partition.id;
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      const offset = baseOffset < 0 ? -1 : baseOffset + i;
+      env.trace({ kind: 'app.ack', producer, seq: records[i]!.seq, topic, partition, offset } satisfies AppEvent, false);
+    }
+    this.release(batch);
+  }
+
+  private fail(batch: Batch, error: KafkaError | 'DELIVERY_TIMEOUT'): void {
+    const state = batch.partition;
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      this.env.trace({ kind: 'app.fail', producer: this.name, seq: records[i]!.seq, topic: this.topic, partition: state.id, error } satisfies AppEvent, false);
+    }
+    // The broker may or may not hold this sequence: start over with a new producer id
+    // (KafkaProducer's idempotent reset; KIP-360's epoch bump is not modelled in full).
+    if (this.settings.idempotence && batch.baseSequence >= 0) this.resetPending = true;
+    this.release(batch);
+  }
+
+  private release(batch: Batch): void {
+    batch.done = true;
+    batch.appendable = false;
+    this.allocatedBytes -= batch.allocatedBytes;
+    const state = batch.partition;
+    if (batch.baseSequence >= 0) {
+      const at = state.unacked.indexOf(batch);
+      if (at >= 0) state.unacked.splice(at, 1);
+    }
+    if (batch.queued) {
+      // Only a batch expired by delivery.timeout.ms leaves from the queue.
+      state.queue.splice(state.queue.indexOf(batch), 1);
+      batch.queued = false;
+    }
+    while (this.createdHead < this.created.length && this.created[this.createdHead]!.done) this.createdHead += 1;
+  }
+
+  private compactCreated(): void {
+    if (this.createdHead > 1024 && this.createdHead * 2 > this.created.length) {
+      this.created.splice(0, this.createdHead);
+      this.createdHead = 0;
+    }
+  }
+
+  /** After responses or expiries: blocked sends may fit now, and the sender may have room. */
+  private afterCompletions(): void {
+    if (this.blockedHead < this.blocked.length) this.drainBlocked();
+    this.runSender();
+  }
+
+  private track(connection: Connection, request: Request): void {
+    this.requests.set(request.correlationId, request);
+    connection.pending.push(request);
+    this.inFlightOf[request.kind] += 1;
+    if (connection.timer < 0) connection.timer = this.env.setTimer(this.settings.requestTimeoutUs, connection.onTimer);
+  }
+
+  /** A response came back: the connection works (its reconnect backoff starts over). */
+  private answered(request: Request): void {
+    this.connection(request.node).failures = 0;
+    this.finish(request);
+  }
+
+  private finish(request: Request): void {
+    this.requests.delete(request.correlationId);
+    const connection = this.connection(request.node);
+    const pending = connection.pending;
+    if (pending[0] === request) pending.shift();
+    else pending.splice(pending.indexOf(request), 1);
+    this.inFlightOf[request.kind] -= 1;
+  }
+
+  /** NetworkClient: the oldest request timed out, so the connection is closed and all its requests fail. */
+  private onConnectionTimer(connection: Connection): void {
+    connection.timer = -1;
+    const oldest = connection.pending[0];
+    if (oldest === undefined) return;
+    const deadline = oldest.sentUs + this.settings.requestTimeoutUs;
+    const now = this.env.now();
+    if (now < deadline) connection.timer = this.env.setTimer(deadline - now, connection.onTimer);
+    else this.disconnect(connection.node, 'REQUEST_TIMED_OUT');
+  }
+
+  /**
+   * A request reached a broker whose process is dead, and its machine answered with a
+   * connection reset: the connection closes and its requests fail with NETWORK_EXCEPTION at
+   * once, instead of after request.timeout.ms. Resets of requests sent before the last close
+   * of that connection are stale.
+   */
+  onUnreachable(to: string, message: unknown): void {
+    if (typeof message !== 'object' || message === null) return;
+    const { type, correlationId } = message as { readonly type?: unknown; readonly correlationId?: unknown };
+    if ((type !== 'Produce' && type !== 'Metadata' && type !== 'InitProducerId') || typeof correlationId !== 'number') return;
+    const connection = this.connections.get(to);
+    if (connection === undefined || correlationId <= connection.closedAtCorrelationId) return;
+    this.disconnect(to, 'NETWORK_EXCEPTION');
+  }
+
+  /** NetworkClient.processDisconnection: every request in flight on the connection fails; reconnect after a backoff. */
+  private disconnect(node: string, error: 'REQUEST_TIMED_OUT' | 'NETWORK_EXCEPTION'): void {
+    const now = this.env.now();
+    const connection = this.connection(node);
+    connection.closedAtCorrelationId = this.correlationId;
+    connection.failures += 1;
+    connection.blockedUntilUs = now + this.reconnectBackoffUs(connection.failures);
+    // Oldest first, as NetworkClient.cancelInFlightRequests completes them; each retried batch
+    // goes to the front of its queue, so the newest ends up first (Kafka reorders them too).
+    const dropped = [...connection.pending];
+    for (const request of dropped) {
+      this.finish(request);
+      if (request.kind === 'produce') {
+        for (const batch of request.batches) this.completeBatch(batch, error, -1, now);
+      } else if (request.kind === 'metadata') {
+        this.metadataFailures += 1;
+        this.metadataNeeded = true;
+      } else {
+        this.initRetryAtUs = now + this.backoffUs(0);
+      }
+    }
+    this.requestMetadataUpdate(); // handleServerDisconnect
+    this.wakeSenderAt(connection.blockedUntilUs);
+    this.afterCompletions();
+  }
+
+  // ---------------------------------------------------------------- delivery.timeout.ms, max.block.ms
+
+  private expireBatches(): void {
+    const now = this.env.now();
+    const deadline = this.settings.deliveryTimeoutUs;
+    let expired = false;
+    for (let i = this.createdHead; i < this.created.length; i++) {
+      const batch = this.created[i]!;
+      if (now - batch.createdUs < deadline) break;
+      if (batch.done) continue;
+      this.fail(batch, 'DELIVERY_TIMEOUT');
+      expired = true;
+    }
+    this.compactCreated();
+    const oldest = this.created[this.createdHead];
+    if (oldest !== undefined) this.expiryTimer = this.env.setTimer(oldest.createdUs + deadline - now, this.onExpiryTimer);
+    if (expired) this.afterCompletions();
+  }
+
+  private drainBlocked(): void {
+    if (this.drainingBlocked || !this.topicKnown) return;
+    this.drainingBlocked = true;
+    try {
+      const now = this.env.now();
+      while (this.blockedHead < this.blocked.length) {
+        const waiting = this.blocked[this.blockedHead]!;
+        if (!this.append(waiting.seq, waiting.keyIndex, now)) break;
+        this.blockedHead += 1;
+      }
+      if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
+      this.compactBlocked();
+    } finally {
+      this.drainingBlocked = false;
+    }
+  }
+
+  private expireBlocked(): void {
+    const now = this.env.now();
+    while (this.blockedHead < this.blocked.length) {
+      const waiting = this.blocked[this.blockedHead]!;
+      if (now - waiting.sinceUs < this.settings.maxBlockUs) break;
+      this.blockedHead += 1;
+      this.env.trace({
+        kind: 'app.fail',
+        producer: this.name,
+        seq: waiting.seq,
+        topic: this.topic,
+        partition: -1,
+        error: MAX_BLOCK_TIMEOUT,
+      } satisfies AppEvent, false);
+    }
+    if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
+    this.compactBlocked();
+  }
+
+  private compactBlocked(): void {
+    if (this.blockTimer >= 0) this.env.cancelTimer(this.blockTimer);
+    this.blockTimer = -1;
+    if (this.blockedHead === this.blocked.length) {
+      this.blocked.length = 0;
+      this.blockedHead = 0;
+      return;
+    }
+    if (this.blockedHead > 1024) {
+      this.blocked.splice(0, this.blockedHead);
+      this.blockedHead = 0;
+    }
+    const head = this.blocked[this.blockedHead]!;
+    this.blockTimer = this.env.setTimer(Math.max(0, head.sinceUs + this.settings.maxBlockUs - this.env.now()), this.onBlockTimer);
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  private requestMetadataUpdate(): void {
+    this.metadataNeeded = true;
+    this.maybeSendMetadata();
+  }
+
+  /** Metadata.timeToNextUpdate: now if needed and not backing off, else at metadata.max.age.ms. */
+  private maybeSendMetadata(): void {
+    if (this.inFlightOf.metadata > 0) return;
+    const now = this.env.now();
+    const atUs = this.metadataNeeded
+      ? this.lastMetadataAttemptUs + this.metadataBackoffUs()
+      : this.lastMetadataSuccessUs + this.settings.metadataMaxAgeUs;
+    if (atUs > now) {
+      this.wakeMetadataAt(atUs);
+      return;
+    }
+    const node = this.leastLoadedNode(now);
+    if (node === null) {
+      this.wakeMetadataAt(this.earliestReconnectUs());
+      return;
+    }
+    this.lastMetadataAttemptUs = now;
+    this.sendRequest(node, 'metadata', (correlationId) => ({ type: 'Metadata', correlationId, topics: [this.topic] }));
+  }
+
+  /** Metadata's refresh backoff: retry.backoff.ms, doubling per failed refresh from 3.7 (KIP-580; no jitter here). */
+  private metadataBackoffUs(): number {
+    const base = this.settings.retryBackoffUs;
+    if (!this.settings.exponentialBackoff || this.metadataFailures <= 1) return Math.min(base, this.settings.retryBackoffMaxUs);
+    const doublings = Math.min(this.metadataFailures - 1, 52);
+    return Math.min(base * 2 ** doublings, this.settings.retryBackoffMaxUs);
+  }
+
+  private onMetadataResponse(from: string, response: Extract<KafkaMessage, { type: 'MetadataResponse' }>): void {
+    const request = this.requests.get(response.correlationId);
+    if (request === undefined || request.kind !== 'metadata' || request.node !== from) return;
+    this.answered(request);
+    const now = this.env.now();
+    for (const broker of response.brokers) this.brokerNodes.set(broker.id, broker.node);
+    const topic = response.topics.find((t) => t.name === this.topic);
+    if (topic === undefined || topic.error !== 'NONE' || topic.partitions.length === 0) {
+      // Not created yet (or no leader anywhere): ask again after retry.backoff.ms.
+      this.metadataFailures += 1;
+      this.metadataNeeded = true;
+      this.maybeSendMetadata();
+      return;
+    }
+    for (const p of topic.partitions) {
+      while (this.partitions.length <= p.partition) this.partitions.push(newPartitionState(this.partitions.length));
+      const state = this.partitions[p.partition]!;
+      // KIP-320: metadata from a broker that has not heard of the newer leader is ignored.
+      if (this.settings.rejectStaleLeaderEpoch && p.leaderEpoch >= 0 && p.leaderEpoch < state.leaderEpoch) continue;
+      const leaderNode = p.leader >= 0 ? this.brokerNodes.get(p.leader) ?? null : null;
+      const leader = leaderNode === null ? -1 : p.leader;
+      if (leader !== state.leader || p.leaderEpoch !== state.leaderEpoch) {
+        this.env.trace({ kind: 'producer.metadata', producer: this.name, topic: this.topic, partition: p.partition, leader, leaderEpoch: p.leaderEpoch } satisfies ProducerEvent);
+      }
+      state.leader = leader;
+      state.leaderEpoch = p.leaderEpoch;
+      state.connection = leaderNode === null ? null : this.connection(leaderNode);
+    }
+    this.numPartitions = this.partitions.length;
+    this.available = this.partitions.filter((s) => s.connection !== null).map((s) => s.id);
+    for (const connection of this.connectionList) connection.partitions = [];
+    for (const state of this.partitions) state.connection?.partitions.push(state);
+    this.topicKnown = true;
+    this.metadataNeeded = false;
+    this.metadataFailures = 0;
+    this.lastMetadataSuccessUs = now;
+    this.maybeSendMetadata(); // schedules the metadata.max.age.ms refresh
+    this.afterCompletions();
+  }
+
+  private wakeMetadataAt(atUs: number): void {
+    if (atUs >= NEVER_US || atUs >= this.metadataTimerAtUs) return;
+    if (this.metadataTimer >= 0) this.env.cancelTimer(this.metadataTimer);
+    this.metadataTimerAtUs = atUs;
+    this.metadataTimer = this.env.setTimer(Math.max(0, atUs - this.env.now()), this.onMetadataTimer);
+  }
+
+  // ---------------------------------------------------------------- idempotence
+
+  private maybeInitProducerId(now: number): void {
+    if (this.inFlightOf.init > 0) return;
+    if (this.resetPending && this.inFlightOf.produce > 0) return; // a response will run the sender again
+    if (now < this.initRetryAtUs) {
+      this.wakeSenderAt(this.initRetryAtUs);
+      return;
+    }
+    const node = this.leastLoadedNode(now);
+    if (node === null) {
+      this.wakeSenderAt(this.earliestReconnectUs());
+      return;
+    }
+    this.sendRequest(node, 'init', (correlationId) => ({ type: 'InitProducerId', correlationId }));
+  }
+
+  private onInitProducerIdResponse(from: string, response: Extract<KafkaMessage, { type: 'InitProducerIdResponse' }>): void {
+    const request = this.requests.get(response.correlationId);
+    if (request === undefined || request.kind !== 'init' || request.node !== from) return;
+    this.answered(request);
+    const now = this.env.now();
+    if (response.error !== 'NONE') {
+      this.initRetryAtUs = now + this.backoffUs(0);
+      this.wakeSenderAt(this.initRetryAtUs);
+      return;
+    }
+    this.producerId = response.producerId;
+    this.producerEpoch = response.producerEpoch;
+    if (this.resetPending) {
+      // New producer id: every partition starts again at sequence 0, queued retries included.
+      this.resetPending = false;
+      for (const state of this.partitions) {
+        state.nextSequence = 0;
+        state.unacked.length = 0;
+        for (const batch of state.queue) batch.baseSequence = -1;
+      }
+    }
+    this.runSender();
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /** reconnect.backoff.ms, doubling per consecutive failure up to reconnect.backoff.max.ms, ±20% (KIP-144). */
+  private reconnectBackoffUs(failures: number): number {
+    const base = this.settings.reconnectBackoffUs;
+    const max = Math.max(base, this.settings.reconnectBackoffMaxUs);
+    const term = failures > 52 || base * 2 ** (failures - 1) >= max ? max : base * 2 ** (failures - 1);
+    return Math.floor((term * (800_000 + this.env.random.int(400_000))) / 1_000_000);
+  }
+
+  private connection(node: string): Connection {
+    let connection = this.connections.get(node);
+    if (connection === undefined) {
+      const onTimer = (): void => this.onConnectionTimer(created);
+      const created: Connection = {
+        node,
+        blockedUntilUs: 0,
+        closedAtCorrelationId: this.correlationBase,
+        failures: 0,
+        drainIndex: 0,
+        partitions: [],
+        readyPass: 0,
+        pending: [],
+        timer: -1,
+        onTimer,
+      };
+      connection = created;
+      this.connections.set(node, connection);
+      this.connectionList.push(connection);
+    }
+    return connection;
+  }
+
+  /** NetworkClient.leastLoadedNode: the known broker with the fewest requests in flight, not in reconnect backoff. */
+  private leastLoadedNode(now: number): string | null {
+    const nodes = this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.options.bootstrap;
+    let best: string | null = null;
+    let bestLoad = Number.MAX_SAFE_INTEGER;
+    const offset = this.env.random.int(nodes.length); // Kafka starts at a random node too
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[(offset + i) % nodes.length]!;
+      const connection = this.connection(node);
+      if (now < connection.blockedUntilUs) continue;
+      if (connection.pending.length < bestLoad) {
+        best = node;
+        bestLoad = connection.pending.length;
+      }
+    }
+    return best;
+  }
+
+  private earliestReconnectUs(): number {
+    let earliest = NEVER_US;
+    for (const connection of this.connectionList) if (connection.blockedUntilUs > this.env.now()) earliest = Math.min(earliest, connection.blockedUntilUs);
+    return earliest;
+  }
+
+  private sendRequest(node: string, kind: 'metadata' | 'init', build: (correlationId: number) => KafkaMessage): void {
+    const correlationId = ++this.correlationId;
+    this.env.send(node, build(correlationId));
+    this.track(this.connection(node), { kind, correlationId, node, sentUs: this.env.now() });
+  }
+
+  private wakeSenderAt(atUs: number): void {
+    if (atUs >= NEVER_US || atUs >= this.senderTimerAtUs) return;
+    if (this.senderTimer >= 0) this.env.cancelTimer(this.senderTimer);
+    this.senderTimerAtUs = atUs;
+    this.senderTimer = this.env.setTimer(Math.max(0, atUs - this.env.now()), this.onSenderTimer);
+  }
+}
+
+function newPartitionState(id: number): PartitionState {
+  return { id, leader: -1, leaderEpoch: -1, connection: null, queue: [], muted: false, nextSequence: 0, unacked: [] };
+}

@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'vitest';
+import { producerSettings, profileAtLeast, validateProducerConfig } from '../../src/clients/producer-config.js';
+
+describe('clients: producer config', () => {
+  test('clients: producer config: 3.9 defaults are acks=all, idempotence on, retries MAX_INT (KIP-679, KIP-91)', () => {
+    const settings = producerSettings({}, '3.9');
+    expect(settings).toMatchObject({ acks: -1, idempotence: true, retries: 2_147_483_647, lingerUs: 0, batchSizeBytes: 16384, maxInFlight: 5 });
+    expect(settings.deliveryTimeoutUs).toBe(120_000_000);
+    expect(settings.keyless).toBe('uniform-sticky');
+    expect(validateProducerConfig({}, '3.9')).toEqual([]);
+  });
+
+  test('clients: producer config: older lines restore acks=1, no idempotence, retries=0 and their partitioners', () => {
+    expect(producerSettings({}, '2.8')).toMatchObject({ acks: 1, idempotence: false, retries: 2_147_483_647, keyless: 'sticky' });
+    expect(producerSettings({}, '2.0')).toMatchObject({ acks: 1, idempotence: false, retries: 0, keyless: 'round-robin' });
+    expect(producerSettings({}, '0.10')).toMatchObject({ rejectStaleLeaderEpoch: false, exponentialBackoff: false });
+    expect(producerSettings({}, '3.7')).toMatchObject({ exponentialBackoff: true, skipBackoffOnLeaderChange: true });
+  });
+
+  test('clients: producer config: explicit enable.idempotence=true with a conflicting key is an error', () => {
+    expect(validateProducerConfig({ 'enable.idempotence': true, 'max.in.flight.requests.per.connection': 6 }, '3.9')).toEqual([
+      'enable.idempotence: max.in.flight.requests.per.connection must be at most 5 to use the idempotent producer (found 6)',
+    ]);
+    expect(validateProducerConfig({ 'enable.idempotence': true, acks: '1', retries: 0 }, '3.9')).toHaveLength(2);
+  });
+
+  test('clients: producer config: before 3.0 an explicit enable.idempotence=true brings acks=all and retries=MAX_INT', () => {
+    expect(producerSettings({ 'enable.idempotence': true }, '2.0')).toMatchObject({ idempotence: true, acks: -1, retries: 2_147_483_647 });
+    expect(validateProducerConfig({ 'enable.idempotence': true }, '2.0')).toEqual([]);
+    expect(validateProducerConfig({ 'enable.idempotence': true }, '0.10')).toHaveLength(1);
+  });
+
+  test('clients: producer config: default idempotence yields to a conflicting key silently (KAFKA-13598)', () => {
+    expect(validateProducerConfig({ acks: '1' }, '3.9')).toEqual([]);
+    expect(producerSettings({ acks: '1' }, '3.9').idempotence).toBe(false);
+    expect(producerSettings({ 'max.in.flight.requests.per.connection': 10 }, '3.9').idempotence).toBe(false);
+  });
+
+  test('clients: producer config: delivery.timeout.ms below linger.ms + request.timeout.ms is an error only when set', () => {
+    expect(validateProducerConfig({ 'delivery.timeout.ms': 1000, 'request.timeout.ms': 2000 }, '3.9')).toEqual([
+      'delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms (1000 < 0 + 2000)',
+    ]);
+    // Unset, it is raised to the sum (KafkaProducer.configureDeliveryTimeout).
+    expect(producerSettings({ 'request.timeout.ms': 200_000 }, '3.9').deliveryTimeoutUs).toBe(200_000_000);
+  });
+
+  test('clients: producer config: key-blind partitioners, and what ksim does not model, are named', () => {
+    expect(producerSettings({ 'partitioner.class': 'org.apache.kafka.clients.producer.RoundRobinPartitioner' }, '3.9')).toMatchObject({ keyless: 'round-robin', hashKeys: false });
+    expect(producerSettings({ 'partitioner.ignore.keys': true }, '3.9')).toMatchObject({ keyless: 'uniform-sticky', hashKeys: false });
+    expect(producerSettings({ 'partitioner.class': 'org.apache.kafka.clients.producer.internals.DefaultPartitioner' }, '3.9').keyless).toBe('sticky');
+    expect(validateProducerConfig({ 'partitioner.class': 'org.apache.kafka.clients.producer.UniformStickyPartitioner' }, '2.3')).toHaveLength(1);
+    expect(validateProducerConfig({ 'transactional.id': 'tx' }, '3.9')).toEqual(['transactional.id: transactions are not modelled by the ksim producer yet']);
+  });
+
+  test('clients: producer config: profiles compare as release lines, not as decimals', () => {
+    expect(profileAtLeast('0.11', '0.10')).toBe(true);
+    expect(profileAtLeast('3.10', '3.9')).toBe(true);
+    expect(profileAtLeast('2.8', '3.0')).toBe(false);
+  });
+});
