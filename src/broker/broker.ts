@@ -1,0 +1,306 @@
+// A Kafka broker (ZooKeeper mode) as a simulated process: it recovers its logs from disk,
+// registers under /brokers/ids with an ephemeral znode, runs for controller, and serves
+// Produce, Fetch, Metadata and the controller's requests.
+import type { Env, ProcessFactory } from '../../sim/index.js';
+import type { KafkaEvent } from '../kafka/events.js';
+import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import { tpKey } from '../kafka/records.js';
+import type { KafkaConfig } from '../scenario/types.js';
+import { createZkClient } from '../zookeeper/client.js';
+import type { ZkClient } from '../zookeeper/api.js';
+import { Controller } from '../controller/controller.js';
+import { brokerSettings, topicSettings, type TopicSettings } from './config.js';
+import { InFlightRequests, type BrokerContext } from './context.js';
+import { ReplicaFetcher } from './fetcher.js';
+import { behaviourOf } from './profile.js';
+import { ReplicaManager } from './replica-manager.js';
+import { CONTROLLER, PERSISTENT_PATHS, brokerPath, type BrokerRegistration, type ControllerZnode } from './zk-paths.js';
+
+export interface BrokerSpec {
+  readonly id: number;
+  readonly node: string;
+  readonly zookeeperNode: string;
+  readonly profile: string;
+  readonly config: KafkaConfig; // broker configs
+  readonly zookeeper: KafkaConfig;
+  readonly topicConfigs: ReadonlyMap<string, KafkaConfig>;
+}
+
+const HW_CHECKPOINT_FILE = 'replication-offset-checkpoint';
+const PRODUCER_ID_FILE = 'producer-id-block';
+
+export function broker(spec: BrokerSpec): ProcessFactory<unknown> {
+  return (env) => new Broker(spec, env);
+}
+
+class Broker {
+  private readonly ctx: BrokerContext;
+  private readonly zk: ZkClient;
+  private readonly requests: InFlightRequests;
+  private readonly replicas: ReplicaManager;
+  private readonly fetcher: ReplicaFetcher;
+  private readonly topicSettingsCache = new Map<string, TopicSettings>();
+  private controller: Controller | null = null;
+  private knownControllerEpoch = -1;
+  private controllerId = -1;
+  private liveBrokers: readonly BrokerEndpoint[] = [];
+  private readonly metadata = new Map<string, PartitionState>();
+  private nextProducerId: number;
+
+  constructor(
+    private readonly spec: BrokerSpec,
+    private readonly env: Env<unknown>,
+  ) {
+    const settings = brokerSettings(spec.config, spec.zookeeper);
+    this.requests = new InFlightRequests(env);
+    this.zk = createZkClient(env, {
+      server: spec.zookeeperNode,
+      sessionTimeoutMs: settings.zookeeperSessionTimeoutMs,
+      listener: {
+        onConnected: (_sessionId, isNew) => {
+          if (isNew) this.onNewSession();
+        },
+        onExpired: () => this.resignController(),
+      },
+    });
+    this.ctx = {
+      id: spec.id,
+      node: spec.node,
+      env,
+      zk: this.zk,
+      settings,
+      behaviour: behaviourOf(spec.profile),
+      topicSettings: (topic) => this.topicSettingsOf(topic),
+      trace: (event: KafkaEvent, keep = true) => env.trace(event, keep),
+      request: (to, build, timeoutMs, onResponse) => this.requests.send(to, build, timeoutMs, onResponse),
+    };
+    this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint());
+    this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
+    this.nextProducerId = this.reserveProducerIds();
+    this.recoverLogs();
+    this.startTimers();
+  }
+
+  onMessage(from: string, message: unknown): void {
+    if (this.zk.handle(from, message)) return;
+    const m = message as KafkaMessage;
+    switch (m.type) {
+      case 'Produce':
+        return this.replicas.handleProduce(from, m);
+      case 'Fetch':
+        return this.replicas.handleFetch(from, m);
+      case 'OffsetsForLeaderEpoch':
+        return this.replicas.handleOffsetsForLeaderEpoch(from, m);
+      case 'Metadata':
+        return this.env.send(from, this.metadataResponse(m.correlationId, m.topics));
+      case 'InitProducerId':
+        return this.env.send(from, { type: 'InitProducerIdResponse', correlationId: m.correlationId, error: 'NONE', producerId: this.allocateProducerId(), producerEpoch: 0 });
+      case 'LeaderAndIsr':
+        return this.onLeaderAndIsr(from, m);
+      case 'UpdateMetadata':
+        return this.onUpdateMetadata(from, m);
+      case 'FetchResponse':
+      case 'OffsetsForLeaderEpochResponse':
+      case 'LeaderAndIsrResponse':
+      case 'UpdateMetadataResponse':
+      case 'MetadataResponse':
+      case 'ProduceResponse':
+      case 'InitProducerIdResponse':
+        if (!this.requests.complete(m) && this.controller !== null) this.controller.onResponse(m);
+        return;
+    }
+  }
+
+  /** A request of ours hit a dead broker: fail it now (a reset), not after its timeout. */
+  onUnreachable(_to: string, message: unknown): void {
+    this.requests.fail(message as KafkaMessage);
+  }
+
+  // ---- startup ---------------------------------------------------------------------------
+
+  /** Every partition log on disk is reopened; roles come later, from the controller. */
+  private recoverLogs(): void {
+    const logs = this.env.disk.fileNames().filter((name) => name.endsWith('/log'));
+    for (const name of logs) {
+      const key = name.slice(0, -'/log'.length);
+      const dash = key.lastIndexOf('-');
+      this.replicas.getOrCreate(key.slice(0, dash), Number(key.slice(dash + 1)));
+    }
+    this.ctx.trace({ kind: 'broker.started', broker: this.spec.id, recovered: logs.length });
+  }
+
+  private readHighWatermarkCheckpoint(): Map<string, number> {
+    const file = this.env.disk.file<[string, number][]>(HW_CHECKPOINT_FILE);
+    return new Map(file.length === 0 ? [] : file.at(file.length - 1));
+  }
+
+  private writeHighWatermarkCheckpoint(): void {
+    const file = this.env.disk.file<[string, number][]>(HW_CHECKPOINT_FILE);
+    file.overwrite([this.replicas.highWatermarks()]);
+    file.flush(); // Kafka writes checkpoint files with fsync
+  }
+
+  /** Producer ids are unique per broker: the broker id in the high bits, a durable counter below. */
+  private reserveProducerIds(): number {
+    const file = this.env.disk.file<number>(PRODUCER_ID_FILE);
+    const start = file.length === 0 ? 0 : file.at(file.length - 1);
+    file.overwrite([start + 1000]);
+    file.flush();
+    return this.spec.id * 1_000_000_000 + start;
+  }
+
+  private allocateProducerId(): number {
+    const id = this.nextProducerId++;
+    if (id % 1000 === 999) this.nextProducerId = this.reserveProducerIds();
+    return id;
+  }
+
+  private startTimers(): void {
+    const { replicaLagTimeMaxMs, highWatermarkCheckpointIntervalMs } = this.ctx.settings;
+    const every = (ms: number, fn: () => void): void => {
+      const tick = (): void => {
+        fn();
+        this.env.setTimer(ms * 1000, tick);
+      };
+      this.env.setTimer(ms * 1000, tick);
+    };
+    every(Math.max(1, Math.floor(replicaLagTimeMaxMs / 2)), () => this.replicas.maybeShrinkIsrs());
+    every(highWatermarkCheckpointIntervalMs, () => this.writeHighWatermarkCheckpoint());
+    every(1000, () => this.replicas.flushDueLogs());
+  }
+
+  // ---- ZooKeeper: registration and controller election -------------------------------------
+
+  private onNewSession(): void {
+    let pending = PERSISTENT_PATHS.length;
+    for (const path of PERSISTENT_PATHS) {
+      this.zk.create(path, null, 'PERSISTENT', () => {
+        if (--pending === 0) {
+          this.register();
+          this.electController();
+        }
+      });
+    }
+  }
+
+  /** The ephemeral /brokers/ids/<id>; an old session's node must expire before ours can exist. */
+  private register(): void {
+    const registration: BrokerRegistration = { node: this.spec.node, version: 5 };
+    this.zk.create(brokerPath(this.spec.id), registration, 'EPHEMERAL', (result) => {
+      if (result.ok) {
+        this.ctx.trace({ kind: 'broker.registered', broker: this.spec.id, sessionId: this.zk.sessionId });
+        return;
+      }
+      if (result.code !== 'NODEEXISTS') return;
+      this.zk.exists(brokerPath(this.spec.id), () => this.register(), (exists) => {
+        if (exists.ok && exists.value === null) this.register();
+      });
+    });
+  }
+
+  private electController(): void {
+    const znode: ControllerZnode = { version: 1, brokerid: this.spec.id };
+    this.zk.create(CONTROLLER, znode, 'EPHEMERAL', (result) => {
+      if (result.ok) {
+        this.becomeController();
+        return;
+      }
+      // Someone else leads: watch /controller and run again when it goes.
+      this.zk.getData(CONTROLLER, (event) => {
+        if (event.type === 'NodeDeleted') this.electController();
+      }, (data) => {
+        if (data.ok) this.controllerId = (data.value.data as ControllerZnode).brokerid;
+        else if (data.code === 'NONODE') this.electController();
+      });
+    });
+  }
+
+  private becomeController(): void {
+    this.controllerId = this.spec.id;
+    this.controller = new Controller(this.ctx, () => this.onControllerLost(), this.spec.topicConfigs);
+    this.controller.start();
+  }
+
+  private onControllerLost(): void {
+    this.controller = null;
+    this.electController();
+  }
+
+  private resignController(): void {
+    this.controller?.resign();
+    this.controller = null;
+  }
+
+  // ---- controller requests -----------------------------------------------------------------
+
+  /** A request from a controller older than one we heard from is refused (zombie fencing). */
+  private fenced(from: string, controllerId: number, controllerEpoch: number, correlationId: number, type: 'LeaderAndIsrResponse' | 'UpdateMetadataResponse'): boolean {
+    if (controllerEpoch < this.knownControllerEpoch) {
+      this.ctx.trace({ kind: 'controller.fenced', broker: controllerId, staleEpoch: controllerEpoch, currentEpoch: this.knownControllerEpoch });
+      this.env.send(from, { type, correlationId, error: 'STALE_CONTROLLER_EPOCH' });
+      return true;
+    }
+    this.knownControllerEpoch = controllerEpoch;
+    this.controllerId = controllerId;
+    return false;
+  }
+
+  private onLeaderAndIsr(from: string, request: Extract<KafkaMessage, { type: 'LeaderAndIsr' }>): void {
+    if (this.fenced(from, request.controllerId, request.controllerEpoch, request.correlationId, 'LeaderAndIsrResponse')) return;
+    const nodes = new Map(request.liveLeaders.map((b) => [b.id, b.node]));
+    for (const state of request.partitionStates) {
+      if (state.leader === this.spec.id) this.fetcher.unfollow(tpKey(state.topic, state.partition));
+    }
+    const { follow } = this.replicas.becomeLeaderOrFollower(request);
+    for (const { hosted, state } of follow) this.fetcher.follow(hosted, state, nodes.get(state.leader) ?? null);
+    this.env.send(from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
+  }
+
+  private onUpdateMetadata(from: string, request: Extract<KafkaMessage, { type: 'UpdateMetadata' }>): void {
+    if (this.fenced(from, request.controllerId, request.controllerEpoch, request.correlationId, 'UpdateMetadataResponse')) return;
+    this.liveBrokers = request.liveBrokers;
+    for (const state of request.partitionStates) this.metadata.set(tpKey(state.topic, state.partition), state);
+    this.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
+  }
+
+  private metadataResponse(correlationId: number, topics: readonly string[] | null): KafkaMessage {
+    const byTopic = new Map<string, PartitionState[]>();
+    for (const state of this.metadata.values()) {
+      const list = byTopic.get(state.topic) ?? [];
+      list.push(state);
+      byTopic.set(state.topic, list);
+    }
+    const names = topics ?? [...byTopic.keys()].sort();
+    return {
+      type: 'MetadataResponse',
+      correlationId,
+      controllerId: this.controllerId,
+      brokers: this.liveBrokers,
+      topics: names.map((name) => {
+        const states = (byTopic.get(name) ?? []).sort((a, b) => a.partition - b.partition);
+        return {
+          name,
+          error: states.length === 0 ? 'UNKNOWN_TOPIC_OR_PARTITION' as const : 'NONE' as const,
+          partitions: states.map((s) => ({
+            partition: s.partition,
+            error: s.leader < 0 ? 'LEADER_NOT_AVAILABLE' as const : 'NONE' as const,
+            leader: s.leader,
+            leaderEpoch: s.leaderEpoch,
+            replicas: s.replicas,
+            isr: s.isr,
+          })),
+        };
+      }),
+    };
+  }
+
+  private topicSettingsOf(topic: string): TopicSettings {
+    let settings = this.topicSettingsCache.get(topic);
+    if (settings === undefined) {
+      settings = topicSettings(this.spec.config, this.spec.topicConfigs.get(topic) ?? {});
+      this.topicSettingsCache.set(topic, settings);
+    }
+    return settings;
+  }
+}
+

@@ -1,0 +1,80 @@
+// Effective settings: the scenario's value, else Kafka's default from the config tables, with a
+// topic's own config over the broker's (as Kafka resolves a LogConfig).
+import type { KafkaConfig } from '../scenario/types.js';
+import { BROKER_CONFIG, TOPIC_CONFIG, ZOOKEEPER_CONFIG, configDefault, type KafkaConfigTable } from '../scenario/kafka-config.js';
+
+export function setting(config: KafkaConfig, table: KafkaConfigTable, key: string): string | number | boolean | null {
+  const value = config[key];
+  if (value !== undefined) return value;
+  const fallback = configDefault(table, key);
+  if (fallback === undefined) throw new Error(`config: ${key} has no default in its table`);
+  return fallback;
+}
+
+export function numberSetting(config: KafkaConfig, table: KafkaConfigTable, key: string): number {
+  const value = setting(config, table, key);
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (value === null) return Number.MAX_SAFE_INTEGER; // a null interval means "never" in Kafka's flush settings
+  throw new Error(`config: ${key} is ${JSON.stringify(value)}, not a number`);
+}
+
+export function booleanSetting(config: KafkaConfig, table: KafkaConfigTable, key: string): boolean {
+  const value = setting(config, table, key);
+  if (typeof value === 'boolean') return value;
+  return value === 'true';
+}
+
+/** The broker-wide settings one broker runs with. */
+export interface BrokerSettings {
+  readonly replicaLagTimeMaxMs: number;
+  readonly replicaFetchWaitMaxMs: number;
+  readonly replicaFetchMaxRecords: number;
+  readonly replicaSocketTimeoutMs: number;
+  readonly replicaFetchBackoffMs: number;
+  readonly highWatermarkCheckpointIntervalMs: number;
+  readonly zookeeperSessionTimeoutMs: number;
+  readonly autoLeaderRebalanceEnable: boolean;
+  readonly leaderImbalanceCheckIntervalSeconds: number;
+  readonly leaderImbalancePerBrokerPercentage: number;
+}
+
+/** A topic's log settings, the broker's defaults overridden by the topic's config. */
+export interface TopicSettings {
+  readonly minInsyncReplicas: number;
+  readonly uncleanLeaderElectionEnable: boolean;
+  readonly flushMessages: number;
+  readonly flushMs: number;
+}
+
+export function brokerSettings(broker: KafkaConfig, zookeeper: KafkaConfig): BrokerSettings {
+  const n = (key: string): number => numberSetting(broker, BROKER_CONFIG, key);
+  return {
+    replicaLagTimeMaxMs: n('replica.lag.time.max.ms'),
+    replicaFetchWaitMaxMs: n('replica.fetch.wait.max.ms'),
+    // replica.fetch.max.bytes (1 MiB) at ~100 bytes a record in this model.
+    replicaFetchMaxRecords: Math.max(1, Math.floor(n('replica.fetch.max.bytes') / 100)),
+    replicaSocketTimeoutMs: n('replica.socket.timeout.ms'),
+    replicaFetchBackoffMs: n('replica.fetch.backoff.ms'),
+    highWatermarkCheckpointIntervalMs: n('replica.high.watermark.checkpoint.interval.ms'),
+    zookeeperSessionTimeoutMs: numberSetting(zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.session.timeout.ms'),
+    autoLeaderRebalanceEnable: booleanSetting(broker, BROKER_CONFIG, 'auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalSeconds: n('leader.imbalance.check.interval.seconds'),
+    leaderImbalancePerBrokerPercentage: n('leader.imbalance.per.broker.percentage'),
+  };
+}
+
+export function topicSettings(broker: KafkaConfig, topic: KafkaConfig): TopicSettings {
+  const pick = (topicKey: string, brokerKey: string): number =>
+    topic[topicKey] !== undefined ? numberSetting(topic, TOPIC_CONFIG, topicKey) : numberSetting(broker, BROKER_CONFIG, brokerKey);
+  const unclean = topic['unclean.leader.election.enable'] !== undefined
+    ? booleanSetting(topic, TOPIC_CONFIG, 'unclean.leader.election.enable')
+    : booleanSetting(broker, BROKER_CONFIG, 'unclean.leader.election.enable');
+  return {
+    minInsyncReplicas: pick('min.insync.replicas', 'min.insync.replicas'),
+    uncleanLeaderElectionEnable: unclean,
+    flushMessages: pick('flush.messages', 'log.flush.interval.messages'),
+    flushMs: pick('flush.ms', 'log.flush.interval.ms'),
+  };
+}
+

@@ -1,0 +1,181 @@
+// A partition's log on one broker: record batches on the broker's disk, the log end offset
+// (LEO), the leader-epoch cache (KIP-101) and the flush policy. The log is the part of a
+// broker that survives a crash; everything else is rebuilt from it, ZooKeeper and the leader.
+import { invariant, type Disk, type DiskFile } from '../../sim/index.js';
+import { logFile, nextOffset, tpKey, type RecordBatch } from '../kafka/records.js';
+
+/** One entry of the leader-epoch cache: the first offset written in `epoch`. */
+export interface EpochEntry {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
+/** The answer to OffsetsForLeaderEpoch: the largest epoch ≤ the one asked, and where it ended. */
+export interface EpochEndOffset {
+  readonly leaderEpoch: number; // -1 when unknown (UNDEFINED_EPOCH)
+  readonly endOffset: number; // -1 when unknown (UNDEFINED_EPOCH_OFFSET)
+}
+
+export interface FlushPolicy {
+  readonly intervalMessages: number; // log.flush.interval.messages / flush.messages
+  readonly intervalMs: number; // log.flush.interval.ms / flush.ms (Number.MAX_SAFE_INTEGER = never)
+}
+
+export class PartitionLog {
+  readonly batches: DiskFile<RecordBatch>;
+  private readonly epochs: DiskFile<EpochEntry>;
+  private unflushedMessages = 0;
+  private lastFlushUs: number;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    disk: Disk,
+    private readonly flushPolicy: FlushPolicy,
+    nowUs: number,
+  ) {
+    this.batches = logFile(disk, topic, partition);
+    this.epochs = disk.file<EpochEntry>(`${tpKey(topic, partition)}/leader-epoch-checkpoint`);
+    this.lastFlushUs = nowUs;
+    this.repairEpochCache();
+  }
+
+  get logEndOffset(): number {
+    const length = this.batches.length;
+    return length === 0 ? 0 : nextOffset(this.batches.at(length - 1));
+  }
+
+  /** The offset below which records survive a power loss. */
+  get durableOffset(): number {
+    const durable = this.batches.durableLength;
+    return durable === 0 ? 0 : nextOffset(this.batches.at(durable - 1));
+  }
+
+  get latestEpoch(): number {
+    const length = this.epochs.length;
+    return length === 0 ? -1 : this.epochs.at(length - 1).epoch;
+  }
+
+  epochEntries(): readonly EpochEntry[] {
+    return this.epochs.slice();
+  }
+
+  /** Appends a leader's batch: assigns offsets and the leader epoch. Returns the stored batch. */
+  appendAsLeader(batch: RecordBatch, leaderEpoch: number, nowUs: number): RecordBatch {
+    const stored: RecordBatch = { ...batch, baseOffset: this.logEndOffset, leaderEpoch };
+    this.append(stored, nowUs);
+    return stored;
+  }
+
+  /** Appends batches copied from the leader, offsets and epochs as they are. */
+  appendAsFollower(batches: readonly RecordBatch[], nowUs: number): void {
+    for (const batch of batches) {
+      invariant(batch.baseOffset === this.logEndOffset, () => `${tpKey(this.topic, this.partition)}: follower append at ${batch.baseOffset}, LEO ${this.logEndOffset}`);
+      this.append(batch, nowUs);
+    }
+  }
+
+  /** Batches from `offset` on, at most `maxRecords` records (always at least one batch). */
+  read(offset: number, maxRecords: number): RecordBatch[] {
+    const out: RecordBatch[] = [];
+    let index = this.indexOfOffset(offset);
+    if (index < 0) return out;
+    let records = 0;
+    for (; index < this.batches.length && (out.length === 0 || records < maxRecords); index++) {
+      const batch = this.batches.at(index);
+      out.push(batch);
+      records += batch.records.length;
+    }
+    return out;
+  }
+
+  /**
+   * Truncates the log so that its end offset is at most `offset`. A batch that straddles the
+   * offset is cut, so the LEO is exactly `offset` when the log was longer.
+   */
+  truncateTo(offset: number): void {
+    if (offset >= this.logEndOffset) return;
+    let index = this.batches.length - 1;
+    while (index >= 0 && this.batches.at(index).baseOffset >= offset) index -= 1;
+    const keep = index + 1;
+    const straddling = index >= 0 ? this.batches.at(index) : null;
+    this.batches.truncate(keep);
+    if (straddling !== null && nextOffset(straddling) > offset) {
+      this.batches.truncate(keep - 1);
+      this.batches.append({ ...straddling, records: straddling.records.slice(0, offset - straddling.baseOffset) });
+    }
+    // Epochs that start at or after the new end are gone with their records (LeaderEpochFileCache.truncateFromEnd).
+    let epochs = this.epochs.length;
+    while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= offset) epochs -= 1;
+    if (epochs < this.epochs.length) {
+      this.epochs.truncate(epochs);
+      this.epochs.flush();
+    }
+    this.unflushedMessages = 0;
+  }
+
+  /** Records that `epoch` starts at `startOffset` (the leader does this on election). */
+  assignEpochStartOffset(epoch: number, startOffset: number): void {
+    if (epoch <= this.latestEpoch) return;
+    this.epochs.append({ epoch, startOffset });
+    this.epochs.flush(); // Kafka writes the leader-epoch checkpoint file synchronously
+  }
+
+  /**
+   * OffsetsForLeaderEpoch on this log (KIP-101, with KIP-279's answer): the largest epoch ≤
+   * `epoch` that this log knows, and the start offset of the next epoch (or the LEO).
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    const entries = this.epochs.slice();
+    if (entries.length === 0 || epoch < entries[0]!.epoch) return { leaderEpoch: -1, endOffset: -1 };
+    const latest = entries[entries.length - 1]!;
+    if (epoch >= latest.epoch) return { leaderEpoch: latest.epoch, endOffset: this.logEndOffset };
+    let i = entries.length - 1;
+    while (i > 0 && entries[i]!.epoch > epoch) i -= 1;
+    return { leaderEpoch: entries[i]!.epoch, endOffset: entries[i + 1]!.startOffset };
+  }
+
+  /** Flushes when the policy says so; returns true when it did. */
+  maybeFlush(nowUs: number): boolean {
+    const dueByCount = this.unflushedMessages >= this.flushPolicy.intervalMessages;
+    const dueByTime = this.unflushedMessages > 0 && nowUs - this.lastFlushUs >= this.flushPolicy.intervalMs * 1000;
+    if (!dueByCount && !dueByTime) return false;
+    this.flush(nowUs);
+    return true;
+  }
+
+  flush(nowUs: number): void {
+    this.batches.flush();
+    this.unflushedMessages = 0;
+    this.lastFlushUs = nowUs;
+  }
+
+  private append(batch: RecordBatch, nowUs: number): void {
+    if (batch.leaderEpoch > this.latestEpoch) this.assignEpochStartOffset(batch.leaderEpoch, batch.baseOffset);
+    this.batches.append(batch);
+    this.unflushedMessages += batch.records.length;
+    this.maybeFlush(nowUs);
+  }
+
+  private indexOfOffset(offset: number): number {
+    // Batches are in offset order: binary search for the one holding `offset`.
+    let low = 0;
+    let high = this.batches.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const batch = this.batches.at(mid);
+      if (offset < batch.baseOffset) high = mid - 1;
+      else if (offset >= nextOffset(batch)) low = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /** After a power loss the epoch cache may name offsets past the surviving log; drop those. */
+  private repairEpochCache(): void {
+    const end = this.logEndOffset;
+    let keep = this.epochs.length;
+    while (keep > 0 && this.epochs.at(keep - 1).startOffset > end) keep -= 1;
+    if (keep < this.epochs.length) this.epochs.truncate(keep);
+  }
+}

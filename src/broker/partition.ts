@@ -1,0 +1,152 @@
+// One partition as one broker hosts it: leader or follower, the ISR, the high watermark.
+// This is where ISR shrink, ISR expand and high-watermark advance live (Kafka's Partition).
+import { invariant } from '../../sim/index.js';
+import { tpKey } from '../kafka/records.js';
+import type { PartitionState } from '../kafka/protocol.js';
+import type { PartitionLog } from './log.js';
+
+/** What the leader knows of one follower (Kafka's ReplicaState). */
+export interface FollowerState {
+  logEndOffset: number; // -1 until the follower's first fetch to this leader
+  lastCaughtUpUs: number; // the last time its fetch offset reached the leader's LEO (as of then)
+  lastFetchLeaderLogEndOffset: number;
+  lastFetchUs: number;
+}
+
+export type Role = 'leader' | 'follower' | 'offline';
+
+export class Partition {
+  readonly key: string;
+  role: Role = 'offline';
+  leader = -1;
+  leaderEpoch = -1;
+  controllerEpoch = -1;
+  zkVersion = -1;
+  replicas: readonly number[] = [];
+  isr: readonly number[] = [];
+  highWatermark = 0;
+  /** The first offset of the current leader epoch (leader only). */
+  leaderEpochStartOffset = 0;
+  readonly followers = new Map<number, FollowerState>();
+  /** An ISR change written to ZooKeeper and not yet answered: no other change starts meanwhile. */
+  isrUpdateInFlight = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly brokerId: number,
+    readonly log: PartitionLog,
+    highWatermark: number,
+  ) {
+    this.key = tpKey(topic, partition);
+    this.highWatermark = Math.min(highWatermark, log.logEndOffset);
+  }
+
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** Becomes leader for `state` (LeaderAndIsr). Returns false for a stale request. */
+  makeLeader(state: PartitionState, nowUs: number): void {
+    this.adopt(state);
+    const isNewLeader = this.role !== 'leader';
+    this.role = 'leader';
+    this.leaderEpochStartOffset = this.log.logEndOffset;
+    // Cache the new epoch now, so a follower asking about it gets this LEO (KIP-101).
+    this.log.assignEpochStartOffset(state.leaderEpoch, this.leaderEpochStartOffset);
+    const leaderEnd = this.log.logEndOffset;
+    for (const replica of this.replicas) {
+      if (replica === this.brokerId) continue;
+      const previous = this.followers.get(replica);
+      this.followers.set(replica, {
+        logEndOffset: isNewLeader || previous === undefined ? -1 : previous.logEndOffset,
+        lastCaughtUpUs: this.isr.includes(replica) ? nowUs : 0,
+        lastFetchLeaderLogEndOffset: leaderEnd,
+        lastFetchUs: nowUs,
+      });
+    }
+    this.isrUpdateInFlight = false;
+  }
+
+  makeFollower(state: PartitionState): void {
+    this.adopt(state);
+    this.role = 'follower';
+    this.followers.clear();
+    this.isrUpdateInFlight = false;
+  }
+
+  /** The controller's view changed without a new role for us (ISR or zkVersion). */
+  adopt(state: PartitionState): void {
+    this.leader = state.leader;
+    this.leaderEpoch = state.leaderEpoch;
+    this.controllerEpoch = state.controllerEpoch;
+    this.zkVersion = state.zkVersion;
+    this.replicas = state.replicas;
+    this.isr = state.isr;
+    invariant(this.isr.every((r) => this.replicas.includes(r)), () => `${this.key}: ISR ${this.isr} is not a subset of replicas ${this.replicas}`);
+  }
+
+  /** A follower fetched from `fetchOffset` (Kafka's updateFollowerFetchState). */
+  recordFollowerFetch(replica: number, fetchOffset: number, nowUs: number): void {
+    const state = this.followers.get(replica);
+    if (state === undefined) return;
+    const leaderEnd = this.log.logEndOffset;
+    if (fetchOffset >= leaderEnd) state.lastCaughtUpUs = Math.max(state.lastCaughtUpUs, nowUs);
+    else if (fetchOffset >= state.lastFetchLeaderLogEndOffset) state.lastCaughtUpUs = Math.max(state.lastCaughtUpUs, state.lastFetchUs);
+    state.logEndOffset = fetchOffset;
+    state.lastFetchLeaderLogEndOffset = leaderEnd;
+    state.lastFetchUs = nowUs;
+  }
+
+  /** A follower outside the ISR that reached the HW and this epoch's start may rejoin it. */
+  followerToAdd(replica: number): boolean {
+    if (!this.isLeader || this.isr.includes(replica)) return false;
+    const state = this.followers.get(replica);
+    return state !== undefined && state.logEndOffset >= this.highWatermark && state.logEndOffset >= this.leaderEpochStartOffset;
+  }
+
+  /** Followers in the ISR that have not caught up for longer than `lagMaxUs`. */
+  outOfSyncReplicas(nowUs: number, lagMaxUs: number): number[] {
+    if (!this.isLeader) return [];
+    const leaderEnd = this.log.logEndOffset;
+    return this.isr.filter((replica) => {
+      if (replica === this.brokerId) return false;
+      const state = this.followers.get(replica);
+      if (state === undefined) return true;
+      return state.logEndOffset !== leaderEnd && nowUs - state.lastCaughtUpUs > lagMaxUs;
+    });
+  }
+
+  /** The HW is the smallest LEO in the ISR; it never moves back. Returns true when it moved. */
+  maybeIncrementHighWatermark(): boolean {
+    if (!this.isLeader) return false;
+    let candidate = this.log.logEndOffset;
+    for (const replica of this.isr) {
+      if (replica === this.brokerId) continue;
+      const state = this.followers.get(replica);
+      const end = state === undefined ? -1 : state.logEndOffset;
+      if (end < candidate) candidate = end;
+    }
+    if (candidate <= this.highWatermark) return false;
+    this.highWatermark = candidate;
+    this.checkHighWatermark();
+    return true;
+  }
+
+  /** A follower's HW: the leader's, capped by its own LEO. Returns true when it moved. */
+  updateFollowerHighWatermark(leaderHighWatermark: number): boolean {
+    const next = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    if (next === this.highWatermark) return false;
+    this.highWatermark = next;
+    return true;
+  }
+
+  /** After a truncation the HW cannot stand above the log end. */
+  clampHighWatermark(): void {
+    if (this.highWatermark > this.log.logEndOffset) this.highWatermark = this.log.logEndOffset;
+  }
+
+  checkHighWatermark(): void {
+    invariant(this.highWatermark <= this.log.logEndOffset, () => `${this.key} on broker ${this.brokerId}: HW ${this.highWatermark} > LEO ${this.log.logEndOffset}`);
+  }
+}

@@ -1,0 +1,29 @@
+// Behaviour profiles follow Kafka's release lines ("0.10", "2.8", "3.9"): where Kafka's
+// behaviour changed in a way that matters to loss, the profile picks the old or the new.
+
+/** "2.8" -> 208, "0.10" -> 10: comparable numbers for release lines. */
+export function profileNumber(profile: string): number {
+  const [major, minor] = profile.split('.').map(Number);
+  if (major === undefined || minor === undefined || !Number.isInteger(major) || !Number.isInteger(minor)) {
+    throw new Error(`profile: "${profile}" is not a Kafka release line such as "2.8"`);
+  }
+  return major * 100 + minor;
+}
+
+export interface Behaviour {
+  /** KIP-101 (0.11): a follower truncates by leader epoch, not to its high watermark. */
+  readonly leaderEpochTruncation: boolean;
+  /** KIP-279 (2.0): OffsetsForLeaderEpoch answers with the epoch too, so fast leader changes truncate right. */
+  readonly epochInTruncationAnswer: boolean;
+  /** KIP-320 (2.1): fetches carry the current leader epoch; a stale one is FENCED_LEADER_EPOCH. */
+  readonly fetchCarriesLeaderEpoch: boolean;
+}
+
+export function behaviourOf(profile: string): Behaviour {
+  const n = profileNumber(profile);
+  return {
+    leaderEpochTruncation: n >= 11,
+    epochInTruncationAnswer: n >= 200,
+    fetchCarriesLeaderEpoch: n >= 201,
+  };
+}

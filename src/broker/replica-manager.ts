@@ -1,0 +1,343 @@
+// The replica manager: the partitions a broker hosts, Produce (acks 0, 1, all), the leader's
+// side of Fetch, the purgatories where acks=all produces and empty fetches wait, LeaderAndIsr,
+// and ISR changes written to ZooKeeper. The follower's side of replication is in fetcher.ts.
+import type { EventId } from '../../sim/index.js';
+import type { KafkaError } from '../kafka/errors.js';
+import type { BrokerEvent } from '../kafka/events.js';
+import type { KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import { nextOffset, tpKey, type RecordBatch } from '../kafka/records.js';
+import type { ZkResult, Stat } from '../zookeeper/api.js';
+import type { BrokerContext } from './context.js';
+import { PartitionLog } from './log.js';
+import { Partition } from './partition.js';
+import { ProducerStateTable } from './producer-state.js';
+import { ISR_CHANGE_PREFIX, partitionStatePath, type IsrChangeNotification, type PartitionStateZnode } from './zk-paths.js';
+
+type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
+type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
+type LeaderAndIsr = Extract<KafkaMessage, { type: 'LeaderAndIsr' }>;
+type ProduceResult = { topic: string; partition: number; error: KafkaError; baseOffset: number };
+type FetchResult = Extract<KafkaMessage, { type: 'FetchResponse' }>['partitions'][number];
+
+/** An acks=all produce waiting in purgatory for the high watermark (DelayedProduce). */
+interface DelayedProduce {
+  readonly from: string;
+  readonly correlationId: number;
+  readonly results: ProduceResult[];
+  pending: number;
+  timer: EventId | null;
+  done: boolean;
+}
+
+interface ProduceWait {
+  readonly produce: DelayedProduce;
+  readonly index: number;
+  readonly requiredOffset: number;
+}
+
+/** A follower fetch that found no new data, waiting up to maxWaitMs for some (DelayedFetch). */
+interface DelayedFetch {
+  readonly from: string;
+  readonly request: Fetch;
+  timer: EventId | null;
+  done: boolean;
+}
+
+export interface HostedPartition {
+  readonly partition: Partition;
+  producers: ProducerStateTable;
+  produceWaits: ProduceWait[];
+  readonly fetchWaits: Set<DelayedFetch>;
+}
+
+export class ReplicaManager {
+  readonly hosted = new Map<string, HostedPartition>();
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly checkpointedHighWatermarks: ReadonlyMap<string, number>,
+  ) {}
+
+  get(topic: string, partition: number): HostedPartition | undefined {
+    return this.hosted.get(tpKey(topic, partition));
+  }
+
+  /** The hosted partition, its log opened (recovered from disk, or created empty). */
+  getOrCreate(topic: string, partition: number): HostedPartition {
+    const key = tpKey(topic, partition);
+    let hosted = this.hosted.get(key);
+    if (hosted === undefined) {
+      const settings = this.ctx.topicSettings(topic);
+      const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs }, this.ctx.env.now());
+      const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
+      hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: new Set() };
+      this.hosted.set(key, hosted);
+    }
+    return hosted;
+  }
+
+  // ---- Produce -------------------------------------------------------------------------
+
+  handleProduce(from: string, request: Produce): void {
+    const results: ProduceResult[] = [];
+    const waits: { index: number; hosted: HostedPartition; requiredOffset: number }[] = [];
+    for (const { topic, partition, batch } of request.partitions) {
+      const hosted = this.get(topic, partition);
+      const outcome = hosted === undefined || !hosted.partition.isLeader ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, baseOffset: -1 } : this.appendToLeader(hosted, batch, request.acks);
+      results.push({ topic, partition, error: outcome.error, baseOffset: outcome.baseOffset });
+      if (outcome.error === 'NONE' && request.acks === -1 && hosted !== undefined) {
+        waits.push({ index: results.length - 1, hosted, requiredOffset: outcome.requiredOffset! });
+      }
+    }
+    if (request.acks === 0) return; // the producer asked for no answer at all
+    if (waits.length === 0) {
+      this.ctx.env.send(from, { type: 'ProduceResponse', correlationId: request.correlationId, partitions: results });
+      return;
+    }
+    const delayed: DelayedProduce = { from, correlationId: request.correlationId, results, pending: waits.length, timer: null, done: false };
+    for (const wait of waits) wait.hosted.produceWaits.push({ produce: delayed, index: wait.index, requiredOffset: wait.requiredOffset });
+    delayed.timer = this.ctx.env.setTimer(request.timeoutMs * 1000, () => this.expireProduce(delayed));
+    for (const wait of waits) this.completeProduceWaits(wait.hosted);
+  }
+
+  private appendToLeader(hosted: HostedPartition, batch: RecordBatch, acks: -1 | 0 | 1): { error: KafkaError; baseOffset: number; requiredOffset?: number } {
+    const p = hosted.partition;
+    const settings = this.ctx.topicSettings(p.topic);
+    // acks=all refuses before writing when the ISR is already too small (Partition.appendRecordsToLeader).
+    if (acks === -1 && p.isr.length < settings.minInsyncReplicas) {
+      this.ctx.trace({ kind: 'produce.rejected', broker: this.ctx.id, topic: p.topic, partition: p.partition, error: 'NOT_ENOUGH_REPLICAS', isr: [...p.isr] }, false);
+      return { error: 'NOT_ENOUGH_REPLICAS', baseOffset: -1 };
+    }
+    const sequence = hosted.producers.check(batch);
+    if (sequence.kind === 'duplicate') return { error: 'NONE', baseOffset: sequence.baseOffset, requiredOffset: sequence.baseOffset + batch.records.length };
+    if (sequence.kind === 'out-of-order') return { error: 'OUT_OF_ORDER_SEQUENCE_NUMBER', baseOffset: -1 };
+    const stored = p.log.appendAsLeader(batch, p.leaderEpoch, this.ctx.env.now());
+    hosted.producers.record(stored);
+    this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: stored.baseOffset, count: stored.records.length, leaderEpoch: stored.leaderEpoch, role: 'leader' }, false);
+    this.maybeIncrementHighWatermark(hosted);
+    this.wakeFetches(hosted);
+    return { error: 'NONE', baseOffset: stored.baseOffset, requiredOffset: nextOffset(stored) };
+  }
+
+  /** Answers every waiting produce the high watermark now covers (DelayedProduce.tryComplete). */
+  private completeProduceWaits(hosted: HostedPartition): void {
+    const p = hosted.partition;
+    if (hosted.produceWaits.length === 0) return;
+    const minIsr = this.ctx.topicSettings(p.topic).minInsyncReplicas;
+    const still: ProduceWait[] = [];
+    for (const wait of hosted.produceWaits) {
+      if (wait.produce.done) continue;
+      if (p.highWatermark < wait.requiredOffset) {
+        still.push(wait);
+        continue;
+      }
+      // Replicated, but by fewer than min.insync.replicas: the write stays, the producer is told.
+      const error: KafkaError = p.isr.length < minIsr ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : 'NONE';
+      this.settleProduceWait(wait, error);
+    }
+    hosted.produceWaits = still;
+  }
+
+  private settleProduceWait(wait: ProduceWait, error: KafkaError): void {
+    const produce = wait.produce;
+    const result = produce.results[wait.index]!;
+    produce.results[wait.index] = { ...result, error, baseOffset: error === 'NONE' ? result.baseOffset : -1 };
+    produce.pending -= 1;
+    if (produce.pending === 0) this.respondProduce(produce);
+  }
+
+  private expireProduce(produce: DelayedProduce): void {
+    if (produce.done) return;
+    produce.timer = null;
+    for (const hosted of this.hosted.values()) {
+      for (const wait of hosted.produceWaits) if (wait.produce === produce && !produce.done) this.settleProduceWait(wait, 'REQUEST_TIMED_OUT');
+      hosted.produceWaits = hosted.produceWaits.filter((w) => w.produce !== produce);
+    }
+  }
+
+  private respondProduce(produce: DelayedProduce): void {
+    produce.done = true;
+    if (produce.timer !== null) this.ctx.env.cancelTimer(produce.timer);
+    this.ctx.env.send(produce.from, { type: 'ProduceResponse', correlationId: produce.correlationId, partitions: produce.results });
+  }
+
+  /** Leadership lost: every waiting produce of the partition fails with NOT_LEADER_OR_FOLLOWER. */
+  private failProduceWaits(hosted: HostedPartition): void {
+    const waits = hosted.produceWaits;
+    hosted.produceWaits = [];
+    for (const wait of waits) if (!wait.produce.done) this.settleProduceWait(wait, 'NOT_LEADER_OR_FOLLOWER');
+  }
+
+  // ---- Fetch (leader side) -------------------------------------------------------------
+
+  handleFetch(from: string, request: Fetch): void {
+    const results = this.readForFetch(request);
+    const hasData = results.some((r) => r.batches.length > 0 || r.error !== 'NONE');
+    if (hasData || request.maxWaitMs === 0) {
+      this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, partitions: results });
+      return;
+    }
+    const delayed: DelayedFetch = { from, request, timer: null, done: false };
+    for (const part of request.partitions) this.get(part.topic, part.partition)?.fetchWaits.add(delayed);
+    delayed.timer = this.ctx.env.setTimer(request.maxWaitMs * 1000, () => this.completeFetch(delayed));
+  }
+
+  private readForFetch(request: Fetch): FetchResult[] {
+    const now = this.ctx.env.now();
+    return request.partitions.map(({ topic, partition, fetchOffset, currentLeaderEpoch }) => {
+      const hosted = this.get(topic, partition);
+      const empty = { topic, partition, highWatermark: -1, logStartOffset: 0, batches: [] as RecordBatch[] };
+      if (hosted === undefined || !hosted.partition.isLeader) return { ...empty, error: 'NOT_LEADER_OR_FOLLOWER' as const };
+      const p = hosted.partition;
+      if (this.ctx.behaviour.fetchCarriesLeaderEpoch && currentLeaderEpoch >= 0) {
+        if (currentLeaderEpoch < p.leaderEpoch) return { ...empty, error: 'FENCED_LEADER_EPOCH' as const };
+        if (currentLeaderEpoch > p.leaderEpoch) return { ...empty, error: 'UNKNOWN_LEADER_EPOCH' as const };
+      }
+      if (fetchOffset > p.log.logEndOffset) return { ...empty, highWatermark: p.highWatermark, error: 'OFFSET_OUT_OF_RANGE' as const };
+      if (request.replicaId >= 0) this.recordFollowerFetch(hosted, request.replicaId, fetchOffset, now);
+      const batches = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
+      return { topic, partition, error: 'NONE' as const, highWatermark: p.highWatermark, logStartOffset: 0, batches };
+    });
+  }
+
+  private recordFollowerFetch(hosted: HostedPartition, replica: number, fetchOffset: number, nowUs: number): void {
+    const p = hosted.partition;
+    p.recordFollowerFetch(replica, fetchOffset, nowUs);
+    if (p.followerToAdd(replica) && !p.isrUpdateInFlight) {
+      const isr = p.replicas.filter((r) => r === replica || p.isr.includes(r));
+      this.proposeIsr(hosted, isr, { added: [replica], removed: [], lagMs: 0 });
+    }
+    this.maybeIncrementHighWatermark(hosted);
+  }
+
+  private wakeFetches(hosted: HostedPartition): void {
+    if (hosted.fetchWaits.size === 0) return;
+    const waiting = [...hosted.fetchWaits];
+    hosted.fetchWaits.clear();
+    for (const delayed of waiting) this.completeFetch(delayed);
+  }
+
+  private completeFetch(delayed: DelayedFetch): void {
+    if (delayed.done) return;
+    delayed.done = true;
+    if (delayed.timer !== null) this.ctx.env.cancelTimer(delayed.timer);
+    for (const part of delayed.request.partitions) this.get(part.topic, part.partition)?.fetchWaits.delete(delayed);
+    const results = this.readForFetch(delayed.request);
+    this.ctx.env.send(delayed.from, { type: 'FetchResponse', correlationId: delayed.request.correlationId, partitions: results });
+  }
+
+  /** Where each asked epoch ended in this leader's log (KIP-101; KIP-279's epoch in the answer). */
+  handleOffsetsForLeaderEpoch(from: string, request: Extract<KafkaMessage, { type: 'OffsetsForLeaderEpoch' }>): void {
+    const partitions = request.partitions.map(({ topic, partition, currentLeaderEpoch, leaderEpoch }) => {
+      const hosted = this.get(topic, partition);
+      if (hosted === undefined || !hosted.partition.isLeader) return { topic, partition, error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1, endOffset: -1 };
+      const p = hosted.partition;
+      if (currentLeaderEpoch >= 0 && currentLeaderEpoch < p.leaderEpoch) return { topic, partition, error: 'FENCED_LEADER_EPOCH' as const, leaderEpoch: -1, endOffset: -1 };
+      const end = p.log.endOffsetForEpoch(leaderEpoch);
+      return { topic, partition, error: 'NONE' as const, leaderEpoch: end.leaderEpoch, endOffset: end.endOffset };
+    });
+    this.ctx.env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: request.correlationId, partitions });
+  }
+
+  // ---- High watermark and ISR ------------------------------------------------------------
+
+  maybeIncrementHighWatermark(hosted: HostedPartition): void {
+    const p = hosted.partition;
+    if (!p.maybeIncrementHighWatermark()) return;
+    this.traceHighWatermark(p);
+    this.completeProduceWaits(hosted);
+  }
+
+  traceHighWatermark(p: Partition): void {
+    this.ctx.trace({ kind: 'hw', broker: this.ctx.id, topic: p.topic, partition: p.partition, highWatermark: p.highWatermark }, false);
+  }
+
+  /** Runs every replica.lag.time.max.ms / 2: drops followers that stopped catching up. */
+  maybeShrinkIsrs(): void {
+    const now = this.ctx.env.now();
+    const lagMaxUs = this.ctx.settings.replicaLagTimeMaxMs * 1000;
+    for (const hosted of this.hosted.values()) {
+      const p = hosted.partition;
+      if (!p.isLeader || p.isrUpdateInFlight) continue;
+      const outOfSync = p.outOfSyncReplicas(now, lagMaxUs);
+      if (outOfSync.length === 0) continue;
+      const lagMs = Math.max(...outOfSync.map((r) => Math.floor((now - (p.followers.get(r)?.lastCaughtUpUs ?? 0)) / 1000)));
+      this.proposeIsr(hosted, p.isr.filter((r) => !outOfSync.includes(r)), { added: [], removed: outOfSync, lagMs });
+    }
+  }
+
+  /**
+   * The leader changes the ISR by a conditional write of the partition state znode: if the
+   * controller changed it meanwhile (a new zkVersion), the write fails and the leader waits for
+   * the controller's LeaderAndIsr instead. The controller hears of the change through
+   * /isr_change_notification.
+   */
+  private proposeIsr(hosted: HostedPartition, isr: readonly number[], change: { added: number[]; removed: number[]; lagMs: number }): void {
+    const p = hosted.partition;
+    const epoch = p.leaderEpoch;
+    p.isrUpdateInFlight = true;
+    const znode: PartitionStateZnode = { version: 1, leader: this.ctx.id, leader_epoch: epoch, isr: [...isr], controller_epoch: p.controllerEpoch };
+    this.ctx.zk.setData(partitionStatePath(p.topic, p.partition), znode, p.zkVersion, (result: ZkResult<Stat>) => {
+      if (!p.isLeader || p.leaderEpoch !== epoch) return;
+      p.isrUpdateInFlight = false;
+      if (!result.ok) return; // BADVERSION: the controller moved on; its LeaderAndIsr will follow
+      p.isr = isr;
+      p.zkVersion = result.value.version;
+      const base = { broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: epoch, isr: [...isr] };
+      const event: BrokerEvent = change.removed.length > 0
+        ? { kind: 'isr.shrink', ...base, removed: change.removed, lagMs: change.lagMs }
+        : { kind: 'isr.expand', ...base, added: change.added };
+      this.ctx.trace(event);
+      const notification: IsrChangeNotification = { version: 1, partitions: [{ topic: p.topic, partition: p.partition }] };
+      this.ctx.zk.create(ISR_CHANGE_PREFIX, notification, 'PERSISTENT_SEQUENTIAL', () => {});
+      // A smaller ISR may let the high watermark move, and waiting produces complete or fail.
+      this.maybeIncrementHighWatermark(hosted);
+      this.completeProduceWaits(hosted);
+    });
+  }
+
+  // ---- LeaderAndIsr ----------------------------------------------------------------------
+
+  /** Applies the controller's decisions; returns the partitions this broker now follows. */
+  becomeLeaderOrFollower(request: LeaderAndIsr): { follow: { hosted: HostedPartition; state: PartitionState }[] } {
+    const follow: { hosted: HostedPartition; state: PartitionState }[] = [];
+    for (const state of request.partitionStates) {
+      if (!state.replicas.includes(this.ctx.id)) continue;
+      const hosted = this.getOrCreate(state.topic, state.partition);
+      const p = hosted.partition;
+      if (state.leaderEpoch < p.leaderEpoch) continue; // stale: a newer controller decision already applied
+      if (state.leaderEpoch === p.leaderEpoch && p.role !== 'offline') {
+        p.adopt(state);
+        continue;
+      }
+      if (state.leader === this.ctx.id) {
+        p.makeLeader(state, this.ctx.env.now());
+        this.ctx.trace({ kind: 'leader', broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...p.isr] });
+        this.maybeIncrementHighWatermark(hosted);
+      } else {
+        this.failProduceWaits(hosted);
+        this.wakeFetches(hosted);
+        p.makeFollower(state);
+        this.ctx.trace({ kind: 'follower', broker: this.ctx.id, topic: p.topic, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
+        follow.push({ hosted, state });
+      }
+    }
+    return { follow };
+  }
+
+  /** The replication-offset-checkpoint file's content: every hosted partition's HW. */
+  highWatermarks(): [string, number][] {
+    return [...this.hosted.entries()].map(([key, hosted]) => [key, hosted.partition.highWatermark]);
+  }
+
+  /** Flushes logs whose flush.ms interval has passed. */
+  flushDueLogs(): void {
+    const now = this.ctx.env.now();
+    for (const hosted of this.hosted.values()) {
+      if (hosted.partition.log.maybeFlush(now)) {
+        const p = hosted.partition;
+        this.ctx.trace({ kind: 'log.flush', broker: this.ctx.id, topic: p.topic, partition: p.partition, durableOffset: p.log.durableOffset }, false);
+      }
+    }
+  }
+}
