@@ -1,10 +1,12 @@
 // Runs one scenario with one seed: build the world, start the system, inject the scripted and
 // random faults during `duration`, heal everything, let the system settle, then check.
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { Faults, World, describeFault, startNemesis, type FaultAction } from '../../sim/index.js';
+import { Faults, World, describeFault, startNemesis, type FaultAction, type TraceObserver } from '../../sim/index.js';
 import { brokenBySeed } from '../checker/verdict.js';
 import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
 import { buildExample } from '../example/index.js';
+import { buildKafka } from './kafka.js';
+import { validateProducerConfig } from '../clients/producer-config.js';
 import type { SystemUnderTest } from './system.js';
 import type { RunOptions, RunSummary } from './types.js';
 
@@ -14,8 +16,10 @@ const DEFAULT_EVENT_BUDGET = 50_000_000;
 
 /** Why a valid scenario cannot run on this version of ksim, or null when it can. */
 export function unsupportedReason(scenario: Scenario): string | null {
-  if (scenario.example !== null) return null;
-  return 'this ksim has no Kafka model yet: `cluster:` scenarios run once the cluster issue lands; use an `example:` scenario';
+  if (scenario.consumers.length > 0) return 'consumer groups are not modelled yet (the clients issue): remove `consumers:` to run the cluster and producers';
+  const profile = scenario.cluster?.kafka ?? '3.9';
+  const problems = scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`));
+  return problems.length === 0 ? null : problems.join('; ');
 }
 
 export function runScenario(loaded: LoadedScenario, seed: number, options: RunOptions = {}): RunSummary {
@@ -24,7 +28,7 @@ export function runScenario(loaded: LoadedScenario, seed: number, options: RunOp
   if (reason !== null) throw new Error(`${loaded.file}: ${reason}`);
   const traceFile = options.traceFile === undefined ? null : new TraceFile(options.traceFile);
   try {
-    const summary = simulate(loaded, seed, options.eventBudget ?? DEFAULT_EVENT_BUDGET, traceFile);
+    const summary = simulate(loaded, seed, options.eventBudget ?? DEFAULT_EVENT_BUDGET, traceFile, options.observer ?? null);
     traceFile?.commit();
     return summary;
   } finally {
@@ -32,15 +36,18 @@ export function runScenario(loaded: LoadedScenario, seed: number, options: RunOp
   }
 }
 
-function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFile: TraceFile | null): RunSummary {
+function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFile: TraceFile | null, observer: TraceObserver | null): RunSummary {
   const scenario = loaded.scenario;
   const { network } = scenario;
   const world = new World<unknown>({
     seed,
     network: { latencyUs: network.latencyUs, dropPpm: network.dropPpm, duplicatePpm: network.duplicatePpm, reorderPpm: network.reorderPpm },
     traceSink: traceFile === null ? null : (line) => traceFile.write(line),
+    // Brokers run on Linux: dirty pages are written back after 30 s (vm.dirty_expire_centisecs).
+    writeback: scenario.cluster !== null ? { intervalUs: 5_000_000, expireUs: 30_000_000 } : null,
   });
-  const system = buildExample(world, scenario.example!, scenario.durationUs);
+  if (observer !== null) world.trace.observe(observer);
+  const system = scenario.example !== null ? buildExample(world, scenario.example, scenario.durationUs) : buildKafka(world, scenario, scenario.cluster!);
   const faults = new Faults(world);
   for (const fault of scenario.faults) scheduleFault(world, faults, system, fault);
   if (scenario.nemesis !== null) {

@@ -1,3 +1,4 @@
+import type { TraceObserver } from '../../sim/index.js';
 import type { AnomalyCounts, AnomalyInstance } from '../checker/anomalies.js';
 
 export interface MessageCounts {
@@ -33,4 +34,6 @@ export interface RunOptions {
   readonly traceFile?: string;
   /** Stop after this many scheduler events (default: 50 million). */
   readonly eventBudget?: number;
+  /** Sees every trace event as it happens (for tests and tools); it must only observe. */
+  readonly observer?: TraceObserver;
 }

@@ -1,0 +1,51 @@
+// Wires a `cluster:` scenario into a world: ZooKeeper, brokers b1..bN, the admin tool that
+// creates the topics, and the producers; the log checker and the role tracker observe.
+import type { World } from '../../sim/index.js';
+import { admin } from '../admin/admin.js';
+import { assignReplicas } from '../admin/assignment.js';
+import { broker } from '../broker/broker.js';
+import { numberSetting } from '../broker/config.js';
+import { LogChecker } from '../checker/kafka-log.js';
+import { producerProcess } from '../clients/producer.js';
+import { tpKey } from '../kafka/records.js';
+import { ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
+import type { ClusterSpec, KafkaConfig, Scenario } from '../scenario/types.js';
+import { zookeeperServer } from '../zookeeper/server.js';
+import { KafkaRoles, brokerNode } from './kafka-roles.js';
+import type { SystemUnderTest } from './system.js';
+
+export const ZOOKEEPER_NODE = 'zk';
+const ADMIN_NODE = 'admin';
+
+export function buildKafka(world: World<unknown>, scenario: Scenario, cluster: ClusterSpec): SystemUnderTest {
+  const brokerIds = Array.from({ length: cluster.brokers }, (_, i) => i + 1);
+  const adminRandom = world.random.stream('admin');
+  const topics = scenario.topics.map((t) => ({
+    name: t.name,
+    assignment: assignReplicas(t.partitions, t.replicationFactor, brokerIds, { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) }),
+  }));
+  for (const topic of topics) world.record({ kind: 'topic.created', topic: topic.name, assignment: topic.assignment.map((r) => [...r]) });
+  const assignment = new Map<string, readonly number[]>();
+  for (const topic of topics) topic.assignment.forEach((replicas, p) => assignment.set(tpKey(topic.name, p), replicas));
+
+  const checker = new LogChecker(world, { topics: topics.map((t) => ({ name: t.name, partitions: t.assignment.length, replicas: t.assignment })), brokerNode });
+  const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name)];
+  const roles = new KafkaRoles(world, assignment, nodes);
+
+  const tickTimeMs = numberSetting(cluster.zookeeper, ZOOKEEPER_CONFIG, 'tickTime');
+  world.spawn(ZOOKEEPER_NODE, zookeeperServer({ tickTimeMs }));
+  const topicConfigs = new Map<string, KafkaConfig>(scenario.topics.map((t) => [t.name, t.config]));
+  for (const id of brokerIds) {
+    world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs }));
+  }
+  world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics }));
+  const bootstrap = brokerIds.map(brokerNode);
+  for (const producer of scenario.producers) {
+    world.spawn(producer.name, producerProcess(producer, { bootstrap, stopAtUs: scenario.durationUs, profile: cluster.kafka }));
+  }
+  return {
+    resolve: (target) => roles.resolve(target),
+    nemesisTargets: [...brokerIds.map(brokerNode), ZOOKEEPER_NODE],
+    check: () => checker.finish(),
+  };
+}

@@ -1,0 +1,92 @@
+// Claims the anomaly counts alone cannot show: what the cluster did, read from the trace.
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { TraceEvent } from '../../sim/index.js';
+import type { KafkaEvent } from '../../src/kafka/events.js';
+import { runScenario } from '../../src/runner/index.js';
+import { loadScenarioPaths } from '../../src/scenario/index.js';
+
+const { scenarios } = loadScenarioPaths([join(import.meta.dirname, '..', '..', 'scenarios')]);
+
+function run(name: string, seed = 1): { events: { atUs: number; event: KafkaEvent }[]; summary: ReturnType<typeof runScenario> } {
+  const loaded = scenarios.find((s) => s.scenario.name === name);
+  if (loaded === undefined) throw new Error(`no scenario ${name}`);
+  const events: { atUs: number; event: KafkaEvent }[] = [];
+  const summary = runScenario(loaded, seed, { observer: (atUs: number, event: TraceEvent) => events.push({ atUs, event: event as KafkaEvent }) });
+  return { events, summary };
+}
+
+const of = <K extends KafkaEvent['kind']>(events: { atUs: number; event: KafkaEvent }[], kind: K) =>
+  events.filter((e) => e.event.kind === kind) as { atUs: number; event: Extract<KafkaEvent, { kind: K }> }[];
+
+describe('claims', () => {
+  // Claim 5: below min.insync.replicas, acks=all is refused rather than accepted on one copy.
+  test('claims: min.insync.replicas: with both followers down acks=all sends fail with NOT_ENOUGH_REPLICAS', () => {
+    const { events, summary } = run('min-insync-rejects');
+    const rejected = of(events, 'produce.rejected');
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected.every((r) => r.event.error === 'NOT_ENOUGH_REPLICAS' && r.event.isr.length < 2)).toBe(true);
+    expect(rejected[0]!.atUs).toBeGreaterThan(10_000_000); // only after the followers died
+    expect(summary.messages.failed).toBeGreaterThan(0);
+    expect(summary.anomalies.lost).toBe(0);
+  });
+
+  // Claim 7: out after replica.lag.time.max.ms (10 s here) without catching up, back once caught up.
+  test('claims: isr: a paused follower leaves the ISR after replica.lag.time.max.ms and rejoins after it resumes', () => {
+    const { events } = run('isr-shrink-expand');
+    const shrink = of(events, 'isr.shrink')[0]!;
+    const expand = of(events, 'isr.expand').find((e) => e.atUs > shrink.atUs)!;
+    expect(shrink.atUs).toBeGreaterThan(20_000_000); // paused at 10 s + 10 s lag
+    expect(shrink.atUs).toBeLessThan(26_000_000); // checked every lag/2 = 5 s
+    expect(shrink.event.isr).toHaveLength(2);
+    expect(expand.atUs).toBeGreaterThan(35_000_000); // resumed at 35 s
+    expect(expand.event.added).toEqual(shrink.event.removed);
+  });
+
+  // Claims 10 and 12: the controller's session expires, another broker takes /controller.
+  test('claims: controller: a killed controller is replaced once its ZooKeeper session expires', () => {
+    const { events } = run('controller-failover');
+    const elected = of(events, 'controller.elected');
+    expect(elected.length).toBeGreaterThanOrEqual(2);
+    const [first, second] = elected;
+    expect(second!.event.broker).not.toBe(first!.event.broker);
+    expect(second!.event.controllerEpoch).toBe(first!.event.controllerEpoch + 1);
+    // zookeeper.session.timeout.ms is 18 s; expiry is checked per tick (3 s).
+    expect(second!.atUs).toBeGreaterThanOrEqual(33_000_000);
+    expect(second!.atUs).toBeLessThan(37_000_000);
+    // The new controller finds the old one's partitions leaderless and elects new leaders.
+    const dead = first!.event.broker;
+    const takeovers = of(events, 'election').filter((e) => e.atUs >= second!.atUs && e.event.reason === 'broker-failure');
+    expect(takeovers.length).toBeGreaterThan(0);
+    expect(takeovers.every((e) => e.event.leader !== dead && !e.event.isr.includes(dead))).toBe(true);
+  });
+
+  // Claim 11: first live ISR replica in assignment order, then back to the preferred one.
+  test('claims: election: leadership moves off the dead preferred replica and comes back to it', () => {
+    const { events } = run('preferred-leader-restored');
+    const created = of(events, 'topic.created')[0]!.event.assignment[0]!;
+    const elections = of(events, 'election');
+    const failover = elections.find((e) => e.event.reason === 'broker-failure')!;
+    const restored = elections.find((e) => e.event.reason === 'preferred')!;
+    expect(failover.event.leader).toBe(created.find((r) => r !== created[0] && failover.event.isr.includes(r)));
+    expect(restored.event.leader).toBe(created[0]);
+    expect(restored.atUs).toBeGreaterThan(failover.atUs);
+  });
+
+  // Claim 6: unclean elections happen only when allowed.
+  test('claims: unclean election: enabled, an out-of-sync replica leads; disabled, the partition waits offline', () => {
+    const unclean = of(run('unclean-election-loses').events, 'election').filter((e) => e.event.unclean);
+    expect(unclean.length).toBeGreaterThan(0);
+    const clean = run('clean-election-waits').events;
+    expect(of(clean, 'election').some((e) => e.event.unclean)).toBe(false);
+    expect(of(clean, 'offline').length).toBeGreaterThan(0);
+  });
+
+  // Claim 9: before 0.11 a new follower truncates to its HW; since, by leader epoch.
+  test('claims: truncation: Kafka 0.10 truncates to the high watermark, 2.8 by leader epoch', () => {
+    const old = of(run('kip101-hw-truncation-0.10').events, 'truncate');
+    const current = of(run('kip101-hw-truncation-2.8').events, 'truncate');
+    expect(old.some((t) => t.event.reason === 'high-watermark')).toBe(true);
+    expect(current.every((t) => t.event.reason === 'leader-epoch')).toBe(true);
+  });
+});
