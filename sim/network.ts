@@ -29,6 +29,9 @@ export type DeliverFn<M> = (from: string, to: string, message: M) => void;
 /** Called when a connection reset for `message` (sent by `to` to `from`) gets back to its sender. */
 export type ResetFn<M> = (unreachable: string, sender: string, message: M) => void;
 
+/** Called when `peer`'s OS closes its connections (its process died) and the FIN reaches `node`. */
+export type ClosedFn = (peer: string, node: string) => void;
+
 /** A set of one-way link blocks made by one fault; healing it removes exactly those blocks. */
 export interface Cut {
   readonly links: readonly (readonly [string, string])[];
@@ -51,6 +54,8 @@ interface Envelope<M> {
   readonly message: M;
   /** A TCP reset travelling back: `from` refused `message`, which `to` had sent it. */
   readonly reset?: true;
+  /** `from`'s process died and its OS closed the connection to `to`. */
+  readonly closed?: true;
 }
 
 interface BlockCount {
@@ -63,6 +68,7 @@ export type NetworkEvent =
   | { kind: 'net.drop'; id: number; from: string; to: string; type: string; why: 'random' | 'partition' }
   | { kind: 'net.duplicate'; id: number; from: string; to: string }
   | { kind: 'net.reset'; id: number; from: string; to: string; type: string }
+  | { kind: 'net.closed'; id: number; from: string; to: string }
   | { kind: 'net.cut'; source: FaultSource; links: number }
   | { kind: 'net.heal'; source: FaultSource; links: number }
   | { kind: 'net.hold'; from: string | null; to: string | null }
@@ -86,6 +92,7 @@ export class Network<M> {
     private readonly deliver: DeliverFn<M>,
     private defaults: LinkConfig,
     private readonly onReset: ResetFn<M> | null = null,
+    private readonly onClosed: ClosedFn | null = null,
   ) {
     assertLinkConfig(defaults);
   }
@@ -127,6 +134,12 @@ export class Network<M> {
   reset(from: string, to: string, message: M): void {
     const config = this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
     this.schedule({ id: this.nextId++, from, to, message, reset: true }, config);
+  }
+
+  /** `from`'s process died: its OS closes the connection to `to` (a FIN crossing the network). */
+  close(from: string, to: string): void {
+    const config = this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
+    this.schedule({ id: this.nextId++, from, to, message: undefined as M, closed: true }, config);
   }
 
   isCut(from: string, to: string): boolean {
@@ -241,6 +254,11 @@ export class Network<M> {
         hold.waiting.push(envelope);
         return;
       }
+    }
+    if (envelope.closed === true) {
+      this.trace.record(now, { kind: 'net.closed', id: envelope.id, from: envelope.from, to: envelope.to } satisfies NetworkEvent, false);
+      this.onClosed?.(envelope.from, envelope.to);
+      return;
     }
     if (envelope.reset === true) {
       this.trace.record(now, { kind: 'net.reset', id: envelope.id, from: envelope.from, to: envelope.to, type: typeOf(envelope.message) } satisfies NetworkEvent, false);

@@ -28,6 +28,8 @@ export interface Process<M> {
    * a connection reset. (A powered-off machine or a cut link answers nothing: only timeouts tell.)
    */
   onUnreachable?(to: string, message: M): void;
+  /** `peer`'s process died on a powered machine: its OS closed every connection to this one. */
+  onConnectionClosed?(peer: string): void;
 }
 
 /** Builds a fresh process from its environment; a restart calls it again (memory starts empty). */
@@ -61,6 +63,7 @@ interface Timer {
   readonly node: Node<unknown>;
   readonly incarnation: number;
   readonly fn: () => void;
+  id: number; // its scheduler event id
   cancelled: boolean; // cancelled after it came due during a pause, while it waited
 }
 
@@ -85,7 +88,6 @@ export class World<M> {
   readonly network: Network<M>;
   private readonly nodes = new Map<string, Node<M>>();
   private readonly fireTimer = (timer: Timer): void => this.onTimer(timer);
-  private readonly timerIds = new WeakMap<Timer, EventId>();
 
   constructor(options: WorldOptions) {
     this.random = new RandomStreams(options.seed);
@@ -97,6 +99,7 @@ export class World<M> {
       (from, to, message) => this.onDeliver(from, to, message),
       options.network,
       (unreachable, sender, message) => this.onReset(unreachable, sender, message),
+      (peer, node) => this.onClosed(peer, node),
     );
     const writeback = options.writeback ?? null;
     if (writeback !== null) this.startWriteback(writeback);
@@ -162,6 +165,8 @@ export class World<M> {
     if (node.state === 'down') return;
     this.stop(node);
     this.record({ kind: 'proc.kill', node: name } satisfies ProcessEvent);
+    // The machine is up: its OS closes the dead process's connections, and the peers notice.
+    for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(name, peer.name);
   }
 
   /** Power loss: a crash that also loses every write the disk had not made durable. */
@@ -207,6 +212,8 @@ export class World<M> {
   }
 
   private start(node: Node<M>): void {
+    // A rebooted machine answers the next retransmission on a stale connection with a reset.
+    if (node.poweredOff) for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(node.name, peer.name);
     node.poweredOff = false;
     node.incarnation += 1;
     node.state = 'up';
@@ -231,7 +238,6 @@ export class World<M> {
     const incarnation = node.incarnation;
     const world = this;
     const alive = (): boolean => node.incarnation === incarnation && node.state === 'up';
-    const timerIds = this.timerIds;
     return {
       node: node.name,
       now: () => world.scheduler.now(),
@@ -239,10 +245,9 @@ export class World<M> {
         if (alive()) world.network.send(node.name, to, message);
       },
       setTimer(delayUs, fn) {
-        const timer: Timer = { node: node as Node<unknown>, incarnation, fn, cancelled: false };
-        const id = world.scheduler.after(delayUs, world.fireTimer, timer);
-        timerIds.set(timer, id);
-        return id;
+        const timer: Timer = { node: node as Node<unknown>, incarnation, fn, id: 0, cancelled: false };
+        timer.id = world.scheduler.after(delayUs, world.fireTimer, timer);
+        return timer.id;
       },
       cancelTimer(id) {
         if (world.scheduler.cancel(id)) return;
@@ -262,7 +267,7 @@ export class World<M> {
     const node = timer.node as Node<M>;
     if (node.incarnation !== timer.incarnation || node.state !== 'up') return;
     if (!node.paused) return timer.fn();
-    const id = this.timerIds.get(timer)!;
+    const id = timer.id;
     node.waitingTimers.set(id, timer);
     node.waiting.push(() => {
       node.waitingTimers.delete(id);
@@ -287,6 +292,13 @@ export class World<M> {
     if (node === undefined || node.state === 'down' || node.process?.onUnreachable === undefined) return;
     if (node.paused) node.waiting.push(() => node.process?.onUnreachable?.(unreachable, message));
     else node.process.onUnreachable(unreachable, message);
+  }
+
+  private onClosed(peer: string, name: string): void {
+    const node = this.nodes.get(name);
+    if (node === undefined || node.state === 'down' || node.process?.onConnectionClosed === undefined) return;
+    if (node.paused) node.waiting.push(() => node.process?.onConnectionClosed?.(peer));
+    else node.process.onConnectionClosed(peer);
   }
 
   private runOrWait(node: Node<M>, run: () => void): void {

@@ -116,6 +116,11 @@ class Broker {
     this.requests.fail(message as KafkaMessage);
   }
 
+  /** A peer broker's process died: its OS closed our connections to it. */
+  onConnectionClosed(peer: string): void {
+    this.requests.failAllTo(peer);
+  }
+
   // ---- startup ---------------------------------------------------------------------------
 
   /** Every partition log on disk is reopened; roles come later, from the controller. */

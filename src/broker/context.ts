@@ -23,7 +23,7 @@ export interface BrokerContext {
 /** Correlates requests with responses by correlation id; times out the ones never answered. */
 export class InFlightRequests {
   private nextCorrelationId = 1;
-  private readonly pending = new Map<number, { readonly onResponse: (response: KafkaMessage | null) => void; readonly timer: EventId }>();
+  private readonly pending = new Map<number, { readonly to: string; readonly onResponse: (response: KafkaMessage | null) => void; readonly timer: EventId }>();
 
   constructor(private readonly env: Env<unknown>) {}
 
@@ -33,7 +33,7 @@ export class InFlightRequests {
       this.pending.delete(correlationId);
       onResponse(null);
     });
-    this.pending.set(correlationId, { onResponse, timer });
+    this.pending.set(correlationId, { to, onResponse, timer });
     this.env.send(to, build(correlationId));
   }
 
@@ -45,6 +45,16 @@ export class InFlightRequests {
     this.pending.delete(request.correlationId);
     this.env.cancelTimer(entry.timer);
     entry.onResponse(null);
+  }
+
+  /** The connection to `node` closed: every request on it hears null now. */
+  failAllTo(node: string): void {
+    for (const [correlationId, entry] of [...this.pending]) {
+      if (entry.to !== node) continue;
+      this.pending.delete(correlationId);
+      this.env.cancelTimer(entry.timer);
+      entry.onResponse(null);
+    }
   }
 
   /** Routes a response to its request's callback; false when nobody waits for it. */

@@ -4,6 +4,7 @@
 // leader where its own latest epoch ended (with KIP-279's epoch in the answer since 2.0).
 import { invariant } from '../../sim/index.js';
 import type { KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import type { RecordBatch } from '../kafka/records.js';
 import type { BrokerContext } from './context.js';
 import type { HostedPartition, ReplicaManager } from './replica-manager.js';
 import { ProducerStateTable } from './producer-state.js';
@@ -125,12 +126,13 @@ export class ReplicaFetcher {
     }
     if (data.error !== 'NONE') return this.backoff([f], f.leaderNode);
     if (fetchOffset !== p.log.logEndOffset) return; // the log moved meanwhile (a truncation): refetch
-    if (data.batches.length > 0) {
-      p.log.appendAsFollower(data.batches, this.ctx.env.now());
-      for (const batch of data.batches) hosted.producers.record(batch);
-      const first = data.batches[0]!;
-      const count = data.batches.reduce((n, b) => n + b.records.length, 0);
-      this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: first.baseOffset, count, leaderEpoch: data.batches[data.batches.length - 1]!.leaderEpoch, role: 'follower' }, false);
+    const batches = skipBelow(data.batches, fetchOffset);
+    if (batches.length > 0) {
+      p.log.appendAsFollower(batches, this.ctx.env.now());
+      for (const batch of batches) hosted.producers.record(batch);
+      const first = batches[0]!;
+      const count = batches.reduce((n, b) => n + b.records.length, 0);
+      this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: first.baseOffset, count, leaderEpoch: batches[batches.length - 1]!.leaderEpoch, role: 'follower' }, false);
     }
     if (p.updateFollowerHighWatermark(data.highWatermark)) this.replicas.traceHighWatermark(p);
     p.checkHighWatermark();
@@ -158,4 +160,24 @@ export class ReplicaFetcher {
       this.pump(leaderNode);
     });
   }
+}
+
+/**
+ * A leader answers with whole batches, the first one holding the fetch offset. When a
+ * truncation left this log's end inside one of the leader's batches, that batch starts below
+ * the fetch offset: keep only its records from the fetch offset on.
+ */
+function skipBelow(batches: readonly RecordBatch[], fetchOffset: number): readonly RecordBatch[] {
+  const first = batches[0];
+  if (first === undefined || first.baseOffset >= fetchOffset) return batches;
+  const skip = fetchOffset - first.baseOffset;
+  const rest = batches.slice(1);
+  if (skip >= first.records.length) return rest;
+  const trimmed: RecordBatch = {
+    ...first,
+    baseOffset: fetchOffset,
+    baseSequence: first.baseSequence < 0 ? first.baseSequence : first.baseSequence + skip,
+    records: first.records.slice(skip),
+  };
+  return [trimmed, ...rest];
 }

@@ -100,7 +100,8 @@ export class LogChecker {
         this.ledger.ack(atUs, e.producer, e.seq, this.partitionOf(e.topic, e.partition).index, e.offset);
         return;
       case 'app.fail':
-        this.ledger.fail(e.producer, e.seq, this.partitionOf(e.topic, e.partition).index);
+        // A send that failed before it had a partition (MAX_BLOCK_TIMEOUT) belongs to none.
+        this.ledger.fail(e.producer, e.seq, e.partition < 0 ? -1 : this.partitionOf(e.topic, e.partition).index);
         return;
       case 'hw':
         this.onHighWatermark(atUs, e.broker, this.partitionOf(e.topic, e.partition), e.highWatermark);

@@ -719,6 +719,11 @@ class Producer implements Process<unknown> {
     this.disconnect(to, 'NETWORK_EXCEPTION');
   }
 
+  /** The broker's process died: its OS closed our connection, so every request on it fails now. */
+  onConnectionClosed(peer: string): void {
+    if (this.connections.has(peer)) this.disconnect(peer, 'NETWORK_EXCEPTION');
+  }
+
   /** NetworkClient.processDisconnection: every request in flight on the connection fails; reconnect after a backoff. */
   private disconnect(node: string, error: 'REQUEST_TIMED_OUT' | 'NETWORK_EXCEPTION'): void {
     const now = this.env.now();

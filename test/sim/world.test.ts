@@ -120,3 +120,22 @@ describe('sim: world: timers across a pause', () => {
     expect(fired).toEqual(['b']);
   });
 });
+
+describe('sim: world: connections closed', () => {
+  test('sim: world: peers hear a killed process\'s connections close, and a rebooted machine\'s reset; not a power loss itself', () => {
+    const world = new World<Msg>({ seed: 3, network });
+    const closed: string[] = [];
+    world.spawn('client', (env) => ({ onMessage: () => {}, onConnectionClosed: (peer) => closed.push(`${peer}@${env.now()}`) }));
+    world.spawn('server', () => ({ onMessage: () => {} }));
+    world.kill('server');
+    world.scheduler.run(10_000);
+    expect(closed).toEqual(['server@1000']);
+    world.restart('server');
+    world.powerLoss('server');
+    world.scheduler.run(20_000);
+    expect(closed).toEqual(['server@1000']); // the power went: nothing is sent
+    world.restart('server');
+    world.scheduler.run(30_000);
+    expect(closed).toEqual(['server@1000', 'server@21000']); // rebooted: the stale connection is reset
+  });
+});
