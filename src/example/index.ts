@@ -19,6 +19,7 @@ export function buildExample(world: World<unknown>, spec: ExampleSpec, stopAtUs:
       return typed.nodeNames.includes(target) ? target : null;
     },
     check: () => checkExample(typed, servers),
+    retainedBytes: () => 0,
   };
 }
 

@@ -82,6 +82,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     broken,
     instances: check.instances,
     budgetExhausted,
+    checkerBytes: system.retainedBytes(),
   };
 }
 

@@ -47,5 +47,6 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, cluster: C
     resolve: (target) => roles.resolve(target),
     nemesisTargets: [...brokerIds.map(brokerNode), ZOOKEEPER_NODE],
     check: () => checker.finish(),
+    retainedBytes: () => checker.retainedBytes(),
   };
 }

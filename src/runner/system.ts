@@ -8,4 +8,6 @@ export interface SystemUnderTest {
   readonly nemesisTargets: readonly string[];
   /** After the settle phase: the anomalies, with stories, and the message counts. */
   check(): CheckOutcome;
+  /** Bytes the checker keeps (0 when it keeps nothing worth counting). */
+  retainedBytes(): number;
 }

@@ -27,6 +27,8 @@ export interface RunSummary {
   readonly instances: readonly AnomalyInstance[];
   /** The run stopped because it spent its event budget, not because it finished. */
   readonly budgetExhausted: boolean;
+  /** Bytes the checker kept for this run (its ledger and offset tables), for the benchmark. */
+  readonly checkerBytes: number;
 }
 
 export interface RunOptions {

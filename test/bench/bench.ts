@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Scheduler, World } from '../../sim/index.js';
 import { runScenario } from '../../src/runner/index.js';
 import type { LoadedScenario, Scenario } from '../../src/scenario/types.js';
+import { loadScenarioText } from '../../src/scenario/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -83,6 +84,30 @@ function exampleFigures(): { simSecondsPerWallSecond: number; eventsPerSec: numb
   return { simSecondsPerWallSecond: result.simulatedMs / 1000 / seconds, eventsPerSec: result.events / seconds };
 }
 
+/** The cluster issue's workload: 3 brokers, RF 3, 6 partitions, acks=all, 10,000 msg/s for 60 s, no faults. */
+function clusterFigures(): { messagesPerSec: number; simSecondsPerWallSecond: number; ledgerBytesPerMessage: number; messages: number } {
+  const text = [
+    'name: bench-cluster',
+    'duration: 60s',
+    'settle: 10s',
+    'cluster: { brokers: 3, kafka: "3.9", config: { min.insync.replicas: 2 } }',
+    'topics: [{ name: orders, partitions: 6, replication.factor: 3 }]',
+    'producers: [{ name: p1, topic: orders, messages: 600000, rate: 10000/s, keys: 1000, config: { acks: all } }]',
+    'expect: { lost: never }',
+  ].join('\n');
+  const loaded = loadScenarioText(text, 'bench-cluster.yaml');
+  if (!loaded.ok) throw new Error(`bench: ${JSON.stringify(loaded.errors)}`);
+  const { result, seconds } = time(() => runScenario(loaded.value, 1));
+  // A benchmark of a wrong run measures nothing: check the run first.
+  if (result.anomalies.lost !== 0 || result.messages.acked < 599_000) throw new Error(`bench: the cluster run is wrong: ${JSON.stringify(result.messages)}`);
+  return {
+    messagesPerSec: result.messages.acked / seconds,
+    simSecondsPerWallSecond: result.simulatedMs / 1000 / seconds,
+    ledgerBytesPerMessage: result.checkerBytes / result.messages.sent,
+    messages: result.messages.acked,
+  };
+}
+
 const round = (x: number): number => Math.round(x);
 kernelEventsPerSec(10_000, 1_000_000); // warm-up
 const kernel = kernelEventsPerSec(10_000, 5_000_000);
@@ -90,12 +115,16 @@ const bytes = bytesPerPendingEvent(1_000_000);
 networkMessagesPerSec(100_000); // warm-up
 const network = networkMessagesPerSec(1_000_000);
 const example = exampleFigures();
+clusterFigures(); // warm-up
+const cluster = clusterFigures();
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 console.log(`kernel: ${(kernel / 1e6).toFixed(2)} M events/s (10,000 pending, trivial handlers)`);
 console.log(`kernel: ${bytes === null ? 'n/a (run with --expose-gc)' : bytes.toFixed(1)} bytes per pending event`);
 console.log(`network: ${(network / 1e6).toFixed(2)} M messages/s (8 nodes, traced, FIFO links)`);
 console.log(`example: ${example.simSecondsPerWallSecond.toFixed(0)} simulated s per wall s, ${(example.eventsPerSec / 1e6).toFixed(2)} M events/s (3 replicas, sync, nemesis)`);
+console.log(`cluster: ${(cluster.messagesPerSec / 1e3).toFixed(0)} k messages/s produced, replicated and checked (${cluster.messages} messages, 3 brokers, RF 3, 6 partitions, acks=all)`);
+console.log(`cluster: ${cluster.simSecondsPerWallSecond.toFixed(1)} simulated s per wall s; ledger ${cluster.ledgerBytesPerMessage.toFixed(0)} bytes per message`);
 console.log(`peak memory: ${peakRssMb.toFixed(0)} MB RSS`);
 console.log(JSON.stringify({
   kernelEventsPerSec: round(kernel),
@@ -103,5 +132,8 @@ console.log(JSON.stringify({
   networkMessagesPerSec: round(network),
   exampleSimSecondsPerWallSecond: round(example.simSecondsPerWallSecond),
   exampleEventsPerSec: round(example.eventsPerSec),
+  clusterMessagesPerSec: round(cluster.messagesPerSec),
+  clusterSimSecondsPerWallSecond: Number(cluster.simSecondsPerWallSecond.toFixed(1)),
+  ledgerBytesPerMessage: round(cluster.ledgerBytesPerMessage),
   peakRssMb: round(peakRssMb),
 }));
