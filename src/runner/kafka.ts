@@ -6,6 +6,7 @@ import { assignReplicas } from '../admin/assignment.js';
 import { broker } from '../broker/broker.js';
 import { numberSetting } from '../broker/config.js';
 import { LogChecker } from '../checker/kafka-log.js';
+import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer.js';
 import { tpKey } from '../kafka/records.js';
 import { ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
@@ -19,6 +20,7 @@ const ADMIN_NODE = 'admin';
 
 export function buildKafka(world: World<unknown>, scenario: Scenario, cluster: ClusterSpec): SystemUnderTest {
   const brokerIds = Array.from({ length: cluster.brokers }, (_, i) => i + 1);
+  watchKafkaInvariants(world);
   const adminRandom = world.random.stream('admin');
   const topics = scenario.topics.map((t) => ({
     name: t.name,

@@ -89,4 +89,13 @@ describe('claims', () => {
     expect(old.some((t) => t.event.reason === 'high-watermark')).toBe(true);
     expect(current.every((t) => t.event.reason === 'leader-epoch')).toBe(true);
   });
+
+  // Claim 12's other side: a session outlives a ZooKeeper outage shorter than its timeout.
+  test('claims: zookeeper: an 8 s ZooKeeper outage declares no broker dead and moves no leader', () => {
+    const { events, summary } = run('zookeeper-outage');
+    expect(of(events, 'broker.failed')).toEqual([]);
+    expect(of(events, 'election').filter((e) => e.atUs > 15_000_000)).toEqual([]);
+    expect(of(events, 'zk.expired')).toEqual([]);
+    expect(summary.messages.acked).toBe(summary.messages.sent);
+  });
 });
