@@ -1,14 +1,18 @@
 // The admin tool, as a simulated process: it creates the scenario's topics by writing their
 // replica assignment to /brokers/topics/<topic> (ZooKeeper-mode topic creation) once every
-// broker has registered; the controller takes it from there.
+// broker has registered; the controller takes it from there. At the scenario's times it asks for
+// preferred-leader elections by writing /admin/preferred_replica_election, as the ZooKeeper-mode
+// tool did; the controller deletes the znode when done.
 import type { ProcessFactory } from '../../sim/index.js';
-import { BROKER_IDS, PERSISTENT_PATHS, topicPath, type TopicAssignment } from '../broker/zk-paths.js';
+import { BROKER_IDS, PERSISTENT_PATHS, PREFERRED_REPLICA_ELECTION, topicPath, type PreferredReplicaElection, type TopicAssignment } from '../broker/zk-paths.js';
 import { createZkClient } from '../zookeeper/client.js';
 
 export interface AdminSpec {
   readonly zookeeperNode: string;
   readonly brokers: number;
   readonly topics: readonly { readonly name: string; readonly assignment: readonly (readonly number[])[] }[];
+  /** When to ask for preferred-leader elections (kafka-leader-election.sh): `topic/partition` or `all`. */
+  readonly preferredElections: readonly { readonly atUs: number; readonly partition: string; readonly line: number }[];
 }
 
 export function admin(spec: AdminSpec): ProcessFactory<unknown> {
@@ -39,6 +43,18 @@ export function admin(spec: AdminSpec): ProcessFactory<unknown> {
         zk.create(topicPath(topic.name), data, 'PERSISTENT', () => {});
       }
     };
+    const electPreferred = (request: AdminSpec['preferredElections'][number]): void => {
+      const partitions = request.partition === 'all'
+        ? spec.topics.flatMap((t) => t.assignment.map((_, p) => ({ topic: t.name, partition: p })))
+        : [{ topic: request.partition.slice(0, request.partition.lastIndexOf('/')), partition: Number(request.partition.slice(request.partition.lastIndexOf('/') + 1)) }];
+      const znode: PreferredReplicaElection = { version: 1, partitions };
+      env.trace({ kind: 'admin.elect-preferred', partitions: partitions.map((p) => `${p.topic}/${p.partition}`), line: request.line });
+      zk.create(PREFERRED_REPLICA_ELECTION, znode, 'PERSISTENT', (result) => {
+        // One election at a time: while the previous request's znode is there, retry.
+        if (!result.ok && result.code === 'NODEEXISTS') env.setTimer(1_000_000, () => electPreferred(request));
+      });
+    };
+    for (const request of spec.preferredElections) env.setTimer(Math.max(0, request.atUs - env.now()), () => electPreferred(request));
     return { onMessage: (from, message) => void zk.handle(from, message) };
   };
 }

@@ -49,3 +49,9 @@ export interface IsrChangeNotification {
   readonly version: 1;
   readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
 }
+
+/** /admin/preferred_replica_election: the partitions whose preferred replica should lead again. */
+export interface PreferredReplicaElection {
+  readonly version: 1;
+  readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
+}

@@ -13,8 +13,8 @@ import type { KafkaConfig } from '../scenario/types.js';
 import type { Stat, ZkResult } from '../zookeeper/api.js';
 import {
   BROKER_IDS, BROKER_TOPICS, CONTROLLER, CONTROLLER_EPOCH, ISR_CHANGE_NOTIFICATION,
-  partitionPath, partitionStatePath, partitionsPath, topicPath,
-  type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type TopicAssignment,
+  PREFERRED_REPLICA_ELECTION, partitionPath, partitionStatePath, partitionsPath, topicPath,
+  type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
 } from '../broker/zk-paths.js';
 import { newPartitionLeader, offlinePartitionLeaderElection, preferredReplicaLeaderElection, removeReplicaFromIsr, type Election } from './election.js';
 import type { ControllerEvent } from '../kafka/events.js';
@@ -130,6 +130,7 @@ export class Controller {
     this.readBrokers((brokers) => {
       for (const [id, node] of brokers) this.live.set(id, node);
       this.watchIsrChanges();
+      this.watchPreferredElectionRequests();
       this.scheduleLeaderRebalance();
       this.onTopicsChanged(() => {
         const offline = [...this.partitions.values()].filter((p) => p.leader < 0 || !this.live.has(p.leader));
@@ -408,6 +409,32 @@ export class Controller {
   }
 
   // ---- preferred leaders -----------------------------------------------------------------------
+
+  /** An admin asks for preferred-leader elections by creating /admin/preferred_replica_election. */
+  private watchPreferredElectionRequests(): void {
+    this.ctx.zk.exists(PREFERRED_REPLICA_ELECTION, () => this.enqueue((done) => this.onPreferredElectionRequest(done)), (stat) => {
+      if (stat.ok && stat.value !== null) this.enqueue((done) => this.onPreferredElectionRequest(done));
+    });
+  }
+
+  private onPreferredElectionRequest(done: () => void): void {
+    const zk = this.ctx.zk;
+    zk.getData(PREFERRED_REPLICA_ELECTION, null, (data) => {
+      if (!data.ok) {
+        this.watchPreferredElectionRequests();
+        return done();
+      }
+      const requested = (data.value.data as PreferredReplicaElection).partitions;
+      const partitions = requested.flatMap(({ topic, partition }) => this.partitions.get(tpKey(topic, partition)) ?? []);
+      this.electPreferred(partitions, () => {
+        // Done: the znode goes, and the watch is set again for the next request.
+        zk.delete(PREFERRED_REPLICA_ELECTION, -1, () => {
+          this.watchPreferredElectionRequests();
+          done();
+        });
+      });
+    });
+  }
 
   /** auto.leader.rebalance.enable: move leadership back to preferred replicas when imbalanced. */
   private scheduleLeaderRebalance(): void {

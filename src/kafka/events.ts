@@ -60,7 +60,9 @@ export type ControllerEvent =
   /** The controller took dead replicas out of an ISR (leader unchanged, new leader epoch). */
   | { kind: 'controller.isr'; controller: number; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] };
 
-export type AdminEvent = { kind: 'topic.created'; topic: string; assignment: number[][] };
+export type AdminEvent =
+  | { kind: 'topic.created'; topic: string; assignment: number[][] }
+  | { kind: 'admin.elect-preferred'; partitions: string[]; line: number };
 
 export type ZooKeeperEvent =
   | { kind: 'zk.session'; node: string; sessionId: number; timeoutMs: number }

@@ -16,6 +16,7 @@ const DEFAULT_EVENT_BUDGET = 50_000_000;
 
 /** Why a valid scenario cannot run on this version of ksim, or null when it can. */
 export function unsupportedReason(scenario: Scenario): string | null {
+  if (scenario.example !== null && scenario.faults.some((f) => f.action.kind === 'elect-preferred')) return 'elect-preferred is a Kafka admin request: the example system has no controller';
   if (scenario.consumers.length > 0) return 'consumer groups are not modelled yet (the clients issue): remove `consumers:` to run the cluster and producers';
   const profile = scenario.cluster?.kafka ?? '3.9';
   const problems = scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`));
@@ -87,9 +88,10 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
 }
 
 function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: SystemUnderTest, fault: FaultSpec): void {
+  if (fault.action.kind === 'elect-preferred') return; // an admin request: the admin process makes it at its time
   world.scheduler.at(fault.atUs, () => {
     const label = `${fault.action.kind} (scenario line ${fault.line})`;
-    const resolved = resolveAction(fault.action, system);
+    const resolved = resolveAction(fault.action as Exclude<FaultActionSpec, { kind: 'elect-preferred' }>, system);
     if (typeof resolved === 'string') {
       faults.skip(label, 'scripted', resolved);
       return;
@@ -100,7 +102,7 @@ function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: S
 }
 
 /** Turns the scenario's targets (node names or roles) into nodes, now; a string says why not. */
-function resolveAction(spec: FaultActionSpec, system: SystemUnderTest): FaultAction | string {
+function resolveAction(spec: Exclude<FaultActionSpec, { kind: 'elect-preferred' }>, system: SystemUnderTest): FaultAction | string {
   const node = (target: string): string => {
     const name = system.resolve(target);
     if (name === null) throw new Unresolved(target);

@@ -40,7 +40,8 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, cluster: C
   for (const id of brokerIds) {
     world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs }));
   }
-  world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics }));
+  const preferredElections = scenario.faults.flatMap((f) => (f.action.kind === 'elect-preferred' ? [{ atUs: f.atUs, partition: f.action.partition, line: f.line }] : []));
+  world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics, preferredElections }));
   const bootstrap = brokerIds.map(brokerNode);
   for (const producer of scenario.producers) {
     world.spawn(producer.name, producerProcess(producer, { bootstrap, stopAtUs: scenario.durationUs, profile: cluster.kafka }));

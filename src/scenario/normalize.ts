@@ -120,5 +120,6 @@ function faultAction(fault: RawFault): FaultActionSpec {
   if (fault['one-way'] !== undefined) return { kind: 'one-way', from: fault['one-way'].from, to: fault['one-way'].to };
   if (fault['slow-disk'] !== undefined) return { kind: 'slow-disk', target: fault['slow-disk'], latencyUs: fault.latency ?? 0 };
   if (fault.hold !== undefined) return { kind: 'hold', from: fault.hold.from ?? null, to: fault.hold.to ?? null };
+  if (fault['elect-preferred'] !== undefined) return { kind: 'elect-preferred', partition: fault['elect-preferred'] };
   throw new Error('ksim bug: a fault without an action passed validation');
 }

@@ -20,7 +20,7 @@ export const MAX_BROKERS = 64;
 const MAX_MESSAGES = 10_000_000;
 
 export const FAULT_ACTIONS = [
-  'kill', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold',
+  'kill', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold', 'elect-preferred',
 ] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 /** Actions with an inverse that `heal` can schedule; restart and resume are inverses themselves. */
@@ -164,6 +164,11 @@ const fault = strictMap(
     )
       .optional()
       .describe('Hold messages (from one node, to one node, or all) until healed, then deliver them.'),
+    'elect-preferred': z
+      .string({ error: 'a partition such as "orders/0", or "all"' })
+      .regex(/^(all|[A-Za-z0-9._-]+\/\d+)$/, { error: 'a partition such as "orders/0", or "all"' })
+      .optional()
+      .describe('Ask the controller for a preferred-leader election (kafka-leader-election.sh) of one partition or all.'),
     heal: duration(1).optional().describe('Undo the fault this long after `at` (restart, resume, reconnect, release, restore).'),
   },
   { map: 'a map describing a fault, such as { at: 20s, kill: b1 }' },

@@ -67,7 +67,9 @@ export type FaultActionSpec =
   | { readonly kind: 'isolate'; readonly target: Target }
   | { readonly kind: 'one-way'; readonly from: Target; readonly to: Target }
   | { readonly kind: 'slow-disk'; readonly target: Target; readonly latencyUs: number }
-  | { readonly kind: 'hold'; readonly from: Target | null; readonly to: Target | null };
+  | { readonly kind: 'hold'; readonly from: Target | null; readonly to: Target | null }
+  /** An admin request, not a fault: a preferred-leader election of `topic/partition`, or `all`. */
+  | { readonly kind: 'elect-preferred'; readonly partition: string };
 
 export interface FaultSpec {
   readonly atUs: number;

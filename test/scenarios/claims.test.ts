@@ -98,4 +98,15 @@ describe('claims', () => {
     expect(of(events, 'zk.expired')).toEqual([]);
     expect(summary.messages.acked).toBe(summary.messages.sent);
   });
+
+  // Claim 11's remedy on request: nothing moves leadership back until the admin asks.
+  test('claims: election: with auto rebalance off, the preferred replica leads again only when an admin asks', () => {
+    const { events } = run('preferred-leader-on-request');
+    const preferred = of(events, 'topic.created')[0]!.event.assignment[0]![0];
+    const restored = of(events, 'election').filter((e) => e.event.reason === 'preferred');
+    expect(restored).toHaveLength(1);
+    expect(restored[0]!.event.leader).toBe(preferred);
+    expect(restored[0]!.atUs).toBeGreaterThanOrEqual(45_000_000);
+    expect(restored[0]!.atUs).toBeLessThan(46_000_000);
+  });
 });
