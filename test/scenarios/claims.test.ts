@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../sim/index.js';
 import type { KafkaEvent } from '../../src/kafka/events.js';
+import { partitionForKey } from '../../src/clients/partitioner.js';
 import { runScenario } from '../../src/runner/index.js';
 import { loadScenarioPaths } from '../../src/scenario/index.js';
 
@@ -108,5 +109,14 @@ describe('claims', () => {
     expect(restored[0]!.event.leader).toBe(preferred);
     expect(restored[0]!.atUs).toBeGreaterThanOrEqual(45_000_000);
     expect(restored[0]!.atUs).toBeLessThan(46_000_000);
+  });
+
+  // Claim 16: the producer sends a keyed record to murmur2(key) mod partitions, as the Java client does.
+  test('claims: partitioner: every keyed send of a cluster run goes to toPositive(murmur2(key)) mod partitions', () => {
+    const { events } = run('controller-failover'); // 3 partitions, 30 keys
+    const sends = of(events, 'app.send');
+    expect(sends.length).toBeGreaterThan(1000);
+    expect(new Set(sends.map((e) => e.event.partition)).size).toBe(3);
+    for (const { event } of sends) expect(event.partition).toBe(partitionForKey(event.key!, 3));
   });
 });
