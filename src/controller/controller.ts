@@ -149,12 +149,11 @@ export class Controller {
     this.ctx.zk.getChildren(BROKER_IDS, () => this.enqueue((done) => this.onBrokersChanged(done)), (children) => {
       const ids = children.ok ? children.value.map(Number).sort((a, b) => a - b) : [];
       const brokers = new Map<number, string>();
-      let pending = ids.length;
-      if (pending === 0) return then(brokers);
+      const read = latch(ids.length, () => then(new Map([...brokers.entries()].sort((a, b) => a[0] - b[0]))));
       for (const id of ids) {
         this.ctx.zk.getData(`${BROKER_IDS}/${id}`, null, (data) => {
           if (data.ok) brokers.set(id, (data.value.data as BrokerRegistration).node);
-          if (--pending === 0) then(new Map([...brokers.entries()].sort((a, b) => a[0] - b[0])));
+          read();
         });
       }
     });
@@ -205,11 +204,8 @@ export class Controller {
       const topics = (children.ok ? [...children.value] : []).sort();
       const fresh = topics.filter((t) => !this.knownTopics.has(t));
       for (const t of fresh) this.knownTopics.add(t);
-      let pending = fresh.length;
-      if (pending === 0) return done();
-      for (const topic of fresh) this.loadTopic(topic, () => {
-        if (--pending === 0) done();
-      });
+      const loaded = latch(fresh.length, done);
+      for (const topic of fresh) this.loadTopic(topic, loaded);
     });
   }
 
@@ -218,15 +214,13 @@ export class Controller {
       if (!data.ok) return then();
       const assignment = (data.value.data as TopicAssignment).partitions;
       const ids = Object.keys(assignment).map(Number).sort((a, b) => a - b);
-      let pending = ids.length;
-      if (pending === 0) return then();
+      if (ids.length === 0) return then();
       const created: PartitionInfo[] = [];
-      const finish = (): void => {
-        if (--pending > 0) return;
+      const finish = latch(ids.length, () => {
         this.sendLeaderAndIsr([...this.live.keys()], created);
         this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
         then();
-      };
+      });
       for (const partition of ids) {
         const replicas = assignment[String(partition)]!;
         this.ctx.zk.getData(partitionStatePath(topic, partition), null, (state) => {
@@ -297,15 +291,13 @@ export class Controller {
    * version, then sends LeaderAndIsr to the partition's live replicas.
    */
   private writeStates(changes: readonly { p: PartitionInfo; leader: number; isr: readonly number[]; election: Election | null }[], reason: ElectionReason, then: () => void): void {
-    let pending = changes.length;
-    if (pending === 0) return then();
+    if (changes.length === 0) return then();
     const written: PartitionInfo[] = [];
-    const finish = (): void => {
-      if (--pending > 0) return;
+    const finish = latch(changes.length, () => {
       this.sendLeaderAndIsr([...this.live.keys()], written);
       this.sendUpdateMetadata([...this.live.keys()], written);
       then();
-    };
+    });
     for (const { p, leader, isr, election } of changes) {
       const epoch = p.leaderEpoch + 1;
       const znode: PartitionStateZnode = { version: 1, leader, leader_epoch: epoch, isr: [...isr], controller_epoch: this.epoch };
@@ -368,9 +360,8 @@ export class Controller {
     const zk = this.ctx.zk;
     zk.getChildren(ISR_CHANGE_NOTIFICATION, () => this.enqueue((next) => this.onIsrChanges(next)), (children) => {
       const names = children.ok ? [...children.value].sort() : [];
-      let pending = names.length;
-      if (pending === 0) return done();
       const changed = new Map<string, PartitionInfo>();
+      const handled = latch(names.length, () => this.refreshStates([...changed.values()], done));
       for (const name of names) {
         const path = `${ISR_CHANGE_NOTIFICATION}/${name}`;
         zk.getData(path, null, (data) => {
@@ -380,17 +371,18 @@ export class Controller {
               if (p !== undefined) changed.set(tpKey(topic, partition), p);
             }
           }
-          zk.delete(path, -1, () => {
-            if (--pending === 0) this.refreshStates([...changed.values()], done);
-          });
+          zk.delete(path, -1, handled);
         });
       }
     });
   }
 
   private refreshStates(partitions: readonly PartitionInfo[], done: () => void): void {
-    let pending = partitions.length;
-    if (pending === 0) return done();
+    if (partitions.length === 0) return done();
+    const refreshed = latch(partitions.length, () => {
+      this.sendUpdateMetadata([...this.live.keys()], partitions);
+      done();
+    });
     for (const p of partitions) {
       this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
         if (state.ok) {
@@ -400,13 +392,11 @@ export class Controller {
           p.leaderEpoch = z.leader_epoch;
           p.zkVersion = state.value.stat.version;
         }
-        if (--pending === 0) {
-          this.sendUpdateMetadata([...this.live.keys()], partitions);
-          done();
-        }
+        refreshed();
       });
     }
   }
+
 
   // ---- preferred leaders -----------------------------------------------------------------------
 
@@ -502,4 +492,13 @@ export class Controller {
       }), REQUEST_TIMEOUT_MS, () => {});
     }
   }
+}
+
+/** Calls `then` once `count` replies are in (at once when there are none): a fan-in of ZooKeeper callbacks. */
+function latch(count: number, then: () => void): () => void {
+  let pending = count;
+  if (pending === 0) then();
+  return () => {
+    if (--pending === 0) then();
+  };
 }

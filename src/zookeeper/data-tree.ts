@@ -5,6 +5,7 @@
 //             NodeChildrenChanged on the parent's child watches;
 //   setData → NodeDataChanged on the path's data watches.
 // Watches set by `exists` on a missing node are data watches too (so a create fires them).
+import { addTo } from './multimap.js';
 import { invariant } from '../../sim/index.js';
 import type { Stat, WatchedEvent, WatchEventType, ZnodeData } from './api.js';
 import { nameOf, parentOf } from './path.js';
@@ -197,11 +198,3 @@ function statOf(node: DataNode): Stat {
   };
 }
 
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set<V>();
-    map.set(key, set);
-  }
-  set.add(value);
-}

@@ -1,6 +1,7 @@
 // One-shot watches on the server, by path, as ZooKeeper's WatchManager keeps them. A watcher
 // here is a session id: ZooKeeper registers one watcher per connection and path, however many
 // Watcher objects the client attached (the client fans the event out to them).
+import { addTo, removeFrom } from './multimap.js';
 
 export class WatchManager {
   private readonly watchTable = new Map<string, Set<number>>(); // path → sessions watching it
@@ -33,20 +34,4 @@ export class WatchManager {
     this.watch2Paths.delete(sessionId);
     for (const path of paths) removeFrom(this.watchTable, path, sessionId);
   }
-}
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set<V>();
-    map.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }
