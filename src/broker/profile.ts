@@ -27,3 +27,19 @@ export function behaviourOf(profile: string): Behaviour {
     fetchCarriesLeaderEpoch: n >= 201,
   };
 }
+
+/**
+ * Broker defaults that older release lines had; a scenario's own setting always wins.
+ * Only defaults that change what can be lost or how fast a failure is noticed are listed.
+ */
+export function olderBrokerDefaults(profile: string): { readonly broker: Record<string, number | boolean>; readonly zookeeper: Record<string, number> } {
+  const n = profileNumber(profile);
+  const broker: Record<string, number | boolean> = {};
+  const zookeeper: Record<string, number> = {};
+  if (n < 11) broker['unclean.leader.election.enable'] = true; // KIP-106: false since 0.11
+  if (n < 205) {
+    broker['replica.lag.time.max.ms'] = 10_000; // KIP-537: 30 s since 2.5
+    zookeeper['zookeeper.session.timeout.ms'] = 6_000; // KIP-537: 18 s since 2.5
+  }
+  return { broker, zookeeper };
+}

@@ -5,6 +5,7 @@ import { admin } from '../admin/admin.js';
 import { assignReplicas } from '../admin/assignment.js';
 import { broker } from '../broker/broker.js';
 import { numberSetting } from '../broker/config.js';
+import { olderBrokerDefaults } from '../broker/profile.js';
 import { LogChecker } from '../checker/kafka-log.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer.js';
@@ -18,7 +19,10 @@ import type { SystemUnderTest } from './system.js';
 export const ZOOKEEPER_NODE = 'zk';
 const ADMIN_NODE = 'admin';
 
-export function buildKafka(world: World<unknown>, scenario: Scenario, cluster: ClusterSpec): SystemUnderTest {
+export function buildKafka(world: World<unknown>, scenario: Scenario, given: ClusterSpec): SystemUnderTest {
+  // An older release line brings its older defaults back; what the scenario sets still wins.
+  const older = olderBrokerDefaults(given.kafka);
+  const cluster: ClusterSpec = { ...given, config: { ...older.broker, ...given.config }, zookeeper: { ...older.zookeeper, ...given.zookeeper } };
   const brokerIds = Array.from({ length: cluster.brokers }, (_, i) => i + 1);
   watchKafkaInvariants(world);
   const adminRandom = world.random.stream('admin');

@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'vitest';
+import { behaviourOf, olderBrokerDefaults, profileNumber } from '../../src/broker/profile.js';
+import { runScenario } from '../../src/runner/index.js';
+import { loadScenarioText } from '../../src/scenario/index.js';
+
+describe('broker: profile', () => {
+  test('broker: profile: release lines compare as numbers and switch the truncation rules at 0.11 and 2.0', () => {
+    expect(profileNumber('0.10')).toBeLessThan(profileNumber('0.11'));
+    expect(profileNumber('2.8')).toBeLessThan(profileNumber('3.0'));
+    expect(behaviourOf('0.10').leaderEpochTruncation).toBe(false);
+    expect(behaviourOf('1.1')).toMatchObject({ leaderEpochTruncation: true, epochInTruncationAnswer: false });
+    expect(behaviourOf('2.8')).toMatchObject({ leaderEpochTruncation: true, epochInTruncationAnswer: true, fetchCarriesLeaderEpoch: true });
+  });
+
+  test('broker: profile: older lines bring back unclean elections (before 0.11) and 6 s sessions (before 2.5)', () => {
+    expect(olderBrokerDefaults('0.10').broker['unclean.leader.election.enable']).toBe(true);
+    expect(olderBrokerDefaults('2.4').zookeeper['zookeeper.session.timeout.ms']).toBe(6000);
+    expect(olderBrokerDefaults('3.9')).toEqual({ broker: {}, zookeeper: {} });
+  });
+
+  // An offline leader with live out-of-sync followers: 0.10's default elects one of them uncleanly.
+  test('broker: profile: a 0.10 cluster elects uncleanly by default; a 3.9 cluster waits', () => {
+    const unclean = (kafka: string): boolean => {
+      const text = `name: p
+duration: 40s
+settle: 30s
+cluster: { brokers: 3, kafka: "${kafka}", config: { replica.lag.time.max.ms: 5000 } }
+topics: [{ name: t, partitions: 1, replication.factor: 3 }]
+producers: [{ name: p1, topic: t, messages: 2000, rate: 100/s, config: { acks: "1", enable.idempotence: false } }]
+faults:
+  - { at: 5s, partition: [[leader(t/0)], [follower(t/0), "follower(t/0,2)"]], heal: 30s }
+  - { at: 15s, kill: leader(t/0), heal: 30s }
+`;
+      const loaded = loadScenarioText(text, 'p.yaml');
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      let seen = false;
+      runScenario(loaded.value, 1, { observer: (_t, e) => { if (e.kind === 'election' && (e as unknown as { unclean: boolean }).unclean) seen = true; } });
+      return seen;
+    };
+    expect(unclean('0.10')).toBe(true);
+    expect(unclean('3.9')).toBe(false);
+  });
+});
