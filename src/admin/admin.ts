@@ -6,6 +6,7 @@
 import type { ProcessFactory } from '../../sim/index.js';
 import { BROKER_IDS, PERSISTENT_PATHS, PREFERRED_REPLICA_ELECTION, topicPath, type PreferredReplicaElection, type TopicAssignment } from '../broker/zk-paths.js';
 import { createZkClient } from '../zookeeper/client.js';
+import { retryingZk } from '../broker/zk-retry.js';
 
 export interface AdminSpec {
   readonly zookeeperNode: string;
@@ -18,11 +19,11 @@ export interface AdminSpec {
 export function admin(spec: AdminSpec): ProcessFactory<unknown> {
   return (env) => {
     let created = false;
-    const zk = createZkClient(env, {
+    const zk = retryingZk(createZkClient(env, {
       server: spec.zookeeperNode,
       sessionTimeoutMs: 30_000,
       listener: { onConnected: () => ensurePaths() },
-    });
+    }));
     const ensurePaths = (): void => {
       let pending = PERSISTENT_PATHS.length;
       for (const path of PERSISTENT_PATHS) zk.create(path, null, 'PERSISTENT', () => {

@@ -7,6 +7,7 @@ import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/prot
 import { tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
 import { createZkClient } from '../zookeeper/client.js';
+import { retryingZk } from './zk-retry.js';
 import type { ZkClient } from '../zookeeper/api.js';
 import { Controller } from '../controller/controller.js';
 import { brokerSettings, topicSettings, type TopicSettings } from './config.js';
@@ -53,7 +54,7 @@ class Broker {
   ) {
     const settings = brokerSettings(spec.config, spec.zookeeper);
     this.requests = new InFlightRequests(env);
-    this.zk = createZkClient(env, {
+    this.zk = retryingZk(createZkClient(env, {
       server: spec.zookeeperNode,
       sessionTimeoutMs: settings.zookeeperSessionTimeoutMs,
       listener: {
@@ -62,7 +63,7 @@ class Broker {
         },
         onExpired: () => this.resignController(),
       },
-    });
+    }));
     this.ctx = {
       id: spec.id,
       node: spec.node,
@@ -198,7 +199,10 @@ class Broker {
       }
       if (result.code !== 'NODEEXISTS') return;
       this.zk.exists(brokerPath(this.spec.id), () => this.register(), (exists) => {
-        if (exists.ok && exists.value === null) this.register();
+        if (!exists.ok) return;
+        if (exists.value === null) this.register();
+        // Our own create, whose answer the connection lost: we are registered.
+        else if (exists.value.ephemeralOwner === this.zk.sessionId) this.ctx.trace({ kind: 'broker.registered', broker: this.spec.id, sessionId: this.zk.sessionId });
       });
     });
   }
@@ -214,8 +218,13 @@ class Broker {
       this.zk.getData(CONTROLLER, (event) => {
         if (event.type === 'NodeDeleted') this.electController();
       }, (data) => {
-        if (data.ok) this.controllerId = (data.value.data as ControllerZnode).brokerid;
-        else if (data.code === 'NONODE') this.electController();
+        if (!data.ok) {
+          if (data.code === 'NONODE') this.electController();
+          return;
+        }
+        this.controllerId = (data.value.data as ControllerZnode).brokerid;
+        // Our own create, whose answer the connection lost: we won.
+        if (data.value.stat.ephemeralOwner === this.zk.sessionId && this.controller === null) this.becomeController();
       });
     });
   }
