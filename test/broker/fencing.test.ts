@@ -1,0 +1,39 @@
+// A zombie controller (one that lost its session without noticing) must not change a broker's
+// mind: a broker refuses a controller epoch older than one it has heard from.
+import { describe, expect, test } from 'vitest';
+import { World } from '../../sim/index.js';
+import { broker } from '../../src/broker/broker.js';
+import type { KafkaMessage } from '../../src/kafka/protocol.js';
+import { zookeeperServer } from '../../src/zookeeper/server.js';
+
+const network = { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 };
+
+describe('broker: controller fencing', () => {
+  test('broker: controller fencing: a LeaderAndIsr from an older controller epoch gets STALE_CONTROLLER_EPOCH', () => {
+    const world = new World<unknown>({ seed: 1, network });
+    world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
+    world.spawn('b1', broker({ id: 1, node: 'b1', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
+    const answers: string[] = [];
+    world.spawn('old-controller', (env) => {
+      const leaderAndIsr = (correlationId: number, controllerEpoch: number): KafkaMessage => ({
+        type: 'LeaderAndIsr', correlationId, controllerId: 9, controllerEpoch, liveLeaders: [{ id: 1, node: 'b1' }],
+        partitionStates: [{ topic: 't', partition: 0, controllerEpoch, leader: 1, leaderEpoch: controllerEpoch, isr: [1], zkVersion: 0, replicas: [1] }],
+      });
+      env.setTimer(1_000_000, () => env.send('b1', leaderAndIsr(1, 5)));
+      env.setTimer(2_000_000, () => env.send('b1', leaderAndIsr(2, 3)));
+      return {
+        onMessage: (_from, m) => {
+          const message = m as KafkaMessage;
+          if (message.type === 'LeaderAndIsrResponse') answers.push(`${message.correlationId}:${message.error}`);
+        },
+      };
+    });
+    const fenced: unknown[] = [];
+    world.trace.observe((_t, e) => {
+      if (e.kind === 'controller.fenced') fenced.push(e);
+    });
+    world.scheduler.run(3_000_000);
+    expect(answers).toEqual(['1:NONE', '2:STALE_CONTROLLER_EPOCH']);
+    expect(fenced).toEqual([{ kind: 'controller.fenced', broker: 9, staleEpoch: 3, currentEpoch: 5 }]);
+  });
+});
