@@ -51,5 +51,6 @@ describe('api', () => {
 
   test('api: the key partitioner exported is the one the producer uses (tested against Kafka\'s vectors)', () => {
     expect(partitionForKey).toBe(producerPartitioner);
+    expect(partitionForKey('k1', 3)).toBe(2); // the README's example
   });
 });
