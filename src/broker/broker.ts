@@ -11,6 +11,7 @@ import { retryingZk } from './zk-retry.js';
 import type { ZkClient } from '../zookeeper/api.js';
 import { Controller } from '../controller/controller.js';
 import { brokerSettings, topicSettings, type TopicSettings } from './config.js';
+import { Channels } from './channels.js';
 import { InFlightRequests, type BrokerContext } from './context.js';
 import { ReplicaFetcher } from './fetcher.js';
 import { behaviourOf } from './profile.js';
@@ -38,6 +39,7 @@ class Broker {
   private readonly ctx: BrokerContext;
   private readonly zk: ZkClient;
   private readonly requests: InFlightRequests;
+  private readonly channels = new Channels((from, request) => this.handleRequest(from, request));
   private readonly replicas: ReplicaManager;
   private readonly fetcher: ReplicaFetcher;
   private readonly topicSettingsCache = new Map<string, TopicSettings>();
@@ -64,10 +66,19 @@ class Broker {
         onExpired: () => this.resignController(),
       },
     }));
+    // Every response this broker sends frees its connection for the next request.
+    const channelEnv: Env<unknown> = {
+      ...env,
+      send: (to, message) => {
+        env.send(to, message);
+        const m = message as KafkaMessage;
+        if (m.type.endsWith('Response')) this.channels.responded(to, m);
+      },
+    };
     this.ctx = {
       id: spec.id,
       node: spec.node,
-      env,
+      env: channelEnv,
       zk: this.zk,
       settings,
       behaviour: behaviourOf(spec.profile),
@@ -85,6 +96,14 @@ class Broker {
   onMessage(from: string, message: unknown): void {
     if (this.zk.handle(from, message)) return;
     const m = message as KafkaMessage;
+    if (m.type.endsWith('Response')) {
+      if (!this.requests.complete(m as Extract<KafkaMessage, { correlationId: number }>) && this.controller !== null) this.controller.onResponse(m);
+      return;
+    }
+    this.channels.receive(from, m);
+  }
+
+  private handleRequest(from: string, m: KafkaMessage): void {
     switch (m.type) {
       case 'Produce':
         return this.replicas.handleProduce(from, m);
@@ -93,22 +112,15 @@ class Broker {
       case 'OffsetsForLeaderEpoch':
         return this.replicas.handleOffsetsForLeaderEpoch(from, m);
       case 'Metadata':
-        return this.env.send(from, this.metadataResponse(m.correlationId, m.topics));
+        return this.ctx.env.send(from, this.metadataResponse(m.correlationId, m.topics));
       case 'InitProducerId':
-        return this.env.send(from, { type: 'InitProducerIdResponse', correlationId: m.correlationId, error: 'NONE', producerId: this.allocateProducerId(), producerEpoch: 0 });
+        return this.ctx.env.send(from, { type: 'InitProducerIdResponse', correlationId: m.correlationId, error: 'NONE', producerId: this.allocateProducerId(), producerEpoch: 0 });
       case 'LeaderAndIsr':
         return this.onLeaderAndIsr(from, m);
       case 'UpdateMetadata':
         return this.onUpdateMetadata(from, m);
-      case 'FetchResponse':
-      case 'OffsetsForLeaderEpochResponse':
-      case 'LeaderAndIsrResponse':
-      case 'UpdateMetadataResponse':
-      case 'MetadataResponse':
-      case 'ProduceResponse':
-      case 'InitProducerIdResponse':
-        if (!this.requests.complete(m) && this.controller !== null) this.controller.onResponse(m);
-        return;
+      default:
+        return; // responses never come here: onMessage routes them to their requests
     }
   }
 
@@ -251,7 +263,7 @@ class Broker {
   private fenced(from: string, controllerId: number, controllerEpoch: number, correlationId: number, type: 'LeaderAndIsrResponse' | 'UpdateMetadataResponse'): boolean {
     if (controllerEpoch < this.knownControllerEpoch) {
       this.ctx.trace({ kind: 'controller.fenced', broker: controllerId, staleEpoch: controllerEpoch, currentEpoch: this.knownControllerEpoch });
-      this.env.send(from, { type, correlationId, error: 'STALE_CONTROLLER_EPOCH' });
+      this.ctx.env.send(from, { type, correlationId, error: 'STALE_CONTROLLER_EPOCH' });
       return true;
     }
     this.knownControllerEpoch = controllerEpoch;
@@ -267,14 +279,14 @@ class Broker {
     }
     const { follow } = this.replicas.becomeLeaderOrFollower(request);
     for (const { hosted, state } of follow) this.fetcher.follow(hosted, state, nodes.get(state.leader) ?? null);
-    this.env.send(from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
+    this.ctx.env.send(from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
   private onUpdateMetadata(from: string, request: Extract<KafkaMessage, { type: 'UpdateMetadata' }>): void {
     if (this.fenced(from, request.controllerId, request.controllerEpoch, request.correlationId, 'UpdateMetadataResponse')) return;
     this.liveBrokers = request.liveBrokers;
     for (const state of request.partitionStates) this.metadata.set(tpKey(state.topic, state.partition), state);
-    this.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
+    this.ctx.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
   private metadataResponse(correlationId: number, topics: readonly string[] | null): KafkaMessage {

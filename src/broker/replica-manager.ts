@@ -11,7 +11,7 @@ import type { BrokerContext } from './context.js';
 import { PartitionLog } from './log.js';
 import { Partition } from './partition.js';
 import { ProducerStateTable } from './producer-state.js';
-import { ISR_CHANGE_PREFIX, partitionStatePath, type IsrChangeNotification, type PartitionStateZnode } from './zk-paths.js';
+import { ISR_CHANGE_PREFIX, partitionStatePath, sameState, type IsrChangeNotification, type PartitionStateZnode } from './zk-paths.js';
 
 type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
@@ -279,21 +279,37 @@ export class ReplicaManager {
     const znode: PartitionStateZnode = { version: 1, leader: this.ctx.id, leader_epoch: epoch, isr: [...isr], controller_epoch: p.controllerEpoch };
     this.ctx.zk.setData(partitionStatePath(p.topic, p.partition), znode, p.zkVersion, (result: ZkResult<Stat>) => {
       if (!p.isLeader || p.leaderEpoch !== epoch) return;
-      p.isrUpdateInFlight = false;
-      if (!result.ok) return; // BADVERSION: the controller moved on; its LeaderAndIsr will follow
-      p.isr = isr;
-      p.zkVersion = result.value.version;
-      const base = { broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: epoch, isr: [...isr] };
-      const event: BrokerEvent = change.removed.length > 0
-        ? { kind: 'isr.shrink', ...base, removed: change.removed, lagMs: change.lagMs }
-        : { kind: 'isr.expand', ...base, added: change.added };
-      this.ctx.trace(event);
-      const notification: IsrChangeNotification = { version: 1, partitions: [{ topic: p.topic, partition: p.partition }] };
-      this.ctx.zk.create(ISR_CHANGE_PREFIX, notification, 'PERSISTENT_SEQUENTIAL', () => {});
-      // A smaller ISR may let the high watermark move, and waiting produces complete or fail.
-      this.maybeIncrementHighWatermark(hosted);
-      this.completeProduceWaits(hosted);
+      if (result.ok) return this.isrChanged(hosted, isr, result.value.version, change);
+      if (result.code !== 'BADVERSION') {
+        p.isrUpdateInFlight = false;
+        return;
+      }
+      // ReplicationUtils.updateLeaderAndIsr: our write may have landed before its answer was
+      // lost; if the znode holds what we wrote, it did. Otherwise the controller moved on and
+      // its LeaderAndIsr will follow.
+      this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
+        if (!p.isLeader || p.leaderEpoch !== epoch) return;
+        if (state.ok && sameState(state.value.data as PartitionStateZnode, znode)) return this.isrChanged(hosted, isr, state.value.stat.version, change);
+        p.isrUpdateInFlight = false;
+      });
     });
+  }
+
+  private isrChanged(hosted: HostedPartition, isr: readonly number[], zkVersion: number, change: { added: number[]; removed: number[]; lagMs: number }): void {
+    const p = hosted.partition;
+    p.isrUpdateInFlight = false;
+    p.isr = isr;
+    p.zkVersion = zkVersion;
+    const base = { broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...isr] };
+    const event: BrokerEvent = change.removed.length > 0
+      ? { kind: 'isr.shrink', ...base, removed: change.removed, lagMs: change.lagMs }
+      : { kind: 'isr.expand', ...base, added: change.added };
+    this.ctx.trace(event);
+    const notification: IsrChangeNotification = { version: 1, partitions: [{ topic: p.topic, partition: p.partition }] };
+    this.ctx.zk.create(ISR_CHANGE_PREFIX, notification, 'PERSISTENT_SEQUENTIAL', () => {});
+    // A smaller ISR may let the high watermark move, and waiting produces complete or fail.
+    this.maybeIncrementHighWatermark(hosted);
+    this.completeProduceWaits(hosted);
   }
 
   // ---- LeaderAndIsr ----------------------------------------------------------------------

@@ -55,3 +55,8 @@ export interface PreferredReplicaElection {
   readonly version: 1;
   readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
 }
+
+/** Whether a partition state znode holds exactly what a write meant to put there. */
+export function sameState(a: PartitionStateZnode, b: PartitionStateZnode): boolean {
+  return a.leader === b.leader && a.leader_epoch === b.leader_epoch && a.controller_epoch === b.controller_epoch && a.isr.length === b.isr.length && a.isr.every((r, i) => r === b.isr[i]);
+}

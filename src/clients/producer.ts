@@ -530,6 +530,7 @@ class Producer implements Process<unknown> {
   private onProduceResponse(from: string, response: Extract<KafkaMessage, { type: 'ProduceResponse' }>): void {
     const request = this.requests.get(response.correlationId);
     if (request === undefined || request.kind !== 'produce' || request.node !== from) return; // late, after a disconnect
+    if (this.answeredOutOfOrder(request)) return;
     this.answered(request);
     const now = this.env.now();
     for (let i = 0; i < request.batches.length; i++) {
@@ -682,6 +683,18 @@ class Producer implements Process<unknown> {
   private answered(request: Request): void {
     this.connection(request.node).failures = 0;
     this.finish(request);
+  }
+
+  /**
+   * A connection answers in request order (one TCP stream, one request at a time on the
+   * broker). A response that overtakes an older request means that one's answer was lost: like
+   * NetworkClient on a correlation-id mismatch, close the connection, failing all its requests.
+   */
+  private answeredOutOfOrder(request: Request): boolean {
+    const oldest = this.connection(request.node).pending[0];
+    if (oldest === undefined || oldest === request) return false;
+    this.disconnect(request.node, 'NETWORK_EXCEPTION');
+    return true;
   }
 
   private finish(request: Request): void {
@@ -859,6 +872,7 @@ class Producer implements Process<unknown> {
   private onMetadataResponse(from: string, response: Extract<KafkaMessage, { type: 'MetadataResponse' }>): void {
     const request = this.requests.get(response.correlationId);
     if (request === undefined || request.kind !== 'metadata' || request.node !== from) return;
+    if (this.answeredOutOfOrder(request)) return;
     this.answered(request);
     const now = this.env.now();
     for (const broker of response.brokers) this.brokerNodes.set(broker.id, broker.node);
@@ -923,6 +937,7 @@ class Producer implements Process<unknown> {
   private onInitProducerIdResponse(from: string, response: Extract<KafkaMessage, { type: 'InitProducerIdResponse' }>): void {
     const request = this.requests.get(response.correlationId);
     if (request === undefined || request.kind !== 'init' || request.node !== from) return;
+    if (this.answeredOutOfOrder(request)) return;
     this.answered(request);
     const now = this.env.now();
     if (response.error !== 'NONE') {

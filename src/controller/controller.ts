@@ -14,7 +14,7 @@ import type { Stat, ZkResult } from '../zookeeper/api.js';
 import {
   BROKER_IDS, BROKER_TOPICS, CONTROLLER, CONTROLLER_EPOCH, ISR_CHANGE_NOTIFICATION,
   PREFERRED_REPLICA_ELECTION, partitionPath, partitionStatePath, partitionsPath, topicPath,
-  type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
+  sameState, type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
 } from '../broker/zk-paths.js';
 import { newPartitionLeader, offlinePartitionLeaderElection, preferredReplicaLeaderElection, removeReplicaFromIsr, type Election } from './election.js';
 import type { ControllerEvent } from '../kafka/events.js';
@@ -249,14 +249,22 @@ export class Controller {
           { op: 'check', path: CONTROLLER_EPOCH, version: this.epochZkVersion },
           { op: 'create', path: partitionStatePath(topic, partition), data: znode, mode: 'PERSISTENT' },
         ], (result) => {
-          if (!result.ok) {
-            if (result.code === 'BADVERSION') this.lose();
+          const created = (zkVersion: number): void => {
+            const info: PartitionInfo = { topic, partition, replicas, leader: election.leader, leaderEpoch: 0, isr: election.isr, zkVersion, controllerEpoch: this.epoch };
+            this.partitions.set(tpKey(topic, partition), info);
+            this.traceElection(info, election, 'new-topic');
+            then(info);
+          };
+          if (result.ok) return created(0);
+          if (result.code === 'BADVERSION') {
+            this.lose();
             return then(null);
           }
-          const info: PartitionInfo = { topic, partition, replicas, leader: election.leader, leaderEpoch: 0, isr: election.isr, zkVersion: 0, controllerEpoch: this.epoch };
-          this.partitions.set(tpKey(topic, partition), info);
-          this.traceElection(info, election, 'new-topic');
-          then(info);
+          // NODEEXISTS: maybe our own create, re-sent after its answer was lost with the connection.
+          this.ctx.zk.getData(partitionStatePath(topic, partition), null, (state) => {
+            if (state.ok && sameState(state.value.data as PartitionStateZnode, znode)) return created(state.value.stat.version);
+            then(null);
+          });
         });
       });
     });
@@ -305,38 +313,43 @@ export class Controller {
         { op: 'check', path: CONTROLLER_EPOCH, version: this.epochZkVersion },
         { op: 'setData', path: partitionStatePath(p.topic, p.partition), data: znode, version: p.zkVersion },
       ], (result: ZkResult<readonly (string | Stat | null)[]>) => {
-        if (!result.ok) return this.onWriteFailed(p, result.code, finish);
-        p.leader = leader;
-        p.leaderEpoch = epoch;
-        p.isr = isr;
-        p.zkVersion = (result.value[1] as Stat).version;
-        p.controllerEpoch = this.epoch;
-        written.push(p);
-        if (election !== null) this.traceElection(p, election, reason);
-        else if (leader < 0) this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...isr] });
-        else this.ctx.trace({ kind: 'controller.isr', controller: this.ctx.id, topic: p.topic, partition: p.partition, leader, leaderEpoch: epoch, isr: [...isr] });
-        finish();
+        const landed = (zkVersion: number): void => {
+          p.leader = leader;
+          p.leaderEpoch = epoch;
+          p.isr = isr;
+          p.zkVersion = zkVersion;
+          p.controllerEpoch = this.epoch;
+          written.push(p);
+          if (election !== null) this.traceElection(p, election, reason);
+          else if (leader < 0) this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...isr] });
+          else this.ctx.trace({ kind: 'controller.isr', controller: this.ctx.id, topic: p.topic, partition: p.partition, leader, leaderEpoch: epoch, isr: [...isr] });
+          finish();
+        };
+        if (result.ok) return landed((result.value[1] as Stat).version);
+        this.onWriteFailed(p, znode, landed, finish);
       });
     }
   }
 
-  /** A failed guarded write: a newer controller exists (resign), or the leader changed the ISR. */
-  private onWriteFailed(p: PartitionInfo, code: string, finish: () => void): void {
+  /**
+   * A failed guarded write: a newer controller exists (resign); or our write landed and only its
+   * answer was lost with the connection (ReplicationUtils' check: the znode holds what we wrote);
+   * or the leader changed the ISR meanwhile (reread, and let the next event decide).
+   */
+  private onWriteFailed(p: PartitionInfo, intended: PartitionStateZnode, landed: (zkVersion: number) => void, finish: () => void): void {
     this.ctx.zk.getData(CONTROLLER_EPOCH, null, (epoch) => {
       if (!epoch.ok || epoch.value.stat.version !== this.epochZkVersion) {
         this.lose();
         return;
       }
-      // The leader moved the ISR since we read it: reread and let the next event decide.
       this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
-        if (state.ok) {
-          const z = state.value.data as PartitionStateZnode;
-          p.isr = z.isr;
-          p.zkVersion = state.value.stat.version;
-          p.leaderEpoch = z.leader_epoch;
-          p.leader = z.leader;
-        }
-        void code;
+        if (!state.ok) return finish();
+        const z = state.value.data as PartitionStateZnode;
+        if (sameState(z, intended)) return landed(state.value.stat.version);
+        p.isr = z.isr;
+        p.zkVersion = state.value.stat.version;
+        p.leaderEpoch = z.leader_epoch;
+        p.leader = z.leader;
         finish();
       });
     });
@@ -502,3 +515,4 @@ function latch(count: number, then: () => void): () => void {
     if (--pending === 0) then();
   };
 }
+
