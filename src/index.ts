@@ -11,6 +11,7 @@
 //   summary.anomalies.lost;            // 0: acks=all with min.insync.replicas=2 loses nothing
 //
 // `run` validates exactly as `ksim run` does and returns the `--json` summary of one seed.
+// The assignors are Kafka's, as pure functions: (partitions per topic, subscriptions) -> assignment.
 import { stringify } from 'yaml';
 import { formatInputError, loadScenarioText } from './scenario/index.js';
 import { runScenario, type RunOptions, type RunSummary } from './runner/index.js';
@@ -19,6 +20,10 @@ export type { RunSummary, RunOptions } from './runner/index.js';
 export type { AnomalyName, AnomalyCounts, AnomalyInstance, StoryLine } from './checker/anomalies.js';
 export { ANOMALY_NAMES } from './checker/anomalies.js';
 export { partitionForKey, murmur2, toPositive } from './clients/partitioner.js';
+export {
+  ASSIGNORS, rangeAssign, roundRobinAssign, stickyAssign, cooperativeStickyAssign,
+  type AssignorName, type GroupAssignment, type PartitionsPerTopic, type Subscription, type TopicPartition,
+} from './clients/assignors/index.js';
 
 /** A scenario's input was not valid; `message` lists every error as `file:line:column: ...`. */
 export class ScenarioError extends Error {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ScenarioError, partitionForKey, run } from 'ksim';
+import { ScenarioError, partitionForKey, rangeAssign, run } from 'ksim';
 import { partitionForKey as producerPartitioner } from '../src/clients/partitioner.js';
 
 const yaml = `name: api-check
@@ -52,5 +52,14 @@ describe('api', () => {
   test('api: the key partitioner exported is the one the producer uses (tested against Kafka\'s vectors)', () => {
     expect(partitionForKey).toBe(producerPartitioner);
     expect(partitionForKey('k1', 3)).toBe(2); // the README's example
+  });
+
+  // RangeAssignorTest.testTwoConsumersOneTopicTwoPartitions: one partition each, in member order.
+  test('api: the assignors are exported as pure functions', () => {
+    const member = (memberId: string) => ({ memberId, groupInstanceId: null, topics: ['t1'], ownedPartitions: [], generationId: -1 });
+    expect(rangeAssign({ t1: 3 }, [member('consumer1'), member('consumer2')])).toEqual({
+      consumer1: [{ topic: 't1', partition: 0 }, { topic: 't1', partition: 1 }],
+      consumer2: [{ topic: 't1', partition: 2 }],
+    });
   });
 });
