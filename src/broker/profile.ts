@@ -17,6 +17,8 @@ export interface Behaviour {
   readonly epochInTruncationAnswer: boolean;
   /** KIP-320 (2.1): fetches carry the current leader epoch; a stale one is FENCED_LEADER_EPOCH. */
   readonly fetchCarriesLeaderEpoch: boolean;
+  /** KIP-380 (2.2): the controller knows brokers by epoch (registration czxid), so it sees a quick bounce. */
+  readonly brokerEpochs: boolean;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -25,6 +27,7 @@ export function behaviourOf(profile: string): Behaviour {
     leaderEpochTruncation: n >= 11,
     epochInTruncationAnswer: n >= 200,
     fetchCarriesLeaderEpoch: n >= 201,
+    brokerEpochs: n >= 202,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   PREFERRED_REPLICA_ELECTION, partitionPath, partitionStatePath, partitionsPath, topicPath,
   sameState, type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
 } from '../broker/zk-paths.js';
+import { ControllerChannels } from './channel.js';
 import { newPartitionLeader, offlinePartitionLeaderElection, preferredReplicaLeaderElection, removeReplicaFromIsr, type Election } from './election.js';
 import type { ControllerEvent } from '../kafka/events.js';
 
@@ -33,23 +34,26 @@ interface PartitionInfo {
 type Task = (done: () => void) => void;
 type ElectionReason = Extract<ControllerEvent, { kind: 'election' }>['reason'];
 
-const REQUEST_TIMEOUT_MS = 30_000;
 
 export class Controller {
   private epoch = 0;
   private epochZkVersion = -1;
   private active = false;
   private readonly live = new Map<number, string>(); // broker id -> node
+  private readonly brokerEpochs = new Map<number, number>(); // broker id -> czxid of its registration
   private readonly partitions = new Map<string, PartitionInfo>();
   private readonly knownTopics = new Set<string>();
   private readonly queue: Task[] = [];
   private running = false;
+  private readonly channels: ControllerChannels;
 
   constructor(
     private readonly ctx: BrokerContext,
     private readonly onLost: () => void,
     private readonly topicConfigs: ReadonlyMap<string, KafkaConfig>,
-  ) {}
+  ) {
+    this.channels = new ControllerChannels(ctx, (broker) => this.active && this.live.has(broker));
+  }
 
   start(): void {
     this.active = true;
@@ -61,6 +65,7 @@ export class Controller {
     if (!this.active) return;
     this.active = false;
     this.queue.length = 0;
+    this.channels.close();
     this.ctx.trace({ kind: 'controller.resigned', broker: this.ctx.id, controllerEpoch: this.epoch });
   }
 
@@ -128,7 +133,10 @@ export class Controller {
   /** Reads the cluster from ZooKeeper, then repairs what a dead controller may have left. */
   private failover(done: () => void): void {
     this.readBrokers((brokers) => {
-      for (const [id, node] of brokers) this.live.set(id, node);
+      for (const [id, b] of brokers) {
+        this.live.set(id, b.node);
+        this.brokerEpochs.set(id, b.epoch);
+      }
       this.watchIsrChanges();
       this.watchPreferredElectionRequests();
       this.scheduleLeaderRebalance();
@@ -145,14 +153,15 @@ export class Controller {
 
   // ---- brokers -----------------------------------------------------------------------------
 
-  private readBrokers(then: (brokers: Map<number, string>) => void): void {
+  /** The registered brokers: node name and broker epoch (the czxid of its registration, KIP-380). */
+  private readBrokers(then: (brokers: Map<number, { node: string; epoch: number }>) => void): void {
     this.ctx.zk.getChildren(BROKER_IDS, () => this.enqueue((done) => this.onBrokersChanged(done)), (children) => {
       const ids = children.ok ? children.value.map(Number).sort((a, b) => a - b) : [];
-      const brokers = new Map<number, string>();
+      const brokers = new Map<number, { node: string; epoch: number }>();
       const read = latch(ids.length, () => then(new Map([...brokers.entries()].sort((a, b) => a[0] - b[0]))));
       for (const id of ids) {
         this.ctx.zk.getData(`${BROKER_IDS}/${id}`, null, (data) => {
-          if (data.ok) brokers.set(id, (data.value.data as BrokerRegistration).node);
+          if (data.ok) brokers.set(id, { node: (data.value.data as BrokerRegistration).node, epoch: data.value.stat.czxid });
           read();
         });
       }
@@ -161,10 +170,21 @@ export class Controller {
 
   private onBrokersChanged(done: () => void): void {
     this.readBrokers((brokers) => {
-      const dead = [...this.live.keys()].filter((id) => !brokers.has(id));
-      const born = [...brokers.keys()].filter((id) => !this.live.has(id));
-      for (const id of dead) this.live.delete(id);
-      for (const [id, node] of brokers) this.live.set(id, node);
+      // KIP-380 (2.2): a broker whose registration is newer than the one we knew restarted
+      // between two reads of /brokers/ids; before 2.2 such a bounce went unseen.
+      const bounced = this.ctx.behaviour.brokerEpochs
+        ? [...brokers.entries()].filter(([id, b]) => this.live.has(id) && this.brokerEpochs.get(id) !== b.epoch).map(([id]) => id)
+        : [];
+      const dead = [...this.live.keys()].filter((id) => !brokers.has(id) || bounced.includes(id));
+      const born = [...brokers.keys()].filter((id) => !this.live.has(id) || bounced.includes(id));
+      for (const id of dead) {
+        this.live.delete(id);
+        this.channels.remove(id);
+      }
+      for (const [id, b] of brokers) {
+        this.live.set(id, b.node);
+        this.brokerEpochs.set(id, b.epoch);
+      }
       for (const id of dead) this.ctx.trace({ kind: 'broker.failed', controller: this.ctx.id, broker: id });
       for (const id of born) this.ctx.trace({ kind: 'broker.joined', controller: this.ctx.id, broker: id });
       this.onBrokerFailure(dead, () => this.onBrokerStartup(born, done));
@@ -489,9 +509,10 @@ export class Controller {
       const node = this.live.get(broker);
       const states = partitions.filter((p) => p.replicas.includes(broker)).map((p) => this.state(p));
       if (node === undefined || states.length === 0) continue;
-      this.ctx.request(node, (correlationId) => ({
-        type: 'LeaderAndIsr', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, partitionStates: states, liveLeaders: this.endpoints(),
-      }), REQUEST_TIMEOUT_MS, () => {});
+      const liveLeaders = this.endpoints();
+      this.channels.send(broker, node, (correlationId) => ({
+        type: 'LeaderAndIsr', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, partitionStates: states, liveLeaders,
+      }));
     }
   }
 
@@ -500,9 +521,10 @@ export class Controller {
     for (const broker of brokers) {
       const node = this.live.get(broker);
       if (node === undefined) continue;
-      this.ctx.request(node, (correlationId) => ({
-        type: 'UpdateMetadata', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, partitionStates: states, liveBrokers: this.endpoints(),
-      }), REQUEST_TIMEOUT_MS, () => {});
+      const liveBrokers = this.endpoints();
+      this.channels.send(broker, node, (correlationId) => ({
+        type: 'UpdateMetadata', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, partitionStates: states, liveBrokers,
+      }));
     }
   }
 }
