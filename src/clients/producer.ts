@@ -26,6 +26,7 @@
 //   2. the leader appends A; A's response is lost; B is appended and acknowledged;
 //   3. request.timeout.ms passes: A's request times out and A is re-enqueued at the front;
 //   4. A is sent again and appended after B: seq 1-3 stand twice in the log, once after 4-6.
+import { Alarm } from './alarm.js';
 import { invariant, type Env, type EventId, type Process, type ProcessFactory } from '../../sim/index.js';
 import { RETRIABLE_ERRORS, type KafkaError } from '../kafka/errors.js';
 import type { AppEvent, ProducerEvent } from '../kafka/events.js';
@@ -180,13 +181,7 @@ class Producer implements Process<unknown> {
   private metadataFailures = 0;
   private lastMetadataAttemptUs = -NEVER_US;
   private lastMetadataSuccessUs = -NEVER_US;
-  private metadataTimer: EventId = -1;
-  private metadataTimerAtUs = NEVER_US;
-  private readonly onMetadataTimer = (): void => {
-    this.metadataTimer = -1;
-    this.metadataTimerAtUs = NEVER_US;
-    this.maybeSendMetadata();
-  };
+  private readonly metadataAlarm: Alarm;
 
   // Idempotence.
   private producerId = -1;
@@ -207,13 +202,7 @@ class Producer implements Process<unknown> {
   private senderRunning = false;
   private senderAgain = false;
   private senderPass = 0;
-  private senderTimer: EventId = -1;
-  private senderTimerAtUs = NEVER_US;
-  private readonly onSenderTimer = (): void => {
-    this.senderTimer = -1;
-    this.senderTimerAtUs = NEVER_US;
-    this.runSender();
-  };
+  private readonly senderAlarm: Alarm;
 
   // delivery.timeout.ms: every batch not done, in creation order (so the oldest is first).
   private readonly created: Batch[] = [];
@@ -240,6 +229,8 @@ class Producer implements Process<unknown> {
     private readonly options: ProducerOptions,
     private readonly settings: ProducerSettings,
   ) {
+    this.metadataAlarm = new Alarm(env, () => this.maybeSendMetadata());
+    this.senderAlarm = new Alarm(env, () => this.runSender());
     invariant(options.bootstrap.length > 0, () => `producer ${spec.name}: no bootstrap brokers`);
     this.name = spec.name;
     this.topic = spec.topic;
@@ -911,10 +902,7 @@ class Producer implements Process<unknown> {
   }
 
   private wakeMetadataAt(atUs: number): void {
-    if (atUs >= NEVER_US || atUs >= this.metadataTimerAtUs) return;
-    if (this.metadataTimer >= 0) this.env.cancelTimer(this.metadataTimer);
-    this.metadataTimerAtUs = atUs;
-    this.metadataTimer = this.env.setTimer(Math.max(0, atUs - this.env.now()), this.onMetadataTimer);
+    this.metadataAlarm.wakeAt(atUs);
   }
 
   // ---------------------------------------------------------------- idempotence
@@ -1023,10 +1011,7 @@ class Producer implements Process<unknown> {
   }
 
   private wakeSenderAt(atUs: number): void {
-    if (atUs >= NEVER_US || atUs >= this.senderTimerAtUs) return;
-    if (this.senderTimer >= 0) this.env.cancelTimer(this.senderTimer);
-    this.senderTimerAtUs = atUs;
-    this.senderTimer = this.env.setTimer(Math.max(0, atUs - this.env.now()), this.onSenderTimer);
+    this.senderAlarm.wakeAt(atUs);
   }
 }
 
