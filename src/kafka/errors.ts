@@ -17,7 +17,18 @@ export type KafkaError =
   | 'INVALID_PRODUCER_EPOCH'
   | 'UNKNOWN_PRODUCER_ID'
   | 'COORDINATOR_NOT_AVAILABLE'
-  | 'NOT_CONTROLLER';
+  | 'NOT_CONTROLLER'
+  // the group coordinator's
+  | 'NOT_COORDINATOR'
+  | 'COORDINATOR_LOAD_IN_PROGRESS'
+  | 'UNKNOWN_MEMBER_ID'
+  | 'ILLEGAL_GENERATION'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'INCONSISTENT_GROUP_PROTOCOL'
+  | 'INVALID_SESSION_TIMEOUT'
+  | 'FENCED_INSTANCE_ID'
+  | 'GROUP_MAX_SIZE_REACHED'
+  | 'OFFSET_METADATA_TOO_LARGE';
 
 /** Errors after which a producer retries (Kafka's RetriableException subclasses). */
 export const RETRIABLE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
@@ -32,4 +43,6 @@ export const RETRIABLE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
   'UNKNOWN_LEADER_EPOCH',
   'COORDINATOR_NOT_AVAILABLE',
   'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
 ]);

@@ -70,4 +70,71 @@ export type ZooKeeperEvent =
   /** The client closed its session (e.g. a controlled shutdown): its ephemerals were deleted at once. */
   | { kind: 'zk.closed'; sessionId: number; owner: string; ephemerals: string[] };
 
-export type KafkaEvent = AppEvent | ProducerEvent | BrokerEvent | ControllerEvent | ZooKeeperEvent | AdminEvent;
+/**
+ * What a consuming application did and was told. `member` is the consumer's process (node) name,
+ * e.g. `billing-1`; `memberId` the id the coordinator gave it; `generation` the group generation
+ * the member was in when it did it (-1 outside one).
+ */
+export type ConsumerAppEvent =
+  /** Unkept (one per record): the application finished processing one record. */
+  | {
+      kind: 'app.processed';
+      group: string;
+      member: string;
+      generation: number;
+      topic: string;
+      partition: number;
+      offset: number;
+      producer: string;
+      seq: number;
+      /** The high watermark the fetch response that delivered the record carried (dirty read if offset >= it). */
+      highWatermark: number;
+    }
+  /** Unkept: a commit the application made, and what it was told. offsets: the next offsets to read. */
+  | {
+      kind: 'app.commit';
+      group: string;
+      member: string;
+      memberId: string;
+      generation: number;
+      mode: 'sync' | 'async' | 'auto';
+      offsets: [topic: string, partition: number, offset: number][];
+      error: KafkaError;
+    }
+  /** Kept: the member was given partitions (after a SyncGroup), and where it starts reading each. */
+  | { kind: 'app.assigned'; group: string; member: string; memberId: string; generation: number; partitions: string[] }
+  /** Kept: the member gave up partitions (eager: all of them before rejoining; cooperative: the revoked ones; lost: after a fatal group error). */
+  | { kind: 'app.revoked'; group: string; member: string; memberId: string; generation: number; partitions: string[]; lost: boolean }
+  /** Kept: where the consumer starts reading a partition: a committed offset, or auto.offset.reset. */
+  | {
+      kind: 'consumer.position';
+      group: string;
+      member: string;
+      topic: string;
+      partition: number;
+      offset: number;
+      source: 'committed' | 'reset-earliest' | 'reset-latest';
+      /** Why a reset: no committed offset, or the position fell out of the log's range. */
+      reason: 'committed' | 'no-committed-offset' | 'out-of-range';
+    }
+  /** Kept: max.poll.interval.ms passed without a poll: the consumer leaves the group (its heartbeat thread does). */
+  | { kind: 'consumer.poll-timeout'; group: string; member: string; memberId: string; generation: number; sinceLastPollMs: number }
+  /** Kept: the consumer (re)joins the group, and why. */
+  | { kind: 'consumer.join'; group: string; member: string; memberId: string; reason: string };
+
+/** The group coordinator's decisions, all kept (rare; the stories of rebalances and commits). */
+export type GroupEvent =
+  /** The coordinator became (loaded) or stopped being (unloaded) the coordinator of an __consumer_offsets partition. */
+  | { kind: 'group.loaded'; broker: number; partition: number; groups: string[] }
+  | { kind: 'group.unloaded'; broker: number; partition: number; groups: string[] }
+  /** A rebalance starts (the group enters PreparingRebalance). */
+  | { kind: 'group.rebalance'; broker: number; group: string; generation: number; reason: string }
+  /** The join phase is over: a new generation with its members, leader and protocol (assignor). */
+  | { kind: 'group.generation'; broker: number; group: string; generation: number; protocol: string | null; leader: string; members: string[] }
+  /** The leader's assignment was stored: the group is Stable. assignment: member id → partitions (`t-p`). */
+  | { kind: 'group.stable'; broker: number; group: string; generation: number; assignment: [memberId: string, partitions: string[]][] }
+  | { kind: 'group.member-removed'; broker: number; group: string; memberId: string; generation: number; reason: 'session-timeout' | 'leave' | 'rebalance-timeout' | 'fenced' }
+  /** Unkept: an OffsetCommit the coordinator answered; error NONE means stored (replicated to the offsets partition's ISR). */
+  | { kind: 'group.commit'; broker: number; group: string; memberId: string; generation: number; offsets: [topic: string, partition: number, offset: number][]; error: KafkaError };
+
+export type KafkaEvent = AppEvent | ProducerEvent | BrokerEvent | ControllerEvent | ZooKeeperEvent | AdminEvent | ConsumerAppEvent | GroupEvent;

@@ -29,6 +29,26 @@ export interface PartitionState {
   readonly replicas: readonly number[];
 }
 
+/** A member's subscription, as the consumer protocol's metadata carries it (ConsumerProtocolSubscription). */
+export interface Subscription {
+  readonly topics: readonly string[];
+  /** The partitions the member owns now (v1+, for sticky and cooperative assignors). */
+  readonly ownedPartitions: readonly TopicPartitionRef[];
+  /** The generation of that ownership (v2+, KIP-792); -1 when none. */
+  readonly generation: number;
+}
+
+export interface TopicPartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A JoinGroup protocol: an assignor's name and the member's subscription for it. */
+export interface GroupProtocol {
+  readonly name: string;
+  readonly metadata: Subscription;
+}
+
 export type KafkaMessage =
   // clients <-> brokers
   | { readonly type: 'Metadata'; readonly correlationId: number; readonly topics: readonly string[] | null }
@@ -53,6 +73,82 @@ export type KafkaMessage =
     }
   | { readonly type: 'InitProducerId'; readonly correlationId: number }
   | { readonly type: 'InitProducerIdResponse'; readonly correlationId: number; readonly error: KafkaError; readonly producerId: number; readonly producerEpoch: number }
+  | {
+      readonly type: 'ListOffsets';
+      readonly correlationId: number;
+      readonly replicaId: number; // -1 for a consumer
+      /** timestamp -2: the earliest offset (log start); -1: the latest (the high watermark, for a consumer). */
+      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly timestamp: -1 | -2 }[];
+    }
+  | {
+      readonly type: 'ListOffsetsResponse';
+      readonly correlationId: number;
+      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError; readonly offset: number; readonly leaderEpoch: number }[];
+    }
+  // consumers <-> group coordinator (the classic group protocol)
+  | { readonly type: 'FindCoordinator'; readonly correlationId: number; readonly key: string } // key: the group id
+  | { readonly type: 'FindCoordinatorResponse'; readonly correlationId: number; readonly error: KafkaError; readonly nodeId: number; readonly node: string }
+  | {
+      readonly type: 'JoinGroup';
+      readonly correlationId: number;
+      readonly groupId: string;
+      readonly sessionTimeoutMs: number;
+      readonly rebalanceTimeoutMs: number; // the consumer's max.poll.interval.ms
+      readonly memberId: string; // '' on a first join
+      readonly groupInstanceId: string | null;
+      readonly protocolType: 'consumer';
+      readonly protocols: readonly GroupProtocol[]; // in the member's order of preference
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'JoinGroupResponse';
+      readonly correlationId: number;
+      readonly error: KafkaError;
+      readonly generationId: number;
+      readonly protocolName: string | null;
+      readonly leader: string; // the leader's member id
+      readonly memberId: string;
+      /** Every member's subscription for the chosen protocol; empty except in the leader's answer. */
+      readonly members: readonly { readonly memberId: string; readonly groupInstanceId: string | null; readonly metadata: Subscription }[];
+    }
+  | {
+      readonly type: 'SyncGroup';
+      readonly correlationId: number;
+      readonly groupId: string;
+      readonly generationId: number;
+      readonly memberId: string;
+      readonly groupInstanceId: string | null;
+      /** The leader's assignment for every member; empty from the others. */
+      readonly assignments: readonly { readonly memberId: string; readonly assignment: readonly TopicPartitionRef[] }[];
+    }
+  | { readonly type: 'SyncGroupResponse'; readonly correlationId: number; readonly error: KafkaError; readonly assignment: readonly TopicPartitionRef[] }
+  | { readonly type: 'Heartbeat'; readonly correlationId: number; readonly groupId: string; readonly generationId: number; readonly memberId: string; readonly groupInstanceId: string | null }
+  | { readonly type: 'HeartbeatResponse'; readonly correlationId: number; readonly error: KafkaError }
+  | { readonly type: 'LeaveGroup'; readonly correlationId: number; readonly groupId: string; readonly memberId: string; readonly reason: string }
+  | { readonly type: 'LeaveGroupResponse'; readonly correlationId: number; readonly error: KafkaError }
+  | {
+      readonly type: 'OffsetCommit';
+      readonly correlationId: number;
+      readonly groupId: string;
+      readonly generationId: number; // -1 with memberId '' for a commit outside group management
+      readonly memberId: string;
+      readonly groupInstanceId: string | null;
+      /** offset: the next offset to read (the last processed + 1). */
+      readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number; readonly leaderEpoch: number }[];
+    }
+  | {
+      readonly type: 'OffsetCommitResponse';
+      readonly correlationId: number;
+      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError }[];
+    }
+  | { readonly type: 'OffsetFetch'; readonly correlationId: number; readonly groupId: string; readonly partitions: readonly TopicPartitionRef[] }
+  | {
+      readonly type: 'OffsetFetchResponse';
+      readonly correlationId: number;
+      readonly error: KafkaError;
+      /** offset -1: the group has no committed offset for the partition. */
+      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly offset: number; readonly leaderEpoch: number; readonly error: KafkaError }[];
+    }
   // follower -> leader replication
   | {
       readonly type: 'Fetch';

@@ -8,7 +8,12 @@ export interface KafkaRecord {
   readonly key: string | null;
   readonly producer: string;
   readonly seq: number;
+  /** A value only internal topics carry (the group coordinator's records in __consumer_offsets). */
+  readonly value?: unknown;
 }
+
+/** Kafka's internal topic of committed offsets and group metadata. */
+export const CONSUMER_OFFSETS = '__consumer_offsets';
 
 export interface RecordBatch {
   /** Offset of the first record; assigned by the leader (-1 in a produce request). */
