@@ -8,9 +8,7 @@ export type AppEvent =
   | { kind: 'app.send'; producer: string; seq: number; key: string | null; topic: string; partition: number }
   | { kind: 'app.ack'; producer: string; seq: number; topic: string; partition: number; offset: number }
   /** partition -1 with MAX_BLOCK_TIMEOUT: send() gave up after max.block.ms (no metadata or no buffer memory). */
-  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'MAX_BLOCK_TIMEOUT' }
-  /** The producer process died with these sends unacknowledged: buffered ones were never sent. */
-  | { kind: 'app.crash'; producer: string; unsent: number; inFlight: number };
+  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'MAX_BLOCK_TIMEOUT' };
 
 export type ProducerEvent =
   | { kind: 'producer.retry'; producer: string; topic: string; partition: number; firstSeq: number; count: number; error: KafkaError; attempt: number }
@@ -99,7 +97,8 @@ export type ConsumerAppEvent =
       generation: number;
       mode: 'sync' | 'async' | 'auto';
       offsets: [topic: string, partition: number, offset: number][];
-      error: KafkaError;
+      /** COMMIT_FAILED: refused before sending, the member not being in a stable generation (CommitFailedException). */
+      error: KafkaError | 'COMMIT_FAILED';
     }
   /** Kept: the member was given partitions (after a SyncGroup), and where it starts reading each. */
   | { kind: 'app.assigned'; group: string; member: string; memberId: string; generation: number; partitions: string[] }

@@ -7,6 +7,7 @@ import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../sc
 import { buildExample } from '../example/index.js';
 import { buildKafka } from './kafka.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
+import { validateConsumerConfig } from '../clients/consumer-config.js';
 import type { SystemUnderTest } from './system.js';
 import type { RunOptions, RunSummary } from './types.js';
 
@@ -17,9 +18,19 @@ const DEFAULT_EVENT_BUDGET = 50_000_000;
 /** Why a valid scenario cannot run on this version of ksim, or null when it can. */
 export function unsupportedReason(scenario: Scenario): string | null {
   if (scenario.example !== null && scenario.faults.some((f) => f.action.kind === 'elect-preferred')) return 'elect-preferred is a Kafka admin request: the example system has no controller';
-  if (scenario.consumers.length > 0) return 'consumer groups are not modelled yet (the clients issue): remove `consumers:` to run the cluster and producers';
+  if (scenario.example !== null && scenario.consumers.length > 0) return 'consumer groups need a Kafka cluster: the example system has none';
   const profile = scenario.cluster?.kafka ?? '3.9';
-  const problems = scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`));
+  const problems = [
+    ...scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`)),
+    ...scenario.consumers.flatMap((c) => validateConsumerConfig(c.config, c.commit, profile).map((problem) => `consumers[${c.group}].config: ${problem}`)),
+  ];
+  const cluster = scenario.cluster;
+  if (cluster !== null && scenario.consumers.length > 0) {
+    const offsetsReplicas = Number(cluster.config['offsets.topic.replication.factor'] ?? 3);
+    if (offsetsReplicas > cluster.brokers) {
+      problems.push(`cluster.config: offsets.topic.replication.factor is ${offsetsReplicas} and there are ${cluster.brokers} brokers: Kafka cannot create __consumer_offsets, so no group could ever find its coordinator (set it to at most ${cluster.brokers})`);
+    }
+  }
   return problems.length === 0 ? null : problems.join('; ');
 }
 

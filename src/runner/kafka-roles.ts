@@ -1,11 +1,13 @@
 // Fault targets by role, read from the trace as an observer would: `leader(orders/0)`,
 // `leader-was(orders/0)` (the leader before the current one), `follower(orders/0)` and
 // `follower(orders/0,2)` (in-sync followers in assignment order), `replica(orders/0,1)` (assigned
-// replicas in order), `preferred(orders/0)` (the first assigned), `controller`; plain node names
-// pass through. In YAML flow style a target with a comma must be quoted.
+// replicas in order), `preferred(orders/0)` (the first assigned), `controller`,
+// `coordinator(billing)` (the leader of the group's __consumer_offsets partition); plain node
+// names pass through. In YAML flow style a target with a comma must be quoted.
 import type { TraceEvent, World } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
-import { tpKey } from '../kafka/records.js';
+import { offsetsPartitionFor } from '../kafka/offsets-topic.js';
+import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 
 interface PartitionView {
   leader: number;
@@ -21,6 +23,8 @@ export class KafkaRoles {
     world: World<unknown>,
     private readonly assignment: ReadonlyMap<string, readonly number[]>,
     private readonly nodes: readonly string[],
+    /** Partitions of __consumer_offsets; 0 when the scenario has no consumer group. */
+    private readonly offsetsPartitions = 0,
   ) {
     world.trace.observe((_atUs, event) => this.observe(event));
   }
@@ -28,6 +32,11 @@ export class KafkaRoles {
   resolve(target: string): string | null {
     if (this.nodes.includes(target)) return target;
     if (target === 'controller') return this.controller < 0 ? null : brokerNode(this.controller);
+    const coordinator = /^coordinator\(([^/()]+)\)$/.exec(target);
+    if (coordinator !== null) {
+      if (this.offsetsPartitions === 0) return null;
+      return this.resolve(`leader(${CONSUMER_OFFSETS}/${offsetsPartitionFor(coordinator[1]!, this.offsetsPartitions)})`);
+    }
     const match = /^([a-z-]+)\(([^/()]+)\/(\d+)(?:,\s*(\d+))?\)$/.exec(target);
     if (match === null) return null;
     const [, role, topic, partition, nth] = match;

@@ -9,8 +9,9 @@ import { olderBrokerDefaults } from '../broker/profile.js';
 import { LogChecker } from '../checker/kafka-log.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer.js';
-import { tpKey } from '../kafka/records.js';
-import { ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
+import { consumerProcess } from '../clients/consumer.js';
+import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
+import { BROKER_CONFIG, ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
 import type { ClusterSpec, KafkaConfig, Scenario } from '../scenario/types.js';
 import { zookeeperServer } from '../zookeeper/server.js';
 import { KafkaRoles, brokerNode } from './kafka-roles.js';
@@ -18,6 +19,11 @@ import type { SystemUnderTest } from './system.js';
 
 export const ZOOKEEPER_NODE = 'zk';
 const ADMIN_NODE = 'admin';
+
+/** A group's members run as processes `<group>-1` … `<group>-N`: fault targets by those names. */
+export function consumerNodes(group: string, members: number): string[] {
+  return Array.from({ length: members }, (_, i) => `${group}-${i + 1}`);
+}
 
 export function buildKafka(world: World<unknown>, scenario: Scenario, given: ClusterSpec): SystemUnderTest {
   // An older release line brings its older defaults back; what the scenario sets still wins.
@@ -30,13 +36,31 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     name: t.name,
     assignment: assignReplicas(t.partitions, t.replicationFactor, brokerIds, { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) }),
   }));
+  // Kafka creates __consumer_offsets at the first FindCoordinator; ksim has the admin create it
+  // with the others when the scenario has consumer groups (and not at all when it has none).
+  const offsetsTopic = scenario.consumers.length === 0 ? null : {
+    name: CONSUMER_OFFSETS,
+    assignment: assignReplicas(
+      numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.num.partitions'),
+      numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.replication.factor'),
+      brokerIds,
+      { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) },
+    ),
+  };
+  if (offsetsTopic !== null) topics.push(offsetsTopic);
   for (const topic of topics) world.record({ kind: 'topic.created', topic: topic.name, assignment: topic.assignment.map((r) => [...r]) });
   const assignment = new Map<string, readonly number[]>();
   for (const topic of topics) topic.assignment.forEach((replicas, p) => assignment.set(tpKey(topic.name, p), replicas));
 
-  const checker = new LogChecker(world, { topics: topics.map((t) => ({ name: t.name, partitions: t.assignment.length, replicas: t.assignment })), brokerNode });
-  const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name)];
-  const roles = new KafkaRoles(world, assignment, nodes);
+  const dataTopics = topics.filter((t) => t !== offsetsTopic);
+  const groups = scenario.consumers.map((c) => ({ name: c.group, topic: c.topic, members: consumerNodes(c.group, c.members) }));
+  const checker = new LogChecker(world, {
+    topics: dataTopics.map((t) => ({ name: t.name, partitions: t.assignment.length, replicas: t.assignment })),
+    brokerNode,
+    ...(offsetsTopic === null ? {} : { groups, offsetsTopic: { partitions: offsetsTopic.assignment.length, replicas: offsetsTopic.assignment } }),
+  });
+  const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name), ...groups.flatMap((g) => g.members)];
+  const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0);
 
   const tickTimeMs = numberSetting(cluster.zookeeper, ZOOKEEPER_CONFIG, 'tickTime');
   world.spawn(ZOOKEEPER_NODE, zookeeperServer({ tickTimeMs }));
@@ -49,6 +73,11 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   const bootstrap = brokerIds.map(brokerNode);
   for (const producer of scenario.producers) {
     world.spawn(producer.name, producerProcess(producer, { bootstrap, stopAtUs: scenario.durationUs, profile: cluster.kafka }));
+  }
+  for (const consumer of scenario.consumers) {
+    consumerNodes(consumer.group, consumer.members).forEach((member, i) => {
+      world.spawn(member, consumerProcess(consumer, member, { bootstrap, profile: cluster.kafka, memberIndex: i + 1 }));
+    });
   }
   return {
     resolve: (target) => roles.resolve(target),

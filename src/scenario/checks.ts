@@ -96,6 +96,12 @@ function checkClients(findings: Findings, data: Raw, topics: readonly string[]):
     if (!isMap(consumer)) continue;
     const group = stringAt(consumer['group']);
     if (group !== null) unique(findings, groups, group, ['consumers', index, 'group'], 'group');
+    // Members run as processes <group>-1 … <group>-N: they must not take a producer's name.
+    const members = typeof consumer['members'] === 'number' ? consumer['members'] : 1;
+    const clash = group === null ? undefined : producers.find((p) => p.startsWith(`${group}-`) && /^\d+$/.test(p.slice(group.length + 1)) && Number(p.slice(group.length + 1)) <= members);
+    if (clash !== undefined) {
+      findings.add(['consumers', index, 'group'], `a group whose members (${group}-1 … ${group}-${members}) do not share a producer's name`, JSON.stringify(group), `producer "${clash}" has a member's name`);
+    }
     checkTopicRef(findings, consumer['topic'], ['consumers', index, 'topic'], topics);
     const config = consumer['config'];
     if (isMap(config) && config['group.id'] !== undefined) {

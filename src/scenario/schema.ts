@@ -109,8 +109,9 @@ const consumer = strictMap(
     commit: oneOf(COMMIT_STRATEGIES)
       .default('auto')
       .describe(
-        'When offsets are committed: auto (enable.auto.commit), after-processing, before-processing, ' +
-          'per-batch (commitSync after each poll), async (commitAsync).',
+        'When the application commits: auto (enable.auto.commit, in poll()), before-processing (commitSync ' +
+          'right after poll), after-processing (commitSync once the poll\'s records are processed), per-batch ' +
+          '(commitSync of each partition once its records of the poll are processed), async (commitAsync after processing).',
       ),
     config: configMap(CONSUMER_CONFIG, 'consumer').prefault({}).describe('Consumer configs.'),
   },
@@ -131,7 +132,7 @@ const example = strictMap(
 );
 
 const TARGET_HELP =
-  'A node (b1, zk, n2, client) or a role (controller, primary, leader(orders/0), leader-was(orders/0), follower(orders/0)).';
+  'A node (b1, zk, n2, p1, billing-1) or a role (controller, primary, leader(orders/0), leader-was(orders/0), follower(orders/0), coordinator(billing)).';
 const targetField = (what: string) => target().optional().describe(`${what} ${TARGET_HELP}`);
 
 const partitionGroups = z

@@ -108,6 +108,29 @@ function clusterFigures(): { messagesPerSec: number; simSecondsPerWallSecond: nu
   };
 }
 
+/**
+ * The clients issue's workload: the cluster workload above with a 3-member group committing
+ * after processing, counted as messages produced, replicated, consumed, processed and checked
+ * per wall-second.
+ */
+function e2eFigures(): { messagesPerSec: number; processed: number } {
+  const text = [
+    'name: bench-e2e',
+    'duration: 60s',
+    'settle: 10s',
+    'cluster: { brokers: 3, kafka: "3.9", config: { min.insync.replicas: 2 } }',
+    'topics: [{ name: orders, partitions: 6, replication.factor: 3 }]',
+    'producers: [{ name: p1, topic: orders, messages: 600000, rate: 10000/s, keys: 1000, config: { acks: all } }]',
+    'consumers: [{ group: billing, members: 3, topic: orders, commit: after-processing, config: { auto.offset.reset: earliest } }]',
+    'expect: { lost: never, unprocessed: never, reprocessed: never }',
+  ].join('\n');
+  const loaded = loadScenarioText(text, 'bench-e2e.yaml');
+  if (!loaded.ok) throw new Error(`bench: ${JSON.stringify(loaded.errors)}`);
+  const { result, seconds } = time(() => runScenario(loaded.value, 1));
+  if (!result.ok || result.messages.processed < 599_000) throw new Error(`bench: the e2e run is wrong: ${JSON.stringify(result.messages)} ${JSON.stringify(result.anomalies)}`);
+  return { messagesPerSec: result.messages.processed / seconds, processed: result.messages.processed };
+}
+
 const round = (x: number): number => Math.round(x);
 kernelEventsPerSec(10_000, 1_000_000); // warm-up
 const kernel = kernelEventsPerSec(10_000, 5_000_000);
@@ -117,6 +140,7 @@ const network = networkMessagesPerSec(1_000_000);
 const example = exampleFigures();
 clusterFigures(); // warm-up
 const cluster = clusterFigures();
+const e2e = e2eFigures();
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 console.log(`kernel: ${(kernel / 1e6).toFixed(2)} M events/s (10,000 pending, trivial handlers)`);
@@ -125,6 +149,7 @@ console.log(`network: ${(network / 1e6).toFixed(2)} M messages/s (8 nodes, trace
 console.log(`example: ${example.simSecondsPerWallSecond.toFixed(0)} simulated s per wall s, ${(example.eventsPerSec / 1e6).toFixed(2)} M events/s (3 replicas, sync, nemesis)`);
 console.log(`cluster: ${(cluster.messagesPerSec / 1e3).toFixed(0)} k messages/s produced, replicated and checked (${cluster.messages} messages, 3 brokers, RF 3, 6 partitions, acks=all)`);
 console.log(`cluster: ${cluster.simSecondsPerWallSecond.toFixed(1)} simulated s per wall s; ledger ${cluster.ledgerBytesPerMessage.toFixed(0)} bytes per message`);
+console.log(`e2e: ${(e2e.messagesPerSec / 1e3).toFixed(0)} k messages/s produced, replicated, consumed, processed and checked (${e2e.processed} messages, a 3-member group committing after processing)`);
 console.log(`peak memory: ${peakRssMb.toFixed(0)} MB RSS`);
 console.log(JSON.stringify({
   kernelEventsPerSec: round(kernel),
@@ -135,5 +160,6 @@ console.log(JSON.stringify({
   clusterMessagesPerSec: round(cluster.messagesPerSec),
   clusterSimSecondsPerWallSecond: Number(cluster.simSecondsPerWallSecond.toFixed(1)),
   ledgerBytesPerMessage: round(cluster.ledgerBytesPerMessage),
+  e2eMessagesPerSec: round(e2e.messagesPerSec),
   peakRssMb: round(peakRssMb),
 }));

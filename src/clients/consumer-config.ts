@@ -1,0 +1,110 @@
+// The consumer's configuration as the model reads it: the scenario's keys over Kafka's defaults
+// (CONSUMER_CONFIG, Kafka 3.9), the defaults of older release lines, and the checks
+// KafkaConsumer's constructor makes plus what the profile's Kafka could not do.
+import { configDefault, CONSUMER_CONFIG } from '../scenario/kafka-config.js';
+import type { CommitStrategy, KafkaConfig } from '../scenario/types.js';
+import type { AssignorName } from './assignors/index.js';
+import { NEVER_US, profileAtLeast } from './producer-config.js';
+
+export interface ConsumerSettings {
+  readonly autoCommitIntervalUs: number;
+  readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
+  readonly enableAutoCommit: boolean;
+  readonly fetchMaxWaitMs: number;
+  readonly groupInstanceId: string | null;
+  readonly heartbeatIntervalUs: number;
+  readonly maxPollIntervalMs: number;
+  readonly maxPollRecords: number;
+  readonly metadataMaxAgeUs: number;
+  /** In order of preference (partition.assignment.strategy). */
+  readonly assignors: readonly AssignorName[];
+  /** COOPERATIVE when every configured assignor supports it (ConsumerCoordinator), else EAGER. */
+  readonly rebalanceProtocol: 'eager' | 'cooperative';
+  readonly reconnectBackoffUs: number;
+  readonly reconnectBackoffMaxUs: number;
+  readonly requestTimeoutUs: number;
+  readonly retryBackoffUs: number;
+  readonly sessionTimeoutMs: number;
+  readonly defaultApiTimeoutUs: number;
+}
+
+type Value = string | number | boolean | null;
+
+// Defaults that changed between release lines: [first line with the new default, old value].
+const OLDER_DEFAULTS: Readonly<Record<string, readonly (readonly [string, Value])[]>> = {
+  'session.timeout.ms': [['3.0', 10000]], // KIP-735
+  'partition.assignment.strategy': [['3.0', 'range']], // KIP-726
+};
+
+function read(config: KafkaConfig, key: string, profile: string): Value {
+  const given = Object.hasOwn(config, key) ? config[key] : undefined;
+  if (given !== undefined && given !== null) return given;
+  const older = OLDER_DEFAULTS[key];
+  if (older !== undefined) {
+    for (const [since, value] of older) if (!profileAtLeast(profile, since)) return value;
+  }
+  const fallback = configDefault(CONSUMER_CONFIG, key);
+  if (fallback === undefined) throw new Error(`consumer: no config key ${key}`);
+  return fallback;
+}
+
+function num(config: KafkaConfig, key: string, profile: string): number {
+  const value = read(config, key, profile);
+  if (typeof value !== 'number') throw new Error(`consumer: ${key} is ${String(value)}, not a number`);
+  return value;
+}
+
+function msToUs(ms: number): number {
+  return ms >= NEVER_US / 1000 ? NEVER_US : Math.round(ms * 1000);
+}
+
+/** The commit strategy decides enable.auto.commit unless the scenario sets it. */
+function autoCommit(config: KafkaConfig, commit: CommitStrategy): boolean {
+  const given = Object.hasOwn(config, 'enable.auto.commit') ? config['enable.auto.commit'] : undefined;
+  if (typeof given === 'boolean') return given;
+  return commit === 'auto';
+}
+
+/** Checks KafkaConsumer's constructor makes, plus what the profile's Kafka lacks; [] when runnable. */
+export function validateConsumerConfig(config: KafkaConfig, commit: CommitStrategy, profile: string): string[] {
+  const errors: string[] = [];
+  const session = num(config, 'session.timeout.ms', profile);
+  const heartbeat = num(config, 'heartbeat.interval.ms', profile);
+  if (heartbeat >= session) errors.push(`heartbeat.interval.ms must be lower than session.timeout.ms (${heartbeat} >= ${session})`);
+  if (commit === 'auto' && Object.hasOwn(config, 'enable.auto.commit') && config['enable.auto.commit'] === false) {
+    errors.push('enable.auto.commit: false contradicts commit: auto (choose a manual commit strategy, or let auto-commit run)');
+  }
+  if (typeof config['group.instance.id'] === 'string' && !profileAtLeast(profile, '2.3')) {
+    errors.push(`group.instance.id: static membership needs Kafka 2.3 or later (KIP-345), the profile is ${profile}`);
+  }
+  const assignors = String(read(config, 'partition.assignment.strategy', profile)).split(',');
+  if (assignors.includes('cooperative-sticky') && !profileAtLeast(profile, '2.4')) {
+    errors.push(`partition.assignment.strategy: cooperative-sticky needs Kafka 2.4 or later (KIP-429), the profile is ${profile}`);
+  }
+  if (read(config, 'isolation.level', profile) === 'read_committed') errors.push('isolation.level: read_committed needs transactions, which ksim does not model yet');
+  return errors;
+}
+
+export function consumerSettings(config: KafkaConfig, commit: CommitStrategy, profile: string): ConsumerSettings {
+  const assignors = String(read(config, 'partition.assignment.strategy', profile)).split(',') as AssignorName[];
+  const instance = read(config, 'group.instance.id', profile);
+  return {
+    autoCommitIntervalUs: msToUs(num(config, 'auto.commit.interval.ms', profile)),
+    autoOffsetReset: read(config, 'auto.offset.reset', profile) as ConsumerSettings['autoOffsetReset'],
+    enableAutoCommit: autoCommit(config, commit),
+    fetchMaxWaitMs: num(config, 'fetch.max.wait.ms', profile),
+    groupInstanceId: typeof instance === 'string' && instance !== '' ? instance : null,
+    heartbeatIntervalUs: msToUs(num(config, 'heartbeat.interval.ms', profile)),
+    maxPollIntervalMs: num(config, 'max.poll.interval.ms', profile),
+    maxPollRecords: num(config, 'max.poll.records', profile),
+    metadataMaxAgeUs: msToUs(num(config, 'metadata.max.age.ms', profile)),
+    assignors,
+    rebalanceProtocol: assignors.every((a) => a === 'cooperative-sticky') ? 'cooperative' : 'eager',
+    reconnectBackoffUs: msToUs(num(config, 'reconnect.backoff.ms', profile)),
+    reconnectBackoffMaxUs: msToUs(num(config, 'reconnect.backoff.max.ms', profile)),
+    requestTimeoutUs: msToUs(num(config, 'request.timeout.ms', profile)),
+    retryBackoffUs: msToUs(num(config, 'retry.backoff.ms', profile)),
+    sessionTimeoutMs: num(config, 'session.timeout.ms', profile),
+    defaultApiTimeoutUs: msToUs(num(config, 'default.api.timeout.ms', profile)),
+  };
+}

@@ -1,0 +1,870 @@
+// A consumer group member: an application running a poll loop, and Kafka's consumer client under
+// it, modelled on KafkaConsumer 3.9 (classic protocol): ConsumerCoordinator (group membership,
+// commits), Fetcher and SubscriptionState (positions), and the heartbeat thread.
+//
+//   application: poll() ─▶ records ─▶ process each (processing time) ─▶ commit, by strategy:
+//     before-processing  commitSync(positions) right after poll, then process
+//     after-processing   process the poll's records, then commitSync(positions)
+//     per-batch          per partition of the poll: process its records, then commitSync(that partition)
+//     async              process the poll's records, then commitAsync(positions)
+//     auto               enable.auto.commit: poll() commits the positions every auto.commit.interval.ms
+//
+// The position moves when poll() returns records, before they are processed; a commit stores
+// the position: the next offset to read. So a crash after a commit and before processing loses
+// the rest of the batch (unprocessed); a crash after processing and before the commit makes the
+// next owner process them again (reprocessed).
+//
+// The heartbeat thread runs beside the application. It answers for the member's liveness
+// (session.timeout.ms), and it is the one that notices a poll loop slower than
+// max.poll.interval.ms: then the member leaves the group, and the application, still
+// processing, finds its next commit refused and its partitions given to someone else.
+import { invariant, type Env, type EventId, type Process, type ProcessFactory } from '../../sim/index.js';
+import type { KafkaError } from '../kafka/errors.js';
+import type { ConsumerAppEvent } from '../kafka/events.js';
+import type { GroupProtocol, KafkaMessage, TopicPartitionRef } from '../kafka/protocol.js';
+import { tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
+import type { ConsumerSpec } from '../scenario/types.js';
+import { ASSIGNORS, type AssignorName, type Subscription as AssignorSubscription } from './assignors/index.js';
+import { consumerSettings, type ConsumerSettings } from './consumer-config.js';
+import { NetworkClient, type Answer } from './network-client.js';
+import { NEVER_US, profileAtLeast } from './producer-config.js';
+
+export interface ConsumerOptions {
+  readonly bootstrap: readonly string[];
+  readonly profile: string;
+  /** 1-based index of this member in its group's entry (a static member's group.instance.id gets it as a suffix). */
+  readonly memberIndex: number;
+}
+
+/** poll(Duration.ofMillis(100)): how long an empty poll waits for records before returning. */
+const POLL_TIMEOUT_US = 100_000;
+/** AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE: a JoinGroup may wait the rebalance out. */
+const JOIN_GROUP_TIMEOUT_LAPSE_US = 5_000_000;
+
+type Response<T extends KafkaMessage['type']> = Extract<KafkaMessage, { type: T }>;
+type MemberState = 'unjoined' | 'preparing' | 'completing' | 'stable';
+type CommitError = KafkaError | 'COMMIT_FAILED';
+
+/** An assigned partition (SubscriptionState's TopicPartitionState) and its fetched records. */
+interface Owned {
+  readonly partition: number;
+  /** The next offset poll() returns; null until found (committed offset or auto.offset.reset). */
+  position: number | null;
+  lookingUp: boolean;
+  fetching: boolean;
+  /** Fetched and not yet returned by poll(): whole batches, from `cursor` on. */
+  batches: readonly RecordBatch[];
+  batchIndex: number;
+  recordIndex: number;
+  highWatermark: number;
+  /** Bumped whenever the position is set from outside the fetch path: answers to older fetches are dropped. */
+  epoch: number;
+}
+
+/** One step of the application's loop. */
+type Step =
+  | { readonly kind: 'process'; readonly owned: number; readonly offset: number; readonly record: KafkaRecord; readonly highWatermark: number }
+  | { readonly kind: 'commit'; readonly offsets: readonly [number, number][]; readonly mode: 'sync' | 'async' }
+  | { readonly kind: 'poll' };
+
+export function consumerProcess(spec: ConsumerSpec, member: string, options: ConsumerOptions): ProcessFactory<unknown> {
+  const settings = consumerSettings(spec.config, spec.commit, options.profile);
+  return (env) => new Consumer(env, spec, member, options, settings);
+}
+
+class Consumer implements Process<unknown> {
+  private readonly net: NetworkClient;
+  private readonly group: string;
+  private readonly topic: string;
+  private readonly instanceId: string | null;
+
+  // Metadata.
+  private readonly brokerNodes = new Map<number, string>();
+  private leaders: { node: string | null; leaderEpoch: number }[] = [];
+  private metadataInFlight = false;
+  private metadataTimer: EventId = -1;
+  private lastMetadataUs = -NEVER_US;
+
+  // Group membership (AbstractCoordinator).
+  private coordinator: string | null = null;
+  private findingCoordinator = false;
+  private state: MemberState = 'unjoined';
+  private memberId = '';
+  private generation = -1;
+  private protocol: string | null = null;
+  private isLeader = false;
+  private rejoinNeeded = true;
+  private rejoinReason = 'the consumer subscribed';
+  private joinPrepared = false;
+  /** onJoinPrepare's auto-commit is in flight: poll() returns nothing until the join is sent. */
+  private preparingJoin = false;
+  private assignedPartitionCount = -1;
+  private readonly owned = new Map<number, Owned>();
+  private heartbeatTimer: EventId = -1;
+  private heartbeatInFlight = false;
+
+  // The application.
+  private readonly steps: Step[] = [];
+  private stepIndex = 0;
+  private busy = false; // a step waits on a timer or a response
+  private waitingInPoll = false;
+  private pollTimer: EventId = -1;
+  private lastPollUs: number;
+  private nextAutoCommitUs: number;
+  private stopped = false;
+
+  constructor(
+    private readonly env: Env<unknown>,
+    private readonly spec: ConsumerSpec,
+    private readonly member: string,
+    private readonly options: ConsumerOptions,
+    private readonly settings: ConsumerSettings,
+  ) {
+    invariant(options.bootstrap.length > 0, () => `consumer ${member}: no bootstrap brokers`);
+    this.group = spec.group;
+    this.topic = spec.topic;
+    this.instanceId = settings.groupInstanceId === null ? null : `${settings.groupInstanceId}-${options.memberIndex}`;
+    this.net = new NetworkClient(env, settings, (node, channel) => this.onDisconnect(node, channel));
+    this.lastPollUs = env.now();
+    this.nextAutoCommitUs = env.now() + settings.autoCommitIntervalUs;
+    this.refreshMetadata();
+    this.steps.push({ kind: 'poll' });
+    this.runApp();
+  }
+
+  onMessage(from: string, message: unknown): void {
+    if (typeof message !== 'object' || message === null || !('correlationId' in message)) return;
+    this.net.receive(from, message as KafkaMessage);
+  }
+
+  onUnreachable(to: string, message: unknown): void {
+    this.net.unreachable(to, message);
+  }
+
+  onConnectionClosed(peer: string): void {
+    this.net.closed(peer);
+  }
+
+  private trace(event: ConsumerAppEvent, keep = true): void {
+    this.env.trace(event, keep);
+  }
+
+  private onDisconnect(node: string, channel: 'default' | 'coordinator'): void {
+    if (channel === 'coordinator' && node === this.coordinator) this.markCoordinatorUnknown();
+    else this.requestMetadata();
+  }
+
+  // ================================================================ the application's loop
+
+  /** Runs steps until one has to wait (a processing timer, a commit's answer, an empty poll). */
+  private runApp(): void {
+    if (this.busy || this.stopped) return;
+    while (this.stepIndex < this.steps.length) {
+      const step = this.steps[this.stepIndex++]!;
+      if (step.kind === 'poll') {
+        this.steps.length = 0;
+        this.stepIndex = 0;
+        if (!this.poll()) return; // nothing yet: poll() wakes the loop when records come or its timeout passes
+        continue;
+      }
+      if (step.kind === 'process') {
+        const durationUs = this.processingUs();
+        if (durationUs === 0) {
+          this.processed(step);
+          continue;
+        }
+        this.busy = true;
+        this.env.setTimer(durationUs, () => {
+          this.busy = false;
+          this.processed(step);
+          this.runApp();
+        });
+        return;
+      }
+      if (step.mode === 'async') {
+        this.commitAsync(step.offsets, 'async');
+        continue;
+      }
+      this.busy = true;
+      this.commitSync(step.offsets, this.env.now() + this.settings.defaultApiTimeoutUs, (error) => {
+        this.busy = false;
+        // commitSync threw (CommitFailedException, RebalanceInProgressException, TimeoutException):
+        // the loop's iteration ends there; the application catches it and polls again.
+        if (error !== 'NONE') this.stepIndex = this.steps.length - 1;
+        this.runApp();
+      });
+      return;
+    }
+  }
+
+  private processingUs(): number {
+    const { minUs, maxUs } = this.spec.processingUs;
+    return maxUs <= minUs ? minUs : minUs + this.env.random.int(maxUs - minUs + 1);
+  }
+
+  private processed(step: Extract<Step, { kind: 'process' }>): void {
+    this.trace({
+      kind: 'app.processed',
+      group: this.group,
+      member: this.member,
+      generation: this.generation,
+      topic: this.topic,
+      partition: step.owned,
+      offset: step.offset,
+      producer: step.record.producer,
+      seq: step.record.seq,
+      highWatermark: step.highWatermark,
+    }, false);
+  }
+
+  /** KafkaConsumer.poll: false when it returned nothing and will wake the loop later. */
+  private poll(): boolean {
+    const now = this.env.now();
+    this.lastPollUs = now;
+    this.cancelPollTimer();
+    if (this.settings.enableAutoCommit && now >= this.nextAutoCommitUs) {
+      this.nextAutoCommitUs = now + this.settings.autoCommitIntervalUs;
+      if (this.state === 'stable') this.commitAsync(this.consumedPositions(), 'auto');
+    }
+    this.ensureGroup(true);
+    const taken = this.preparingJoin ? 0 : this.takeRecords();
+    if (taken === 0) {
+      this.waitingInPoll = true;
+      this.pollTimer = this.env.setTimer(POLL_TIMEOUT_US, () => {
+        this.pollTimer = -1;
+        this.wakeApp();
+      });
+      this.steps.push({ kind: 'poll' });
+      this.stepIndex = 0;
+      this.steps.length = 1;
+      return false;
+    }
+    this.planBatch();
+    return true;
+  }
+
+  private cancelPollTimer(): void {
+    if (this.pollTimer >= 0) this.env.cancelTimer(this.pollTimer);
+    this.pollTimer = -1;
+  }
+
+  /** A poll waiting for records: records came, or its timeout passed. */
+  private wakeApp(): void {
+    if (!this.waitingInPoll) return;
+    this.waitingInPoll = false;
+    this.cancelPollTimer();
+    this.stepIndex = 0;
+    this.runApp();
+  }
+
+  /** Moves up to max.poll.records fetched records into process steps, advancing positions. */
+  private takeRecords(): number {
+    let taken = 0;
+    const max = this.settings.maxPollRecords;
+    for (const owned of this.owned.values()) {
+      while (taken < max && owned.batchIndex < owned.batches.length) {
+        const batch = owned.batches[owned.batchIndex]!;
+        const record = batch.records[owned.recordIndex]!;
+        const offset = batch.baseOffset + owned.recordIndex;
+        if (owned.position !== null && offset >= owned.position) {
+          this.steps.push({ kind: 'process', owned: owned.partition, offset, record, highWatermark: owned.highWatermark });
+          owned.position = offset + 1;
+          taken += 1;
+        }
+        if (++owned.recordIndex >= batch.records.length) {
+          owned.batchIndex += 1;
+          owned.recordIndex = 0;
+        }
+      }
+      if (owned.batchIndex >= owned.batches.length) owned.batches = [];
+      if (taken >= max) break;
+    }
+    if (taken > 0) this.maybeFetch();
+    return taken;
+  }
+
+  /** Arranges the commits around the process steps poll() just added, by the commit strategy. */
+  private planBatch(): void {
+    const work = this.steps.splice(0) as Extract<Step, { kind: 'process' }>[];
+    const ends = (steps: readonly Extract<Step, { kind: 'process' }>[]): [number, number][] => {
+      const last = new Map<number, number>();
+      for (const step of steps) last.set(step.owned, step.offset + 1);
+      return [...last.entries()];
+    };
+    switch (this.spec.commit) {
+      case 'before-processing':
+        this.steps.push({ kind: 'commit', offsets: this.consumedPositions(), mode: 'sync' }, ...work);
+        break;
+      case 'after-processing':
+        this.steps.push(...work, { kind: 'commit', offsets: this.consumedPositions(), mode: 'sync' });
+        break;
+      case 'async':
+        this.steps.push(...work, { kind: 'commit', offsets: this.consumedPositions(), mode: 'async' });
+        break;
+      case 'per-batch': {
+        for (const partition of new Set(work.map((s) => s.owned))) {
+          const mine = work.filter((s) => s.owned === partition);
+          this.steps.push(...mine, { kind: 'commit', offsets: ends(mine), mode: 'sync' });
+        }
+        break;
+      }
+      case 'auto':
+        this.steps.push(...work);
+        break;
+    }
+    this.steps.push({ kind: 'poll' });
+    this.stepIndex = 0;
+  }
+
+  /** SubscriptionState.allConsumed: every assigned partition's position. */
+  private consumedPositions(): [number, number][] {
+    const positions: [number, number][] = [];
+    for (const owned of this.owned.values()) if (owned.position !== null) positions.push([owned.partition, owned.position]);
+    return positions;
+  }
+
+  // ================================================================ commits
+
+  /** commitSync: retried on retriable errors until the deadline (default.api.timeout.ms). */
+  private commitSync(offsets: readonly [number, number][], deadlineUs: number, done: (error: CommitError) => void): void {
+    this.sendCommit(offsets, 'sync', (error) => {
+      const retriable = error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'COORDINATOR_LOAD_IN_PROGRESS'
+        || error === 'REQUEST_TIMED_OUT' || error === 'NETWORK_EXCEPTION';
+      const retryAtUs = this.env.now() + this.settings.retryBackoffUs;
+      if (!retriable || retryAtUs >= deadlineUs) {
+        done(error);
+        return;
+      }
+      this.env.setTimer(this.settings.retryBackoffUs, () => this.commitSync(offsets, deadlineUs, done));
+    });
+  }
+
+  private commitAsync(offsets: readonly [number, number][], mode: 'async' | 'auto'): void {
+    this.sendCommit(offsets, mode, () => {});
+  }
+
+  /** One OffsetCommit (ConsumerCoordinator.sendOffsetCommitRequest); `done` hears the outcome once. */
+  private sendCommit(offsets: readonly [number, number][], mode: 'sync' | 'async' | 'auto', done: (error: CommitError) => void): void {
+    const report = (error: CommitError, memberId: string, generation: number): void => {
+      this.trace({ kind: 'app.commit', group: this.group, member: this.member, memberId, generation, mode, offsets: offsets.map(([p, o]) => [this.topic, p, o]), error }, false);
+      done(error);
+    };
+    if (offsets.length === 0) {
+      done('NONE');
+      return;
+    }
+    // Not in a stable generation: the commit fails before it is sent (generationIfStable() is null).
+    if (this.state !== 'stable') {
+      report(this.state === 'unjoined' ? 'COMMIT_FAILED' : 'REBALANCE_IN_PROGRESS', this.memberId, this.generation);
+      return;
+    }
+    const coordinator = this.coordinator;
+    if (coordinator === null) {
+      this.findCoordinator();
+      report('COORDINATOR_NOT_AVAILABLE', this.memberId, this.generation);
+      return;
+    }
+    const memberId = this.memberId;
+    const generation = this.generation;
+    this.net.send<Response<'OffsetCommitResponse'>>(coordinator, 'coordinator', (correlationId) => ({
+      type: 'OffsetCommit',
+      correlationId,
+      groupId: this.group,
+      generationId: generation,
+      memberId,
+      groupInstanceId: this.instanceId,
+      offsets: offsets.map(([partition, offset]) => ({ topic: this.topic, partition, offset, leaderEpoch: -1 })),
+    }), (answer) => {
+      const error: KafkaError = answer.ok ? (answer.response.partitions.find((p) => p.error !== 'NONE')?.error ?? 'NONE') : answer.error;
+      this.onCoordinatorError(error, generation);
+      report(error, memberId, generation);
+    });
+  }
+
+  /** What a coordinator's error means for the membership (AbstractCoordinator's handlers). */
+  private onCoordinatorError(error: KafkaError, generation: number): void {
+    switch (error) {
+      case 'NOT_COORDINATOR':
+      case 'COORDINATOR_NOT_AVAILABLE':
+      case 'NETWORK_EXCEPTION':
+      case 'REQUEST_TIMED_OUT':
+        this.markCoordinatorUnknown();
+        return;
+      case 'REBALANCE_IN_PROGRESS':
+        this.requestRejoin('the coordinator is rebalancing the group');
+        return;
+      case 'UNKNOWN_MEMBER_ID':
+      case 'ILLEGAL_GENERATION':
+      case 'FENCED_INSTANCE_ID':
+        if (generation === this.generation) this.resetGeneration(error, error === 'UNKNOWN_MEMBER_ID' || error === 'FENCED_INSTANCE_ID');
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ================================================================ group membership
+
+  private requestRejoin(reason: string): void {
+    if (!this.rejoinNeeded) this.rejoinReason = reason;
+    this.rejoinNeeded = true;
+  }
+
+  /** resetStateAndGeneration: the member is out of the group; its partitions are lost at the next join. */
+  private resetGeneration(reason: string, resetMemberId: boolean): void {
+    this.generation = -1;
+    this.protocol = null;
+    if (resetMemberId) this.memberId = '';
+    this.state = 'unjoined';
+    this.stopHeartbeats();
+    this.requestRejoin(reason);
+  }
+
+  private markCoordinatorUnknown(): void {
+    this.coordinator = null;
+    this.findCoordinator();
+  }
+
+  private findCoordinator(): void {
+    if (this.findingCoordinator || this.coordinator !== null) return;
+    const node = this.net.leastLoadedNode(this.brokers());
+    if (node === null) {
+      this.findingCoordinator = true;
+      this.env.setTimer(Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.brokers()) - this.env.now()), () => {
+        this.findingCoordinator = false;
+        this.findCoordinator();
+      });
+      return;
+    }
+    this.findingCoordinator = true;
+    this.net.send<Response<'FindCoordinatorResponse'>>(node, 'default', (correlationId) => ({ type: 'FindCoordinator', correlationId, key: this.group }), (answer) => {
+      if (answer.ok && answer.response.error === 'NONE') {
+        this.findingCoordinator = false;
+        this.coordinator = answer.response.node;
+        this.ensureGroup();
+        if (this.state === 'stable' || this.state === 'completing') this.scheduleHeartbeat(0);
+        this.lookUpPositions();
+        return;
+      }
+      this.env.setTimer(this.settings.retryBackoffUs, () => {
+        this.findingCoordinator = false;
+        this.findCoordinator();
+      });
+    });
+  }
+
+  /**
+   * ConsumerCoordinator.poll: (re)join when needed. Joins start only inside poll(): a member
+   * told to rejoin while its application processes a batch rejoins at its next poll, and the
+   * coordinator waits for it up to the rebalance timeout (max.poll.interval.ms).
+   */
+  private ensureGroup(fromPoll = false): void {
+    if (this.stopped || !this.rejoinNeeded || this.state === 'preparing' || this.state === 'completing') return;
+    if (!fromPoll && !this.waitingInPoll && !this.joinPrepared) return;
+    if (this.coordinator === null) {
+      this.findCoordinator();
+      return;
+    }
+    if (this.leaders.length === 0) return; // the leader needs partition counts; metadata will call again
+    if (!this.joinPrepared) {
+      this.joinPrepared = true;
+      this.onJoinPrepare();
+      return; // onJoinPrepare calls back here once its commit is done
+    }
+    this.sendJoinGroup();
+  }
+
+  /**
+   * ConsumerCoordinator.onJoinPrepare: auto-commit what was consumed (synchronously), then give
+   * up partitions: all of them under the eager protocol; under the cooperative one only when
+   * the generation was lost (then they are "lost", not revoked).
+   */
+  private onJoinPrepare(): void {
+    const proceed = (): void => {
+      this.preparingJoin = false;
+      const lost = this.generation < 0;
+      if (this.settings.rebalanceProtocol === 'eager' || lost) this.revoke([...this.owned.keys()], lost);
+      this.ensureGroup();
+    };
+    if (!this.settings.enableAutoCommit || this.state !== 'stable' || this.owned.size === 0) {
+      proceed();
+      return;
+    }
+    this.preparingJoin = true;
+    this.commitSync(this.consumedPositions(), this.env.now() + this.settings.maxPollIntervalMs * 1000, () => proceed());
+  }
+
+  private sendJoinGroup(): void {
+    const coordinator = this.coordinator!;
+    this.state = 'preparing';
+    this.stopHeartbeats();
+    const reason = this.rejoinReason;
+    this.trace({ kind: 'consumer.join', group: this.group, member: this.member, memberId: this.memberId, reason });
+    const owned = [...this.owned.keys()].map((partition) => ({ topic: this.topic, partition }));
+    const protocols: GroupProtocol[] = this.settings.assignors.map((name) => ({
+      name,
+      metadata: { topics: [this.topic], ownedPartitions: owned, generation: this.generation },
+    }));
+    const rebalanceTimeoutUs = this.settings.maxPollIntervalMs * 1000;
+    this.net.send<Response<'JoinGroupResponse'>>(coordinator, 'coordinator', (correlationId) => ({
+      type: 'JoinGroup',
+      correlationId,
+      groupId: this.group,
+      sessionTimeoutMs: this.settings.sessionTimeoutMs,
+      rebalanceTimeoutMs: this.settings.maxPollIntervalMs,
+      memberId: this.memberId,
+      groupInstanceId: this.instanceId,
+      protocolType: 'consumer',
+      protocols,
+      reason,
+    }), (answer) => this.onJoinGroupResponse(answer), Math.max(this.settings.requestTimeoutUs, rebalanceTimeoutUs + JOIN_GROUP_TIMEOUT_LAPSE_US));
+  }
+
+  private onJoinGroupResponse(answer: Answer<Response<'JoinGroupResponse'>>): void {
+    if (this.state !== 'preparing') return;
+    const error = answer.ok ? answer.response.error : answer.error;
+    if (error !== 'NONE' || !answer.ok) return this.joinFailed(error);
+    const response = answer.response;
+    this.memberId = response.memberId;
+    this.generation = response.generationId;
+    this.protocol = response.protocolName;
+    this.isLeader = response.leader === response.memberId;
+    this.state = 'completing';
+    this.scheduleHeartbeat(this.settings.heartbeatIntervalUs);
+    const assignments = this.isLeader ? this.assign(response) : [];
+    const generation = this.generation;
+    this.net.send<Response<'SyncGroupResponse'>>(this.coordinator!, 'coordinator', (correlationId) => ({
+      type: 'SyncGroup',
+      correlationId,
+      groupId: this.group,
+      generationId: generation,
+      memberId: this.memberId,
+      groupInstanceId: this.instanceId,
+      assignments,
+    }), (sync) => this.onSyncGroupResponse(sync, generation));
+  }
+
+  private joinFailed(error: KafkaError): void {
+    this.state = 'unjoined';
+    this.joinPrepared = true; // partitions were already given up for this rebalance
+    switch (error) {
+      case 'UNKNOWN_MEMBER_ID':
+      case 'FENCED_INSTANCE_ID':
+        this.memberId = '';
+        this.generation = -1;
+        break;
+      case 'ILLEGAL_GENERATION':
+        this.generation = -1;
+        break;
+      case 'INCONSISTENT_GROUP_PROTOCOL':
+      case 'INVALID_SESSION_TIMEOUT':
+      case 'GROUP_MAX_SIZE_REACHED':
+        // Fatal in KafkaConsumer: poll() throws and the application's loop ends.
+        this.stopped = true;
+        return;
+      default:
+        this.onCoordinatorError(error, this.generation);
+    }
+    this.requestRejoin(`the JoinGroup failed with ${error}`);
+    this.env.setTimer(this.settings.retryBackoffUs, () => this.ensureGroup());
+  }
+
+  /** The leader runs the chosen assignor over every member's subscription (ConsumerCoordinator.onLeaderElected). */
+  private assign(response: Response<'JoinGroupResponse'>): { memberId: string; assignment: TopicPartitionRef[] }[] {
+    const assignor = ASSIGNORS[(response.protocolName ?? this.settings.assignors[0]!) as AssignorName];
+    const subscriptions: AssignorSubscription[] = response.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      topics: m.metadata.topics,
+      ownedPartitions: m.metadata.ownedPartitions,
+      generationId: m.metadata.generation,
+    }));
+    this.assignedPartitionCount = this.leaders.length;
+    const assignment = assignor({ [this.topic]: this.leaders.length }, subscriptions);
+    return response.members.map((m) => ({ memberId: m.memberId, assignment: [...(assignment[m.memberId] ?? [])] }));
+  }
+
+  private onSyncGroupResponse(answer: Answer<Response<'SyncGroupResponse'>>, generation: number): void {
+    if (this.state !== 'completing' || generation !== this.generation) return;
+    const error = answer.ok ? answer.response.error : answer.error;
+    if (error !== 'NONE' || !answer.ok) return this.joinFailed(error);
+    this.state = 'stable';
+    this.rejoinNeeded = false;
+    this.joinPrepared = false;
+    const assigned = new Set(answer.response.assignment.filter((tp) => tp.topic === this.topic).map((tp) => tp.partition));
+    const revoked = [...this.owned.keys()].filter((p) => !assigned.has(p));
+    const added = [...assigned].filter((p) => !this.owned.has(p)).sort((a, b) => a - b);
+    if (revoked.length > 0) {
+      this.revoke(revoked, false);
+      // Cooperative: a second rebalance hands the revoked partitions to their new owners.
+      this.requestRejoin('partitions were revoked in the cooperative rebalance');
+    }
+    for (const partition of added) this.owned.set(partition, newOwned(partition));
+    this.trace({ kind: 'app.assigned', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, partitions: added.map((p) => tpKey(this.topic, p)) });
+    this.scheduleHeartbeat(this.settings.heartbeatIntervalUs);
+    this.lookUpPositions();
+    if (this.rejoinNeeded) this.ensureGroup();
+  }
+
+  private revoke(partitions: readonly number[], lost: boolean): void {
+    if (partitions.length === 0) return;
+    for (const partition of partitions) this.owned.delete(partition);
+    this.trace({ kind: 'app.revoked', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, partitions: partitions.map((p) => tpKey(this.topic, p)), lost });
+  }
+
+  // ================================================================ the heartbeat thread
+
+  private scheduleHeartbeat(delayUs: number): void {
+    if (this.heartbeatTimer >= 0) this.env.cancelTimer(this.heartbeatTimer);
+    this.heartbeatTimer = this.env.setTimer(delayUs, () => {
+      this.heartbeatTimer = -1;
+      this.heartbeat();
+    });
+  }
+
+  private stopHeartbeats(): void {
+    if (this.heartbeatTimer >= 0) this.env.cancelTimer(this.heartbeatTimer);
+    this.heartbeatTimer = -1;
+  }
+
+  private heartbeat(): void {
+    if (this.state !== 'stable' && this.state !== 'completing') return;
+    const now = this.env.now();
+    const sinceLastPollUs = now - this.lastPollUs;
+    if (sinceLastPollUs > this.settings.maxPollIntervalMs * 1000 && !this.waitingInPoll) return this.pollTimedOut(sinceLastPollUs);
+    this.scheduleHeartbeat(this.settings.heartbeatIntervalUs);
+    if (this.heartbeatInFlight || this.coordinator === null) return;
+    this.heartbeatInFlight = true;
+    const generation = this.generation;
+    this.net.send<Response<'HeartbeatResponse'>>(this.coordinator, 'coordinator', (correlationId) => ({
+      type: 'Heartbeat',
+      correlationId,
+      groupId: this.group,
+      generationId: generation,
+      memberId: this.memberId,
+      groupInstanceId: this.instanceId,
+    }), (answer) => {
+      this.heartbeatInFlight = false;
+      const error = answer.ok ? answer.response.error : answer.error;
+      if (error !== 'NONE') this.onCoordinatorError(error, generation);
+    });
+  }
+
+  /** max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group (maybeLeaveGroup). */
+  private pollTimedOut(sinceLastPollUs: number): void {
+    this.trace({ kind: 'consumer.poll-timeout', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, sinceLastPollMs: Math.floor(sinceLastPollUs / 1000) });
+    // A static member does not send LeaveGroup: its session timeout decides (KIP-345).
+    if (this.instanceId === null && this.coordinator !== null && this.memberId !== '') {
+      const memberId = this.memberId;
+      this.net.send(this.coordinator, 'coordinator', (correlationId) => ({
+        type: 'LeaveGroup', correlationId, groupId: this.group, memberId, reason: 'consumer poll timeout has expired.',
+      }), () => {});
+    }
+    this.resetGeneration('the consumer poll timeout has expired', true);
+  }
+
+  // ================================================================ positions
+
+  /** Finds where each new partition starts: its committed offset, else auto.offset.reset. */
+  private lookUpPositions(): void {
+    const missing = [...this.owned.values()].filter((o) => o.position === null && !o.lookingUp);
+    if (missing.length === 0 || this.state !== 'stable') return;
+    if (this.coordinator === null) return this.findCoordinator();
+    for (const owned of missing) owned.lookingUp = true;
+    const generation = this.generation;
+    this.net.send<Response<'OffsetFetchResponse'>>(this.coordinator, 'coordinator', (correlationId) => ({
+      type: 'OffsetFetch',
+      correlationId,
+      groupId: this.group,
+      partitions: missing.map((o) => ({ topic: this.topic, partition: o.partition })),
+    }), (answer) => {
+      for (const owned of missing) owned.lookingUp = false;
+      const error = answer.ok ? answer.response.error : answer.error;
+      if (error !== 'NONE' || !answer.ok) {
+        this.onCoordinatorError(error, generation);
+        this.env.setTimer(this.settings.retryBackoffUs, () => this.lookUpPositions());
+        return;
+      }
+      for (const part of answer.response.partitions) {
+        const owned = this.owned.get(part.partition);
+        if (owned === undefined || owned !== missing.find((o) => o.partition === part.partition) || owned.position !== null) continue;
+        if (part.offset >= 0) this.setPosition(owned, part.offset, 'committed', 'committed');
+        else this.resetPosition(owned, 'no-committed-offset');
+      }
+      this.maybeFetch();
+    });
+  }
+
+  private setPosition(owned: Owned, offset: number, source: 'committed' | 'reset-earliest' | 'reset-latest', reason: 'committed' | 'no-committed-offset' | 'out-of-range'): void {
+    owned.position = offset;
+    owned.batches = [];
+    owned.batchIndex = 0;
+    owned.recordIndex = 0;
+    owned.epoch += 1;
+    this.trace({ kind: 'consumer.position', group: this.group, member: this.member, topic: this.topic, partition: owned.partition, offset, source, reason });
+  }
+
+  /** auto.offset.reset: ListOffsets to the leader for the earliest or the latest offset. */
+  private resetPosition(owned: Owned, reason: 'no-committed-offset' | 'out-of-range'): void {
+    const policy = this.settings.autoOffsetReset;
+    if (policy === 'none') return; // NoOffsetForPartitionException: ksim leaves the partition unread
+    const leader = this.leaders[owned.partition]?.node ?? null;
+    if (leader === null) {
+      this.requestMetadata();
+      this.env.setTimer(this.settings.retryBackoffUs, () => this.owned.get(owned.partition) === owned && owned.position === null && this.resetPosition(owned, reason));
+      return;
+    }
+    owned.position = null;
+    owned.lookingUp = true;
+    const epoch = ++owned.epoch;
+    this.net.send<Response<'ListOffsetsResponse'>>(leader, 'default', (correlationId) => ({
+      type: 'ListOffsets',
+      correlationId,
+      replicaId: -1,
+      partitions: [{ topic: this.topic, partition: owned.partition, timestamp: policy === 'earliest' ? -2 : -1 }],
+    }), (answer) => {
+      owned.lookingUp = false;
+      if (this.owned.get(owned.partition) !== owned || owned.epoch !== epoch) return;
+      const part = answer.ok ? answer.response.partitions[0] : undefined;
+      if (part === undefined || part.error !== 'NONE') {
+        this.requestMetadata();
+        this.env.setTimer(this.settings.retryBackoffUs, () => this.owned.get(owned.partition) === owned && owned.position === null && this.resetPosition(owned, reason));
+        return;
+      }
+      this.setPosition(owned, part.offset, policy === 'earliest' ? 'reset-earliest' : 'reset-latest', reason);
+      this.maybeFetch();
+    });
+  }
+
+  // ================================================================ fetching
+
+  /** Fetcher.sendFetches: one Fetch per leader for the partitions with a position and nothing buffered. */
+  private maybeFetch(): void {
+    const byLeader = new Map<string, Owned[]>();
+    for (const owned of this.owned.values()) {
+      if (owned.position === null || owned.fetching || owned.batches.length > 0) continue;
+      const leader = this.leaders[owned.partition]?.node ?? null;
+      if (leader === null || this.env.now() < this.net.readyAtUs(leader, 'default')) continue;
+      const list = byLeader.get(leader) ?? [];
+      list.push(owned);
+      byLeader.set(leader, list);
+    }
+    const withEpoch = profileAtLeast(this.options.profile, '2.1'); // KIP-320
+    for (const [leader, list] of byLeader) {
+      if (this.net.inFlight(leader, 'default') > 0) continue; // one fetch per broker at a time
+      const sent = list.map((owned) => ({ owned, epoch: owned.epoch, fetchOffset: owned.position! }));
+      for (const { owned } of sent) owned.fetching = true;
+      this.net.send<Response<'FetchResponse'>>(leader, 'default', (correlationId) => ({
+        type: 'Fetch',
+        correlationId,
+        replicaId: -1,
+        maxWaitMs: this.settings.fetchMaxWaitMs,
+        partitions: sent.map((s) => ({ topic: this.topic, partition: s.owned.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: withEpoch ? (this.leaders[s.owned.partition]?.leaderEpoch ?? -1) : -1 })),
+      }), (answer) => this.onFetchResponse(answer, sent));
+    }
+  }
+
+  private onFetchResponse(answer: Answer<Response<'FetchResponse'>>, sent: readonly { owned: Owned; epoch: number; fetchOffset: number }[]): void {
+    for (const { owned } of sent) owned.fetching = false;
+    if (!answer.ok) {
+      this.requestMetadata();
+      this.env.setTimer(this.settings.retryBackoffUs, () => this.maybeFetch());
+      return;
+    }
+    let data = false;
+    for (const part of answer.response.partitions) {
+      const request = sent.find((s) => s.owned.partition === part.partition);
+      if (request === undefined) continue;
+      const owned = request.owned;
+      if (this.owned.get(owned.partition) !== owned || owned.epoch !== request.epoch || owned.position !== request.fetchOffset) continue;
+      switch (part.error) {
+        case 'NONE':
+          owned.highWatermark = part.highWatermark;
+          if (part.batches.length > 0) {
+            owned.batches = part.batches;
+            owned.batchIndex = 0;
+            owned.recordIndex = 0;
+            data = true;
+          }
+          break;
+        case 'OFFSET_OUT_OF_RANGE':
+          this.resetPosition(owned, 'out-of-range');
+          break;
+        default:
+          this.requestMetadata();
+      }
+    }
+    if (data) this.wakeApp();
+    this.maybeFetch();
+  }
+
+  // ================================================================ metadata
+
+  private brokers(): readonly string[] {
+    return this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.options.bootstrap;
+  }
+
+  private requestMetadata(): void {
+    if (this.metadataInFlight) return;
+    const atUs = this.lastMetadataUs + this.settings.retryBackoffUs;
+    if (atUs > this.env.now()) {
+      if (this.metadataTimer < 0) this.metadataTimer = this.env.setTimer(atUs - this.env.now(), () => {
+        this.metadataTimer = -1;
+        this.refreshMetadata();
+      });
+      return;
+    }
+    this.refreshMetadata();
+  }
+
+  private refreshMetadata(): void {
+    if (this.metadataInFlight) return;
+    const node = this.net.leastLoadedNode(this.brokers());
+    const now = this.env.now();
+    if (node === null) {
+      if (this.metadataTimer < 0) this.metadataTimer = this.env.setTimer(Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.brokers()) - now), () => {
+        this.metadataTimer = -1;
+        this.refreshMetadata();
+      });
+      return;
+    }
+    this.metadataInFlight = true;
+    this.lastMetadataUs = now;
+    this.net.send<Response<'MetadataResponse'>>(node, 'default', (correlationId) => ({ type: 'Metadata', correlationId, topics: [this.topic] }), (answer) => {
+      this.metadataInFlight = false;
+      if (!answer.ok) return this.requestMetadata();
+      this.onMetadata(answer.response);
+    });
+  }
+
+  private onMetadata(response: Response<'MetadataResponse'>): void {
+    for (const broker of response.brokers) this.brokerNodes.set(broker.id, broker.node);
+    const topic = response.topics.find((t) => t.name === this.topic);
+    if (topic === undefined || topic.error !== 'NONE' || topic.partitions.length === 0) return this.requestMetadata();
+    const leaders = this.leaders.slice();
+    let stale = false;
+    for (const p of topic.partitions) {
+      const known = leaders[p.partition];
+      if (known !== undefined && p.leaderEpoch < known.leaderEpoch) continue; // KIP-320: older news
+      const node = p.leader >= 0 ? this.brokerNodes.get(p.leader) ?? null : null;
+      if (node === null) stale = true;
+      leaders[p.partition] = { node, leaderEpoch: p.leaderEpoch };
+    }
+    this.leaders = leaders;
+    // The leader watches the partition count: a change means a new assignment (ConsumerCoordinator.rejoinNeededOrPending).
+    if (this.isLeader && this.state === 'stable' && this.assignedPartitionCount >= 0 && this.assignedPartitionCount !== leaders.length) {
+      this.requestRejoin(`the partition count of ${this.topic} changed from ${this.assignedPartitionCount} to ${leaders.length}`);
+    }
+    if (stale) this.requestMetadata();
+    else if (this.metadataTimer < 0) this.metadataTimer = this.env.setTimer(this.settings.metadataMaxAgeUs, () => {
+      this.metadataTimer = -1;
+      this.refreshMetadata();
+    });
+    this.ensureGroup();
+    this.maybeFetch();
+  }
+}
+
+function newOwned(partition: number): Owned {
+  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, recordIndex: 0, highWatermark: -1, epoch: 0 };
+}

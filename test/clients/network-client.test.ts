@@ -1,0 +1,83 @@
+// The consumer's NetworkClient: answers in order, timeouts per request, resets and closes.
+import { describe, expect, test } from 'vitest';
+import { World, type Env } from '../../sim/index.js';
+import { NetworkClient, type Answer } from '../../src/clients/network-client.js';
+import type { KafkaMessage } from '../../src/kafka/protocol.js';
+
+type Heard = { atUs: number; correlationId: number; answer: string };
+
+/** A broker that answers Metadata after `delayUs`, or never when `silent`. */
+function setUp(options: { delayUs: (n: number) => number; silent?: (n: number) => boolean }) {
+  const world = new World<unknown>({ seed: 1, network: { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 } });
+  let received = 0;
+  world.spawn('b1', (env) => ({
+    onMessage: (from, message) => {
+      const m = message as Extract<KafkaMessage, { type: 'Metadata' }>;
+      const n = received++;
+      if (options.silent?.(n) === true) return;
+      env.setTimer(options.delayUs(n), () => env.send(from, { type: 'MetadataResponse', correlationId: m.correlationId, controllerId: 1, brokers: [], topics: [] }));
+    },
+  }));
+  const heard: Heard[] = [];
+  const disconnects: string[] = [];
+  let client!: NetworkClient;
+  let clientEnv!: Env<unknown>;
+  world.spawn('c1', (env) => {
+    clientEnv = env;
+    client = new NetworkClient(env, { requestTimeoutUs: 30_000_000, reconnectBackoffUs: 50_000, reconnectBackoffMaxUs: 1_000_000 }, (node, channel) => disconnects.push(`${node}|${channel}`));
+    return {
+      onMessage: (_from, message) => void client.receive('b1', message as KafkaMessage),
+      onUnreachable: (to, message) => client.unreachable(to, message),
+      onConnectionClosed: (peer) => client.closed(peer),
+    };
+  });
+  const send = (timeoutUs?: number): void => {
+    let id = -1;
+    client.send('b1', 'default', (correlationId) => {
+      id = correlationId;
+      return { type: 'Metadata', correlationId, topics: null };
+    }, (answer: Answer<KafkaMessage>) => heard.push({ atUs: clientEnv.now(), correlationId: id, answer: answer.ok ? answer.response.type : answer.error }), timeoutUs);
+  };
+  return { world, heard, disconnects, send, client: () => client };
+}
+
+describe('clients: network client', () => {
+  test('clients: network client: answers reach their requests in order', () => {
+    const t = setUp({ delayUs: () => 5000 });
+    t.send();
+    t.send();
+    t.world.scheduler.run(1_000_000, 1_000_000);
+    expect(t.heard.map((h) => h.answer)).toEqual(['MetadataResponse', 'MetadataResponse']);
+    expect(t.heard[0]!.correlationId).toBeLessThan(t.heard[1]!.correlationId);
+    expect(t.disconnects).toEqual([]);
+  });
+
+  test('clients: network client: an answer that overtakes an older request closes the connection, failing both', () => {
+    // The first request is never answered; the second's answer proves the first one's was lost.
+    const t = setUp({ delayUs: () => 5000, silent: (n) => n === 0 });
+    t.send();
+    t.send();
+    t.world.scheduler.run(1_000_000, 1_000_000);
+    expect(t.heard.map((h) => h.answer)).toEqual(['NETWORK_EXCEPTION', 'NETWORK_EXCEPTION']);
+    expect(t.disconnects).toEqual(['b1|default']);
+  });
+
+  test('clients: network client: a request unanswered for its timeout fails with REQUEST_TIMED_OUT, and the node backs off', () => {
+    const t = setUp({ delayUs: () => 5000, silent: () => true });
+    t.send(2_000_000);
+    t.world.scheduler.run(10_000_000, 1_000_000);
+    expect(t.heard).toHaveLength(1);
+    expect(t.heard[0]).toMatchObject({ answer: 'REQUEST_TIMED_OUT', atUs: 2_000_000 });
+    expect(t.client().readyAtUs('b1', 'default')).toBeGreaterThan(2_000_000);
+  });
+
+  test('clients: network client: a dead broker on a live machine resets the connection at once', () => {
+    const t = setUp({ delayUs: () => 5000 });
+    t.world.kill('b1');
+    t.send();
+    t.world.scheduler.run(1_000_000, 1_000_000);
+    expect(t.heard).toHaveLength(1);
+    expect(t.heard[0]!.answer).toBe('NETWORK_EXCEPTION');
+    expect(t.heard[0]!.atUs).toBeLessThan(10_000);
+  });
+});
