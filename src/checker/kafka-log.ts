@@ -10,10 +10,16 @@
 // high watermark) and finds what the application was told succeeded and is not there (`lost`),
 // what stands there twice (`duplicated`) or out of send order (`reordered`), and which live
 // replicas disagree with it below the high watermark (`divergent`).
+//
+// When the layout names consumer groups, the consumer half (consumer-checker.ts) sees the
+// events this half does not follow and, at the end, reads the same final logs: `unprocessed`,
+// `reprocessed`, `dirty-read`, `unconsumed`, the consumer side of `inconsistent`, and the
+// `processed` count. With no groups it is not made at all: nothing kept, nothing observed.
 import type { Disk, ProcessEvent, TraceEvent, World } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
-import { hasLog, logFile, type KafkaRecord } from '../kafka/records.js';
-import { zeroCounts, type AnomalyInstance, type AnomalyName, type StoryLine } from './anomalies.js';
+import { CONSUMER_OFFSETS, hasLog, logFile, type KafkaRecord } from '../kafka/records.js';
+import { ANOMALY_NAMES, zeroCounts, type AnomalyInstance, type AnomalyName, type StoryLine } from './anomalies.js';
+import { ConsumerChecker, type AddFinding, type FinalPartitionLog, type GroupLayout, type OffsetsTopicLayout } from './consumer-checker.js';
 import { Ledger, STATE_ACKED, STATE_FAILED, STATE_NONE, type ProducerLedger } from './ledger.js';
 import {
   duplicatedStory, lostStory, messageId, partitionStory, reorderedStory,
@@ -34,6 +40,13 @@ export interface KafkaLayout {
   }[];
   /** A broker id's node name: 1 → `b1`. */
   readonly brokerNode: (id: number) => string;
+  /** The scenario's consumer groups; none (or absent): no consumer half, processed 0. */
+  readonly groups?: readonly GroupLayout[];
+  /**
+   * __consumer_offsets (offsets.topic.num.partitions, and its replicas if known), where a group's
+   * final committed offsets are read; absent, they are the last the coordinator said it stored.
+   */
+  readonly offsetsTopic?: OffsetsTopicLayout;
 }
 
 type ObservedEvent = KafkaEvent | ProcessEvent;
@@ -67,6 +80,7 @@ export class LogChecker {
   private readonly brokerOfNode = new Map<string, number>();
   /** The first few inconsistencies, for stories; every one is counted in its partition's set. */
   private readonly conflicts: Conflict[] = [];
+  private readonly consumers: ConsumerChecker | null = null;
 
   constructor(
     private readonly world: CheckedWorld,
@@ -78,6 +92,21 @@ export class LogChecker {
         for (const broker of topic.replicas[p] ?? []) this.replicaOf(part, broker);
       }
     }
+    const groups = layout.groups ?? [];
+    if (groups.length > 0) {
+      const offsets = layout.offsetsTopic;
+      for (let p = 0; offsets !== undefined && p < offsets.partitions; p++) {
+        const part = this.partitionOf(CONSUMER_OFFSETS, p);
+        for (const broker of offsets.replicas?.[p] ?? []) this.replicaOf(part, broker);
+      }
+      const access = {
+        ledger: this.ledger,
+        ordinal: () => world.trace.count,
+        partitionOf: (topic: string, partition: number) => this.partitionOf(topic, partition),
+        partitionsOf: (topic: string) => (this.topics.get(topic) ?? []).filter((part): part is PartitionState => part !== undefined),
+      };
+      this.consumers = new ConsumerChecker(access, groups, offsets);
+    }
     world.trace.observe((atUs, event) => this.observe(atUs, event));
   }
 
@@ -85,6 +114,7 @@ export class LogChecker {
   retainedBytes(): number {
     let total = this.ledger.bytes;
     for (const part of this.partitions) total += part.committed.bytes;
+    if (this.consumers !== null) total += this.consumers.bytes;
     return total;
   }
 
@@ -157,6 +187,7 @@ export class LogChecker {
         this.onPowerLoss(e.node);
         return;
       default:
+        if (this.consumers !== null) this.consumers.observe(atUs, event);
         return;
     }
   }
@@ -266,10 +297,14 @@ export class LogChecker {
   finish(): CheckOutcome {
     const anomalies = zeroCounts();
     const instances: AnomalyInstance[] = [];
-    const report: Report = (anomaly, instance) => {
-      anomalies[anomaly] += 1;
-      if (anomalies[anomaly] <= STORIES_PER_ANOMALY) instances.push({ anomaly, ...instance() });
+    const told = zeroCounts();
+    const add: AddFinding = (anomaly, weight, instance) => {
+      anomalies[anomaly] += weight;
+      if (instance === null || told[anomaly] >= STORIES_PER_ANOMALY) return;
+      told[anomaly] += 1;
+      instances.push({ anomaly, ...instance() });
     };
+    const report: Report = (anomaly, instance) => add(anomaly, 1, instance);
     const ctx: StoryContext = { records: this.world.trace.records, endUs: this.world.now(), node: (id) => this.layout.brokerNode(id) };
     // Reading every view first makes the ledger cover every record in them.
     const views = this.partitions.map((part) => part.replicas.map((replica) => this.readView(part, replica)));
@@ -281,18 +316,23 @@ export class LogChecker {
     for (const final of finals) this.compareReplicas(ctx, final, views[final.part.index]!, report, deferred);
     this.findLost(ctx, finals, occurrences, report);
     for (const run of deferred) run();
-    let inconsistent = 0;
+    // After every replica comparison: the consumer half leaves out the offsets counted above.
+    const forEachFinalRecord = (final: FinalPartitionLog, visit: (offset: number, record: KafkaRecord) => void): void =>
+      this.forEachFinalRecord(finals[final.part.index]!, visit);
+    const consumed = this.consumers === null ? null : this.consumers.finish({ ctx, finals, forEachFinalRecord, add });
+    let inconsistent = consumed?.inconsistent ?? 0;
     for (const part of this.partitions) inconsistent += part.inconsistent.size;
     anomalies.inconsistent = inconsistent;
     for (const conflict of this.conflicts) instances.push(this.conflictInstance(ctx, conflict, finals[conflict.partition.index]!));
-    const order = ['lost', 'duplicated', 'reordered', 'inconsistent', 'divergent'];
+    if (consumed !== null) instances.push(...consumed.inconsistentInstances.slice(0, Math.max(0, STORIES_PER_ANOMALY - this.conflicts.length)));
+    const order: readonly string[] = ANOMALY_NAMES;
     instances.sort((a, b) => order.indexOf(a.anomaly) - order.indexOf(b.anomaly));
     const messages = {
       sent: this.ledger.sent,
       acked: this.ledger.count(STATE_ACKED),
       failed: this.ledger.count(STATE_FAILED),
       inLog,
-      processed: 0,
+      processed: consumed?.processed ?? 0,
     };
     return { anomalies, instances, messages };
   }
@@ -320,6 +360,20 @@ export class LogChecker {
       }
     }
     return { broker: replica.broker, highWatermark, producer, seq };
+  }
+
+  /** Each record of the final log's source replica below the final high watermark, in offset order. */
+  private forEachFinalRecord(final: FinalLog, visit: (offset: number, record: KafkaRecord) => void): void {
+    const replica = final.part.replicas[final.sourceIndex];
+    const disk = replica === undefined ? null : this.diskOf(replica);
+    if (disk === null || !hasLog(disk, final.part.topic, final.part.partition)) return;
+    const file = logFile(disk, final.part.topic, final.part.partition);
+    const highWatermark = final.view.highWatermark;
+    for (let i = 0; i < file.length; i++) {
+      const batch = file.at(i);
+      if (batch.baseOffset >= highWatermark) break;
+      for (let j = 0; j < batch.records.length && batch.baseOffset + j < highWatermark; j++) visit(batch.baseOffset + j, batch.records[j]!);
+    }
   }
 
   /**

@@ -181,7 +181,7 @@ function retriesOf(ctx: StoryContext, m: MessageFacts): StoryLine[] {
   return lines;
 }
 
-function partitionEvents(
+export function partitionEvents(
   ctx: StoryContext,
   topic: string,
   partition: number,
@@ -201,11 +201,11 @@ function partitionEvents(
   return lines;
 }
 
-function faultText(e: Extract<StoryEvent, { kind: 'fault' }>): string {
+export function faultText(e: Extract<StoryEvent, { kind: 'fault' }>): string {
   return `fault (${e.source}): ${e.label}`;
 }
 
-function eventText(ctx: StoryContext, e: StoryEvent): string {
+export function eventText(ctx: StoryContext, e: StoryEvent): string {
   const b = (id: number): string => ctx.node(id);
   const isr = (ids: readonly number[]): string => `[${ids.map(b).join(' ')}]`;
   switch (e.kind) {
@@ -244,6 +244,11 @@ function eventText(ctx: StoryContext, e: StoryEvent): string {
 /** Adds the offline note and the closing line, orders by time (stably) and caps the length. */
 function close(story: StoryLine[], final: FinalFacts, closing: StoryLine): StoryLine[] {
   if (final.note !== null) story.push(final.note);
+  return closeStory(story, closing);
+}
+
+/** Orders the lines by time (stably), adds the closing line and caps the length. */
+export function closeStory(story: readonly StoryLine[], closing: StoryLine): StoryLine[] {
   const ordered = story.map((line, i) => ({ line, i })).sort((a, b) => a.line.atUs - b.line.atUs || a.i - b.i).map((x) => x.line);
   ordered.push(closing);
   if (ordered.length <= MAX_STORY_LINES) return ordered;
