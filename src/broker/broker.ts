@@ -1,15 +1,18 @@
 // A Kafka broker (ZooKeeper mode) as a simulated process: it recovers its logs from disk,
 // registers under /brokers/ids with an ephemeral znode, runs for controller, and serves
-// Produce, Fetch, Metadata and the controller's requests.
+// Produce, Fetch, ListOffsets, Metadata, the controller's requests, and (through its group
+// coordinator) the consumer groups whose __consumer_offsets partition it leads.
 import type { Env, ProcessFactory } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
 import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
-import { tpKey } from '../kafka/records.js';
+import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
 import { createZkClient } from '../zookeeper/client.js';
 import { retryingZk } from './zk-retry.js';
 import type { ZkClient } from '../zookeeper/api.js';
 import { Controller } from '../controller/controller.js';
+import { coordinatorSettings } from '../coordinator/config.js';
+import { GroupCoordinator } from '../coordinator/group-coordinator.js';
 import { brokerSettings, topicSettings, type TopicSettings } from './config.js';
 import { Channels } from './channels.js';
 import { InFlightRequests, type BrokerContext } from './context.js';
@@ -42,6 +45,7 @@ class Broker {
   private readonly channels = new Channels((from, request) => this.handleRequest(from, request));
   private readonly replicas: ReplicaManager;
   private readonly fetcher: ReplicaFetcher;
+  private readonly coordinator: GroupCoordinator;
   private readonly topicSettingsCache = new Map<string, TopicSettings>();
   private controller: Controller | null = null;
   private knownControllerEpoch = -1;
@@ -70,9 +74,11 @@ class Broker {
     const channelEnv: Env<unknown> = {
       ...env,
       send: (to, message) => {
-        env.send(to, message);
         const m = message as KafkaMessage;
-        if (m.type.endsWith('Response')) this.channels.responded(to, m);
+        const isResponse = m.type.endsWith('Response');
+        if (isResponse && this.channels.isOrphan(to, m)) return; // its connection closed
+        env.send(to, message);
+        if (isResponse) this.channels.responded(to, m);
       },
     };
     this.ctx = {
@@ -88,6 +94,10 @@ class Broker {
     };
     this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint());
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
+    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config), {
+      read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
+      append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete),
+    });
     this.nextProducerId = this.reserveProducerIds();
     this.recoverLogs();
     this.startTimers();
@@ -111,6 +121,22 @@ class Broker {
         return this.replicas.handleFetch(from, m);
       case 'OffsetsForLeaderEpoch':
         return this.replicas.handleOffsetsForLeaderEpoch(from, m);
+      case 'ListOffsets':
+        return this.replicas.handleListOffsets(from, m);
+      case 'FindCoordinator':
+        return this.findCoordinator(from, m);
+      case 'JoinGroup':
+        return this.coordinator.handleJoinGroup(from, m);
+      case 'SyncGroup':
+        return this.coordinator.handleSyncGroup(from, m);
+      case 'Heartbeat':
+        return this.coordinator.handleHeartbeat(from, m);
+      case 'LeaveGroup':
+        return this.coordinator.handleLeaveGroup(from, m);
+      case 'OffsetCommit':
+        return this.coordinator.handleCommitOffsets(from, m);
+      case 'OffsetFetch':
+        return this.coordinator.handleFetchOffsets(from, m);
       case 'Metadata':
         return this.ctx.env.send(from, this.metadataResponse(m.correlationId, m.topics));
       case 'InitProducerId':
@@ -129,9 +155,10 @@ class Broker {
     this.requests.fail(message as KafkaMessage);
   }
 
-  /** A peer broker's process died: its OS closed our connections to it. */
+  /** A peer's process died: its OS closed our connections to it (and its to us). */
   onConnectionClosed(peer: string): void {
     this.requests.failAllTo(peer);
+    this.channels.closed(peer);
   }
 
   // ---- startup ---------------------------------------------------------------------------
@@ -277,8 +304,11 @@ class Broker {
     for (const state of request.partitionStates) {
       if (state.leader === this.spec.id) this.fetcher.unfollow(tpKey(state.topic, state.partition));
     }
-    const { follow } = this.replicas.becomeLeaderOrFollower(request);
+    const { lead, follow } = this.replicas.becomeLeaderOrFollower(request);
     for (const { hosted, state } of follow) this.fetcher.follow(hosted, state, nodes.get(state.leader) ?? null);
+    // The group coordinator follows the leadership of __consumer_offsets (KafkaApis.onLeadershipChange).
+    for (const hosted of lead) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onElection(hosted.partition.partition);
+    for (const { hosted } of follow) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onResignation(hosted.partition.partition);
     this.ctx.env.send(from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
@@ -287,6 +317,18 @@ class Broker {
     this.liveBrokers = request.liveBrokers;
     for (const state of request.partitionStates) this.metadata.set(tpKey(state.topic, state.partition), state);
     this.ctx.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
+  }
+
+  /**
+   * Any broker answers: the leader of the group's __consumer_offsets partition, from this broker's
+   * metadata cache, if it is alive (KafkaApis.handleFindCoordinatorRequest).
+   */
+  private findCoordinator(from: string, request: Extract<KafkaMessage, { type: 'FindCoordinator' }>): void {
+    const state = this.metadata.get(tpKey(CONSUMER_OFFSETS, this.coordinator.partitionFor(request.key)));
+    const leader = state === undefined || state.leader < 0 ? undefined : this.liveBrokers.find((b) => b.id === state.leader);
+    this.ctx.env.send(from, leader === undefined
+      ? { type: 'FindCoordinatorResponse', correlationId: request.correlationId, error: 'COORDINATOR_NOT_AVAILABLE', nodeId: -1, node: '' }
+      : { type: 'FindCoordinatorResponse', correlationId: request.correlationId, error: 'NONE', nodeId: leader.id, node: leader.node });
   }
 
   private metadataResponse(correlationId: number, topics: readonly string[] | null): KafkaMessage {

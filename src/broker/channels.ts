@@ -2,14 +2,25 @@
 // it when the response is sent: a connection's requests are handled one at a time, in order,
 // and answered in order. (A producer's max.in.flight.requests.per.connection=5 means five
 // requests waiting in the socket, not five in the broker at once.) Controller, replication and
-// client traffic use separate connections, as Kafka's do.
+// client traffic use separate connections, as Kafka's do; so does a consumer's traffic to its
+// group coordinator (AbstractCoordinator connects to node id Integer.MAX_VALUE - id), so that a
+// JoinGroup parked in the coordinator does not hold up the same consumer's fetches.
 import type { KafkaMessage } from '../kafka/protocol.js';
 
-type Channel = 'controller' | 'replication' | 'client';
+type Channel = 'controller' | 'replication' | 'client' | 'coordinator';
+const CHANNELS: readonly Channel[] = ['client', 'replication', 'controller', 'coordinator'];
 
 interface Connection {
   awaiting: KafkaMessage['type'] | null; // the response type the request in the broker will get
+  correlationId: number; // the request's, while one is in the broker
   readonly queue: { readonly from: string; readonly request: KafkaMessage }[];
+}
+
+/** A response whose connection closed while its request was in the broker: it is never sent. */
+interface Orphan {
+  readonly to: string;
+  readonly type: KafkaMessage['type'];
+  readonly correlationId: number;
 }
 
 const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> = {
@@ -20,10 +31,19 @@ const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> =
   OffsetsForLeaderEpoch: 'OffsetsForLeaderEpochResponse',
   LeaderAndIsr: 'LeaderAndIsrResponse',
   UpdateMetadata: 'UpdateMetadataResponse',
+  ListOffsets: 'ListOffsetsResponse',
+  FindCoordinator: 'FindCoordinatorResponse',
+  JoinGroup: 'JoinGroupResponse',
+  SyncGroup: 'SyncGroupResponse',
+  Heartbeat: 'HeartbeatResponse',
+  LeaveGroup: 'LeaveGroupResponse',
+  OffsetCommit: 'OffsetCommitResponse',
+  OffsetFetch: 'OffsetFetchResponse',
 };
 
 export class Channels {
   private readonly connections = new Map<string, Connection>();
+  private orphans: Orphan[] = [];
 
   constructor(private readonly handle: (from: string, request: KafkaMessage) => void) {}
 
@@ -37,9 +57,33 @@ export class Channels {
     this.run(connection, from, request);
   }
 
+  /**
+   * `peer`'s process died and its OS closed its connections. Its coordinator connection is
+   * dropped with the requests queued on it, and the answer to the one parked in the broker (a
+   * JoinGroup or SyncGroup) will not be sent: a restarted consumer starts on a fresh connection
+   * instead of waiting behind its dead predecessor's JoinGroup. (Only the coordinator connection,
+   * where requests wait long; the others keep their behaviour.)
+   */
+  closed(peer: string): void {
+    const key = `${peer}|coordinator`;
+    const connection = this.connections.get(key);
+    if (connection === undefined) return;
+    this.connections.delete(key);
+    if (connection.awaiting !== null) this.orphans.push({ to: peer, type: connection.awaiting, correlationId: connection.correlationId });
+  }
+
+  /** True when `response` answers a request of a closed connection: drop it instead of sending. */
+  isOrphan(to: string, response: KafkaMessage): boolean {
+    if (this.orphans.length === 0 || !('correlationId' in response)) return false;
+    const index = this.orphans.findIndex((o) => o.to === to && o.type === response.type && o.correlationId === response.correlationId);
+    if (index < 0) return false;
+    this.orphans.splice(index, 1);
+    return true;
+  }
+
   /** A response went out: its connection takes its next request. */
   responded(to: string, response: KafkaMessage): void {
-    for (const channel of ['client', 'replication', 'controller'] as const) {
+    for (const channel of CHANNELS) {
       const connection = this.connections.get(`${to}|${channel}`);
       if (connection === undefined || connection.awaiting !== response.type) continue;
       connection.awaiting = null;
@@ -53,6 +97,7 @@ export class Channels {
     // acks=0 gets no response: the connection is free as soon as the request is handled.
     const noResponse = request.type === 'Produce' && request.acks === 0;
     connection.awaiting = noResponse ? null : (RESPONSE_OF[request.type] ?? null);
+    connection.correlationId = 'correlationId' in request ? request.correlationId : -1;
     this.handle(from, request);
     if (connection.awaiting === null) {
       const next = connection.queue.shift();
@@ -64,7 +109,7 @@ export class Channels {
     const key = `${from}|${channel}`;
     let connection = this.connections.get(key);
     if (connection === undefined) {
-      connection = { awaiting: null, queue: [] };
+      connection = { awaiting: null, correlationId: -1, queue: [] };
       this.connections.set(key, connection);
     }
     return connection;
@@ -80,7 +125,14 @@ function channelOf(request: KafkaMessage): Channel {
       return request.replicaId >= 0 ? 'replication' : 'client';
     case 'OffsetsForLeaderEpoch':
       return 'replication';
-    default:
+    case 'JoinGroup':
+    case 'SyncGroup':
+    case 'Heartbeat':
+    case 'LeaveGroup':
+    case 'OffsetCommit':
+    case 'OffsetFetch':
+      return 'coordinator';
+    default: // ListOffsets and FindCoordinator too: FindCoordinator goes to the least loaded node
       return 'client';
   }
 }

@@ -1,11 +1,12 @@
 // The replica manager: the partitions a broker hosts, Produce (acks 0, 1, all), the leader's
-// side of Fetch, the purgatories where acks=all produces and empty fetches wait, LeaderAndIsr,
-// and ISR changes written to ZooKeeper. The follower's side of replication is in fetcher.ts.
+// side of Fetch (followers and consumers), ListOffsets, the purgatories where acks=all produces
+// (and the group coordinator's own appends) and empty fetches wait, LeaderAndIsr, and ISR
+// changes written to ZooKeeper. The follower's side of replication is in fetcher.ts.
 import type { EventId } from '../../sim/index.js';
 import type { KafkaError } from '../kafka/errors.js';
 import type { BrokerEvent } from '../kafka/events.js';
 import type { KafkaMessage, PartitionState } from '../kafka/protocol.js';
-import { nextOffset, tpKey, type RecordBatch } from '../kafka/records.js';
+import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ZkResult, Stat } from '../zookeeper/api.js';
 import type { BrokerContext } from './context.js';
 import { PartitionLog } from './log.js';
@@ -16,17 +17,20 @@ import { ISR_CHANGE_PREFIX, partitionStatePath, sameState, type IsrChangeNotific
 type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
 type LeaderAndIsr = Extract<KafkaMessage, { type: 'LeaderAndIsr' }>;
+type ListOffsets = Extract<KafkaMessage, { type: 'ListOffsets' }>;
 type ProduceResult = { topic: string; partition: number; error: KafkaError; baseOffset: number };
 type FetchResult = Extract<KafkaMessage, { type: 'FetchResponse' }>['partitions'][number];
 
-/** An acks=all produce waiting in purgatory for the high watermark (DelayedProduce). */
+/**
+ * An acks=all append waiting in purgatory for the high watermark (DelayedProduce): a client's
+ * Produce, or the group coordinator's own write to __consumer_offsets. `onComplete` answers it.
+ */
 interface DelayedProduce {
-  readonly from: string;
-  readonly correlationId: number;
   readonly results: ProduceResult[];
   pending: number;
   timer: EventId | null;
   done: boolean;
+  readonly onComplete: (results: readonly ProduceResult[]) => void;
 }
 
 interface ProduceWait {
@@ -35,13 +39,16 @@ interface ProduceWait {
   readonly requiredOffset: number;
 }
 
-/** A follower fetch that found no new data, waiting up to maxWaitMs for some (DelayedFetch). */
+/** A fetch that found no data, waiting up to maxWaitMs for some (DelayedFetch): a follower's waits for an append, a consumer's for the high watermark. */
 interface DelayedFetch {
   readonly from: string;
   readonly request: Fetch;
   timer: EventId | null;
   done: boolean;
 }
+
+/** The group coordinator's append finished: NONE once replicated to the ISR, else why not. */
+export type CoordinatorAppendCallback = (error: KafkaError, baseOffset: number) => void;
 
 export interface HostedPartition {
   readonly partition: Partition;
@@ -90,13 +97,32 @@ export class ReplicaManager {
       }
     }
     if (request.acks === 0) return; // the producer asked for no answer at all
-    if (waits.length === 0) {
-      this.ctx.env.send(from, { type: 'ProduceResponse', correlationId: request.correlationId, partitions: results });
-      return;
-    }
-    const delayed: DelayedProduce = { from, correlationId: request.correlationId, results, pending: waits.length, timer: null, done: false };
+    const respond = (partitions: readonly ProduceResult[]): void => this.ctx.env.send(from, { type: 'ProduceResponse', correlationId: request.correlationId, partitions });
+    if (waits.length === 0) return respond(results);
+    this.delayProduce(results, waits, request.timeoutMs, respond);
+  }
+
+  /**
+   * The group coordinator's append to a __consumer_offsets partition it leads, with acks=all and
+   * offsets.commit.timeout.ms (GroupMetadataManager.appendForGroup). `onComplete` hears NONE once
+   * the high watermark covers the records; NOT_ENOUGH_REPLICAS when the ISR is already too small,
+   * NOT_LEADER_OR_FOLLOWER when leadership is (or gets) lost, REQUEST_TIMED_OUT after the timeout.
+   */
+  appendAsCoordinator(topic: string, partition: number, records: readonly KafkaRecord[], timeoutMs: number, onComplete: CoordinatorAppendCallback): void {
+    const hosted = this.get(topic, partition);
+    if (hosted === undefined || !hosted.partition.isLeader) return onComplete('NOT_LEADER_OR_FOLLOWER', -1);
+    const batch: RecordBatch = { baseOffset: -1, leaderEpoch: -1, producerId: NO_PRODUCER_ID, producerEpoch: -1, baseSequence: -1, records };
+    const outcome = this.appendToLeader(hosted, batch, -1);
+    if (outcome.error !== 'NONE') return onComplete(outcome.error, -1);
+    const results: ProduceResult[] = [{ topic, partition, error: 'NONE', baseOffset: outcome.baseOffset }];
+    this.delayProduce(results, [{ index: 0, hosted, requiredOffset: outcome.requiredOffset! }], timeoutMs, ([result]) => onComplete(result!.error, result!.baseOffset));
+  }
+
+  /** Parks appends in the produce purgatory until the HW covers them, or the timeout. */
+  private delayProduce(results: ProduceResult[], waits: readonly { index: number; hosted: HostedPartition; requiredOffset: number }[], timeoutMs: number, onComplete: DelayedProduce['onComplete']): void {
+    const delayed: DelayedProduce = { results, pending: waits.length, timer: null, done: false, onComplete };
     for (const wait of waits) wait.hosted.produceWaits.push({ produce: delayed, index: wait.index, requiredOffset: wait.requiredOffset });
-    delayed.timer = this.ctx.env.setTimer(request.timeoutMs * 1000, () => this.expireProduce(delayed));
+    delayed.timer = this.ctx.env.setTimer(timeoutMs * 1000, () => this.expireProduce(delayed));
     for (const wait of waits) this.completeProduceWaits(wait.hosted);
   }
 
@@ -115,7 +141,7 @@ export class ReplicaManager {
     hosted.producers.record(stored);
     this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: stored.baseOffset, count: stored.records.length, leaderEpoch: stored.leaderEpoch, role: 'leader' }, false);
     this.maybeIncrementHighWatermark(hosted);
-    this.wakeFetches(hosted);
+    this.wakeFetches(hosted, 'followers');
     return { error: 'NONE', baseOffset: stored.baseOffset, requiredOffset: nextOffset(stored) };
   }
 
@@ -158,7 +184,7 @@ export class ReplicaManager {
   private respondProduce(produce: DelayedProduce): void {
     produce.done = true;
     if (produce.timer !== null) this.ctx.env.cancelTimer(produce.timer);
-    this.ctx.env.send(produce.from, { type: 'ProduceResponse', correlationId: produce.correlationId, partitions: produce.results });
+    produce.onComplete(produce.results);
   }
 
   /** Leadership lost: every waiting produce of the partition fails with NOT_LEADER_OR_FOLLOWER. */
@@ -172,8 +198,7 @@ export class ReplicaManager {
 
   handleFetch(from: string, request: Fetch): void {
     const results = this.readForFetch(request);
-    const hasData = results.some((r) => r.batches.length > 0 || r.error !== 'NONE');
-    if (hasData || request.maxWaitMs === 0) {
+    if (this.hasFetchData(results) || request.maxWaitMs === 0) {
       this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, partitions: results });
       return;
     }
@@ -195,7 +220,9 @@ export class ReplicaManager {
       }
       if (fetchOffset > p.log.logEndOffset) return { ...empty, highWatermark: p.highWatermark, error: 'OFFSET_OUT_OF_RANGE' as const };
       if (request.replicaId >= 0) this.recordFollowerFetch(hosted, request.replicaId, fetchOffset, now);
-      const batches = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
+      const read = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
+      // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
+      const batches = request.replicaId >= 0 ? read : belowHighWatermark(read, p.highWatermark);
       return { topic, partition, error: 'NONE' as const, highWatermark: p.highWatermark, logStartOffset: 0, batches };
     });
   }
@@ -210,11 +237,22 @@ export class ReplicaManager {
     this.maybeIncrementHighWatermark(hosted);
   }
 
-  private wakeFetches(hosted: HostedPartition): void {
+  /**
+   * Completes waiting fetches (DelayedFetch.tryComplete): an append wakes followers; a new high
+   * watermark wakes consumers that now have something to read; a lost leadership wakes all.
+   */
+  private wakeFetches(hosted: HostedPartition, which: 'followers' | 'consumers' | 'all'): void {
     if (hosted.fetchWaits.size === 0) return;
-    const waiting = [...hosted.fetchWaits];
-    hosted.fetchWaits.clear();
-    for (const delayed of waiting) this.completeFetch(delayed);
+    for (const delayed of [...hosted.fetchWaits]) {
+      const consumer = delayed.request.replicaId < 0;
+      if (which === 'followers' && consumer) continue;
+      if (which === 'consumers' && (!consumer || !this.hasFetchData(this.readForFetch(delayed.request)))) continue;
+      this.completeFetch(delayed);
+    }
+  }
+
+  private hasFetchData(results: readonly FetchResult[]): boolean {
+    return results.some((r) => r.batches.length > 0 || r.error !== 'NONE');
   }
 
   private completeFetch(delayed: DelayedFetch): void {
@@ -224,6 +262,18 @@ export class ReplicaManager {
     for (const part of delayed.request.partitions) this.get(part.topic, part.partition)?.fetchWaits.delete(delayed);
     const results = this.readForFetch(delayed.request);
     this.ctx.env.send(delayed.from, { type: 'FetchResponse', correlationId: delayed.request.correlationId, partitions: results });
+  }
+
+  /** ListOffsets: -2 the log start (always 0 here), -1 the high watermark for a consumer (the LEO for a replica). */
+  handleListOffsets(from: string, request: ListOffsets): void {
+    const partitions = request.partitions.map(({ topic, partition, timestamp }) => {
+      const hosted = this.get(topic, partition);
+      if (hosted === undefined || !hosted.partition.isLeader) return { topic, partition, error: 'NOT_LEADER_OR_FOLLOWER' as const, offset: -1, leaderEpoch: -1 };
+      const p = hosted.partition;
+      const latest = request.replicaId < 0 ? p.highWatermark : p.log.logEndOffset;
+      return { topic, partition, error: 'NONE' as const, offset: timestamp === -2 ? 0 : latest, leaderEpoch: p.leaderEpoch };
+    });
+    this.ctx.env.send(from, { type: 'ListOffsetsResponse', correlationId: request.correlationId, partitions });
   }
 
   /** Where each asked epoch ended in this leader's log (KIP-101; KIP-279's epoch in the answer). */
@@ -246,6 +296,7 @@ export class ReplicaManager {
     if (!p.maybeIncrementHighWatermark()) return;
     this.traceHighWatermark(p);
     this.completeProduceWaits(hosted);
+    this.wakeFetches(hosted, 'consumers');
   }
 
   traceHighWatermark(p: Partition): void {
@@ -314,8 +365,13 @@ export class ReplicaManager {
 
   // ---- LeaderAndIsr ----------------------------------------------------------------------
 
-  /** Applies the controller's decisions; returns the partitions this broker now follows. */
-  becomeLeaderOrFollower(request: LeaderAndIsr): { follow: { hosted: HostedPartition; state: PartitionState }[] } {
+  /**
+   * Applies the controller's decisions; returns the partitions this broker now follows, and those
+   * it newly leads (Partition.makeLeader's isNewLeader: a new epoch of a partition it already
+   * led is not in `lead`).
+   */
+  becomeLeaderOrFollower(request: LeaderAndIsr): { lead: HostedPartition[]; follow: { hosted: HostedPartition; state: PartitionState }[] } {
+    const lead: HostedPartition[] = [];
     const follow: { hosted: HostedPartition; state: PartitionState }[] = [];
     for (const state of request.partitionStates) {
       if (!state.replicas.includes(this.ctx.id)) continue;
@@ -327,18 +383,19 @@ export class ReplicaManager {
         continue;
       }
       if (state.leader === this.ctx.id) {
+        if (!p.isLeader) lead.push(hosted);
         p.makeLeader(state, this.ctx.env.now());
         this.ctx.trace({ kind: 'leader', broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...p.isr] });
         this.maybeIncrementHighWatermark(hosted);
       } else {
         this.failProduceWaits(hosted);
-        this.wakeFetches(hosted);
+        this.wakeFetches(hosted, 'all');
         p.makeFollower(state);
         this.ctx.trace({ kind: 'follower', broker: this.ctx.id, topic: p.topic, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
         follow.push({ hosted, state });
       }
     }
-    return { follow };
+    return { lead, follow };
   }
 
   /** The replication-offset-checkpoint file's content: every hosted partition's HW. */
@@ -356,4 +413,14 @@ export class ReplicaManager {
       }
     }
   }
+}
+
+/** The batches a consumer may read: those below the high watermark (a straddling batch is cut there). */
+function belowHighWatermark(batches: readonly RecordBatch[], highWatermark: number): RecordBatch[] {
+  const out: RecordBatch[] = [];
+  for (const batch of batches) {
+    if (batch.baseOffset >= highWatermark) break;
+    out.push(nextOffset(batch) <= highWatermark ? batch : { ...batch, records: batch.records.slice(0, highWatermark - batch.baseOffset) });
+  }
+  return out;
 }
