@@ -14,6 +14,8 @@ export interface AdminSpec {
   readonly topics: readonly { readonly name: string; readonly assignment: readonly (readonly number[])[] }[];
   /** When to ask for preferred-leader elections (kafka-leader-election.sh): `topic/partition` or `all`. */
   readonly preferredElections: readonly { readonly atUs: number; readonly partition: string; readonly line: number }[];
+  /** When to add partitions (kafka-topics.sh --alter --partitions): the new partitions' replicas, decided up front. */
+  readonly addedPartitions?: readonly { readonly atUs: number; readonly topic: string; readonly added: readonly (readonly number[])[]; readonly line: number }[];
 }
 
 export function admin(spec: AdminSpec): ProcessFactory<unknown> {
@@ -55,7 +57,22 @@ export function admin(spec: AdminSpec): ProcessFactory<unknown> {
         if (!result.ok && result.code === 'NODEEXISTS') env.setTimer(1_000_000, () => electPreferred(request));
       });
     };
+    // The topic znode gets the whole new assignment; the controller's watch on it creates the new partitions.
+    const addPartitions = (request: NonNullable<AdminSpec['addedPartitions']>[number]): void => {
+      zk.getData(topicPath(request.topic), null, (data) => {
+        if (!data.ok) return void env.setTimer(1_000_000, () => addPartitions(request));
+        const current = data.value.data as TopicAssignment;
+        const existing = Object.keys(current.partitions).length;
+        const partitions: Record<string, readonly number[]> = { ...current.partitions };
+        request.added.forEach((replicas, i) => (partitions[String(existing + i)] = [...replicas]));
+        env.trace({ kind: 'admin.add-partitions', topic: request.topic, from: existing, to: existing + request.added.length, line: request.line });
+        zk.setData(topicPath(request.topic), { ...current, partitions }, data.value.stat.version, (result) => {
+          if (!result.ok) env.setTimer(1_000_000, () => addPartitions(request));
+        });
+      });
+    };
     for (const request of spec.preferredElections) env.setTimer(Math.max(0, request.atUs - env.now()), () => electPreferred(request));
+    for (const request of spec.addedPartitions ?? []) env.setTimer(Math.max(0, request.atUs - env.now()), () => addPartitions(request));
     return { onMessage: (from, message) => void zk.handle(from, message) };
   };
 }

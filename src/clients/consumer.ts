@@ -102,6 +102,7 @@ class Consumer implements Process<unknown> {
   private readonly owned = new Map<number, Owned>();
   private heartbeatTimer: EventId = -1;
   private heartbeatInFlight = false;
+  private nextHeartbeatUs = 0;
 
   // The application.
   private readonly steps: Step[] = [];
@@ -530,6 +531,7 @@ class Consumer implements Process<unknown> {
     this.protocol = response.protocolName;
     this.isLeader = response.leader === response.memberId;
     this.state = 'completing';
+    this.nextHeartbeatUs = this.env.now() + this.settings.heartbeatIntervalUs;
     this.scheduleHeartbeat(this.settings.heartbeatIntervalUs);
     const assignments = this.isLeader ? this.assign(response) : [];
     const generation = this.generation;
@@ -601,7 +603,7 @@ class Consumer implements Process<unknown> {
     }
     for (const partition of added) this.owned.set(partition, newOwned(partition));
     this.trace({ kind: 'app.assigned', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, partitions: added.map((p) => tpKey(this.topic, p)) });
-    this.scheduleHeartbeat(this.settings.heartbeatIntervalUs);
+    this.heartbeat();
     this.lookUpPositions();
     if (this.rejoinNeeded) this.ensureGroup();
   }
@@ -627,16 +629,25 @@ class Consumer implements Process<unknown> {
     this.heartbeatTimer = -1;
   }
 
+  /**
+   * The heartbeat thread's loop: leave the group once the poll timeout has passed, heartbeat
+   * every heartbeat.interval.ms, and wake again at whichever comes first.
+   */
   private heartbeat(): void {
     if (this.state !== 'stable' && this.state !== 'completing') return;
     const now = this.env.now();
+    const maxPollIntervalUs = this.settings.maxPollIntervalMs * 1000;
     const sinceLastPollUs = now - this.lastPollUs;
-    if (sinceLastPollUs > this.settings.maxPollIntervalMs * 1000 && !this.waitingInPoll) return this.pollTimedOut(sinceLastPollUs);
-    this.scheduleHeartbeat(this.settings.heartbeatIntervalUs);
-    if (this.heartbeatInFlight || this.coordinator === null) return;
+    if (sinceLastPollUs > maxPollIntervalUs && !this.waitingInPoll) return this.pollTimedOut(sinceLastPollUs);
+    const coordinator = this.coordinator;
+    const due = now >= this.nextHeartbeatUs && !this.heartbeatInFlight && coordinator !== null;
+    if (due) this.nextHeartbeatUs = now + this.settings.heartbeatIntervalUs;
+    const wakeUs = Math.min(this.nextHeartbeatUs, this.lastPollUs + maxPollIntervalUs + 1);
+    this.scheduleHeartbeat(Math.max(1000, wakeUs - now));
+    if (!due) return;
     this.heartbeatInFlight = true;
     const generation = this.generation;
-    this.net.send<Response<'HeartbeatResponse'>>(this.coordinator, 'coordinator', (correlationId) => ({
+    this.net.send<Response<'HeartbeatResponse'>>(coordinator, 'coordinator', (correlationId) => ({
       type: 'Heartbeat',
       correlationId,
       groupId: this.group,

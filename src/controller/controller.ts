@@ -229,11 +229,16 @@ export class Controller {
     });
   }
 
+  /**
+   * A topic's assignment, and each partition's state (or a new partition created). The watch on
+   * the topic znode sees partitions added later (PartitionModificationsHandler); then only the
+   * partitions this controller does not know yet are loaded.
+   */
   private loadTopic(topic: string, then: () => void): void {
-    this.ctx.zk.getData(topicPath(topic), null, (data) => {
+    this.ctx.zk.getData(topicPath(topic), () => this.enqueue((next) => this.loadTopic(topic, next)), (data) => {
       if (!data.ok) return then();
       const assignment = (data.value.data as TopicAssignment).partitions;
-      const ids = Object.keys(assignment).map(Number).sort((a, b) => a - b);
+      const ids = Object.keys(assignment).map(Number).filter((p) => !this.partitions.has(tpKey(topic, p))).sort((a, b) => a - b);
       if (ids.length === 0) return then();
       const created: PartitionInfo[] = [];
       const finish = latch(ids.length, () => {

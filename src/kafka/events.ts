@@ -60,7 +60,8 @@ export type ControllerEvent =
 
 export type AdminEvent =
   | { kind: 'topic.created'; topic: string; assignment: number[][] }
-  | { kind: 'admin.elect-preferred'; partitions: string[]; line: number };
+  | { kind: 'admin.elect-preferred'; partitions: string[]; line: number }
+  | { kind: 'admin.add-partitions'; topic: string; from: number; to: number; line: number };
 
 export type ZooKeeperEvent =
   | { kind: 'zk.session'; node: string; sessionId: number; timeoutMs: number }

@@ -17,7 +17,8 @@ const DEFAULT_EVENT_BUDGET = 50_000_000;
 
 /** Why a valid scenario cannot run on this version of ksim, or null when it can. */
 export function unsupportedReason(scenario: Scenario): string | null {
-  if (scenario.example !== null && scenario.faults.some((f) => f.action.kind === 'elect-preferred')) return 'elect-preferred is a Kafka admin request: the example system has no controller';
+  const adminRequest = scenario.example === null ? undefined : scenario.faults.find((f) => isAdminRequest(f.action));
+  if (adminRequest !== undefined) return `${adminRequest.action.kind} is a Kafka admin request: the example system has no controller`;
   if (scenario.example !== null && scenario.consumers.length > 0) return 'consumer groups need a Kafka cluster: the example system has none';
   const profile = scenario.cluster?.kafka ?? '3.9';
   const problems = [
@@ -98,11 +99,19 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
   };
 }
 
+type AdminRequest = Extract<FaultActionSpec, { kind: 'elect-preferred' | 'add-partitions' }>;
+type FaultOnly = Exclude<FaultActionSpec, AdminRequest>;
+
+function isAdminRequest(action: FaultActionSpec): action is AdminRequest {
+  return action.kind === 'elect-preferred' || action.kind === 'add-partitions';
+}
+
 function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: SystemUnderTest, fault: FaultSpec): void {
-  if (fault.action.kind === 'elect-preferred') return; // an admin request: the admin process makes it at its time
+  const action = fault.action;
+  if (isAdminRequest(action)) return; // an admin request: the admin process makes it at its time
   world.scheduler.at(fault.atUs, () => {
-    const label = `${fault.action.kind} (scenario line ${fault.line})`;
-    const resolved = resolveAction(fault.action as Exclude<FaultActionSpec, { kind: 'elect-preferred' }>, system);
+    const label = `${action.kind} (scenario line ${fault.line})`;
+    const resolved = resolveAction(action, system);
     if (typeof resolved === 'string') {
       faults.skip(label, 'scripted', resolved);
       return;
@@ -113,7 +122,7 @@ function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: S
 }
 
 /** Turns the scenario's targets (node names or roles) into nodes, now; a string says why not. */
-function resolveAction(spec: Exclude<FaultActionSpec, { kind: 'elect-preferred' }>, system: SystemUnderTest): FaultAction | string {
+function resolveAction(spec: FaultOnly, system: SystemUnderTest): FaultAction | string {
   const node = (target: string): string => {
     const name = system.resolve(target);
     if (name === null) throw new Unresolved(target);

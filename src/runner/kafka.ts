@@ -2,7 +2,7 @@
 // creates the topics, and the producers; the log checker and the role tracker observe.
 import type { World } from '../../sim/index.js';
 import { admin } from '../admin/admin.js';
-import { assignReplicas } from '../admin/assignment.js';
+import { assignAddedPartitions, assignReplicas } from '../admin/assignment.js';
 import { broker } from '../broker/broker.js';
 import { numberSetting } from '../broker/config.js';
 import { olderBrokerDefaults } from '../broker/profile.js';
@@ -48,7 +48,17 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     ),
   };
   if (offsetsTopic !== null) topics.push(offsetsTopic);
-  for (const topic of topics) world.record({ kind: 'topic.created', topic: topic.name, assignment: topic.assignment.map((r) => [...r]) });
+  const initial = topics.map((t) => ({ name: t.name, assignment: t.assignment }));
+  for (const topic of initial) world.record({ kind: 'topic.created', topic: topic.name, assignment: topic.assignment.map((r) => [...r]) });
+  // Partitions an admin adds later: their replicas are fixed now, so the checker and the role
+  // tracker know every partition the run will have.
+  const addedPartitions = scenario.faults.flatMap((f) => {
+    if (f.action.kind !== 'add-partitions') return [];
+    const topic = topics.find((t) => t.name === (f.action as { topic: string }).topic)!;
+    const added = assignAddedPartitions(topic.assignment, f.action.partitions, brokerIds);
+    topic.assignment = [...topic.assignment, ...added];
+    return [{ atUs: f.atUs, topic: topic.name, added, line: f.line }];
+  });
   const assignment = new Map<string, readonly number[]>();
   for (const topic of topics) topic.assignment.forEach((replicas, p) => assignment.set(tpKey(topic.name, p), replicas));
 
@@ -69,7 +79,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs }));
   }
   const preferredElections = scenario.faults.flatMap((f) => (f.action.kind === 'elect-preferred' ? [{ atUs: f.atUs, partition: f.action.partition, line: f.line }] : []));
-  world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics, preferredElections }));
+  world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics: initial, preferredElections, addedPartitions }));
   const bootstrap = brokerIds.map(brokerNode);
   for (const producer of scenario.producers) {
     world.spawn(producer.name, producerProcess(producer, { bootstrap, stopAtUs: scenario.durationUs, profile: cluster.kafka }));

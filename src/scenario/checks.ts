@@ -35,6 +35,7 @@ export function crossChecks(source: Source, data: unknown): InputError[] {
   const topics = checkTopics(findings, data);
   checkClients(findings, data, topics);
   checkFaults(findings, data);
+  checkAddedPartitions(findings, data);
   return findings.errors;
 }
 
@@ -116,6 +117,33 @@ function checkTopicRef(findings: Findings, value: unknown, path: readonly PathSe
   if (name === null || topics.includes(name)) return;
   const expected = topics.length === 0 ? 'a topic declared under topics (none is)' : `a topic declared under topics (${topics.join(', ')})`;
   findings.add(path, expected, JSON.stringify(name), didYouMean(name, topics));
+}
+
+/** add-partitions names a declared topic and raises its partition count (Kafka cannot lower it). */
+function checkAddedPartitions(findings: Findings, data: Raw): void {
+  const counts = new Map<string, number>();
+  for (const topic of listAt(data['topics'])) {
+    if (isMap(topic) && typeof topic['name'] === 'string') counts.set(topic['name'], typeof topic['partitions'] === 'number' ? topic['partitions'] : 1);
+  }
+  for (const [index, fault] of listAt(data['faults']).entries()) {
+    const add = isMap(fault) ? fault['add-partitions'] : undefined;
+    if (!isMap(add)) continue;
+    const path: PathSegment[] = ['faults', index, 'add-partitions'];
+    const name = stringAt(add['topic']);
+    if (name === null) continue;
+    const known = [...counts.keys()];
+    const current = counts.get(name);
+    if (current === undefined) {
+      findings.add([...path, 'topic'], known.length === 0 ? 'a topic declared under topics (none is)' : `a topic declared under topics (${known.join(', ')})`, JSON.stringify(name), didYouMean(name, known));
+      continue;
+    }
+    const wanted = add['partitions'];
+    if (typeof wanted === 'number' && wanted <= current) {
+      findings.add([...path, 'partitions'], `more than the ${current} partitions ${name} has by then (Kafka can only add partitions)`, String(wanted));
+    } else if (typeof wanted === 'number') {
+      counts.set(name, wanted);
+    }
+  }
 }
 
 function checkFaults(findings: Findings, data: Raw): void {

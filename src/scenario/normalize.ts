@@ -121,5 +121,6 @@ function faultAction(fault: RawFault): FaultActionSpec {
   if (fault['slow-disk'] !== undefined) return { kind: 'slow-disk', target: fault['slow-disk'], latencyUs: fault.latency ?? 0 };
   if (fault.hold !== undefined) return { kind: 'hold', from: fault.hold.from ?? null, to: fault.hold.to ?? null };
   if (fault['elect-preferred'] !== undefined) return { kind: 'elect-preferred', partition: fault['elect-preferred'] };
+  if (fault['add-partitions'] !== undefined) return { kind: 'add-partitions', topic: fault['add-partitions'].topic, partitions: fault['add-partitions'].partitions };
   throw new Error('ksim bug: a fault without an action passed validation');
 }

@@ -20,7 +20,7 @@ export const MAX_BROKERS = 64;
 const MAX_MESSAGES = 10_000_000;
 
 export const FAULT_ACTIONS = [
-  'kill', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold', 'elect-preferred',
+  'kill', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold', 'elect-preferred', 'add-partitions',
 ] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 /** Actions with an inverse that `heal` can schedule; restart and resume are inverses themselves. */
@@ -170,6 +170,15 @@ const fault = strictMap(
       .regex(/^(all|[A-Za-z0-9._-]+\/\d+)$/, { error: 'a partition such as "orders/0", or "all"' })
       .optional()
       .describe('Ask the controller for a preferred-leader election (kafka-leader-election.sh) of one partition or all.'),
+    'add-partitions': strictMap(
+      {
+        topic: name('a topic name').describe('The topic; must be declared under topics.'),
+        partitions: intBetween(2, 10_000).describe('Its new partition count (kafka-topics.sh --alter --partitions).'),
+      },
+      { map: 'a map {topic, partitions}' },
+    )
+      .optional()
+      .describe('Add partitions to a topic, as an admin would: keyed records then map to other partitions.'),
     heal: duration(1).optional().describe('Undo the fault this long after `at` (restart, resume, reconnect, release, restore).'),
   },
   { map: 'a map describing a fault, such as { at: 20s, kill: b1 }' },

@@ -69,7 +69,9 @@ export type FaultActionSpec =
   | { readonly kind: 'slow-disk'; readonly target: Target; readonly latencyUs: number }
   | { readonly kind: 'hold'; readonly from: Target | null; readonly to: Target | null }
   /** An admin request, not a fault: a preferred-leader election of `topic/partition`, or `all`. */
-  | { readonly kind: 'elect-preferred'; readonly partition: string };
+  | { readonly kind: 'elect-preferred'; readonly partition: string }
+  /** An admin request, not a fault: raise a topic's partition count. */
+  | { readonly kind: 'add-partitions'; readonly topic: string; readonly partitions: number };
 
 export interface FaultSpec {
   readonly atUs: number;
