@@ -22,6 +22,8 @@ interface Followed {
 export class ReplicaFetcher {
   private readonly followed = new Map<string, Followed>();
   private readonly inFlight = new Set<string>(); // leader nodes with a fetch or epoch request out
+  /** Leaders whose next fetch must be full: a new session, or the last one failed. */
+  private readonly fullFetchNeeded = new Set<string>();
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -34,6 +36,7 @@ export class ReplicaFetcher {
     if (state.leader < 0 || leaderNode === null) return;
     const entry: Followed = { hosted, leaderEpoch: state.leaderEpoch, leaderNode, state: 'truncating' };
     this.followed.set(hosted.partition.key, entry);
+    this.fullFetchNeeded.add(leaderNode);
     if (!this.ctx.behaviour.leaderEpochTruncation) {
       // Before KIP-101 a new follower trusts its high watermark and cuts everything above it.
       this.truncate(entry, entry.hosted.partition.highWatermark, 'high-watermark');
@@ -94,11 +97,13 @@ export class ReplicaFetcher {
   private fetch(leaderNode: string, entries: Followed[]): void {
     this.inFlight.add(leaderNode);
     const asked = entries.map((f) => ({ f, fetchOffset: f.hosted.partition.log.logEndOffset }));
+    const full = this.fullFetchNeeded.delete(leaderNode);
     this.ctx.request(leaderNode, (correlationId) => ({
       type: 'Fetch',
       correlationId,
       replicaId: this.ctx.id,
       maxWaitMs: this.ctx.settings.replicaFetchWaitMaxMs,
+      full,
       partitions: asked.map(({ f, fetchOffset }) => ({
         topic: f.hosted.partition.topic,
         partition: f.hosted.partition.partition,
@@ -107,18 +112,27 @@ export class ReplicaFetcher {
       })),
     }), this.ctx.settings.replicaSocketTimeoutMs + this.ctx.settings.replicaFetchWaitMaxMs, (response) => {
       this.inFlight.delete(leaderNode);
-      if (response === null || response.type !== 'FetchResponse') return this.backoff(entries, leaderNode);
-      for (const { f, fetchOffset } of asked) this.onFetched(f, fetchOffset, response);
+      if (response === null || response.type !== 'FetchResponse') {
+        this.fullFetchNeeded.add(leaderNode); // an answer may be lost: start the session again
+        return this.backoff(entries, leaderNode);
+      }
+      // The leader answers in request order, leaving out partitions with nothing new.
+      let j = 0;
+      for (const { f, fetchOffset } of asked) {
+        const data = response.partitions[j];
+        const p = f.hosted.partition;
+        if (data === undefined || data.topic !== p.topic || data.partition !== p.partition) continue;
+        j += 1;
+        this.onFetched(f, fetchOffset, data);
+      }
       this.pump(leaderNode);
     });
   }
 
-  private onFetched(f: Followed, fetchOffset: number, response: FetchResponse): void {
+  private onFetched(f: Followed, fetchOffset: number, data: FetchResponse['partitions'][number]): void {
     const hosted = f.hosted;
     const p = hosted.partition;
     if (this.followed.get(p.key) !== f || f.state !== 'fetching') return;
-    const data = response.partitions.find((r) => r.topic === p.topic && r.partition === p.partition);
-    if (data === undefined) return;
     if (data.error === 'OFFSET_OUT_OF_RANGE') {
       // Our log runs past the leader's: cut back to what the leader has committed, refetch the rest.
       this.truncate(f, Math.min(data.highWatermark, p.log.logEndOffset), 'high-watermark');

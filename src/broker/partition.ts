@@ -11,6 +11,8 @@ export interface FollowerState {
   lastCaughtUpUs: number; // the last time its fetch offset reached the leader's LEO (as of then)
   lastFetchLeaderLogEndOffset: number;
   lastFetchUs: number;
+  /** The high watermark last sent to it in a fetch response (its incremental fetch session, KIP-227); -1: none. */
+  lastSentHighWatermark: number;
 }
 
 export type Role = 'leader' | 'follower' | 'offline';
@@ -63,6 +65,7 @@ export class Partition {
         lastCaughtUpUs: this.isr.includes(replica) ? nowUs : 0,
         lastFetchLeaderLogEndOffset: leaderEnd,
         lastFetchUs: nowUs,
+        lastSentHighWatermark: -1,
       });
     }
     this.isrUpdateInFlight = false;

@@ -59,6 +59,7 @@ export interface HostedPartition {
 
 export class ReplicaManager {
   readonly hosted = new Map<string, HostedPartition>();
+  private readonly byTopic = new Map<string, HostedPartition[]>();
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -66,7 +67,8 @@ export class ReplicaManager {
   ) {}
 
   get(topic: string, partition: number): HostedPartition | undefined {
-    return this.hosted.get(tpKey(topic, partition));
+    // Per topic, an array by partition: a fetch names every partition, and a lookup must not build a key string.
+    return this.byTopic.get(topic)?.[partition];
   }
 
   /** The hosted partition, its log opened (recovered from disk, or created empty). */
@@ -79,6 +81,12 @@ export class ReplicaManager {
       const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
       hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: new Set() };
       this.hosted.set(key, hosted);
+      let partitions = this.byTopic.get(topic);
+      if (partitions === undefined) {
+        partitions = [];
+        this.byTopic.set(topic, partitions);
+      }
+      partitions[partition] = hosted;
     }
     return hosted;
   }
@@ -199,7 +207,7 @@ export class ReplicaManager {
   handleFetch(from: string, request: Fetch): void {
     const results = this.readForFetch(request);
     if (this.hasFetchData(results) || request.maxWaitMs === 0) {
-      this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, partitions: results });
+      this.sendFetchResponse(from, request, results);
       return;
     }
     const delayed: DelayedFetch = { from, request, timer: null, done: false };
@@ -221,10 +229,24 @@ export class ReplicaManager {
       if (fetchOffset > p.log.logEndOffset) return { ...empty, highWatermark: p.highWatermark, error: 'OFFSET_OUT_OF_RANGE' as const };
       if (request.replicaId >= 0) this.recordFollowerFetch(hosted, request.replicaId, fetchOffset, now);
       const read = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
+      // A follower's incremental fetch session (KIP-227) leaves out a partition with nothing new:
+      // no records, and the high watermark it was last sent.
+      if (read.length === 0 && request.replicaId >= 0 && !request.full && p.followers.get(request.replicaId)?.lastSentHighWatermark === p.highWatermark) return null;
       // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
       const batches = request.replicaId >= 0 ? read : belowHighWatermark(read, p.highWatermark);
       return { topic, partition, error: 'NONE' as const, highWatermark: p.highWatermark, logStartOffset: 0, batches };
-    });
+    }).filter((result) => result !== null);
+  }
+
+  /** Sends a fetch's answer; a follower's session remembers the high watermarks it was sent. */
+  private sendFetchResponse(from: string, request: Fetch, results: FetchResult[]): void {
+    if (request.replicaId >= 0) {
+      for (const result of results) {
+        const state = this.get(result.topic, result.partition)?.partition.followers.get(request.replicaId);
+        if (state !== undefined && result.error === 'NONE') state.lastSentHighWatermark = result.highWatermark;
+      }
+    }
+    this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, partitions: results });
   }
 
   private recordFollowerFetch(hosted: HostedPartition, replica: number, fetchOffset: number, nowUs: number): void {
@@ -260,8 +282,7 @@ export class ReplicaManager {
     delayed.done = true;
     if (delayed.timer !== null) this.ctx.env.cancelTimer(delayed.timer);
     for (const part of delayed.request.partitions) this.get(part.topic, part.partition)?.fetchWaits.delete(delayed);
-    const results = this.readForFetch(delayed.request);
-    this.ctx.env.send(delayed.from, { type: 'FetchResponse', correlationId: delayed.request.correlationId, partitions: results });
+    this.sendFetchResponse(delayed.from, delayed.request, this.readForFetch(delayed.request));
   }
 
   /** ListOffsets: -2 the log start (always 0 here), -1 the high watermark for a consumer (the LEO for a replica). */

@@ -52,10 +52,9 @@ interface Owned {
   position: number | null;
   lookingUp: boolean;
   fetching: boolean;
-  /** Fetched and not yet returned by poll(): whole batches, from `cursor` on. */
+  /** Fetched and not yet all returned by poll(): whole batches, from batchIndex on, records from the position on. */
   batches: readonly RecordBatch[];
   batchIndex: number;
-  recordIndex: number;
   highWatermark: number;
   /** Bumped whenever the position is set from outside the fetch path: answers to older fetches are dropped. */
   epoch: number;
@@ -63,7 +62,8 @@ interface Owned {
 
 /** One step of the application's loop. */
 type Step =
-  | { readonly kind: 'process'; readonly owned: number; readonly offset: number; readonly record: KafkaRecord; readonly highWatermark: number }
+  /** The records poll() returned from one partition: offsets [fromOffset, toOffset) of these batches, processed in order. */
+  | { readonly kind: 'process'; readonly partition: number; readonly batches: readonly RecordBatch[]; readonly fromOffset: number; readonly toOffset: number; readonly highWatermark: number }
   | { readonly kind: 'commit'; readonly offsets: readonly [number, number][]; readonly mode: 'sync' | 'async' }
   | { readonly kind: 'poll' };
 
@@ -113,6 +113,8 @@ class Consumer implements Process<unknown> {
   private lastPollUs: number;
   private nextAutoCommitUs: number;
   private stopped = false;
+  /** Where processing stands inside the current process step. */
+  private readonly cursor: { step: Step | null; batchIndex: number; offset: number } = { step: null, batchIndex: 0, offset: 0 };
 
   constructor(
     private readonly env: Env<unknown>,
@@ -169,17 +171,8 @@ class Consumer implements Process<unknown> {
         continue;
       }
       if (step.kind === 'process') {
-        const durationUs = this.processingUs();
-        if (durationUs === 0) {
-          this.processed(step);
-          continue;
-        }
-        this.busy = true;
-        this.env.setTimer(durationUs, () => {
-          this.busy = false;
-          this.processed(step);
-          this.runApp();
-        });
+        if (this.process(step)) continue;
+        this.stepIndex -= 1; // a record is being processed: this step resumes after it
         return;
       }
       if (step.mode === 'async') {
@@ -203,17 +196,51 @@ class Consumer implements Process<unknown> {
     return maxUs <= minUs ? minUs : minUs + this.env.random.int(maxUs - minUs + 1);
   }
 
-  private processed(step: Extract<Step, { kind: 'process' }>): void {
+  /**
+   * Processes the step's records from the cursor on; false when one takes time (a timer will
+   * finish it and run the loop again), true when the step is done.
+   */
+  private process(step: Extract<Step, { kind: 'process' }>): boolean {
+    const cursor = this.cursor;
+    if (cursor.step !== step) {
+      cursor.step = step;
+      cursor.batchIndex = 0;
+      cursor.offset = step.fromOffset;
+    }
+    while (cursor.offset < step.toOffset) {
+      let batch = step.batches[cursor.batchIndex]!;
+      while (cursor.offset >= batch.baseOffset + batch.records.length) batch = step.batches[++cursor.batchIndex]!;
+      const offset = cursor.offset;
+      const record = batch.records[offset - batch.baseOffset]!;
+      cursor.offset += 1;
+      const durationUs = this.processingUs();
+      if (durationUs === 0) {
+        this.processed(step, offset, record);
+        continue;
+      }
+      this.busy = true;
+      this.env.setTimer(durationUs, () => {
+        this.busy = false;
+        this.processed(step, offset, record);
+        this.runApp();
+      });
+      return false;
+    }
+    cursor.step = null;
+    return true;
+  }
+
+  private processed(step: Extract<Step, { kind: 'process' }>, offset: number, record: KafkaRecord): void {
     this.trace({
       kind: 'app.processed',
       group: this.group,
       member: this.member,
       generation: this.generation,
       topic: this.topic,
-      partition: step.owned,
-      offset: step.offset,
-      producer: step.record.producer,
-      seq: step.record.seq,
+      partition: step.partition,
+      offset,
+      producer: record.producer,
+      seq: record.seq,
       highWatermark: step.highWatermark,
     }, false);
   }
@@ -258,26 +285,34 @@ class Consumer implements Process<unknown> {
     this.runApp();
   }
 
-  /** Moves up to max.poll.records fetched records into process steps, advancing positions. */
+  /** Moves up to max.poll.records fetched records into process steps (one per partition), advancing positions. */
   private takeRecords(): number {
     let taken = 0;
     const max = this.settings.maxPollRecords;
     for (const owned of this.owned.values()) {
-      while (taken < max && owned.batchIndex < owned.batches.length) {
-        const batch = owned.batches[owned.batchIndex]!;
-        const record = batch.records[owned.recordIndex]!;
-        const offset = batch.baseOffset + owned.recordIndex;
-        if (owned.position !== null && offset >= owned.position) {
-          this.steps.push({ kind: 'process', owned: owned.partition, offset, record, highWatermark: owned.highWatermark });
-          owned.position = offset + 1;
-          taken += 1;
+      if (owned.position === null || owned.batches.length === 0) continue;
+      const batches = owned.batches;
+      const fromOffset = owned.position;
+      let toOffset = fromOffset;
+      while (taken < max && owned.batchIndex < batches.length) {
+        const batch = batches[owned.batchIndex]!;
+        const end = batch.baseOffset + batch.records.length;
+        const start = Math.max(batch.baseOffset, toOffset);
+        const take = Math.min(end - start, max - taken);
+        if (take > 0) {
+          toOffset = start + take;
+          taken += take;
         }
-        if (++owned.recordIndex >= batch.records.length) {
-          owned.batchIndex += 1;
-          owned.recordIndex = 0;
-        }
+        if (toOffset >= end || take <= 0) owned.batchIndex += 1;
       }
-      if (owned.batchIndex >= owned.batches.length) owned.batches = [];
+      if (toOffset > fromOffset) {
+        this.steps.push({ kind: 'process', partition: owned.partition, batches, fromOffset, toOffset, highWatermark: owned.highWatermark });
+        owned.position = toOffset;
+      }
+      if (owned.batchIndex >= batches.length) {
+        owned.batches = [];
+        owned.batchIndex = 0;
+      }
       if (taken >= max) break;
     }
     if (taken > 0) this.maybeFetch();
@@ -287,11 +322,6 @@ class Consumer implements Process<unknown> {
   /** Arranges the commits around the process steps poll() just added, by the commit strategy. */
   private planBatch(): void {
     const work = this.steps.splice(0) as Extract<Step, { kind: 'process' }>[];
-    const ends = (steps: readonly Extract<Step, { kind: 'process' }>[]): [number, number][] => {
-      const last = new Map<number, number>();
-      for (const step of steps) last.set(step.owned, step.offset + 1);
-      return [...last.entries()];
-    };
     switch (this.spec.commit) {
       case 'before-processing':
         this.steps.push({ kind: 'commit', offsets: this.consumedPositions(), mode: 'sync' }, ...work);
@@ -302,13 +332,9 @@ class Consumer implements Process<unknown> {
       case 'async':
         this.steps.push(...work, { kind: 'commit', offsets: this.consumedPositions(), mode: 'async' });
         break;
-      case 'per-batch': {
-        for (const partition of new Set(work.map((s) => s.owned))) {
-          const mine = work.filter((s) => s.owned === partition);
-          this.steps.push(...mine, { kind: 'commit', offsets: ends(mine), mode: 'sync' });
-        }
+      case 'per-batch':
+        for (const step of work) this.steps.push(step, { kind: 'commit', offsets: [[step.partition, step.toOffset]], mode: 'sync' });
         break;
-      }
       case 'auto':
         this.steps.push(...work);
         break;
@@ -710,7 +736,6 @@ class Consumer implements Process<unknown> {
     owned.position = offset;
     owned.batches = [];
     owned.batchIndex = 0;
-    owned.recordIndex = 0;
     owned.epoch += 1;
     this.trace({ kind: 'consumer.position', group: this.group, member: this.member, topic: this.topic, partition: owned.partition, offset, source, reason });
   }
@@ -770,6 +795,7 @@ class Consumer implements Process<unknown> {
         correlationId,
         replicaId: -1,
         maxWaitMs: this.settings.fetchMaxWaitMs,
+        full: true,
         partitions: sent.map((s) => ({ topic: this.topic, partition: s.owned.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: withEpoch ? (this.leaders[s.owned.partition]?.leaderEpoch ?? -1) : -1 })),
       }), (answer) => this.onFetchResponse(answer, sent));
     }
@@ -794,8 +820,7 @@ class Consumer implements Process<unknown> {
           if (part.batches.length > 0) {
             owned.batches = part.batches;
             owned.batchIndex = 0;
-            owned.recordIndex = 0;
-            data = true;
+                    data = true;
           }
           break;
         case 'OFFSET_OUT_OF_RANGE':
@@ -877,5 +902,5 @@ class Consumer implements Process<unknown> {
 }
 
 function newOwned(partition: number): Owned {
-  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, recordIndex: 0, highWatermark: -1, epoch: 0 };
+  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, highWatermark: -1, epoch: 0 };
 }

@@ -155,6 +155,12 @@ export type KafkaMessage =
       readonly correlationId: number;
       readonly replicaId: number; // broker.id of the follower; -1 for a consumer
       readonly maxWaitMs: number;
+      /**
+       * A full fetch: answer every partition. A follower's incremental fetch (KIP-227 sessions)
+       * is answered only for partitions with records or a new high watermark; the follower asks
+       * for a full one first and after any failure.
+       */
+      readonly full: boolean;
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly fetchOffset: number; readonly currentLeaderEpoch: number }[];
     }
   | {

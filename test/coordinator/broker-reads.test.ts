@@ -18,7 +18,7 @@ function produce(client: TestClient, to: string, acks: -1 | 1, seqs: number[]): 
 }
 
 function consumerFetch(fetchOffset: number): (correlationId: number) => KafkaMessage {
-  return (correlationId) => ({ type: 'Fetch', correlationId, replicaId: -1, maxWaitMs: 500, partitions: [{ topic: 'orders', partition: 0, fetchOffset, currentLeaderEpoch: -1 }] });
+  return (correlationId) => ({ type: 'Fetch', correlationId, replicaId: -1, maxWaitMs: 500, full: true, partitions: [{ topic: 'orders', partition: 0, fetchOffset, currentLeaderEpoch: -1 }] });
 }
 
 function listOffsets(client: TestClient, to: string, timestamp: -1 | -2): { offset: number; leaderEpoch: number; error: string } {
