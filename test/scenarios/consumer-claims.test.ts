@@ -124,6 +124,41 @@ describe('consumer claims', () => {
     expect(joins.length).toBeGreaterThan(0);
   });
 
+  test('rebalance: cooperative members give up only the partitions that move, in a second rebalance', () => {
+    const { events } = run('consumer-cooperative-rebalance');
+    const owned = new Map<string, Set<string>>();
+    let partialRevocations = 0;
+    for (const { event } of events) {
+      if (event.kind === 'app.assigned') {
+        const mine = owned.get(event.member) ?? new Set<string>();
+        for (const p of event.partitions) mine.add(p);
+        owned.set(event.member, mine);
+      } else if (event.kind === 'app.revoked' && !event.lost) {
+        const mine = owned.get(event.member)!;
+        expect(event.partitions.length).toBeLessThan(mine.size); // it keeps some, and keeps consuming them
+        partialRevocations += 1;
+        for (const p of event.partitions) mine.delete(p);
+      } else if (event.kind === 'consumer.join' && event.memberId === '') {
+        owned.delete(event.member); // a fresh process owns nothing
+      }
+    }
+    expect(partialRevocations).toBeGreaterThan(0);
+    const rebalances = of(events, 'group.rebalance').map((r) => r.event.reason);
+    expect(rebalances.some((r) => /revoked in the cooperative rebalance/.test(r))).toBe(true);
+  });
+
+  test('static membership: a member back within session.timeout.ms gets its partitions back with no new generation', () => {
+    const { events } = run('consumer-static-member');
+    const generations = of(events, 'group.generation');
+    expect(generations).toHaveLength(1);
+    const assigned = of(events, 'app.assigned').filter((a) => a.event.member === 'billing-2');
+    expect(assigned).toHaveLength(2);
+    expect(assigned[1]!.atUs).toBeGreaterThan(30_000_000);
+    expect(assigned[1]!.event.partitions).toEqual(assigned[0]!.event.partitions);
+    expect(assigned[1]!.event.memberId).not.toBe(assigned[0]!.event.memberId);
+    expect(of(events, 'group.member-removed').map((r) => r.event.reason)).toEqual(['fenced']);
+  });
+
   // Claim 20.
   test('one group: each partition has one consumer and the members beyond the partition count stay idle', () => {
     const { events, summary } = run('consumer-extra-members-idle');
