@@ -1,6 +1,6 @@
 // The package entry, imported by name as a user's own checks would.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -47,6 +47,17 @@ describe('api', () => {
     expect(fromObject.events).toBe(fromText.events);
     expect(() => run({ ...object, cluster: { brokers: 3, config: { 'min.insync.replica': 2 } } })).toThrow(ScenarioError);
     expect(() => run('cluster: [', { file: 'bad.yaml' })).toThrow(/bad\.yaml:\d+:\d+/);
+  });
+
+  test('api: the README example runs as it says', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const text = /const summary = run\(`([\s\S]*?)`, \{ seed: 7 \}\);/.exec(readme)?.[1];
+    expect(text).toBeDefined();
+    const summary = run(text!, { seed: 7 });
+    expect(summary.anomalies.lost).toBe(0);
+    expect(summary.anomalies.unprocessed).toBe(0);
+    expect(summary.messages.processed).toBe(summary.messages.inLog);
+    expect(summary.messages.processed).toBeGreaterThan(1900);
   });
 
   test('api: the key partitioner exported is the one the producer uses (tested against Kafka\'s vectors)', () => {
