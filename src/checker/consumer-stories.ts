@@ -7,7 +7,7 @@ import type { KafkaEvent } from '../kafka/events.js';
 import { tpKey } from '../kafka/records.js';
 import type { StoryLine } from './anomalies.js';
 import type { CommitEntry } from './consumer-state.js';
-import { closeStory, eventText, faultText, partitionEvents, type FinalFacts, type StoryContext } from './log-stories.js';
+import { closeStory, dedupe, eventText, faultText, partitionEvents, type FinalFacts, type StoryContext } from './log-stories.js';
 
 type ConsumerStoryEvent = KafkaEvent | FaultEvent | ProcessEvent;
 
@@ -302,14 +302,4 @@ function touches(action: FaultAction, members: ReadonlySet<string>, coordinator:
     default:
       return hit(action.node);
   }
-}
-
-function dedupe(lines: StoryLine[]): StoryLine[] {
-  const seen = new Set<string>();
-  return lines.filter((line) => {
-    const key = `${line.atUs}|${line.text}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

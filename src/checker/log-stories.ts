@@ -259,7 +259,8 @@ export function closeStory(story: readonly StoryLine[], closing: StoryLine): Sto
   return [...head, { atUs: gapUs, text: `… ${omitted} more lines like these …` }, ...ordered.slice(-tail)];
 }
 
-function dedupe(lines: StoryLine[]): StoryLine[] {
+/** The lines without repeats of one text at one time. */
+export function dedupe(lines: StoryLine[]): StoryLine[] {
   const seen = new Set<string>();
   return lines.filter((line) => {
     const key = `${line.atUs}|${line.text}`;

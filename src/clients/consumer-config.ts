@@ -4,7 +4,7 @@
 import { configDefault, CONSUMER_CONFIG } from '../scenario/kafka-config.js';
 import type { CommitStrategy, KafkaConfig } from '../scenario/types.js';
 import type { AssignorName } from './assignors/index.js';
-import { NEVER_US, profileAtLeast } from './producer-config.js';
+import { msToUs, profileAtLeast } from './producer-config.js';
 
 export interface ConsumerSettings {
   readonly autoCommitIntervalUs: number;
@@ -52,10 +52,6 @@ function num(config: KafkaConfig, key: string, profile: string): number {
   const value = read(config, key, profile);
   if (typeof value !== 'number') throw new Error(`consumer: ${key} is ${String(value)}, not a number`);
   return value;
-}
-
-function msToUs(ms: number): number {
-  return ms >= NEVER_US / 1000 ? NEVER_US : Math.round(ms * 1000);
 }
 
 /** The commit strategy decides enable.auto.commit unless the scenario sets it. */

@@ -88,7 +88,8 @@ function num(config: KafkaConfig, key: string, profile: string): number {
   return value;
 }
 
-function msToUs(ms: number): number {
+/** Milliseconds to microseconds; Kafka's "never" (a huge *.ms) stays NEVER_US. */
+export function msToUs(ms: number): number {
   return ms >= NEVER_US / 1000 ? NEVER_US : Math.round(ms * 1000);
 }
 

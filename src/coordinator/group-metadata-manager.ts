@@ -195,18 +195,7 @@ function splitTpKey(key: string): TopicPartitionRef {
 
 /** How storeGroup's append errors reach JoinGroup/SyncGroup answers (GroupMetadataManager.storeGroup). */
 function storeGroupError(error: KafkaError): KafkaError {
-  switch (error) {
-    case 'UNKNOWN_TOPIC_OR_PARTITION':
-    case 'NOT_ENOUGH_REPLICAS':
-    case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
-      return 'COORDINATOR_NOT_AVAILABLE';
-    case 'NOT_LEADER_OR_FOLLOWER':
-      return 'NOT_COORDINATOR';
-    case 'REQUEST_TIMED_OUT':
-      return 'REBALANCE_IN_PROGRESS';
-    default:
-      return error;
-  }
+  return error === 'REQUEST_TIMED_OUT' ? 'REBALANCE_IN_PROGRESS' : offsetCommitError(error);
 }
 
 /**
