@@ -26,6 +26,7 @@ import { tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ConsumerSpec } from '../scenario/types.js';
 import { ASSIGNORS, type AssignorName, type Subscription as AssignorSubscription } from './assignors/index.js';
 import { consumerSettings, type ConsumerSettings } from './consumer-config.js';
+import { Alarm } from './alarm.js';
 import { NetworkClient, type Answer } from './network-client.js';
 import { NEVER_US, profileAtLeast } from './producer-config.js';
 
@@ -82,7 +83,12 @@ class Consumer implements Process<unknown> {
   private readonly brokerNodes = new Map<number, string>();
   private leaders: { node: string | null; leaderEpoch: number }[] = [];
   private metadataInFlight = false;
-  private metadataTimer: EventId = -1;
+  /** One timer for the next metadata refresh, at the earliest time anyone asked (a retry, or metadata.max.age.ms). */
+  private readonly metadataAlarm: Alarm;
+  /** Wakes the fetcher when a leader's connection comes out of its reconnect backoff. */
+  private readonly fetchAlarm: Alarm;
+  /** Fetcher.nodesWithPendingFetchRequests: brokers with a fetch of ours in flight. */
+  private readonly nodesWithPendingFetches = new Set<string>();
   private lastMetadataUs = -NEVER_US;
 
   // Group membership (AbstractCoordinator).
@@ -128,6 +134,8 @@ class Consumer implements Process<unknown> {
     this.topic = spec.topic;
     this.instanceId = settings.groupInstanceId === null ? null : `${settings.groupInstanceId}-${options.memberIndex}`;
     this.net = new NetworkClient(env, settings, (node, channel) => this.onDisconnect(node, channel));
+    this.metadataAlarm = new Alarm(env, () => this.refreshMetadata());
+    this.fetchAlarm = new Alarm(env, () => this.maybeFetch());
     this.lastPollUs = env.now();
     this.nextAutoCommitUs = env.now() + settings.autoCommitIntervalUs;
     this.refreshMetadata();
@@ -780,16 +788,26 @@ class Consumer implements Process<unknown> {
     for (const owned of this.owned.values()) {
       if (owned.position === null || owned.fetching || owned.batches.length > 0) continue;
       const leader = this.leaders[owned.partition]?.node ?? null;
-      if (leader === null || this.env.now() < this.net.readyAtUs(leader, 'default')) continue;
+      if (leader === null) {
+        this.requestMetadata();
+        continue;
+      }
+      // Its leader's connection is backing off: try again then (a dead leader's reset then asks for metadata).
+      const readyAtUs = this.net.readyAtUs(leader, 'default');
+      if (this.env.now() < readyAtUs) {
+        this.fetchAlarm.wakeAt(readyAtUs);
+        continue;
+      }
       const list = byLeader.get(leader) ?? [];
       list.push(owned);
       byLeader.set(leader, list);
     }
     const withEpoch = profileAtLeast(this.options.profile, '2.1'); // KIP-320
     for (const [leader, list] of byLeader) {
-      if (this.net.inFlight(leader, 'default') > 0) continue; // one fetch per broker at a time
+      if (this.nodesWithPendingFetches.has(leader)) continue; // one fetch per broker at a time
       const sent = list.map((owned) => ({ owned, epoch: owned.epoch, fetchOffset: owned.position! }));
       for (const { owned } of sent) owned.fetching = true;
+      this.nodesWithPendingFetches.add(leader);
       this.net.send<Response<'FetchResponse'>>(leader, 'default', (correlationId) => ({
         type: 'Fetch',
         correlationId,
@@ -797,7 +815,10 @@ class Consumer implements Process<unknown> {
         maxWaitMs: this.settings.fetchMaxWaitMs,
         full: true,
         partitions: sent.map((s) => ({ topic: this.topic, partition: s.owned.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: withEpoch ? (this.leaders[s.owned.partition]?.leaderEpoch ?? -1) : -1 })),
-      }), (answer) => this.onFetchResponse(answer, sent));
+      }), (answer) => {
+        this.nodesWithPendingFetches.delete(leader);
+        this.onFetchResponse(answer, sent);
+      });
     }
   }
 
@@ -844,10 +865,7 @@ class Consumer implements Process<unknown> {
     if (this.metadataInFlight) return;
     const atUs = this.lastMetadataUs + this.settings.retryBackoffUs;
     if (atUs > this.env.now()) {
-      if (this.metadataTimer < 0) this.metadataTimer = this.env.setTimer(atUs - this.env.now(), () => {
-        this.metadataTimer = -1;
-        this.refreshMetadata();
-      });
+      this.metadataAlarm.wakeAt(atUs);
       return;
     }
     this.refreshMetadata();
@@ -858,10 +876,7 @@ class Consumer implements Process<unknown> {
     const node = this.net.leastLoadedNode(this.brokers());
     const now = this.env.now();
     if (node === null) {
-      if (this.metadataTimer < 0) this.metadataTimer = this.env.setTimer(Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.brokers()) - now), () => {
-        this.metadataTimer = -1;
-        this.refreshMetadata();
-      });
+      this.metadataAlarm.wakeAt(now + Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.brokers()) - now));
       return;
     }
     this.metadataInFlight = true;
@@ -892,10 +907,7 @@ class Consumer implements Process<unknown> {
       this.requestRejoin(`the partition count of ${this.topic} changed from ${this.assignedPartitionCount} to ${leaders.length}`);
     }
     if (stale) this.requestMetadata();
-    else if (this.metadataTimer < 0) this.metadataTimer = this.env.setTimer(this.settings.metadataMaxAgeUs, () => {
-      this.metadataTimer = -1;
-      this.refreshMetadata();
-    });
+    else this.metadataAlarm.wakeAt(this.env.now() + this.settings.metadataMaxAgeUs);
     this.ensureGroup();
     this.maybeFetch();
   }
