@@ -292,7 +292,8 @@ export class ConsumerChecker {
   private onAppCommit(atUs: number, e: Extract<ObservedEvent, { kind: 'app.commit' }>): void {
     const group = this.groupOf(e.group, null);
     this.noteMember(group, e.memberId, e.member);
-    const member = group.memberIdOf(e.memberId);
+    // A member out of the group commits with no member id: its process name tells who it was.
+    const member = group.memberIdOf(e.memberId === '' ? e.member : e.memberId);
     const error = this.errorOf(e.error);
     const mode = modeCode(e.mode);
     for (const [topic, partition, offset] of e.offsets) {

@@ -255,7 +255,8 @@ function groupEventText(ctx: ConsumerStoryContext, group: GroupFacts, tp: string
       if (e.group !== g) return null;
       const members = e.members.map((id) => ctx.memberOf(id)).join(', ');
       const protocol = e.protocol === null ? '' : `, ${e.protocol}`;
-      return `coordinator ${b(e.broker)} started generation ${e.generation} of group ${g} with ${members || 'no members'} (leader ${ctx.memberOf(e.leader)}${protocol})`;
+      if (members === '') return `coordinator ${b(e.broker)} started generation ${e.generation} of group ${g} with no members: the group is empty`;
+      return `coordinator ${b(e.broker)} started generation ${e.generation} of group ${g} with ${members} (leader ${ctx.memberOf(e.leader)}${protocol})`;
     }
     case 'group.stable': {
       if (e.group !== g) return null;
