@@ -124,7 +124,7 @@ function channelOf(request: KafkaMessage): Channel {
     case 'Fetch':
       return request.replicaId >= 0 ? 'replication' : 'client';
     case 'OffsetsForLeaderEpoch':
-      return 'replication';
+      return request.replicaId >= 0 ? 'replication' : 'client'; // a consumer validating its position (KIP-320)
     case 'JoinGroup':
     case 'SyncGroup':
     case 'Heartbeat':

@@ -284,8 +284,9 @@ function groupEventText(ctx: ConsumerStoryContext, group: GroupFacts, tp: string
   }
 }
 
-function positionSource(source: 'committed' | 'reset-earliest' | 'reset-latest', reason: 'committed' | 'no-committed-offset' | 'out-of-range'): string {
+function positionSource(source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected', reason: 'committed' | 'no-committed-offset' | 'out-of-range' | 'log-truncation'): string {
   if (source === 'committed') return 'the group\'s committed offset';
+  if (source === 'truncation-detected') return 'where the new leader\'s log diverges: it detected a truncation (KIP-320)';
   const why = reason === 'out-of-range' ? 'its position was out of the log\'s range' : 'no committed offset';
   return `auto.offset.reset=${source === 'reset-latest' ? 'latest' : 'earliest'}: ${why}`;
 }

@@ -59,6 +59,11 @@ interface Owned {
   highWatermark: number;
   /** Bumped whenever the position is set from outside the fetch path: answers to older fetches are dropped. */
   epoch: number;
+  /** The leader epoch of the record before the position (the last one returned, or the committed offset's); -1 unknown. */
+  positionEpoch: number;
+  /** The leader epoch the position was last checked against (KIP-320); a newer leader epoch means validating it first. */
+  validatedEpoch: number;
+  validating: boolean;
 }
 
 /** One step of the application's loop. */
@@ -87,6 +92,8 @@ class Consumer implements Process<unknown> {
   private readonly metadataAlarm: Alarm;
   /** Wakes the fetcher when a leader's connection comes out of its reconnect backoff. */
   private readonly fetchAlarm: Alarm;
+  /** KIP-320's position validation (2.3+). */
+  private readonly validatesPositions: boolean;
   /** Fetcher.nodesWithPendingFetchRequests: brokers with a fetch of ours in flight. */
   private readonly nodesWithPendingFetches = new Set<string>();
   private lastMetadataUs = -NEVER_US;
@@ -136,6 +143,7 @@ class Consumer implements Process<unknown> {
     this.net = new NetworkClient(env, settings, (node, channel) => this.onDisconnect(node, channel));
     this.metadataAlarm = new Alarm(env, () => this.refreshMetadata());
     this.fetchAlarm = new Alarm(env, () => this.maybeFetch());
+    this.validatesPositions = profileAtLeast(options.profile, '2.3');
     this.lastPollUs = env.now();
     this.nextAutoCommitUs = env.now() + settings.autoCommitIntervalUs;
     this.refreshMetadata();
@@ -310,6 +318,7 @@ class Consumer implements Process<unknown> {
         if (take > 0) {
           toOffset = start + take;
           taken += take;
+          owned.positionEpoch = batch.leaderEpoch;
         }
         if (toOffset >= end || take <= 0) owned.batchIndex += 1;
       }
@@ -408,7 +417,8 @@ class Consumer implements Process<unknown> {
       generationId: generation,
       memberId,
       groupInstanceId: this.instanceId,
-      offsets: offsets.map(([partition, offset]) => ({ topic: this.topic, partition, offset, leaderEpoch: -1 })),
+      // The leader epoch of the last record returned (OffsetAndMetadata.leaderEpoch), for KIP-320 checks after a restart.
+      offsets: offsets.map(([partition, offset]) => ({ topic: this.topic, partition, offset, leaderEpoch: this.owned.get(partition)?.positionEpoch ?? -1 })),
     }), (answer) => {
       const error: KafkaError = answer.ok ? (answer.response.partitions.find((p) => p.error !== 'NONE')?.error ?? 'NONE') : answer.error;
       this.onCoordinatorError(error, generation);
@@ -733,15 +743,24 @@ class Consumer implements Process<unknown> {
       for (const part of answer.response.partitions) {
         const owned = this.owned.get(part.partition);
         if (owned === undefined || owned !== missing.find((o) => o.partition === part.partition) || owned.position !== null) continue;
-        if (part.offset >= 0) this.setPosition(owned, part.offset, 'committed', 'committed');
+        if (part.offset >= 0) this.setPosition(owned, part.offset, part.leaderEpoch, 'committed', 'committed');
         else this.resetPosition(owned, 'no-committed-offset');
       }
       this.maybeFetch();
     });
   }
 
-  private setPosition(owned: Owned, offset: number, source: 'committed' | 'reset-earliest' | 'reset-latest', reason: 'committed' | 'no-committed-offset' | 'out-of-range'): void {
+  private setPosition(
+    owned: Owned,
+    offset: number,
+    leaderEpoch: number,
+    source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected',
+    reason: 'committed' | 'no-committed-offset' | 'out-of-range' | 'log-truncation',
+  ): void {
     owned.position = offset;
+    owned.positionEpoch = leaderEpoch;
+    // A reset came from the current leader; a committed offset is checked against it first.
+    owned.validatedEpoch = source === 'committed' ? -1 : (this.leaders[owned.partition]?.leaderEpoch ?? -1);
     owned.batches = [];
     owned.batchIndex = 0;
     owned.epoch += 1;
@@ -775,7 +794,7 @@ class Consumer implements Process<unknown> {
         this.env.setTimer(this.settings.retryBackoffUs, () => this.owned.get(owned.partition) === owned && owned.position === null && this.resetPosition(owned, reason));
         return;
       }
-      this.setPosition(owned, part.offset, policy === 'earliest' ? 'reset-earliest' : 'reset-latest', reason);
+      this.setPosition(owned, part.offset, -1, policy === 'earliest' ? 'reset-earliest' : 'reset-latest', reason);
       this.maybeFetch();
     });
   }
@@ -786,7 +805,11 @@ class Consumer implements Process<unknown> {
   private maybeFetch(): void {
     const byLeader = new Map<string, Owned[]>();
     for (const owned of this.owned.values()) {
-      if (owned.position === null || owned.fetching || owned.batches.length > 0) continue;
+      if (owned.position === null || owned.fetching || owned.validating || owned.batches.length > 0) continue;
+      if (this.needsValidation(owned)) {
+        this.validatePosition(owned);
+        continue;
+      }
       const leader = this.leaders[owned.partition]?.node ?? null;
       if (leader === null) {
         this.requestMetadata();
@@ -820,6 +843,51 @@ class Consumer implements Process<unknown> {
         this.onFetchResponse(answer, sent);
       });
     }
+  }
+
+  /** KIP-320 (2.3+, KAFKA-7747): after a leader change, check the position against the new leader's log first. */
+  private needsValidation(owned: Owned): boolean {
+    if (!this.validatesPositions || owned.positionEpoch < 0) return false;
+    const current = this.leaders[owned.partition];
+    return current !== undefined && current.node !== null && current.leaderEpoch > owned.validatedEpoch;
+  }
+
+  /**
+   * Asks the leader where the position's epoch ends in its log (OffsetsForLeaderEpoch). If it
+   * ends below the position, the log was truncated under it (an unclean election): the position
+   * moves back to where the logs diverge, instead of waiting for OFFSET_OUT_OF_RANGE and
+   * auto.offset.reset, or reading on past records that were replaced.
+   */
+  private validatePosition(owned: Owned): void {
+    const current = this.leaders[owned.partition]!;
+    const leader = current.node!;
+    if (this.env.now() < this.net.readyAtUs(leader, 'default')) {
+      this.fetchAlarm.wakeAt(this.net.readyAtUs(leader, 'default'));
+      return;
+    }
+    owned.validating = true;
+    const epoch = owned.epoch;
+    const position = owned.position!;
+    this.net.send<Response<'OffsetsForLeaderEpochResponse'>>(leader, 'default', (correlationId) => ({
+      type: 'OffsetsForLeaderEpoch',
+      correlationId,
+      replicaId: -1,
+      partitions: [{ topic: this.topic, partition: owned.partition, currentLeaderEpoch: current.leaderEpoch, leaderEpoch: owned.positionEpoch }],
+    }), (answer) => {
+      owned.validating = false;
+      if (this.owned.get(owned.partition) !== owned || owned.epoch !== epoch) return;
+      const part = answer.ok ? answer.response.partitions[0] : undefined;
+      if (part === undefined || part.error !== 'NONE') {
+        this.requestMetadata();
+        this.fetchAlarm.wakeAt(this.env.now() + this.settings.retryBackoffUs);
+        return;
+      }
+      if (part.endOffset >= 0 && part.endOffset < position) {
+        this.setPosition(owned, part.endOffset, part.leaderEpoch, 'truncation-detected', 'log-truncation');
+      }
+      owned.validatedEpoch = current.leaderEpoch;
+      this.maybeFetch();
+    });
   }
 
   private onFetchResponse(answer: Answer<Response<'FetchResponse'>>, sent: readonly { owned: Owned; epoch: number; fetchOffset: number }[]): void {
@@ -914,5 +982,5 @@ class Consumer implements Process<unknown> {
 }
 
 function newOwned(partition: number): Owned {
-  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, highWatermark: -1, epoch: 0 };
+  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, highWatermark: -1, epoch: 0, positionEpoch: -1, validatedEpoch: -1, validating: false };
 }

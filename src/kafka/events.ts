@@ -113,9 +113,12 @@ export type ConsumerAppEvent =
       topic: string;
       partition: number;
       offset: number;
-      source: 'committed' | 'reset-earliest' | 'reset-latest';
-      /** Why a reset: no committed offset, or the position fell out of the log's range. */
-      reason: 'committed' | 'no-committed-offset' | 'out-of-range';
+      source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected';
+      /**
+       * Why: a reset when there is no committed offset or the position fell out of the log's
+       * range; log-truncation when a new leader's log ends below the position (KIP-320, 2.3+).
+       */
+      reason: 'committed' | 'no-committed-offset' | 'out-of-range' | 'log-truncation';
     }
   /** Kept: max.poll.interval.ms passed without a poll: the consumer leaves the group (its heartbeat thread does). */
   | { kind: 'consumer.poll-timeout'; group: string; member: string; memberId: string; generation: number; sinceLastPollMs: number }

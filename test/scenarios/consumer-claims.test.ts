@@ -72,6 +72,23 @@ describe('consumer claims', () => {
     expect(summary.anomalies['dirty-read']).toBe(0);
   });
 
+  // Claim 6, the consumer's side; KIP-320.
+  test('unclean election: from 2.3 the consumer detects the truncation and goes back to the divergence; 2.2 resets to earliest', () => {
+    const current = run('consumer-unclean-election');
+    const detected = of(current.events, 'consumer.position').filter((p) => p.event.source === 'truncation-detected');
+    expect(detected).toHaveLength(1);
+    const election = of(current.events, 'election').find((e) => e.event.unclean)!;
+    expect(detected[0]!.atUs).toBeGreaterThan(election.atUs);
+    expect(detected[0]!.event.offset).toBeGreaterThan(0);
+    expect(current.summary.anomalies.reprocessed).toBe(0);
+    const old = run('consumer-unclean-election-2.2');
+    const reset = of(old.events, 'consumer.position').filter((p) => p.event.reason === 'out-of-range');
+    expect(reset.length).toBeGreaterThan(0);
+    expect(reset[0]!.event).toMatchObject({ source: 'reset-earliest', offset: 0 });
+    expect(of(old.events, 'consumer.position').some((p) => p.event.source === 'truncation-detected')).toBe(false);
+    expect(old.summary.anomalies.reprocessed).toBeGreaterThan(500); // the records below the divergence, again
+  });
+
   // Claim 15.
   test('producer crash: the sends still buffered get no answer and never reach the log; nothing acknowledged is lost', () => {
     const { summary } = run('producer-crash-buffer');
