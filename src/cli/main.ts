@@ -1,7 +1,9 @@
 // The `ksim` command line (started through ksim.mjs, which registers tsx). Commander parses;
-// every way out goes through one exit code: 0 held, 1 failed or simulator bug, 2 bad input or usage.
+// every way out goes through one exit code: 0 held, 1 failed or simulator bug, 2 bad input or usage,
+// 130 a run interrupted by Ctrl-C.
 import { Command, CommanderError } from 'commander';
 import { colorsFor } from './colors.js';
+import { judgeCommand } from './judge.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printError } from './errors.js';
 import { replay, type ReplayFlags } from './replay.js';
 import { defaultWorkers, runCommand, type RunFlags } from './run-command.js';
@@ -31,12 +33,29 @@ Failure files:
     npx ksim replay reports/failures/<scenario>/seed-<N>.json
   A seed that holds removes its stale failure file.
 
+CI:
+  --shard I/N      run this machine's share of the suite: the runs (scenario order, then seed)
+                   numbered from 0, those with number mod N = I-1; shards 1/N .. N/N together run
+                   every run once. \`never\` and \`always\` are judged seed by seed, so each shard
+                   decides them for its seeds; a \`sometimes\` that a shard holding only part of a
+                   scenario's seeds did not see is left open, not failed. The suite's verdict over
+                   all shards, as one machine would give it:
+                     ksim run scenarios/ --seeds 100 --shard 2/3 --json > shard-2.jsonl   (each machine)
+                     ksim judge shard-1.jsonl shard-2.jsonl shard-3.jsonl
+  --check-determinism
+                   run every seed twice (the second run on another worker thread when there are
+                   several) and fail, naming scenario, seed and both trace hashes, if they differ
+
 Exit codes:
-  0  every expectation held
-  1  an expectation failed, or a SIMULATOR BUG: a run threw (a broken model invariant); it is
-     reported with its scenario, its seed and the command that reproduces it
-  2  bad input (every scenario error is listed, nothing runs), bad usage, or a report file
-     that cannot be written
+  0    every expectation held
+  1    an expectation failed, or a SIMULATOR BUG: a run threw (a broken model invariant); it is
+       reported with its scenario, its seed and the command that reproduces it; or, with
+       --check-determinism, a seed gave two different traces
+  2    bad input (every scenario error is listed, nothing runs), bad usage, or a report file
+       that cannot be written
+  130  interrupted (Ctrl-C): the workers stop, the failure files already written stay (each is
+       written whole), the scenarios finished so far are reported, and a line says after how
+       many of the runs the run stopped; no JUnit file is written
 `;
 
 const ROOT_HELP = `
@@ -45,8 +64,11 @@ Examples:
   ksim run scenarios/acks-1.yaml --seeds 50 --workers 4
   ksim run scenarios/ --seeds 20 --json --junit reports/junit.xml
   ksim replay reports/failures/acks-1-leader-crash/seed-7.json
+  ksim run scenarios/ --seeds 100 --shard 1/3 --json > shard-1.jsonl
+  ksim judge shard-1.jsonl shard-2.jsonl shard-3.jsonl
 
-Exit codes: 0 every expectation held; 1 an expectation failed or a simulator bug; 2 bad input or usage.
+Exit codes: 0 every expectation held; 1 an expectation failed or a simulator bug; 2 bad input or
+usage; 130 interrupted by Ctrl-C.
 `;
 
 function buildProgram(setExitCode: (code: number) => void): Command {
@@ -68,12 +90,26 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--seed <N>', "run seed N only (default: each scenario's own `seed:`)")
     .option('--seeds <N|A..B>', 'run seeds 1..N, or A..B inclusive')
     .option('--workers <N>', `worker threads; 1 runs in-process (default: min(2, CPUs) = ${defaultWorkers()})`)
+    .option('--shard <I/N>', "run shard I of N: every N-th run of the suite, from the I-th (see CI below)")
+    .option('--check-determinism', 'run every seed twice and fail if the two trace hashes differ')
     .option('--json', 'one JSON object per (scenario, seed) per line on stdout, nothing else there')
     .option('--junit <FILE>', 'also write a JUnit XML report, one testcase per scenario')
     .option('--trace <FILE>', 'write the full trace as JSON lines; only for a single run (one scenario, one seed)')
     .option('--quiet', 'no progress bar, no timing line, one line per passing scenario')
     .addHelpText('after', RUN_HELP)
     .action(async (paths: string[], flags: RunFlags) => setExitCode(await runCommand(paths, flags)));
+  program
+    .command('judge')
+    .description("judge the --json lines of a suite's shards together, as one machine running every seed would")
+    .argument('<json-files...>', "files of ksim run --json lines (one per shard; - reads stdin)")
+    .addHelpText('after', `
+Each (scenario, seed) may come once. Each scenario's expect: and claim are read from the file its
+lines name, relative to the current folder. Prints the verdict table and the seeds of each scenario.
+
+Exit codes: 0 every expectation held; 1 one failed (or a run was a simulator bug); 2 unreadable or
+duplicated lines, or a scenario file that does not load.
+`)
+    .action((files: string[]) => setExitCode(judgeCommand(files)));
   program
     .command('replay')
     .description('re-run a failure file: check the trace hash, tell the anomalies\' stories')

@@ -21,20 +21,12 @@ export function startProgress(total: number, enabled: boolean): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
-  // The bar turns the terminal's line wrapping off while drawn: Ctrl-C must restore it, then
-  // still end the process as Ctrl-C does (cli-progress's own gracefulExit would keep it running).
-  const interrupted = (): void => {
-    bar.stop();
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted);
+  // The bar turns the terminal's line wrapping off while drawn: on Ctrl-C, `ksim run`'s own
+  // handler (run-command.ts) calls stop() to restore it before it reports what was found.
   bar.start(total, 0, { failing: 0 });
   return {
     tick: (failing) => bar.increment(1, { failing }),
     clear: () => process.stderr.write('\r\u001B[2K'),
-    stop: () => {
-      process.off('SIGINT', interrupted);
-      bar.stop();
-    },
+    stop: () => bar.stop(),
   };
 }

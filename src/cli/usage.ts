@@ -73,3 +73,31 @@ export function parseWorkers(text: string | undefined, fallback: number): number
   if (workers < 1) throw new UsageError('--workers must be at least 1');
   return workers;
 }
+
+/** This machine's share of a suite split over `count` machines; `index` counts from 1, as CI does. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+const SHARD = /^\s*(\d+)\s*\/\s*(\d+)\s*$/;
+
+export function parseShard(text: string | undefined): Shard | null {
+  if (text === undefined) return null;
+  const match = SHARD.exec(text);
+  if (match === null) throw new UsageError(`--shard takes I/N, this machine's shard I of N, such as 2/3; found "${text}"`);
+  const index = Number(match[1]);
+  const count = Number(match[2]);
+  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--shard I/N needs N >= 1 machines; found "${text}"`);
+  if (!Number.isSafeInteger(index) || index < 1 || index > count) {
+    throw new UsageError(`--shard I/N needs 1 <= I <= N (shards count from 1, as CI machines do); found "${text}"`);
+  }
+  return { index, count };
+}
+
+/** The items of shard I/N: every N-th item, starting from the I-th (item k goes to shard k mod N + 1).
+ * Round-robin rather than contiguous blocks, so each shard gets about 1/N of every scenario's
+ * seeds and the machines finish together even when scenarios differ tenfold in cost. */
+export function shardOf<T>(items: readonly T[], shard: Shard): T[] {
+  return items.filter((_, position) => position % shard.count === shard.index - 1);
+}
