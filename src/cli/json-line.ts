@@ -13,6 +13,7 @@ export function summaryLine(summary: RunSummary): string {
     events: summary.events,
     messages: summary.messages,
     anomalies: summary.anomalies,
+    coverage: summary.coverage,
     ok: summary.ok,
     broken: summary.broken,
     budgetExhausted: summary.budgetExhausted,

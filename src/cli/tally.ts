@@ -1,7 +1,8 @@
 // What the CLI keeps of one scenario's runs while they arrive: per-seed anomaly counts (all that
-// judging needs), and full summaries only for the first few failing seeds (their stories), so a
-// run of many seeds holds little memory.
+// judging needs), per-probe coverage sums, and full summaries only for the first few failing
+// seeds (their stories), so a run of many seeds holds little memory.
 import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts, type AnomalyInstance, type AnomalyName } from '../checker/anomalies.js';
+import { PROBE_NAMES, zeroCoverage, type CoverageCounts } from '../checker/coverage.js';
 import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
 import type { RunSummary } from '../runner/types.js';
 import type { LoadedScenario } from '../scenario/types.js';
@@ -33,6 +34,9 @@ export class ScenarioTally {
   readonly exhausted: number[] = []; // seeds that stopped at their event budget
   /** The first instance of each anomaly, with its seed: a `sometimes` that held shows one story. */
   readonly examples = new Map<AnomalyName, { readonly seed: number; readonly instance: AnomalyInstance }>();
+  /** Per coverage probe: how many of the seeds that ran reached it, and how often in all. */
+  readonly reachedSeeds: CoverageCounts = zeroCoverage();
+  readonly reachedTimes: CoverageCounts = zeroCoverage();
 
   constructor(
     readonly loaded: LoadedScenario,
@@ -51,6 +55,11 @@ export class ScenarioTally {
     this.seeds.push(summary.seed);
     this.perSeed.push(summary.anomalies);
     for (const name of ANOMALY_NAMES) this.totals[name] += summary.anomalies[name];
+    for (const name of PROBE_NAMES) {
+      const times = summary.coverage[name];
+      if (times > 0) this.reachedSeeds[name] += 1;
+      this.reachedTimes[name] += times;
+    }
     if (summary.budgetExhausted) this.exhausted.push(summary.seed);
     for (const instance of summary.instances) {
       if (!this.examples.has(instance.anomaly)) this.examples.set(instance.anomaly, { seed: summary.seed, instance });

@@ -2,6 +2,7 @@
 // here depends only on the results, never on timing or the worker count (timing goes to stderr).
 import type { ChalkInstance } from 'chalk';
 import type { AnomalyInstance } from '../checker/anomalies.js';
+import { PROBE_NAMES } from '../checker/coverage.js';
 import type { ScenarioVerdict } from '../checker/verdict.js';
 import type { Expectations } from '../checker/verdict.js';
 import { replayCommand } from './failure-file.js';
@@ -12,6 +13,8 @@ import { reproduceCommand, type BugRun, type FailingSeed, type ScenarioTally } f
 const MAX_INSTANCES = 2;
 const MAX_STORY_LINES = 40;
 const MAX_REPLAYS = 10;
+/** The coverage line wraps at this width, its continuation lines aligned under the first probe. */
+const COVERAGE_WIDTH = 100;
 
 export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c: ChalkInstance, quiet: boolean): string {
   const scenario = tally.loaded.scenario;
@@ -24,6 +27,7 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   lines.push(`  ${seeds}`);
   lines.push(...expectationLines(verdict, c));
   lines.push(`  anomalies: ${formatCounts(tally.totals)}`);
+  lines.push(...coverageLines(tally, c));
   if (tally.exhausted.length > 0) {
     lines.push(c.yellow(`  warning: seeds ${formatSeeds(tally.exhausted)} stopped at the event budget before the scenario's end`));
   }
@@ -31,6 +35,49 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   lines.push(...failingLines(tally, c));
   for (const bug of tally.bugs) lines.push(...bugLines(bug, c));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Which rare situations the seeds reached, in probe order: `reached: unclean-election 5/5 seeds
+ * (7×), isr-shrunk-to-one 3/5 (3×)` (one seed: `unclean-election 7×`), then how many were not.
+ */
+function coverageLines(tally: ScenarioTally, c: ChalkInstance): string[] {
+  const runs = tally.perSeed.length;
+  if (runs === 0 || tally.loaded.scenario.example !== null) return []; // the example system is not Kafka: no probes
+  const reached = PROBE_NAMES.filter((name) => tally.reachedSeeds[name] > 0);
+  if (reached.length === 0) return [`  reached: ${c.dim(`none of the ${PROBE_NAMES.length} coverage probes`)}`];
+  const items = reached.map((name, i) => {
+    const times = `${tally.reachedTimes[name]}×`;
+    if (runs === 1) return `${name} ${times}`;
+    return `${name} ${tally.reachedSeeds[name]}/${runs}${i === 0 ? ' seeds' : ''} (${times})`;
+  });
+  const rest = PROBE_NAMES.length - reached.length;
+  const tail = rest === 0 ? [] : [c.dim(`(${rest} other ${rest === 1 ? 'probe' : 'probes'} not reached)`)];
+  return wrapItems('  reached: ', items.map((item, i) => (i < items.length - 1 ? `${item},` : item)).concat(tail), COVERAGE_WIDTH);
+}
+
+/** Items separated by spaces after `head`, wrapped at `width` visible characters. */
+function wrapItems(head: string, items: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = head;
+  let visible = head.length;
+  for (const item of items) {
+    const length = visibleLength(item);
+    if (visible > head.length && visible + 1 + length > width) {
+      lines.push(line);
+      line = ' '.repeat(head.length) + item;
+      visible = head.length + length;
+    } else {
+      line = visible > head.length ? `${line} ${item}` : line + item;
+      visible += (visible > head.length ? 1 : 0) + length;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+function visibleLength(text: string): number {
+  return text.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 
 function expectationLines(verdict: ScenarioVerdict, c: ChalkInstance): string[] {

@@ -1,6 +1,7 @@
 // Wires the example system into a world: servers n1..nN and one client.
 import type { World } from '../../sim/index.js';
 import type { ExampleSpec } from '../scenario/types.js';
+import { zeroCoverage } from '../checker/coverage.js';
 import type { SystemUnderTest } from '../runner/system.js';
 import { checkExample } from './checker.js';
 import { client, primaryFromTrace, server, serverNames, type ExampleMessage } from './system.js';
@@ -20,6 +21,7 @@ export function buildExample(world: World<unknown>, spec: ExampleSpec, stopAtUs:
     },
     check: () => checkExample(typed, servers),
     retainedBytes: () => 0,
+    coverage: zeroCoverage, // the example is not Kafka: none of the probes applies
   };
 }
 

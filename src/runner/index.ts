@@ -91,6 +91,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     events: world.scheduler.eventsRun,
     messages: check.messages,
     anomalies: check.anomalies,
+    coverage: system.coverage(),
     ok: broken.length === 0,
     broken,
     instances: check.instances,

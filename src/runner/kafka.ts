@@ -1,11 +1,13 @@
 // Wires a `cluster:` scenario into a world: ZooKeeper, brokers b1..bN, the admin tool that
-// creates the topics, and the producers; the log checker and the role tracker observe.
+// creates the topics, and the producers; the log checker, the coverage probes and the role
+// tracker observe.
 import type { World } from '../../sim/index.js';
 import { admin } from '../admin/admin.js';
 import { assignAddedPartitions, assignReplicas } from '../admin/assignment.js';
 import { broker } from '../broker/broker.js';
 import { numberSetting } from '../broker/config.js';
 import { olderBrokerDefaults } from '../broker/profile.js';
+import { CoverageProbes } from '../checker/coverage.js';
 import { LogChecker } from '../checker/kafka-log.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer.js';
@@ -69,6 +71,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     brokerNode,
     ...(offsetsTopic === null ? {} : { groups, offsetsTopic: { partitions: offsetsTopic.assignment.length, replicas: offsetsTopic.assignment } }),
   });
+  const probes = new CoverageProbes(world);
   const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name), ...groups.flatMap((g) => g.members)];
   const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0);
 
@@ -94,5 +97,6 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     nemesisTargets: [...brokerIds.map(brokerNode), ZOOKEEPER_NODE],
     check: () => checker.finish(),
     retainedBytes: () => checker.retainedBytes(),
+    coverage: () => probes.counts(),
   };
 }

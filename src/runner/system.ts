@@ -1,3 +1,4 @@
+import type { CoverageCounts } from '../checker/coverage.js';
 import type { CheckOutcome } from '../checker/outcome.js';
 
 /** What the runner needs from a simulated system (the example now, Kafka later). */
@@ -10,4 +11,6 @@ export interface SystemUnderTest {
   check(): CheckOutcome;
   /** Bytes the checker keeps (0 when it keeps nothing worth counting). */
   retainedBytes(): number;
+  /** How often the run reached each rare situation so far: every probe, zero included. */
+  coverage(): CoverageCounts;
 }

@@ -1,5 +1,6 @@
 import type { TraceObserver } from '../../sim/index.js';
 import type { AnomalyCounts, AnomalyInstance } from '../checker/anomalies.js';
+import type { CoverageCounts } from '../checker/coverage.js';
 
 export interface MessageCounts {
   readonly sent: number; // the application called send()
@@ -19,6 +20,8 @@ export interface RunSummary {
   readonly events: number; // scheduler events run
   readonly messages: MessageCounts;
   readonly anomalies: AnomalyCounts; // every name, zero included
+  /** How often the run reached each rare Kafka situation (COVERAGE_PROBES): every probe, zero included. */
+  readonly coverage: CoverageCounts;
   /** This seed broke no `never` and no `always` expectation. */
   readonly ok: boolean;
   /** The expectations this seed broke, e.g. `lost: expected never, found 3`. */

@@ -1,0 +1,246 @@
+// The coverage probes: each fires on its rare situation and stays at zero on the nearest
+// situation that is not it; a whole scenario reaches the probes its story goes through.
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import { describe, expect, test } from 'vitest';
+import { World, type ProcessEvent } from '../../sim/index.js';
+import { COVERAGE_PROBES, CoverageProbes, PROBE_NAMES, zeroCoverage, type CoverageCounts, type ProbeName } from '../../src/checker/coverage.js';
+import { judgeSeeds } from '../../src/checker/verdict.js';
+import { summaryLine } from '../../src/cli/json-line.js';
+import { ScenarioTally } from '../../src/cli/tally.js';
+import { scenarioBlock } from '../../src/cli/text-report.js';
+import type { KafkaEvent } from '../../src/kafka/events.js';
+import { runScenario } from '../../src/runner/index.js';
+import { loadScenarioPaths } from '../../src/scenario/index.js';
+
+type Event = KafkaEvent | ProcessEvent;
+
+const network = { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 };
+
+/** The probe counts after the events, recorded in order into a fresh world's trace. */
+function probe(events: readonly Event[]): CoverageCounts {
+  const world = new World<unknown>({ seed: 1, network });
+  const probes = new CoverageProbes(world);
+  for (const event of events) world.record(event);
+  return probes.counts();
+}
+
+/** Only the probes that fired, for exact comparisons. */
+function reached(counts: CoverageCounts): Partial<CoverageCounts> {
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
+
+// Building blocks: topic orders with 3 partitions on b1..b3 (replication.factor 3), topic single
+// with replication.factor 1.
+const created: Event[] = [
+  { kind: 'topic.created', topic: 'orders', assignment: [[1, 2, 3], [2, 3, 1], [3, 1, 2]] },
+  { kind: 'topic.created', topic: 'single', assignment: [[1]] },
+];
+const election = (leader: number, leaderEpoch: number, isr: number[], unclean = false, partition = 0): Event => ({
+  kind: 'election', controller: 1, controllerEpoch: 1, topic: 'orders', partition, leader, leaderEpoch, isr, unclean, reason: leaderEpoch === 0 ? 'new-topic' : 'broker-failure',
+});
+const shrink = (isr: number[], partition = 0): Event => ({ kind: 'isr.shrink', broker: isr[0]!, topic: 'orders', partition, leaderEpoch: 0, isr, removed: [], lagMs: 30_000 });
+const expand = (isr: number[], partition = 0): Event => ({ kind: 'isr.expand', broker: isr[0]!, topic: 'orders', partition, leaderEpoch: 0, isr, added: [] });
+const ack = (offset: number, partition = 0, seq = offset + 1): Event => ({ kind: 'app.ack', producer: 'p1', seq, topic: 'orders', partition, offset });
+const truncate = (fromOffset: number, toOffset: number, reason: 'high-watermark' | 'leader-epoch' | 'power-loss' = 'leader-epoch', partition = 0): Event => ({
+  kind: 'truncate', broker: 2, topic: 'orders', partition, fromOffset, toOffset, highWatermark: toOffset, reason,
+});
+const appCommit = (error: Extract<KafkaEvent, { kind: 'app.commit' }>['error']): Event => ({
+  kind: 'app.commit', group: 'billing', member: 'billing-1', memberId: 'billing-1-0', generation: 3, mode: 'sync', offsets: [['orders', 0, 10]], error,
+});
+const retry = (error: Extract<KafkaEvent, { kind: 'producer.retry' }>['error']): Event => ({
+  kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 1, count: 10, error, attempt: 1,
+});
+const controllerElected = (broker: number, controllerEpoch: number): Event => ({ kind: 'controller.elected', broker, controllerEpoch });
+const offline = (partition = 0): Event => ({ kind: 'offline', controller: 1, topic: 'orders', partition, isr: [1] });
+const removed = (reason: 'session-timeout' | 'leave' | 'rebalance-timeout' | 'fenced'): Event => ({ kind: 'group.member-removed', broker: 1, group: 'billing', memberId: 'billing-1-0', generation: 3, reason });
+const position = (source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected'): Event => ({
+  kind: 'consumer.position', group: 'billing', member: 'billing-1', topic: 'orders', partition: 0, offset: 10, source, reason: source === 'truncation-detected' ? 'log-truncation' : 'committed',
+});
+
+/**
+ * Per probe: events that reach it once, and the nearest events that must not. A Record over
+ * ProbeName, so a probe added without a case here does not compile.
+ */
+const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss: readonly Event[] }> = {
+  'unclean-election': {
+    reach: [...created, election(1, 0, [1, 2, 3]), election(3, 1, [3], true)],
+    miss: [...created, election(1, 0, [1, 2, 3]), election(2, 1, [2, 3])], // a clean election after a failure
+  },
+  'isr-shrunk-to-one': {
+    reach: [...created, election(1, 0, [1, 2, 3]), shrink([1, 2]), shrink([1])],
+    // Shrunk to two is not to one; an ISR of one on a topic with replication.factor 1 is all it can be.
+    miss: [...created, election(1, 0, [1, 2, 3]), shrink([1, 2]), { kind: 'election', controller: 1, controllerEpoch: 1, topic: 'single', partition: 0, leader: 1, leaderEpoch: 0, isr: [1], unclean: false, reason: 'new-topic' }],
+  },
+  'truncation-below-acked': {
+    // Offsets 0..4 acknowledged; a follower cut back to 4 loses offset 4 from its log.
+    reach: [...created, ack(0), ack(4), truncate(9, 4)],
+    // Cut to 5: every acknowledged offset (0..4) stays; acks on another partition do not count here.
+    miss: [...created, ack(0), ack(4), ack(20, 1), truncate(9, 5)],
+  },
+  'fenced-controller': {
+    reach: [controllerElected(1, 1), controllerElected(2, 2), { kind: 'controller.fenced', broker: 1, staleEpoch: 1, currentEpoch: 2 }],
+    miss: [controllerElected(1, 1), { kind: 'controller.resigned', broker: 1, controllerEpoch: 1 }],
+  },
+  'rebalance-during-commit': {
+    reach: [appCommit('ILLEGAL_GENERATION')],
+    // A commit that failed for another reason; the coordinator's own refusal is counted by the app.commit that reports it.
+    miss: [appCommit('NONE'), appCommit('COORDINATOR_NOT_AVAILABLE'), { kind: 'group.commit', broker: 1, group: 'billing', memberId: 'billing-1-0', generation: 3, offsets: [['orders', 0, 10]], error: 'REBALANCE_IN_PROGRESS' }],
+  },
+  'retried-send-after-timeout': {
+    reach: [retry('REQUEST_TIMED_OUT')],
+    miss: [retry('NOT_LEADER_OR_FOLLOWER'), retry('NOT_ENOUGH_REPLICAS')], // the broker answered: nothing was maybe written
+  },
+  'offline-partition': {
+    reach: [...created, election(1, 0, [1, 2, 3]), offline(), offline()], // re-announced while still offline: one stay
+    miss: [...created, election(1, 0, [1, 2, 3]), { kind: 'broker.failed', controller: 2, broker: 1 }, election(2, 1, [2, 3])],
+  },
+  'controller-failover': {
+    reach: [controllerElected(1, 1), controllerElected(2, 2)],
+    miss: [controllerElected(1, 1), { kind: 'controller.resigned', broker: 1, controllerEpoch: 1 }], // the first election is no failover
+  },
+  'not-enough-replicas': {
+    reach: [{ kind: 'produce.rejected', broker: 1, topic: 'orders', partition: 0, error: 'NOT_ENOUGH_REPLICAS', isr: [1] }],
+    miss: [{ kind: 'produce.rejected', broker: 1, topic: 'orders', partition: 0, error: 'NOT_LEADER_OR_FOLLOWER', isr: [1, 2] }],
+  },
+  'leader-epoch-truncation': {
+    reach: [truncate(9, 5, 'leader-epoch')],
+    miss: [truncate(9, 5, 'high-watermark')],
+  },
+  'high-watermark-truncation': {
+    reach: [truncate(9, 5, 'high-watermark')],
+    miss: [truncate(9, 5, 'leader-epoch')],
+  },
+  'power-loss': {
+    reach: [{ kind: 'proc.power', node: 'b1', lostRecords: 3 }],
+    miss: [{ kind: 'proc.power', node: 'b1', lostRecords: 0 }, { kind: 'proc.kill', node: 'b1' }], // everything was flushed; a kill keeps the page cache
+  },
+  'coordinator-moved': {
+    reach: [{ kind: 'group.loaded', broker: 1, partition: 7, groups: [] }, { kind: 'group.loaded', broker: 2, partition: 7, groups: ['billing'] }],
+    miss: [{ kind: 'group.loaded', broker: 1, partition: 7, groups: [] }], // the first load of an empty partition
+  },
+  'session-timeout': {
+    reach: [removed('session-timeout')],
+    miss: [removed('leave'), removed('rebalance-timeout')],
+  },
+  'poll-timeout': {
+    reach: [{ kind: 'consumer.poll-timeout', group: 'billing', member: 'billing-1', memberId: 'billing-1-0', generation: 3, sinceLastPollMs: 2500 }],
+    miss: [{ kind: 'consumer.join', group: 'billing', member: 'billing-1', memberId: 'billing-1-0', reason: 'rebalance' }],
+  },
+  'consumer-truncation-detected': {
+    reach: [position('truncation-detected')],
+    miss: [position('committed'), position('reset-earliest')],
+  },
+};
+
+describe('checker: coverage', () => {
+  test('checker: coverage: the probe list has unique names, each described, and zeroCoverage has each in order', () => {
+    expect(new Set(PROBE_NAMES).size).toBe(COVERAGE_PROBES.length);
+    for (const p of COVERAGE_PROBES) expect(p.description.length, p.name).toBeGreaterThan(20);
+    expect(Object.keys(zeroCoverage())).toEqual(PROBE_NAMES);
+    expect(Object.values(zeroCoverage()).every((n) => n === 0)).toBe(true);
+    // The issue's six situations lead the list.
+    expect(PROBE_NAMES.slice(0, 6)).toEqual(['unclean-election', 'isr-shrunk-to-one', 'truncation-below-acked', 'fenced-controller', 'rebalance-during-commit', 'retried-send-after-timeout']);
+  });
+
+  test.each(PROBE_NAMES.map((name) => [name] as const))('checker: coverage: %s fires once on its situation, not on its near miss', (name) => {
+    const { reach, miss } = CASES[name];
+    expect(probe(reach)[name]).toBe(1);
+    expect(probe(miss)[name]).toBe(0);
+  });
+
+  test('checker: coverage: an unclean election of the last replica standing reaches exactly unclean-election and isr-shrunk-to-one', () => {
+    // b1 led with ISR [1 2 3]; b1 and b2 die; b3, out of sync, is elected alone.
+    expect(reached(probe([...created, election(1, 0, [1, 2, 3]), election(3, 1, [3], true)]))).toEqual({ 'unclean-election': 1, 'isr-shrunk-to-one': 1 });
+  });
+
+  test('checker: coverage: isr-shrunk-to-one counts each stay at one, not each announcement of it', () => {
+    const counts = probe([
+      ...created, election(1, 0, [1, 2, 3]),
+      shrink([1, 2]), shrink([1]), // 1: the leader alone
+      { kind: 'controller.isr', controller: 2, topic: 'orders', partition: 0, leader: 1, leaderEpoch: 1, isr: [1] }, // the same stay, a new epoch
+      election(1, 2, [1]), // still the same stay
+      expand([1, 3]), shrink([1]), // 2: back to one after growing
+      election(2, 0, [2, 3, 1], false, 1), shrink([2], 1), // 3: another partition
+    ]);
+    expect(counts['isr-shrunk-to-one']).toBe(3);
+  });
+
+  test('checker: coverage: a topic the trace never showed created learns its replication factor from the ISRs it sees', () => {
+    const isr = (size: number): Event => ({ kind: 'isr.shrink', broker: 1, topic: 'other', partition: 0, leaderEpoch: 0, isr: [1, 2, 3].slice(0, size), removed: [], lagMs: 1 });
+    expect(probe([isr(1)])['isr-shrunk-to-one']).toBe(0); // for all it knows, replication.factor 1
+    expect(probe([isr(2), isr(1)])['isr-shrunk-to-one']).toBe(1);
+  });
+
+  test('checker: coverage: truncation-below-acked compares with the highest acknowledged offset of that partition only', () => {
+    const acks = [...created, ack(0), ack(7), ack(3), ack(-1, 0, 99)]; // out of order, and an acks=0 ack (offset -1)
+    expect(probe([...acks, truncate(12, 8)])['truncation-below-acked']).toBe(0); // offsets 0..7 stay
+    expect(probe([...acks, truncate(12, 7)])['truncation-below-acked']).toBe(1); // offset 7 is cut
+    expect(probe([...acks, truncate(12, 0, 'leader-epoch', 2)])['truncation-below-acked']).toBe(0); // nothing acked on orders-2
+    expect(probe([...created, ack(-1), truncate(3, 0)])['truncation-below-acked']).toBe(0); // acks=0: no offset was promised
+    // Every replica that cuts below counts (here two followers of one partition).
+    expect(probe([...acks, truncate(12, 2), truncate(9, 5)])['truncation-below-acked']).toBe(2);
+  });
+
+  test('checker: coverage: offline-partition counts each time a partition goes offline again after a leader', () => {
+    const counts = probe([...created, election(1, 0, [1, 2, 3]), offline(), offline(), election(1, 1, [1]), offline(), offline(2)]);
+    expect(counts['offline-partition']).toBe(3);
+  });
+
+  test('checker: coverage: rebalance-during-commit counts every refusal that means the group moved on', () => {
+    const counts = probe([appCommit('REBALANCE_IN_PROGRESS'), appCommit('ILLEGAL_GENERATION'), appCommit('UNKNOWN_MEMBER_ID'), appCommit('COMMIT_FAILED'), appCommit('NOT_COORDINATOR')]);
+    expect(reached(counts)).toEqual({ 'rebalance-during-commit': 4 });
+  });
+
+  test('checker: coverage: controller-failover counts each controller after the first', () => {
+    expect(probe([controllerElected(1, 1), controllerElected(2, 2), controllerElected(1, 3)])['controller-failover']).toBe(2);
+  });
+});
+
+describe('checker: coverage: scenarios', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const load = (file: string) => {
+    const { scenarios, errors } = loadScenarioPaths([join(root, 'scenarios', file)]);
+    expect(errors).toEqual([]);
+    return scenarios[0]!;
+  };
+
+  test('checker: coverage: scenarios: unclean-election-loses (seed 1) reaches the unclean election and the truncation below acknowledged offsets', () => {
+    const loaded = load('unclean-election-loses.yaml');
+    const summary = runScenario(loaded, 1);
+    // b3 alone in the ISR acknowledges; it dies; b1 is elected uncleanly; b3 returns and cuts
+    // the acknowledged records from its log.
+    expect(summary.coverage['unclean-election']).toBeGreaterThan(0);
+    expect(summary.coverage['truncation-below-acked']).toBeGreaterThan(0);
+    expect(summary.coverage['isr-shrunk-to-one']).toBeGreaterThan(0);
+    expect(summary.coverage['poll-timeout']).toBe(0); // it has no consumers
+    // The --json line carries every probe, in the list's order.
+    const line = JSON.parse(summaryLine(summary)) as { coverage: Record<string, number> };
+    expect(Object.keys(line.coverage)).toEqual(PROBE_NAMES);
+    expect(line.coverage).toEqual(summary.coverage);
+  });
+
+  test('checker: coverage: scenarios: consumer-slow-poll-rebalance reaches poll-timeout and a commit refused after the rebalance', () => {
+    const summary = runScenario(load('consumer-slow-poll-rebalance.yaml'), 1);
+    expect(summary.coverage['poll-timeout']).toBeGreaterThan(0);
+    expect(summary.coverage['rebalance-during-commit']).toBeGreaterThan(0);
+    expect(summary.coverage['unclean-election']).toBe(0); // no broker fault at all
+  });
+
+  test('cli: report: coverage: a scenario block says which probes its seeds reached, in how many seeds and how often', () => {
+    const loaded = load('unclean-election-loses.yaml');
+    const tally = new ScenarioTally(loaded, 2);
+    const summaries = [1, 2].map((seed) => runScenario(loaded, seed));
+    for (const summary of summaries) tally.addSummary(summary, null);
+    const block = scenarioBlock(tally, { ok: true, expectations: judgeSeeds(loaded.scenario.expect, tally.perSeed).expectations }, new Chalk({ level: 0 }), false);
+    const times = summaries[0]!.coverage['unclean-election'] + summaries[1]!.coverage['unclean-election'];
+    expect(block).toContain(`  reached: unclean-election 2/2 seeds (${times}×), `);
+    expect(block).toMatch(/truncation-below-acked 2\/2 \(\d+×\)/);
+    expect(block).not.toContain('poll-timeout');
+    expect(block).toMatch(/\(\d+ other probes not reached\)/);
+    expect(tally.reachedSeeds['poll-timeout']).toBe(0);
+    expect(tally.reachedTimes['unclean-election']).toBe(times);
+    // Wrapped lines stay within the width.
+    for (const line of block.split('\n')) if (/reached|×/.test(line)) expect(line.length).toBeLessThanOrEqual(100);
+  });
+});
