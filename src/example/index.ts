@@ -13,6 +13,7 @@ export function buildExample(world: World<unknown>, spec: ExampleSpec, stopAtUs:
   typed.spawn('client', client(spec, stopAtUs));
   return {
     nemesisTargets: servers,
+    nodeSets: {},
     resolve(target) {
       const primary = primaryFromTrace(typed.trace.records, servers);
       if (target === 'primary') return primary;

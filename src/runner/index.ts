@@ -6,6 +6,7 @@ import { brokenBySeed } from '../checker/verdict.js';
 import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
 import { buildExample } from '../example/index.js';
 import { buildKafka } from './kafka.js';
+import { nemesisTargets, unknownNemesisTargets } from './nemesis-targets.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
 import { validateConsumerConfig } from '../clients/consumer-config.js';
 import type { SystemUnderTest } from './system.js';
@@ -25,6 +26,8 @@ export function unsupportedReason(scenario: Scenario): string | null {
     ...scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`)),
     ...scenario.consumers.flatMap((c) => validateConsumerConfig(c.config, c.commit, profile).map((problem) => `consumers[${c.group}].config: ${problem}`)),
   ];
+  const unknown = unknownNemesisTargets(scenario);
+  if (unknown.length > 0) problems.push(`nemesis.targets: ${unknown.map((t) => `"${t}"`).join(', ')} names no node, role or set of this scenario (sets: brokers, zookeeper, producers, consumers)`);
   const cluster = scenario.cluster;
   if (cluster !== null && scenario.consumers.length > 0) {
     const offsetsReplicas = Number(cluster.config['offsets.topic.replication.factor'] ?? 3);
@@ -69,7 +72,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
       intervalUs: scenario.nemesis.intervalUs,
       faultDurationUs: scenario.nemesis.faultDurationUs,
       stopAtUs: scenario.durationUs,
-      targets: () => system.nemesisTargets,
+      targets: nemesisTargets(scenario.nemesis.targets, system),
     });
   }
   const endUs = scenario.durationUs + scenario.settleUs;

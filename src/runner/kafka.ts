@@ -95,6 +95,12 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   return {
     resolve: (target) => roles.resolve(target),
     nemesisTargets: [...brokerIds.map(brokerNode), ZOOKEEPER_NODE],
+    nodeSets: {
+      brokers: brokerIds.map(brokerNode),
+      zookeeper: [ZOOKEEPER_NODE],
+      producers: scenario.producers.map((p) => p.name),
+      consumers: groups.flatMap((g) => g.members),
+    },
     check: () => checker.finish(),
     retainedBytes: () => checker.retainedBytes(),
     coverage: () => probes.counts(),

@@ -5,8 +5,10 @@ import type { CheckOutcome } from '../checker/outcome.js';
 export interface SystemUnderTest {
   /** A node name for a fault target (a node name or a role such as `primary`), or null when none fits now. */
   resolve(target: string): string | null;
-  /** The nodes the random nemesis may hit. */
+  /** The nodes the random nemesis hits when the scenario names no `nemesis.targets`. */
   readonly nemesisTargets: readonly string[];
+  /** Named sets of nodes a nemesis target may name (brokers, zookeeper, producers, consumers). */
+  readonly nodeSets: Readonly<Record<string, readonly string[]>>;
   /** After the settle phase: the anomalies, with stories, and the message counts. */
   check(): CheckOutcome;
   /** Bytes the checker keeps (0 when it keeps nothing worth counting). */

@@ -101,7 +101,7 @@ function normalizeExample(example: NonNullable<RawScenario['example']>): Example
 }
 
 function normalizeNemesis(nemesis: NonNullable<RawScenario['nemesis']>): NemesisSpec {
-  return { faults: nemesis.faults, intervalUs: nemesis.interval, faultDurationUs: nemesis['fault-duration'] };
+  return { faults: nemesis.faults, intervalUs: nemesis.interval, faultDurationUs: nemesis['fault-duration'], targets: nemesis.targets ?? null };
 }
 
 function normalizeFault(fault: RawFault, line: number): FaultSpec {

@@ -192,6 +192,15 @@ const nemesis = strictMap(
       .describe('Fault kinds the nemesis draws from.'),
     interval: range(1).prefault('5s..15s').describe('Time between two random faults.'),
     'fault-duration': range(1).prefault('1s..10s').describe('How long each random fault lasts before it heals.'),
+    targets: z
+      .array(target(), { error: 'a list of targets' })
+      .min(1, { error: 'at least one target' })
+      .optional()
+      .describe(
+        'What the nemesis may hit, resolved at each fault: nodes (b1, zk, billing-1), roles (leader(orders/0), ' +
+          'follower(orders/0), controller, coordinator(billing)) or sets (brokers, zookeeper, producers, consumers). ' +
+          'Default: brokers and zookeeper.',
+      ),
   },
   { map: 'a map describing the random nemesis' },
 );

@@ -88,6 +88,8 @@ export interface NemesisSpec {
   readonly faults: readonly NemesisFaultKind[];
   readonly intervalUs: RangeUs; // time between two random faults
   readonly faultDurationUs: RangeUs; // how long each random fault lasts
+  /** What it may hit (nodes, roles, or the sets brokers/zookeeper/producers/consumers); null: brokers and ZooKeeper. */
+  readonly targets: readonly Target[] | null;
 }
 
 /** The kernel's example system (not Kafka): a primary-backup replicated log. */

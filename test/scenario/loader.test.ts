@@ -46,6 +46,7 @@ describe('scenario: loader', () => {
         faults: ['kill', 'power', 'partition', 'pause'],
         intervalUs: { minUs: 5_000_000, maxUs: 15_000_000 },
         faultDurationUs: { minUs: 1_000_000, maxUs: 10_000_000 },
+        targets: null,
       },
       expect: { lost: 'sometimes', inconsistent: 'never' },
     });
@@ -68,6 +69,7 @@ describe('scenario: loader', () => {
       faults: ['partition'],
       intervalUs: { minUs: 5_000_000, maxUs: 15_000_000 },
       faultDurationUs: { minUs: 1_000_000, maxUs: 10_000_000 },
+      targets: null,
     });
   });
 

@@ -11,7 +11,7 @@ export function exampleScenario(over: Partial<Scenario> = {}, replication: 'asyn
       { atUs: 3_000_000, action: { kind: 'kill', target: 'primary' }, healAfterUs: 2_000_000, line: 1 },
       { atUs: 6_000_000, action: { kind: 'isolate', target: 'primary' }, healAfterUs: 1_500_000, line: 2 },
     ],
-    nemesis: { faults: ['pause', 'one-way', 'slow-disk'], intervalUs: { minUs: 1_000_000, maxUs: 3_000_000 }, faultDurationUs: { minUs: 100_000, maxUs: 1_000_000 } },
+    nemesis: { faults: ['pause', 'one-way', 'slow-disk'], intervalUs: { minUs: 1_000_000, maxUs: 3_000_000 }, faultDurationUs: { minUs: 100_000, maxUs: 1_000_000 }, targets: null },
     expect: {},
     ...over,
   };

@@ -1,0 +1,49 @@
+// The random nemesis's targets: nodes, roles resolved at each fault, and named sets.
+import { describe, expect, test } from 'vitest';
+import type { TraceEvent } from '../../sim/index.js';
+import { runScenario, unsupportedReason } from '../../src/runner/index.js';
+import { loadScenarioText } from '../../src/scenario/index.js';
+
+const scenario = (targets: string) => {
+  const loaded = loadScenarioText(`name: nemesis-targets
+duration: 40s
+settle: 20s
+cluster: { brokers: 3, config: { min.insync.replicas: 2 } }
+topics: [{ name: orders, partitions: 3, replication.factor: 3 }]
+producers: [{ name: p1, topic: orders, messages: 4000, rate: 100/s, keys: 10, config: { acks: all } }]
+consumers: [{ group: billing, members: 2, topic: orders, commit: after-processing, config: { auto.offset.reset: earliest, session.timeout.ms: 10000 } }]
+nemesis: { faults: [kill, pause], interval: 2s..4s, fault-duration: 1s..3s, targets: ${targets} }
+`, 'nemesis-targets.yaml');
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  return loaded.value;
+};
+
+function faultNodes(targets: string): string[] {
+  const nodes: string[] = [];
+  runScenario(scenario(targets), 1, {
+    observer: (_atUs: number, event: TraceEvent) => {
+      const e = event as { kind: string; source?: string; action?: { node?: string } };
+      if (e.kind === 'fault' && e.source === 'random' && e.action?.node !== undefined) nodes.push(e.action.node);
+    },
+  });
+  return nodes;
+}
+
+describe('runner: nemesis targets', () => {
+  test('runner: nemesis targets: the consumers set hits only the group members', () => {
+    const nodes = faultNodes('[consumers]');
+    expect(nodes.length).toBeGreaterThan(5);
+    expect(new Set(nodes)).toEqual(new Set(['billing-1', 'billing-2']));
+  });
+
+  test('runner: nemesis targets: a role names a broker, whichever holds it when the fault comes', () => {
+    const nodes = faultNodes('[coordinator(billing)]');
+    expect(nodes.length).toBeGreaterThan(5);
+    expect(nodes.every((n) => /^b\d$/.test(n))).toBe(true);
+  });
+
+  test('runner: nemesis targets: a name that is no node, role or set is refused before the run', () => {
+    expect(unsupportedReason(scenario('[brokers, consumer]').scenario)).toMatch(/nemesis.targets: "consumer" names no node, role or set/);
+    expect(unsupportedReason(scenario('[b1, zk, billing-2, p1, "leader(orders/0)"]').scenario)).toBeNull();
+  });
+});
