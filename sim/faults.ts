@@ -151,7 +151,12 @@ export function describeFault(action: FaultAction): string {
   }
 }
 
-export type NemesisKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk';
+/**
+ * `partition`: the targets split at a random point; `majority-split`: a random minority of them
+ * (at most half, less one) cut from the rest; `split`: one of the splits the system names
+ * (`NemesisOptions.splits`), such as brokers versus ZooKeeper.
+ */
+export type NemesisKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk' | 'majority-split' | 'split';
 
 export interface NemesisOptions {
   readonly kinds: readonly NemesisKind[];
@@ -161,6 +166,8 @@ export interface NemesisOptions {
   readonly stopAtUs: number;
   /** The nodes a random fault may hit, asked afresh at each fault. */
   readonly targets: () => readonly string[];
+  /** The splits a `split` fault draws from, asked afresh at each fault (none: it is skipped). */
+  readonly splits?: () => readonly (readonly (readonly string[])[])[];
 }
 
 /**
@@ -172,7 +179,7 @@ export function startNemesis<M>(world: World<M>, faults: Faults<M>, random: Rand
   const tick = (): void => {
     if (world.now() >= options.stopAtUs) return;
     const targets = options.targets();
-    const action = targets.length > 0 ? drawFault(random, options.kinds, targets) : null;
+    const action = targets.length > 0 ? drawFault(random, options.kinds, targets, options.splits) : null;
     if (action !== null) {
       const applied = faults.apply(action, 'random');
       const durationUs = random.range(options.faultDurationUs.minUs, options.faultDurationUs.maxUs);
@@ -183,7 +190,7 @@ export function startNemesis<M>(world: World<M>, faults: Faults<M>, random: Rand
   world.scheduler.after(random.range(options.intervalUs.minUs, options.intervalUs.maxUs), tick, undefined);
 }
 
-function drawFault(random: Random, kinds: readonly NemesisKind[], targets: readonly string[]): FaultAction | null {
+function drawFault(random: Random, kinds: readonly NemesisKind[], targets: readonly string[], splits?: () => readonly (readonly (readonly string[])[])[]): FaultAction | null {
   const kind = random.pick(kinds);
   const node = random.pick(targets);
   switch (kind) {
@@ -203,6 +210,17 @@ function drawFault(random: Random, kinds: readonly NemesisKind[], targets: reado
       const shuffled = random.shuffle(targets);
       const split = random.range(1, shuffled.length - 1);
       return { kind, groups: [shuffled.slice(0, split), shuffled.slice(split)] };
+    }
+    case 'majority-split': {
+      if (targets.length < 2) return null;
+      const shuffled = random.shuffle(targets);
+      const minority = random.range(1, Math.max(1, Math.floor((shuffled.length - 1) / 2)));
+      return { kind: 'partition', groups: [shuffled.slice(0, minority), shuffled.slice(minority)] };
+    }
+    case 'split': {
+      const candidates = splits?.() ?? [];
+      if (candidates.length === 0) return null;
+      return { kind: 'partition', groups: random.pick(candidates).map((group) => [...group]) };
     }
   }
 }

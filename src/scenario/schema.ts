@@ -25,7 +25,7 @@ export const FAULT_ACTIONS = [
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 /** Actions with an inverse that `heal` can schedule; restart and resume are inverses themselves. */
 export const HEALABLE_ACTIONS: readonly FaultAction[] = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk', 'hold'];
-export const NEMESIS_FAULTS = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk'] as const;
+export const NEMESIS_FAULTS = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk', 'majority-split', 'zookeeper-split'] as const;
 export const COMMIT_STRATEGIES = ['auto', 'after-processing', 'before-processing', 'per-batch', 'async'] as const;
 export const EXPECTATIONS = ['never', 'sometimes', 'always'] as const;
 
@@ -189,7 +189,11 @@ const nemesis = strictMap(
     faults: z
       .array(oneOf(NEMESIS_FAULTS), { error: 'a list of fault kinds' })
       .min(1, { error: 'at least one fault kind' })
-      .describe('Fault kinds the nemesis draws from.'),
+      .describe(
+        'Fault kinds the nemesis draws from: kill (healed by a restart), power, pause, partition (a random split of the ' +
+          'targets), isolate, one-way, slow-disk, majority-split (a minority of the targets cut from the rest), ' +
+          'zookeeper-split (every broker cut from ZooKeeper, clients unaffected).',
+      ),
     interval: range(1).prefault('5s..15s').describe('Time between two random faults.'),
     'fault-duration': range(1).prefault('1s..10s').describe('How long each random fault lasts before it heals.'),
     targets: z

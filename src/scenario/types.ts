@@ -82,7 +82,7 @@ export interface FaultSpec {
   readonly line: number;
 }
 
-export type NemesisFaultKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk';
+export type NemesisFaultKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk' | 'majority-split' | 'zookeeper-split';
 
 export interface NemesisSpec {
   readonly faults: readonly NemesisFaultKind[];

@@ -42,6 +42,29 @@ describe('runner: nemesis targets', () => {
     expect(nodes.every((n) => /^b\d$/.test(n))).toBe(true);
   });
 
+  test('runner: nemesis targets: zookeeper-split cuts every broker from ZooKeeper and leaves the clients be', () => {
+    const loaded = loadScenarioText(`name: zk-split
+duration: 30s
+settle: 30s
+cluster: { brokers: 3, config: { min.insync.replicas: 2 } }
+topics: [{ name: orders, partitions: 3, replication.factor: 3 }]
+producers: [{ name: p1, topic: orders, messages: 3000, rate: 100/s, keys: 10, config: { acks: all } }]
+nemesis: { faults: [zookeeper-split], interval: 3s..6s, fault-duration: 1s..3s }
+expect: { lost: never }
+`, 'zk-split.yaml');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const splits: string[][][] = [];
+    const summary = runScenario(loaded.value, 1, {
+      observer: (_atUs: number, event: TraceEvent) => {
+        const e = event as { kind: string; action?: { kind: string; groups?: string[][] } };
+        if (e.kind === 'fault' && e.action?.kind === 'partition') splits.push(e.action.groups!);
+      },
+    });
+    expect(splits.length).toBeGreaterThan(2);
+    for (const groups of splits) expect(groups).toEqual([['b1', 'b2', 'b3'], ['zk']]);
+    expect(summary.anomalies.lost).toBe(0);
+  });
+
   test('runner: nemesis targets: a name that is no node, role or set is refused before the run', () => {
     expect(unsupportedReason(scenario('[brokers, consumer]').scenario)).toMatch(/nemesis.targets: "consumer" names no node, role or set/);
     expect(unsupportedReason(scenario('[b1, zk, billing-2, p1, "leader(orders/0)"]').scenario)).toBeNull();
