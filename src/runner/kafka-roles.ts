@@ -2,8 +2,8 @@
 // `leader-was(orders/0)` (the leader before the current one), `follower(orders/0)` and
 // `follower(orders/0,2)` (in-sync followers in assignment order), `replica(orders/0,1)` (assigned
 // replicas in order), `preferred(orders/0)` (the first assigned), `controller`,
-// `coordinator(billing)` (the leader of the group's __consumer_offsets partition); plain node
-// names pass through. In YAML flow style a target with a comma must be quoted.
+// `coordinator(billing)` (the leader of the group's __consumer_offsets partition),
+// `not-controller` / `not-controller(2)` (the other brokers, by id); plain node names pass through. In YAML flow style a target with a comma must be quoted.
 import type { TraceEvent, World } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
 import { offsetsPartitionFor } from '../kafka/offsets-topic.js';
@@ -32,6 +32,12 @@ export class KafkaRoles {
   resolve(target: string): string | null {
     if (this.nodes.includes(target)) return target;
     if (target === 'controller') return this.controller < 0 ? null : brokerNode(this.controller);
+    // `not-controller`, `not-controller(2)`: the brokers other than the controller, by id.
+    const notController = /^not-controller(?:\((\d+)\))?$/.exec(target);
+    if (notController !== null) {
+      const others = this.nodes.filter((n) => /^b\d+$/.test(n) && n !== brokerNode(this.controller)).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+      return others[Number(notController[1] ?? 1) - 1] ?? null;
+    }
     const coordinator = /^coordinator\(([^/()]+)\)$/.exec(target);
     if (coordinator !== null) {
       if (this.offsetsPartitions === 0) return null;

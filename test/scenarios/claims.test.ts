@@ -32,6 +32,22 @@ describe('claims', () => {
     expect(summary.anomalies.lost).toBe(0);
   });
 
+  // Claim 10: the controller epoch fences a zombie controller's late requests.
+  test('claims: controller: a zombie controller\'s late LeaderAndIsr is refused with its stale epoch', () => {
+    const { events, summary } = run('controller-zombie-fenced');
+    const elected = of(events, 'controller.elected');
+    const fenced = of(events, 'controller.fenced');
+    expect(fenced.length).toBeGreaterThan(0);
+    const zombie = elected[0]!.event;
+    const successor = elected.find((e) => e.event.controllerEpoch > zombie.controllerEpoch)!;
+    for (const f of fenced) {
+      expect(f.event).toMatchObject({ broker: zombie.broker, staleEpoch: zombie.controllerEpoch });
+      expect(f.event.currentEpoch).toBeGreaterThanOrEqual(successor.event.controllerEpoch);
+      expect(f.atUs).toBeGreaterThan(successor.atUs);
+    }
+    expect(summary.coverage['fenced-controller']).toBe(fenced.length);
+  });
+
   // Claim 7: out after replica.lag.time.max.ms (10 s here) without catching up, back once caught up.
   test('claims: isr: a paused follower leaves the ISR after replica.lag.time.max.ms and rejoins after it resumes', () => {
     const { events } = run('isr-shrink-expand');
