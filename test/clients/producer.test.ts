@@ -18,6 +18,20 @@ function logSeqs(run: Run, partition: number): number[] {
   return run.cluster.logs[partition]!.map((r) => r.seq);
 }
 
+/** 50 keyless sends, no idempotence, whose first Produce request is lost; request.timeout.ms 500. */
+function firstRequestLost(maxInFlight: number) {
+  return runProducer({
+    config: { ...NO_IDEMPOTENCE, ...FIXED_BACKOFF, 'request.timeout.ms': 500, 'max.in.flight.requests.per.connection': maxInFlight },
+    messages: 50,
+    ratePerSec: 1000,
+    keys: null,
+    partitions: 1,
+    setup: (cluster) => {
+      cluster.produceAction = (_, __, index) => (index === 0 ? 'drop-request' : 'answer');
+    },
+  });
+}
+
 describe('clients: producer', () => {
   test('clients: producer: acks=1 acknowledges every message once, offsets increasing per partition', () => {
     const run = runProducer({ config: NO_IDEMPOTENCE, messages: 1000, ratePerSec: 1000, partitions: 3, brokers: 3 });
@@ -219,16 +233,7 @@ describe('clients: producer', () => {
   });
 
   test('clients: producer: max.in.flight=5 without idempotence reorders after a lost request (claim 14)', () => {
-    const run = runProducer({
-      config: { ...NO_IDEMPOTENCE, ...FIXED_BACKOFF, 'request.timeout.ms': 500, 'max.in.flight.requests.per.connection': 5 },
-      messages: 50,
-      ratePerSec: 1000,
-      keys: null,
-      partitions: 1,
-      setup: (cluster) => {
-        cluster.produceAction = (_, __, index) => (index === 0 ? 'drop-request' : 'answer');
-      },
-    });
+    const run = firstRequestLost(5);
     const log = logSeqs(run, 0);
     // 1. seq 1's request is lost; 2. seq 2.. go out in later requests and are appended;
     // 3. after request.timeout.ms seq 1 is retried, and lands behind them.
@@ -239,16 +244,7 @@ describe('clients: producer', () => {
   });
 
   test('clients: producer: max.in.flight=1 keeps order after a lost request (the twin of claim 14)', () => {
-    const run = runProducer({
-      config: { ...NO_IDEMPOTENCE, ...FIXED_BACKOFF, 'request.timeout.ms': 500, 'max.in.flight.requests.per.connection': 1 },
-      messages: 50,
-      ratePerSec: 1000,
-      keys: null,
-      partitions: 1,
-      setup: (cluster) => {
-        cluster.produceAction = (_, __, index) => (index === 0 ? 'drop-request' : 'answer');
-      },
-    });
+    const run = firstRequestLost(1);
     expect(logSeqs(run, 0)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
