@@ -1,6 +1,7 @@
 // How the CLI reports what stops it before or instead of a verdict. Exit codes (DESIGN.md):
 // 0 every expectation held, 1 an expectation failed or the simulator crashed, 2 bad input or usage;
-// and, beyond DESIGN.md, 130 for a run stopped by Ctrl-C (the shell's 128 + SIGINT).
+// and, beyond DESIGN.md, a run stopped by a signal exits as a shell reports it, 128 + the signal's
+// number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (what CI runners and `timeout` send).
 import { formatInputError } from '../scenario/index.js';
 import type { InputError } from '../scenario/types.js';
 import { colorsFor } from './colors.js';
@@ -10,6 +11,15 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
+export const EXIT_TERMINATED = 143;
+
+/** The signals that stop a run and let it report what it found. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+export function exitCodeFor(signal: StopSignal): number {
+  return signal === 'SIGINT' ? EXIT_INTERRUPTED : EXIT_TERMINATED;
+}
 
 export function printError(message: string): void {
   process.stderr.write(`${colorsFor('stderr').red.bold('ksim: error:')} ${message}\n`);

@@ -1,6 +1,6 @@
 // The `ksim` command line (started through ksim.mjs, which registers tsx). Commander parses;
 // every way out goes through one exit code: 0 held, 1 failed or simulator bug, 2 bad input or usage,
-// 130 a run interrupted by Ctrl-C.
+// 130 a run interrupted by Ctrl-C (SIGINT), 143 one terminated by SIGTERM.
 import { Command, CommanderError } from 'commander';
 import { colorsFor } from './colors.js';
 import { judgeCommand } from './judge.js';
@@ -55,7 +55,10 @@ Exit codes:
        that cannot be written
   130  interrupted (Ctrl-C): the workers stop, the failure files already written stay (each is
        written whole), the scenarios finished so far are reported, and a line says after how
-       many of the runs the run stopped; no JUnit file is written
+       many of the runs the run stopped; --junit still writes its file: the finished scenarios
+       as usual, each unfinished one <skipped message="interrupted after K of N runs"/> (K of
+       its N seeds ran). A second Ctrl-C quits at once.
+  143  terminated by SIGTERM (a CI runner cancelling the job, \`timeout\`): as for Ctrl-C
 `;
 
 const ROOT_HELP = `
@@ -68,7 +71,7 @@ Examples:
   ksim judge shard-1.jsonl shard-2.jsonl shard-3.jsonl
 
 Exit codes: 0 every expectation held; 1 an expectation failed or a simulator bug; 2 bad input or
-usage; 130 interrupted by Ctrl-C.
+usage; 130 interrupted by Ctrl-C; 143 terminated by SIGTERM.
 `;
 
 function buildProgram(setExitCode: (code: number) => void): Command {

@@ -3,7 +3,7 @@
 // the CLI prints and its exit code depend only on the jobs.
 //
 // Two extras for CI: `twice` runs every job a second time (on another worker thread when there
-// are several) so the caller can compare trace hashes; `signal` stops the run early (Ctrl-C):
+// are several) so the caller can compare trace hashes; `signal` stops the run early (Ctrl-C, SIGTERM):
 // workers are terminated, and outcomes not yet delivered in order are dropped.
 import { threadId, Worker } from 'node:worker_threads';
 import { runJob, type Job, type JobOutcome } from './run-job.js';
@@ -71,7 +71,7 @@ async function runInProcess(jobs: readonly Job[], deliver: Deliver, options: Run
     const rerun: Rerun | null = pool.twice === true ? { outcome: runJob(job), threads: [threadId, threadId] } : null;
     deliver(job, outcome, rerun);
     delivered += 1;
-    // Runs are synchronous: give a Ctrl-C handler its turn between them.
+    // Runs are synchronous: give a signal handler (Ctrl-C, SIGTERM) its turn between them.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { delivered, interrupted: pool.signal?.aborted === true && delivered < jobs.length };

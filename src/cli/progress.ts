@@ -21,7 +21,7 @@ export function startProgress(total: number, enabled: boolean): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
-  // The bar turns the terminal's line wrapping off while drawn: on Ctrl-C, `ksim run`'s own
+  // The bar turns the terminal's line wrapping off while drawn: on Ctrl-C or SIGTERM, `ksim run`'s own
   // handler (run-command.ts) calls stop() to restore it before it reports what was found.
   bar.start(total, 0, { failing: 0 });
   return {

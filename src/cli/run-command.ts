@@ -1,13 +1,14 @@
 // `ksim run`: load every scenario (all input errors first, nothing runs on bad input), expand the
 // seeds into jobs (keeping this shard's share under --shard), run them on the pool, and report in
-// (scenario order, seed) order. Ctrl-C stops the pool and reports what was found (exit 130).
+// (scenario order, seed) order. Ctrl-C (SIGINT) or SIGTERM stops the pool and reports what was
+// found (exit 130 or 143).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { unsupportedReason } from '../runner/index.js';
 import { loadScenarioPaths } from '../scenario/index.js';
 import type { LoadedScenario } from '../scenario/types.js';
 import { colorsFor, isTerminal } from './colors.js';
-import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, printError, printInputErrors } from './errors.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor, printError, printInputErrors, STOP_SIGNALS, type StopSignal } from './errors.js';
 import { plural } from './format.js';
 import { runJobs, type PoolResult } from './pool.js';
 import type { Job } from './run-job.js';
@@ -80,7 +81,7 @@ export async function runCommand(paths: readonly string[], flags: RunFlags): Pro
   const started = Date.now(); // wall clock: a timing figure for the user, never part of a result
   const session = new RunSession(scenarios, jobs, { ...options, shard });
   const result = await runInterruptibly(session, jobs, options);
-  if (result.interrupted) return session.interrupted();
+  if (result.interrupted && result.stoppedBy !== null) return session.interrupted(result.stoppedBy);
   const exitCode = session.finish();
   if (!options.quiet) {
     const runs = jobs.length * (options.checkDeterminism ? 2 : 1);
@@ -92,27 +93,40 @@ export async function runCommand(paths: readonly string[], flags: RunFlags): Pro
   return exitCode;
 }
 
-/** Runs the jobs; the first Ctrl-C stops the workers and lets the session report what was found,
- * a second one quits at once. */
-async function runInterruptibly(session: RunSession, jobs: readonly Job[], options: Plan): Promise<PoolResult> {
+interface StoppableResult extends PoolResult {
+  /** The signal that stopped the run early, if one did. */
+  readonly stoppedBy: StopSignal | null;
+}
+
+/** Runs the jobs; the first SIGINT (Ctrl-C) or SIGTERM (a CI runner cancelling the job, `timeout`)
+ * stops the workers and lets the session report what was found; a second signal quits at once. */
+async function runInterruptibly(session: RunSession, jobs: readonly Job[], options: Plan): Promise<StoppableResult> {
   const stop = new AbortController();
-  const onSigint = (): void => {
+  let stoppedBy: StopSignal | null = null;
+  const onSignal = (signal: StopSignal): void => {
     session.stopProgress();
-    if (stop.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    process.stderr.write(colorsFor('stderr').yellow('\nksim: interrupted: stopping the runs (Ctrl-C again quits at once)\n'));
+    if (stoppedBy !== null) process.exit(exitCodeFor(signal));
+    stoppedBy = signal;
+    process.stderr.write(colorsFor('stderr').yellow(`\n${stoppingNotice(signal)}\n`));
     stop.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     const runOptions = options.trace === null ? {} : { traceFile: options.trace };
-    return await runJobs(jobs, options.workers, (job, outcome, rerun) => session.deliver(job, outcome, rerun), runOptions, {
+    const result = await runJobs(jobs, options.workers, (job, outcome, rerun) => session.deliver(job, outcome, rerun), runOptions, {
       twice: options.checkDeterminism,
       signal: stop.signal,
     });
+    return { ...result, stoppedBy };
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     session.stopProgress();
   }
+}
+
+function stoppingNotice(signal: StopSignal): string {
+  if (signal === 'SIGINT') return 'ksim: interrupted: stopping the runs (Ctrl-C again quits at once)';
+  return 'ksim: interrupted by SIGTERM: stopping the runs (a second signal quits at once)';
 }
 
 /** Without --shard, the whole suite. With it, this shard's jobs (indexed 0..n-1 again, as the pool

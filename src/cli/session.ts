@@ -9,7 +9,7 @@ import type { LoadedScenario } from '../scenario/types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { colorsFor, type Stream } from './colors.js';
 import { runsDiffer, threadsText } from './determinism.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from './errors.js';
+import { EXIT_FAILED, EXIT_OK, exitCodeFor, type StopSignal } from './errors.js';
 import { removeFailureFile, replayCommand, writeFailureFile } from './failure-file.js';
 import { formatCounts, formatSeeds, plural } from './format.js';
 import { bugLine, summaryLine } from './json-line.js';
@@ -172,16 +172,18 @@ export class RunSession {
     return this.c.red.bold(`determinism: ${differing} of ${plural(this.rerunsCompared, 'run')} gave a different trace hash the second time: ${which}\n`);
   }
 
-  /** Ctrl-C: what was found so far (the scenarios judged above, the seeds in of the others, their
-   * failure files, all written whole), then the line that says where the run stopped. */
-  interrupted(): number {
+  /** A run stopped by a signal: what was found so far (the scenarios judged above, the seeds in of
+   * the others, their failure files, all written whole), the JUnit file with the unfinished
+   * scenarios skipped, then the line that says where the run stopped. Returns 128 + the signal. */
+  interrupted(signal: StopSignal): number {
     if (this.rows.length > 1 && !this.options.quiet) this.write(verdictTable(this.rows, this.c));
     const unfinished = this.tallies.filter((tally) => !tally.complete);
     for (const tally of unfinished.filter((t) => t.seeds.length > 0)) this.write(this.partialLines(tally));
-    const junit = this.options.junit === null ? '' : `; ${this.options.junit} not written`;
+    if (this.options.junit !== null) writeFileAtomic(this.options.junit, junitXml(this.judged, unfinished));
+    const junit = this.options.junit === null ? '' : `; ${this.options.junit} written (unfinished scenarios skipped)`;
     const notRun = unfinished.length === 0 ? '' : `, ${plural(unfinished.length, 'scenario')} not finished`;
     this.write(this.c.yellow.bold(`ksim: interrupted after ${this.delivered} of ${plural(this.jobs.length, 'run')}: ${plural(this.judged.length, 'scenario')} judged${notRun}${junit}\n`));
-    return EXIT_INTERRUPTED;
+    return exitCodeFor(signal);
   }
 
   private partialLines(tally: ScenarioTally): string {

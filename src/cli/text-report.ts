@@ -7,6 +7,7 @@ import type { ScenarioVerdict } from '../checker/verdict.js';
 import type { Expectations } from '../checker/verdict.js';
 import { replayCommand } from './failure-file.js';
 import { formatAt, formatCounts, formatSeeds, plural } from './format.js';
+import { paintStory } from './story-colors.js';
 import { reproduceCommand, type BugRun, type FailingSeed, type ScenarioTally } from './tally.js';
 
 /** Caps, so a scenario that fails in 500 seeds still prints a readable block (Jepsen caps too). */
@@ -128,7 +129,7 @@ export function storyLines(instances: readonly AnomalyInstance[], c: ChalkInstan
   for (const instance of instances.slice(0, maxInstances)) {
     const maxLines = all ? instance.story.length : MAX_STORY_LINES;
     lines.push(`${indent}${c.bold(instance.anomaly)}: ${instance.summary}`);
-    for (const line of instance.story.slice(0, maxLines)) lines.push(`${indent}  ${c.dim(formatAt(line.atUs))}  ${line.text}`);
+    for (const line of instance.story.slice(0, maxLines)) lines.push(`${indent}  ${c.dim(formatAt(line.atUs))}  ${paintStory(line.text, c)}`);
     const hidden = instance.story.length - maxLines;
     if (hidden > 0) lines.push(`${indent}  ... ${plural(hidden, 'more line')} (ksim replay shows them)`);
   }

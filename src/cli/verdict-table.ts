@@ -17,8 +17,16 @@ export interface TableRow {
   readonly seeds: number;
   readonly bugs: number;
   readonly totals: AnomalyCounts;
-  readonly expectations: readonly { readonly anomaly: AnomalyName; readonly expectation: Expectation; readonly state: ExpectationState }[];
+  readonly expectations: readonly TableExpectation[];
   readonly ok: boolean;
+}
+
+export interface TableExpectation {
+  readonly anomaly: AnomalyName;
+  readonly expectation: Expectation;
+  readonly state: ExpectationState;
+  /** Why it failed, where the anomalies column cannot show it: `not reproduced in 20 seeds`. */
+  readonly why: string | null;
 }
 
 /** A row from a verdict; `open` names the expectations left to other shards. */
@@ -31,11 +39,13 @@ export function tableRow(
   verdict: ScenarioVerdict,
   open: ReadonlySet<AnomalyName> = new Set(),
 ): TableRow {
-  const expectations = verdict.expectations.map((e) => ({
-    anomaly: e.anomaly,
-    expectation: e.expectation,
-    state: open.has(e.anomaly) ? ('open' as const) : e.ok ? ('ok' as const) : ('FAIL' as const),
-  }));
+  const expectations = verdict.expectations.map((e): TableExpectation => {
+    const state = open.has(e.anomaly) ? 'open' : e.ok ? 'ok' : 'FAIL';
+    // A `sometimes` no seed showed: its count is zero, so the table says it in words, as the
+    // text report and the JUnit file do (the checker's own wording).
+    const unreproduced = state === 'FAIL' && e.expectation === 'sometimes' && e.seedsWith === 0;
+    return { anomaly: e.anomaly, expectation: e.expectation, state, why: unreproduced ? e.why : null };
+  });
   return { name, claim, seeds, bugs, totals, expectations, ok: verdict.ok && bugs === 0 };
 }
 
@@ -81,7 +91,7 @@ function joinColumns(cells: readonly Cell[], widths: readonly number[]): string 
 function expectationCells(row: TableRow, c: ChalkInstance): Cell[] {
   if (row.expectations.length === 0) return [{ text: '-', paint: c.dim }];
   return row.expectations.map((e) => {
-    const text = `${e.anomaly}: ${e.expectation} ${e.state}`;
+    const text = `${e.anomaly}: ${e.expectation} ${e.state}${e.why === null ? '' : `: ${e.why}`}`;
     const paint = e.state === 'ok' ? (t: string) => t : e.state === 'open' ? c.yellow : c.red.bold;
     return { text, paint };
   });

@@ -58,3 +58,53 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
 
 // eslint-disable-next-line no-control-regex
 export const ANSI = /\u001B\[/;
+
+/** A small well-formedness check: tags balance, attributes are quoted, no stray `&` or `<`. */
+export function wellFormed(xml: string): boolean {
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(body)) return false;
+  const stack: string[] = [];
+  const tag = /<(\/?)([A-Za-z][\w-]*)((?:\s+[\w-]+="[^"<]*")*)\s*(\/?)>|</g;
+  for (const match of body.matchAll(tag)) {
+    const [, closing, name, , selfClosing] = match;
+    if (name === undefined) return false; // a `<` that opens no valid tag
+    if (selfClosing === '/') continue;
+    if (closing === '/') {
+      if (stack.pop() !== name) return false;
+    } else stack.push(name);
+  }
+  return stack.length === 0;
+}
+
+export interface JunitCase {
+  readonly name: string;
+  /** The testcase's child element, or `passed` when it has none. */
+  readonly outcome: 'passed' | 'failure' | 'error' | 'skipped';
+  readonly message: string | null;
+}
+
+export interface JunitReport {
+  /** The <testsuite> element's attributes: tests, failures, errors, skipped. */
+  readonly suite: Readonly<Record<string, string>>;
+  readonly cases: readonly JunitCase[];
+}
+
+/** Reads ksim's JUnit file (one testsuite, testcases with at most one child): enough XML for tests. */
+export function readJunit(xml: string): JunitReport {
+  if (!wellFormed(xml)) throw new Error(`not well-formed XML:\n${xml}`);
+  const suite = attributes(/<testsuite (.*?)>/.exec(xml)?.[1] ?? '');
+  const cases = [...xml.matchAll(/<testcase (.*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((match): JunitCase => {
+    const child = /<(failure|error|skipped)\b(.*?)\/?>/.exec(match[2] ?? '');
+    const outcome = (child?.[1] ?? 'passed') as JunitCase['outcome'];
+    return { name: attributes(match[1] ?? '')['name'] ?? '', outcome, message: child === null ? null : (attributes(child[2] ?? '')['message'] ?? null) };
+  });
+  return { suite, cases };
+}
+
+function attributes(text: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [, key, value] of text.matchAll(/([\w-]+)="([^"]*)"/g)) {
+    if (key !== undefined) found[key] = (value ?? '').replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&apos;', "'").replaceAll('&amp;', '&');
+  }
+  return found;
+}

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ANOMALY_NAMES } from '../../src/checker/anomalies.js';
-import { ANSI, BAD, FAILS, HOLDS, SUITE, jsonLines, ksim, removeTempDirs, tempDir, type Result } from './helpers.js';
+import { ANSI, BAD, FAILS, HOLDS, SUITE, jsonLines, ksim, readJunit, removeTempDirs, tempDir, wellFormed, type Result } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -74,6 +74,7 @@ describe('cli: run: --json over a suite of two scenarios and seeds 1..3', () => 
     const xml = readFileSync(join(cwd, 'out/junit.xml'), 'utf8');
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
     expect(wellFormed(xml)).toBe(true);
+    expect(readJunit(xml).suite).toEqual({ name: 'ksim', tests: '2', failures: '1', errors: '0', skipped: '0' });
     expect(xml.match(/<testcase /g)).toHaveLength(2);
     expect(xml).toMatch(/<testcase name="cli-fails"[^>]*>\s*<failure /);
     expect(xml).toMatch(/<testcase name="cli-holds"[^>]*><\/testcase>/);
@@ -129,20 +130,3 @@ describe.concurrent('cli: run: text output', () => {
     for (const line of lines.slice(0, 5)) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 });
-
-/** A small well-formedness check: tags balance, attributes are quoted, no stray `&` or `<`. */
-function wellFormed(xml: string): boolean {
-  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
-  if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(body)) return false;
-  const stack: string[] = [];
-  const tag = /<(\/?)([A-Za-z][\w-]*)((?:\s+[\w-]+="[^"<]*")*)\s*(\/?)>|</g;
-  for (const match of body.matchAll(tag)) {
-    const [, closing, name, , selfClosing] = match;
-    if (name === undefined) return false; // a `<` that opens no valid tag
-    if (selfClosing === '/') continue;
-    if (closing === '/') {
-      if (stack.pop() !== name) return false;
-    } else stack.push(name);
-  }
-  return stack.length === 0;
-}

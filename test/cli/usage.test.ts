@@ -40,6 +40,8 @@ describe.concurrent('cli: usage: the real command', () => {
     expect(runHelp.code).toBe(0);
     expect(runHelp.stdout).toMatch(/--seeds <N\|A\.\.B>/);
     expect(runHelp.stdout).toMatch(/SIMULATOR BUG/);
+    expect(runHelp.stdout).toMatch(/^ {2}143 {2}terminated by SIGTERM/m);
+    expect(help.stdout).toMatch(/130 interrupted by Ctrl-C; 143 terminated by SIGTERM/);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });

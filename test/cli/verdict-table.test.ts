@@ -36,6 +36,16 @@ describe('cli: verdict table', () => {
     );
   });
 
+  test('cli: verdict table: a `sometimes` no seed showed says so in words; one left open to other shards does not', () => {
+    // Its anomaly count is zero, so without the words the row would not say why it failed.
+    const unseen = tableRow('e', null, 20, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, Array.from({ length: 20 }, zeroCounts)));
+    const open = tableRow('f', null, 20, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, Array.from({ length: 20 }, zeroCounts)), new Set(['lost'] as const));
+    expect(verdictTable([unseen, open], plain).split('\n').slice(3, 5)).toEqual([
+      'FAIL     e         20     lost: sometimes FAIL: not reproduced in 20 seeds  none',
+      'FAIL     f         20     lost: sometimes open                              none',
+    ]);
+  });
+
   test('cli: verdict table: colour never moves a column (padding comes before colour)', () => {
     const withColour = verdictTable(rows(), coloured);
     expect(withColour).toMatch(/\u001B\[/);
