@@ -1,4 +1,4 @@
-// Faults are data. Each verb has its inverse (kill/restart, pause/resume, partition/heal,
+// Faults are data. Each verb has its inverse (kill/restart, stop/restart, pause/resume, partition/heal,
 // hold/release, slow-disk/restore), and applying a fault returns that inverse so a scheduled
 // heal undoes exactly what its fault did. `healAll` ends the faulty phase: whatever is still
 // broken is mended, so what remains wrong after the settle phase is the system's own doing.
@@ -9,6 +9,7 @@ import type { World } from './world.js';
 export type FaultAction =
   | { readonly kind: 'kill'; readonly node: string }
   | { readonly kind: 'power'; readonly node: string }
+  | { readonly kind: 'stop'; readonly node: string }
   | { readonly kind: 'restart'; readonly node: string }
   | { readonly kind: 'pause'; readonly node: string }
   | { readonly kind: 'resume'; readonly node: string }
@@ -39,10 +40,16 @@ export interface AppliedFault {
   heal(): void;
 }
 
+/** How long a stopped (SIGTERM) process may take to exit before it is killed: systemd's default. */
+export const DEFAULT_STOP_GRACE_US = 90_000_000;
+
 export class Faults<M> {
   private readonly active: ActiveFault[] = [];
 
-  constructor(private readonly world: World<M>) {}
+  constructor(
+    private readonly world: World<M>,
+    private readonly stopGraceUs = DEFAULT_STOP_GRACE_US,
+  ) {}
 
   /** Applies `action` now and returns its handle (whose heal is a no-op for restart/resume). */
   apply(action: FaultAction, source: FaultSource, label = describeFault(action)): AppliedFault {
@@ -75,19 +82,17 @@ export class Faults<M> {
     fault.healed = true;
     this.active.splice(this.active.indexOf(fault), 1);
     if (fault.source === 'random' && this.heldDownByScript(fault.action)) {
-      this.world.record({ kind: 'fault.skip', source: 'random', label: `heal of ${fault.label} satisfies FaultEvent`, why: 'a scripted fault still holds the node' });
+      this.world.record({ kind: 'fault.skip', source: 'random', label: `heal of ${fault.label}`, why: 'a scripted fault still holds the node' });
       return;
     }
     this.world.record({ kind: 'fault.heal', source: fault.source, action: fault.action, label: fault.label } satisfies FaultEvent);
     fault.undo();
   }
 
-  // A random restart or resume must not undo a scripted kill, power loss or pause of the same node.
+  // A random restart or resume must not undo a scripted kill, stop, power loss or pause of the same node.
   private heldDownByScript(action: FaultAction): boolean {
-    if (action.kind !== 'kill' && action.kind !== 'power' && action.kind !== 'pause') return false;
-    return this.active.some(
-      (f) => f.source === 'scripted' && !f.healed && (f.action.kind === 'kill' || f.action.kind === 'power' || f.action.kind === 'pause') && f.action.node === action.node,
-    );
+    if (!holdsDown(action)) return false;
+    return this.active.some((f) => f.source === 'scripted' && !f.healed && holdsDown(f.action) && f.action.node === action.node);
   }
 
   private perform(action: FaultAction, source: FaultSource): (() => void) | null {
@@ -99,8 +104,13 @@ export class Faults<M> {
       case 'power':
         world.powerLoss(action.node);
         return () => world.restart(action.node);
+      case 'stop':
+        world.terminate(action.node, this.stopGraceUs);
+        return () => world.restart(action.node);
       case 'restart':
-        world.restart(action.node);
+        // A running process is bounced: stopped cleanly, started again once it has exited.
+        if (world.state(action.node) === 'up') world.terminate(action.node, this.stopGraceUs, () => world.restart(action.node));
+        else world.restart(action.node);
         return null;
       case 'pause':
         world.pause(action.node);
@@ -125,6 +135,10 @@ export class Faults<M> {
         return releaser(world, world.network.hold(action.from, action.to));
     }
   }
+}
+
+function holdsDown(action: FaultAction): action is Extract<FaultAction, { kind: 'kill' | 'stop' | 'power' | 'pause' }> {
+  return action.kind === 'kill' || action.kind === 'stop' || action.kind === 'power' || action.kind === 'pause';
 }
 
 function healer<M>(world: World<M>, cut: Cut): () => void {
@@ -152,22 +166,36 @@ export function describeFault(action: FaultAction): string {
 }
 
 /**
- * `partition`: the targets split at a random point; `majority-split`: a random minority of them
- * (at most half, less one) cut from the rest; `split`: one of the splits the system names
- * (`NemesisOptions.splits`), such as brokers versus ZooKeeper.
+ * The kinds the kernel draws itself. `partition`: the targets split at a random point;
+ * `majority-split`: a random minority of them (at most half, less one) cut from the rest;
+ * `restart`: a clean stop (SIGTERM), started again when the fault heals; `hold`: everything one
+ * target sends is held, then delivered late when the fault heals (a stalled outbound queue).
  */
-export type NemesisKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk' | 'majority-split' | 'split';
+export const KERNEL_NEMESIS_KINDS = ['kill', 'power', 'restart', 'pause', 'partition', 'isolate', 'one-way', 'hold', 'slow-disk', 'majority-split'] as const;
+export type KernelNemesisKind = (typeof KERNEL_NEMESIS_KINDS)[number];
+
+/** A fault of a kind the system defines: its action, and how long it lasts given the drawn duration. */
+export interface SystemFault {
+  readonly action: FaultAction;
+  /** The trace's name for it; default: the action's. */
+  readonly label?: string;
+  readonly durationUs?: (drawnUs: number) => number;
+}
+
+/** Draws one fault of a system-defined kind from the current targets; null when none fits now. */
+export type SystemFaultKind = (random: Random, targets: readonly string[]) => SystemFault | null;
 
 export interface NemesisOptions {
-  readonly kinds: readonly NemesisKind[];
+  /** Kernel kinds, or names of `systemKinds`. */
+  readonly kinds: readonly string[];
   readonly intervalUs: { readonly minUs: number; readonly maxUs: number };
   readonly faultDurationUs: { readonly minUs: number; readonly maxUs: number };
   /** No random fault starts at or after this time. */
   readonly stopAtUs: number;
   /** The nodes a random fault may hit, asked afresh at each fault. */
   readonly targets: () => readonly string[];
-  /** The splits a `split` fault draws from, asked afresh at each fault (none: it is skipped). */
-  readonly splits?: () => readonly (readonly (readonly string[])[])[];
+  /** Fault kinds the system defines (a split it names, a session expiry), by name. */
+  readonly systemKinds?: Readonly<Record<string, SystemFaultKind>>;
 }
 
 /**
@@ -176,51 +204,61 @@ export interface NemesisOptions {
  */
 export function startNemesis<M>(world: World<M>, faults: Faults<M>, random: Random, options: NemesisOptions): void {
   if (options.kinds.length === 0) return;
+  const systemKinds = options.systemKinds ?? {};
+  for (const kind of options.kinds) {
+    if (!isKernelKind(kind) && systemKinds[kind] === undefined) throw new Error(`nemesis: unknown fault kind ${kind}`);
+  }
   const tick = (): void => {
     if (world.now() >= options.stopAtUs) return;
     const targets = options.targets();
-    const action = targets.length > 0 ? drawFault(random, options.kinds, targets, options.splits) : null;
-    if (action !== null) {
-      const applied = faults.apply(action, 'random');
-      const durationUs = random.range(options.faultDurationUs.minUs, options.faultDurationUs.maxUs);
-      world.scheduler.after(durationUs, () => applied.heal(), undefined);
+    const drawn = targets.length === 0 ? null : drawFault(random, random.pick(options.kinds), targets, systemKinds);
+    if (drawn !== null) {
+      const applied = faults.apply(drawn.action, 'random', drawn.label ?? describeFault(drawn.action));
+      const drawnUs = random.range(options.faultDurationUs.minUs, options.faultDurationUs.maxUs);
+      world.scheduler.after(drawn.durationUs?.(drawnUs) ?? drawnUs, () => applied.heal(), undefined);
     }
     world.scheduler.after(random.range(options.intervalUs.minUs, options.intervalUs.maxUs), tick, undefined);
   };
   world.scheduler.after(random.range(options.intervalUs.minUs, options.intervalUs.maxUs), tick, undefined);
 }
 
-function drawFault(random: Random, kinds: readonly NemesisKind[], targets: readonly string[], splits?: () => readonly (readonly (readonly string[])[])[]): FaultAction | null {
-  const kind = random.pick(kinds);
+function drawFault(random: Random, kind: string, targets: readonly string[], systemKinds: Readonly<Record<string, SystemFaultKind>>): SystemFault | null {
+  return isKernelKind(kind) ? drawKernelFault(random, kind, targets) : systemKinds[kind]!(random, targets);
+}
+
+function isKernelKind(kind: string): kind is KernelNemesisKind {
+  return (KERNEL_NEMESIS_KINDS as readonly string[]).includes(kind);
+}
+
+function drawKernelFault(random: Random, kind: KernelNemesisKind, targets: readonly string[]): SystemFault | null {
   const node = random.pick(targets);
   switch (kind) {
     case 'kill':
     case 'power':
     case 'pause':
     case 'isolate':
-      return { kind, node };
+      return { action: { kind, node } };
+    case 'restart':
+      return { action: { kind: 'stop', node } };
+    case 'hold':
+      return { action: { kind: 'hold', from: node, to: null } };
     case 'slow-disk':
-      return { kind, node, latencyUs: random.range(5, 500) * 1000 };
+      return { action: { kind, node, latencyUs: random.range(5, 500) * 1000 } };
     case 'one-way': {
       const others = targets.filter((t) => t !== node);
-      return others.length === 0 ? null : { kind, from: node, to: random.pick(others) };
+      return others.length === 0 ? null : { action: { kind, from: node, to: random.pick(others) } };
     }
     case 'partition': {
       if (targets.length < 2) return null;
       const shuffled = random.shuffle(targets);
       const split = random.range(1, shuffled.length - 1);
-      return { kind, groups: [shuffled.slice(0, split), shuffled.slice(split)] };
+      return { action: { kind, groups: [shuffled.slice(0, split), shuffled.slice(split)] } };
     }
     case 'majority-split': {
       if (targets.length < 2) return null;
       const shuffled = random.shuffle(targets);
       const minority = random.range(1, Math.max(1, Math.floor((shuffled.length - 1) / 2)));
-      return { kind: 'partition', groups: [shuffled.slice(0, minority), shuffled.slice(minority)] };
-    }
-    case 'split': {
-      const candidates = splits?.() ?? [];
-      if (candidates.length === 0) return null;
-      return { kind: 'partition', groups: random.pick(candidates).map((group) => [...group]) };
+      return { action: { kind: 'partition', groups: [shuffled.slice(0, minority), shuffled.slice(minority)] } };
     }
   }
 }

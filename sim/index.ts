@@ -20,7 +20,7 @@ export { Network, type LinkConfig, type LatencyRange, type FaultSource, type Cut
 export { Disk, DiskFile } from './disk.js';
 export { World, type Env, type Process, type ProcessFactory, type ProcessState, type ProcessEvent, type WorldOptions, type WritebackOptions } from './world.js';
 export {
-  Faults, startNemesis, describeFault,
-  type FaultAction, type FaultKind, type FaultEvent, type AppliedFault, type NemesisKind, type NemesisOptions,
+  Faults, startNemesis, describeFault, KERNEL_NEMESIS_KINDS, DEFAULT_STOP_GRACE_US,
+  type FaultAction, type FaultKind, type FaultEvent, type AppliedFault, type KernelNemesisKind, type NemesisOptions, type SystemFault, type SystemFaultKind,
 } from './faults.js';
 export { invariant, InvariantViolation } from './invariant.js';

@@ -30,6 +30,11 @@ export interface Process<M> {
   onUnreachable?(to: string, message: M): void;
   /** `peer`'s process died on a powered machine: its OS closed every connection to this one. */
   onConnectionClosed?(peer: string): void;
+  /**
+   * SIGTERM: shut down cleanly, then call `exit`. A process without it exits at once; one that
+   * takes longer than the world's grace period is killed.
+   */
+  onTerminate?(exit: () => void): void;
 }
 
 /** Builds a fresh process from its environment; a restart calls it again (memory starts empty). */
@@ -40,6 +45,8 @@ export type ProcessState = 'up' | 'down';
 export type ProcessEvent =
   | { kind: 'proc.start'; node: string; incarnation: number }
   | { kind: 'proc.kill'; node: string }
+  | { kind: 'proc.terminate'; node: string }
+  | { kind: 'proc.exit'; node: string }
   | { kind: 'proc.power'; node: string; lostRecords: number }
   | { kind: 'proc.pause'; node: string }
   | { kind: 'proc.resume'; node: string; waited: number }
@@ -165,8 +172,45 @@ export class World<M> {
     if (node.state === 'down') return;
     this.stop(node);
     this.record({ kind: 'proc.kill', node: name } satisfies ProcessEvent);
-    // The machine is up: its OS closes the dead process's connections, and the peers notice.
-    for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(name, peer.name);
+    this.closeConnectionsOf(node);
+  }
+
+  /**
+   * SIGTERM: the process shuts down its own way (`onTerminate`) and exits; `onExit` runs once it
+   * is down. A process still up `graceUs` later is killed (systemd's stop timeout). A paused
+   * process handles the signal when it resumes.
+   */
+  terminate(name: string, graceUs: number, onExit: () => void = () => {}): void {
+    const node = this.node(name);
+    if (node.state === 'down') return onExit();
+    const incarnation = node.incarnation;
+    const current = (): boolean => node.incarnation === incarnation && node.state === 'up';
+    let exited = false;
+    const exit = (): void => {
+      if (exited || !current()) return;
+      exited = true;
+      this.stop(node);
+      this.record({ kind: 'proc.exit', node: name } satisfies ProcessEvent);
+      this.closeConnectionsOf(node);
+      onExit();
+    };
+    this.record({ kind: 'proc.terminate', node: name } satisfies ProcessEvent);
+    const process = node.process!;
+    if (process.onTerminate === undefined) return exit();
+    this.scheduler.after(graceUs, () => {
+      if (exited || !current()) return;
+      exited = true;
+      this.kill(name);
+      onExit();
+    }, undefined);
+    this.runOrWait(node, () => {
+      if (current()) process.onTerminate!(exit);
+    });
+  }
+
+  // The machine is up: its OS closes the dead process's connections, and the peers notice.
+  private closeConnectionsOf(node: Node<M>): void {
+    for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(node.name, peer.name);
   }
 
   /** Power loss: a crash that also loses every write the disk had not made durable. */

@@ -14,6 +14,7 @@ export function buildExample(world: World<unknown>, spec: ExampleSpec, stopAtUs:
   return {
     nemesisTargets: servers,
     nodeSets: {},
+    nemesisKinds: {},
     resolve(target) {
       const primary = primaryFromTrace(typed.trace.records, servers);
       if (target === 'primary') return primary;

@@ -6,7 +6,7 @@ import { brokenBySeed } from '../checker/verdict.js';
 import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
 import { buildExample } from '../example/index.js';
 import { buildKafka } from './kafka.js';
-import { nemesisTargets, unknownNemesisTargets, zookeeperSplit } from './nemesis-targets.js';
+import { nemesisTargets, unknownNemesisTargets } from './nemesis-targets.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
 import { validateConsumerConfig } from '../clients/consumer-config.js';
 import type { SystemUnderTest } from './system.js';
@@ -26,7 +26,8 @@ export function unsupportedReason(scenario: Scenario): string | null {
     ...scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`)),
     ...scenario.consumers.flatMap((c) => validateConsumerConfig(c.config, c.commit, profile).map((problem) => `consumers[${c.group}].config: ${problem}`)),
   ];
-  if (scenario.example !== null && scenario.nemesis?.faults.includes('zookeeper-split') === true) return 'nemesis zookeeper-split needs a Kafka cluster: the example system has no ZooKeeper';
+  const zookeeperKind = scenario.example === null ? undefined : scenario.nemesis?.faults.find((kind) => kind.startsWith('zookeeper-'));
+  if (zookeeperKind !== undefined) return `nemesis ${zookeeperKind} needs a Kafka cluster: the example system has no ZooKeeper`;
   const unknown = unknownNemesisTargets(scenario);
   if (unknown.length > 0) problems.push(`nemesis.targets: ${unknown.map((t) => `"${t}"`).join(', ')} names no node, role or set of this scenario (sets: brokers, zookeeper, producers, consumers)`);
   const cluster = scenario.cluster;
@@ -69,13 +70,12 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
   for (const fault of scenario.faults) scheduleFault(world, faults, system, fault);
   if (scenario.nemesis !== null) {
     startNemesis(world, faults, world.random.stream('nemesis'), {
-      // zookeeper-split is the kernel's `split`, over the split the system names.
-      kinds: scenario.nemesis.faults.map((kind) => (kind === 'zookeeper-split' ? 'split' : kind)),
+      kinds: scenario.nemesis.faults,
       intervalUs: scenario.nemesis.intervalUs,
       faultDurationUs: scenario.nemesis.faultDurationUs,
       stopAtUs: scenario.durationUs,
       targets: nemesisTargets(scenario.nemesis.targets, system),
-      splits: () => zookeeperSplit(system),
+      systemKinds: system.nemesisKinds,
     });
   }
   const endUs = scenario.durationUs + scenario.settleUs;

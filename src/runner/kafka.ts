@@ -17,6 +17,7 @@ import { BROKER_CONFIG, ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
 import type { ClusterSpec, KafkaConfig, Scenario } from '../scenario/types.js';
 import { zookeeperServer } from '../zookeeper/server.js';
 import { KafkaRoles, brokerNode } from './kafka-roles.js';
+import { kafkaNemesisKinds } from './kafka-nemesis.js';
 import type { SystemUnderTest } from './system.js';
 
 export const ZOOKEEPER_NODE = 'zk';
@@ -101,6 +102,12 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
       producers: scenario.producers.map((p) => p.name),
       consumers: groups.flatMap((g) => g.members),
     },
+    nemesisKinds: kafkaNemesisKinds({
+      brokers: brokerIds.map(brokerNode),
+      zookeeper: ZOOKEEPER_NODE,
+      sessionTimeoutMs: numberSetting(cluster.zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.session.timeout.ms'),
+      tickTimeMs,
+    }),
     check: () => checker.finish(),
     retainedBytes: () => checker.retainedBytes(),
     coverage: () => probes.counts(),

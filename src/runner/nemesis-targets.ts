@@ -40,10 +40,3 @@ export function unknownNemesisTargets(scenario: Scenario): string[] {
   }
   return targets.filter((target) => !target.includes('(') && !known.has(target));
 }
-
-/** Every broker on one side, ZooKeeper on the other; clients (not in either group) reach both. */
-export function zookeeperSplit(system: SystemUnderTest): (readonly (readonly string[])[])[] {
-  const brokers = system.nodeSets['brokers'] ?? [];
-  const zookeeper = system.nodeSets['zookeeper'] ?? [];
-  return brokers.length === 0 || zookeeper.length === 0 ? [] : [[brokers, zookeeper]];
-}

@@ -1,3 +1,4 @@
+import type { SystemFaultKind } from '../../sim/index.js';
 import type { CoverageCounts } from '../checker/coverage.js';
 import type { CheckOutcome } from '../checker/outcome.js';
 
@@ -9,6 +10,8 @@ export interface SystemUnderTest {
   readonly nemesisTargets: readonly string[];
   /** Named sets of nodes a nemesis target may name (brokers, zookeeper, producers, consumers). */
   readonly nodeSets: Readonly<Record<string, readonly string[]>>;
+  /** Nemesis fault kinds of this system's own (zookeeper-split, zookeeper-expiry), by name. */
+  readonly nemesisKinds: Readonly<Record<string, SystemFaultKind>>;
   /** After the settle phase: the anomalies, with stories, and the message counts. */
   check(): CheckOutcome;
   /** Bytes the checker keeps (0 when it keeps nothing worth counting). */

@@ -111,6 +111,7 @@ function normalizeFault(fault: RawFault, line: number): FaultSpec {
 /** The fault's one action; crossChecks has already made sure there is exactly one. */
 function faultAction(fault: RawFault): FaultActionSpec {
   if (fault.kill !== undefined) return { kind: 'kill', target: fault.kill };
+  if (fault.stop !== undefined) return { kind: 'stop', target: fault.stop };
   if (fault.power !== undefined) return { kind: 'power', target: fault.power };
   if (fault.restart !== undefined) return { kind: 'restart', target: fault.restart };
   if (fault.pause !== undefined) return { kind: 'pause', target: fault.pause };

@@ -20,12 +20,14 @@ export const MAX_BROKERS = 64;
 const MAX_MESSAGES = 10_000_000;
 
 export const FAULT_ACTIONS = [
-  'kill', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold', 'elect-preferred', 'add-partitions',
+  'kill', 'stop', 'power', 'restart', 'pause', 'resume', 'isolate', 'partition', 'one-way', 'slow-disk', 'hold', 'elect-preferred', 'add-partitions',
 ] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 /** Actions with an inverse that `heal` can schedule; restart and resume are inverses themselves. */
-export const HEALABLE_ACTIONS: readonly FaultAction[] = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk', 'hold'];
-export const NEMESIS_FAULTS = ['kill', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk', 'majority-split', 'zookeeper-split'] as const;
+export const HEALABLE_ACTIONS: readonly FaultAction[] = ['kill', 'stop', 'power', 'pause', 'partition', 'isolate', 'one-way', 'slow-disk', 'hold'];
+export const NEMESIS_FAULTS = [
+  'kill', 'power', 'restart', 'pause', 'partition', 'isolate', 'one-way', 'hold', 'slow-disk', 'majority-split', 'zookeeper-split', 'zookeeper-expiry',
+] as const;
 export const COMMIT_STRATEGIES = ['auto', 'after-processing', 'before-processing', 'per-batch', 'async'] as const;
 export const EXPECTATIONS = ['never', 'sometimes', 'always'] as const;
 
@@ -145,8 +147,12 @@ const fault = strictMap(
   {
     at: duration().describe('When the fault happens, from the start of the run.'),
     kill: targetField('Crash the process; the OS page cache survives.'),
+    stop: targetField(
+      'A clean stop (SIGTERM): a broker first moves its leaderships away (controlled shutdown, when ' +
+        'controlled.shutdown.enable), then flushes its logs and closes its ZooKeeper session; heal starts it again.',
+    ),
     power: targetField('Power loss: crash and lose what was not flushed to disk.'),
-    restart: targetField('Start a crashed process again.'),
+    restart: targetField('Start a crashed or stopped process again; a running one is stopped cleanly (as by `stop`) and started again once it has exited.'),
     pause: targetField('Freeze the process (a long GC pause); timers and messages wait.'),
     resume: targetField('Unfreeze a paused process.'),
     isolate: targetField('Cut the node off from every other node.'),
@@ -190,9 +196,12 @@ const nemesis = strictMap(
       .array(oneOf(NEMESIS_FAULTS), { error: 'a list of fault kinds' })
       .min(1, { error: 'at least one fault kind' })
       .describe(
-        'Fault kinds the nemesis draws from: kill (healed by a restart), power, pause, partition (a random split of the ' +
-          'targets), isolate, one-way, slow-disk, majority-split (a minority of the targets cut from the rest), ' +
-          'zookeeper-split (every broker cut from ZooKeeper, clients unaffected).',
+        'Fault kinds the nemesis draws from: kill (SIGKILL, healed by a start), power (power loss), restart (SIGTERM: a ' +
+          'clean stop, with a controlled shutdown for a broker; started again when the fault heals), pause, partition ' +
+          '(a random split of the targets), isolate, one-way, hold (what one target sends is held, then delivered ' +
+          'late), slow-disk, majority-split (a minority of the targets cut from the rest), zookeeper-split (every ' +
+          'broker cut from ZooKeeper, clients unaffected), zookeeper-expiry (one broker cut from ZooKeeper past ' +
+          'zookeeper.session.timeout.ms, so its session expires; the fault lasts that long plus its drawn duration).',
       ),
     interval: range(1).prefault('5s..15s').describe('Time between two random faults.'),
     'fault-duration': range(1).prefault('1s..10s').describe('How long each random fault lasts before it heals.'),

@@ -2,6 +2,7 @@
 // Every duration is an integer count of microseconds (names end in `Us`); every ratio is an
 // integer count of parts per million (names end in `Ppm`), so the model never sees a float.
 import type { AnomalyName } from '../checker/anomalies.js';
+import type { NEMESIS_FAULTS } from './schema.js';
 
 export type Expectation = 'never' | 'sometimes' | 'always';
 
@@ -59,6 +60,7 @@ export type Target = string;
 
 export type FaultActionSpec =
   | { readonly kind: 'kill'; readonly target: Target }
+  | { readonly kind: 'stop'; readonly target: Target }
   | { readonly kind: 'power'; readonly target: Target }
   | { readonly kind: 'restart'; readonly target: Target }
   | { readonly kind: 'pause'; readonly target: Target }
@@ -82,7 +84,7 @@ export interface FaultSpec {
   readonly line: number;
 }
 
-export type NemesisFaultKind = 'kill' | 'power' | 'pause' | 'partition' | 'isolate' | 'one-way' | 'slow-disk' | 'majority-split' | 'zookeeper-split';
+export type NemesisFaultKind = (typeof NEMESIS_FAULTS)[number];
 
 export interface NemesisSpec {
   readonly faults: readonly NemesisFaultKind[];

@@ -61,7 +61,7 @@ const CASES: readonly Case[] = [
   { name: 'topics with the example system', yaml: 'example: { replicas: 3 }\ntopics: [{ name: orders }]\n', line: 2, column: 1, path: 'topics', text: 'expected no topics with the example system' },
   // faults
   { name: 'a fault with two actions', yaml: `${MINIMAL}faults:\n  - { at: 1s, kill: b1, power: b2 }\n`, line: 13, column: 25, path: 'faults[0].power', text: 'expected one action per fault, found "power" besides "kill"' },
-  { name: 'a fault with no action', yaml: `${MINIMAL}faults:\n  - { at: 1s, heal: 2s }\n`, line: 13, column: 5, path: 'faults[0]', text: 'expected one action: kill, power, restart, pause, resume, isolate, partition, one-way, slow-disk, hold, elect-preferred, add-partitions, found none' },
+  { name: 'a fault with no action', yaml: `${MINIMAL}faults:\n  - { at: 1s, heal: 2s }\n`, line: 13, column: 5, path: 'faults[0]', text: 'expected one action: kill, stop, power, restart, pause, resume, isolate, partition, one-way, slow-disk, hold, elect-preferred, add-partitions, found none' },
   { name: 'heal on restart', yaml: `${MINIMAL}faults:\n  - at: 5s\n    restart: b1\n    heal: 1s\n`, line: 15, column: 5, path: 'faults[0].heal', text: 'expected no heal on a restart, found "1s"' },
   { name: 'partition with a node in two groups', yaml: `${MINIMAL}faults:\n  - { at: 1s, partition: [[b1, b2], [b2, b3]] }\n`, line: 13, column: 38, path: 'faults[0].partition[1][0]', text: 'expected each node in one group only, found "b2" ("b2" is also in group 1)' },
   { name: 'partition with one group', yaml: `${MINIMAL}faults:\n  - { at: 1s, partition: [[b1, b2]] }\n`, line: 13, column: 26, path: 'faults[0].partition', text: 'expected at least two groups' },

@@ -58,7 +58,7 @@ describe('sim: faults', () => {
           faults.apply({ kind, node } as FaultAction, 'scripted');
           const m = model.get(node)!;
           if (kind === 'kill' || kind === 'power') Object.assign(m, { up: false, paused: false });
-          if (kind === 'restart' && !m.up) Object.assign(m, { up: true, paused: false });
+          if (kind === 'restart') Object.assign(m, { up: true, paused: false }); // a running node is bounced
           if (kind === 'pause' && m.up) m.paused = true;
           if (kind === 'resume') m.paused = false;
         }

@@ -1,12 +1,12 @@
-// The nemesis's split kinds: a minority cut from the majority, and a split the system names.
+// The nemesis's split kinds (a minority cut from the majority), and kinds the system defines.
 import { describe, expect, test } from 'vitest';
-import { Faults, World, startNemesis, type NemesisKind } from '../../sim/index.js';
+import { Faults, World, startNemesis, type SystemFaultKind } from '../../sim/index.js';
 
 const network = { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 };
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
 /** The groups of every random partition the nemesis made in 200 s. */
-function partitions(kind: NemesisKind, splits?: () => string[][][]): string[][][] {
+function partitions(kind: string, systemKinds?: Record<string, SystemFaultKind>): string[][][] {
   const world = new World<never>({ seed: 9, network });
   for (const n of NODES) world.spawn(n, () => ({ onMessage: () => {} }));
   const seen: string[][][] = [];
@@ -20,7 +20,7 @@ function partitions(kind: NemesisKind, splits?: () => string[][][]): string[][][
     faultDurationUs: { minUs: 100_000, maxUs: 500_000 },
     stopAtUs: 200_000_000,
     targets: () => NODES,
-    ...(splits === undefined ? {} : { splits }),
+    ...(systemKinds === undefined ? {} : { systemKinds }),
   });
   world.scheduler.run(200_000_000, 10_000_000);
   return seen;
@@ -37,12 +37,36 @@ describe('sim: nemesis split kinds', () => {
     expect(new Set(seen.map(([minority]) => minority!.length))).toEqual(new Set([1, 2]));
   });
 
-  test('sim: nemesis: split draws only the splits the system names, and none when it names none', () => {
-    const named = [[['n1', 'n2', 'n3'], ['n4']]];
-    const seen = partitions('split', () => named);
+  test('sim: nemesis: a system kind draws the faults the system defines, none when it finds none, and an unknown kind is refused', () => {
+    const named = [['n1', 'n2', 'n3'], ['n4']];
+    const seen = partitions('my-split', { 'my-split': () => ({ action: { kind: 'partition', groups: named } }) });
     expect(seen.length).toBeGreaterThan(50);
-    expect(seen.every((groups) => JSON.stringify(groups) === JSON.stringify(named[0]))).toBe(true);
-    expect(partitions('split', () => [])).toEqual([]);
-    expect(partitions('split')).toEqual([]);
+    expect(seen.every((groups) => JSON.stringify(groups) === JSON.stringify(named))).toBe(true);
+    expect(partitions('my-split', { 'my-split': () => null })).toEqual([]);
+    expect(() => partitions('my-split')).toThrow(/unknown fault kind my-split/);
+  });
+
+  test('sim: nemesis: a system kind sets its own duration from the drawn one', () => {
+    const world = new World<never>({ seed: 3, network });
+    for (const n of NODES) world.spawn(n, () => ({ onMessage: () => {} }));
+    const spans: number[] = [];
+    let cutAt = 0;
+    world.trace.observe((atUs, event) => {
+      const e = event as { kind: string; label?: string };
+      if (e.kind === 'fault') cutAt = atUs;
+      if (e.kind === 'fault.heal') spans.push(atUs - cutAt);
+      if (e.kind === 'fault') expect(e.label).toBe('long cut');
+    });
+    startNemesis(world, new Faults(world), world.random.stream('nemesis'), {
+      kinds: ['long'],
+      intervalUs: { minUs: 60_000_000, maxUs: 60_000_000 },
+      faultDurationUs: { minUs: 1_000_000, maxUs: 2_000_000 },
+      stopAtUs: 600_000_000,
+      targets: () => NODES,
+      systemKinds: { long: () => ({ action: { kind: 'isolate', node: 'n1' }, label: 'long cut', durationUs: (drawn) => 20_000_000 + drawn }) },
+    });
+    world.scheduler.run(700_000_000, 10_000_000);
+    expect(spans.length).toBeGreaterThan(5);
+    for (const span of spans) expect(span >= 21_000_000 && span <= 22_000_000).toBe(true);
   });
 });
