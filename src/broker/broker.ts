@@ -1,7 +1,9 @@
 // A Kafka broker (ZooKeeper mode) as a simulated process: it recovers its logs from disk,
 // registers under /brokers/ids with an ephemeral znode, runs for controller, and serves
 // Produce, Fetch, ListOffsets, Metadata, the controller's requests, and (through its group
-// coordinator) the consumer groups whose __consumer_offsets partition it leads.
+// coordinator) the consumer groups whose __consumer_offsets partition it leads. Told to stop
+// (SIGTERM), it shuts down as KafkaServer does: a controlled shutdown, then logs flushed and the
+// ZooKeeper session closed.
 import type { Env, ProcessFactory } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
 import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
@@ -9,7 +11,7 @@ import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
 import { createZkClient } from '../zookeeper/client.js';
 import { retryingZk } from './zk-retry.js';
-import type { ZkClient } from '../zookeeper/api.js';
+import type { Stat, ZkClient } from '../zookeeper/api.js';
 import { Controller } from '../controller/controller.js';
 import { coordinatorSettings } from '../coordinator/config.js';
 import { GroupCoordinator } from '../coordinator/group-coordinator.js';
@@ -30,6 +32,8 @@ export interface BrokerSpec {
   readonly zookeeper: KafkaConfig;
   readonly topicConfigs: ReadonlyMap<string, KafkaConfig>;
 }
+
+type ControlRequest = Extract<KafkaMessage, { type: 'LeaderAndIsr' | 'UpdateMetadata' | 'StopReplica' }>;
 
 const HW_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 const PRODUCER_ID_FILE = 'producer-id-block';
@@ -53,6 +57,10 @@ class Broker {
   private liveBrokers: readonly BrokerEndpoint[] = [];
   private readonly metadata = new Map<string, PartitionState>();
   private nextProducerId: number;
+  private shuttingDown = false;
+  private brokerEpoch = -1; // the czxid of this process's registration, once made
+  // Kafka handles no request before the broker is registered; the controller's ones wait here.
+  private readonly parkedControlRequests: { from: string; request: KafkaMessage }[] = [];
 
   constructor(
     private readonly spec: BrokerSpec,
@@ -142,9 +150,13 @@ class Broker {
       case 'InitProducerId':
         return this.ctx.env.send(from, { type: 'InitProducerIdResponse', correlationId: m.correlationId, error: 'NONE', producerId: this.allocateProducerId(), producerEpoch: 0 });
       case 'LeaderAndIsr':
-        return this.onLeaderAndIsr(from, m);
       case 'UpdateMetadata':
-        return this.onUpdateMetadata(from, m);
+      case 'StopReplica':
+        return this.onControlRequest(from, m);
+      case 'ControlledShutdown':
+        if (this.controller === null) return this.ctx.env.send(from, { type: 'ControlledShutdownResponse', correlationId: m.correlationId, error: 'NOT_CONTROLLER', remainingPartitions: [] });
+        return this.controller.onControlledShutdown(m.brokerId, (error, remainingPartitions) =>
+          this.ctx.env.send(from, { type: 'ControlledShutdownResponse', correlationId: m.correlationId, error, remainingPartitions }));
       default:
         return; // responses never come here: onMessage routes them to their requests
     }
@@ -159,6 +171,51 @@ class Broker {
   onConnectionClosed(peer: string): void {
     this.requests.failAllTo(peer);
     this.channels.closed(peer);
+  }
+
+  // ---- clean shutdown ----------------------------------------------------------------------
+
+  /** SIGTERM (KafkaServer.shutdown): move leaderships away first, when controlled.shutdown.enable. */
+  onTerminate(exit: () => void): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (!this.ctx.settings.controlledShutdownEnable) return this.stop(exit, 0);
+    this.controlledShutdown(1, exit);
+  }
+
+  /**
+   * Asks the controller to move this broker's leaderships away, up to
+   * controlled.shutdown.max.retries times, controlled.shutdown.retry.backoff.ms apart; then the
+   * broker stops even if some partitions could not be moved (an unclean shutdown for them).
+   */
+  private controlledShutdown(attempt: number, exit: () => void): void {
+    const { controlledShutdownMaxRetries, controlledShutdownRetryBackoffMs, controllerSocketTimeoutMs } = this.ctx.settings;
+    const answered = (remaining: readonly { topic: string; partition: number }[] | null): void => {
+      const names = (remaining ?? []).map((p) => tpKey(p.topic, p.partition));
+      if (remaining !== null) this.ctx.trace({ kind: 'broker.shutdown', broker: this.spec.id, phase: 'controlled-shutdown', attempt, remaining: names });
+      if (remaining !== null && remaining.length === 0) return this.stop(exit, attempt);
+      this.ctx.env.setTimer(controlledShutdownRetryBackoffMs * 1000, () => {
+        if (attempt < controlledShutdownMaxRetries) return this.controlledShutdown(attempt + 1, exit);
+        this.ctx.trace({ kind: 'broker.shutdown', broker: this.spec.id, phase: 'unclean', attempt, remaining: names });
+        this.stop(exit, attempt);
+      });
+    };
+    // The controller as this broker's metadata cache knows it; unknown counts as a failed attempt.
+    const controller = this.liveBrokers.find((b) => b.id === this.controllerId);
+    if (controller === undefined) return answered(null);
+    this.ctx.request(controller.node, (correlationId) => ({ type: 'ControlledShutdown', correlationId, brokerId: this.spec.id }), controllerSocketTimeoutMs, (response) => {
+      answered(response?.type === 'ControlledShutdownResponse' && response.error === 'NONE' ? response.remainingPartitions : null);
+    });
+  }
+
+  /** The rest of KafkaServer.shutdown: the controller resigns, logs are flushed, the session closed. */
+  private stop(exit: () => void, attempt: number): void {
+    this.resignController();
+    this.replicas.flushAll();
+    this.writeHighWatermarkCheckpoint();
+    this.zk.close();
+    this.ctx.trace({ kind: 'broker.shutdown', broker: this.spec.id, phase: 'stopped', attempt, remaining: [] });
+    exit();
   }
 
   // ---- startup ---------------------------------------------------------------------------
@@ -228,22 +285,32 @@ class Broker {
     }
   }
 
-  /** The ephemeral /brokers/ids/<id>; an old session's node must expire before ours can exist. */
+  /**
+   * The ephemeral /brokers/ids/<id>; an old session's node must expire before ours can exist.
+   * Created with a setData in one multi, as Kafka's registration does, so the answer carries
+   * its czxid: the broker epoch (KIP-380).
+   */
   private register(): void {
     const registration: BrokerRegistration = { node: this.spec.node, version: 5 };
-    this.zk.create(brokerPath(this.spec.id), registration, 'EPHEMERAL', (result) => {
-      if (result.ok) {
-        this.ctx.trace({ kind: 'broker.registered', broker: this.spec.id, sessionId: this.zk.sessionId });
-        return;
-      }
+    const path = brokerPath(this.spec.id);
+    this.zk.multi([{ op: 'create', path, data: registration, mode: 'EPHEMERAL' }, { op: 'setData', path, data: registration, version: 0 }], (result) => {
+      if (result.ok) return this.registered((result.value[1] as Stat).czxid);
       if (result.code !== 'NODEEXISTS') return;
-      this.zk.exists(brokerPath(this.spec.id), () => this.register(), (exists) => {
+      this.zk.exists(path, () => this.register(), (exists) => {
         if (!exists.ok) return;
         if (exists.value === null) this.register();
         // Our own create, whose answer the connection lost: we are registered.
-        else if (exists.value.ephemeralOwner === this.zk.sessionId) this.ctx.trace({ kind: 'broker.registered', broker: this.spec.id, sessionId: this.zk.sessionId });
+        else if (exists.value.ephemeralOwner === this.zk.sessionId) this.registered(exists.value.czxid);
       });
     });
+  }
+
+  /** Controller requests that came before the registration are handled now, against its epoch. */
+  private registered(brokerEpoch: number): void {
+    this.brokerEpoch = brokerEpoch;
+    this.ctx.trace({ kind: 'broker.registered', broker: this.spec.id, sessionId: this.zk.sessionId, brokerEpoch });
+    const parked = this.parkedControlRequests.splice(0);
+    for (const { from, request } of parked) this.handleRequest(from, request);
   }
 
   private electController(): void {
@@ -286,20 +353,39 @@ class Broker {
 
   // ---- controller requests -----------------------------------------------------------------
 
-  /** A request from a controller older than one we heard from is refused (zombie fencing). */
-  private fenced(from: string, controllerId: number, controllerEpoch: number, correlationId: number, type: 'LeaderAndIsrResponse' | 'UpdateMetadataResponse'): boolean {
-    if (controllerEpoch < this.knownControllerEpoch) {
-      this.ctx.trace({ kind: 'controller.fenced', broker: controllerId, staleEpoch: controllerEpoch, currentEpoch: this.knownControllerEpoch });
-      this.ctx.env.send(from, { type, correlationId, error: 'STALE_CONTROLLER_EPOCH' });
-      return true;
+  /**
+   * A controller request meant for an older registration of this broker (KIP-380: the one of the
+   * process before a restart, or of an expired session) is refused with STALE_BROKER_EPOCH; one
+   * from a controller older than one we heard from, with STALE_CONTROLLER_EPOCH (zombie fencing).
+   */
+  private onControlRequest(from: string, request: ControlRequest): void {
+    const epochs = this.ctx.behaviour.brokerEpochs;
+    if (epochs && this.brokerEpoch < 0) {
+      this.parkedControlRequests.push({ from, request });
+      return;
     }
-    this.knownControllerEpoch = controllerEpoch;
-    this.controllerId = controllerId;
-    return false;
+    const type = `${request.type}Response` as const;
+    if (epochs && request.brokerEpoch >= 0 && request.brokerEpoch < this.brokerEpoch) {
+      this.ctx.trace({ kind: 'broker.stale-request', broker: this.spec.id, request: request.type, requestBrokerEpoch: request.brokerEpoch, brokerEpoch: this.brokerEpoch });
+      return this.ctx.env.send(from, { type, correlationId: request.correlationId, error: 'STALE_BROKER_EPOCH' });
+    }
+    if (request.controllerEpoch < this.knownControllerEpoch) {
+      this.ctx.trace({ kind: 'controller.fenced', broker: request.controllerId, staleEpoch: request.controllerEpoch, currentEpoch: this.knownControllerEpoch });
+      return this.ctx.env.send(from, { type, correlationId: request.correlationId, error: 'STALE_CONTROLLER_EPOCH' });
+    }
+    this.knownControllerEpoch = request.controllerEpoch;
+    this.controllerId = request.controllerId;
+    switch (request.type) {
+      case 'LeaderAndIsr':
+        return this.onLeaderAndIsr(from, request);
+      case 'UpdateMetadata':
+        return this.onUpdateMetadata(from, request);
+      case 'StopReplica':
+        return this.onStopReplica(from, request);
+    }
   }
 
   private onLeaderAndIsr(from: string, request: Extract<KafkaMessage, { type: 'LeaderAndIsr' }>): void {
-    if (this.fenced(from, request.controllerId, request.controllerEpoch, request.correlationId, 'LeaderAndIsrResponse')) return;
     const nodes = new Map(request.liveLeaders.map((b) => [b.id, b.node]));
     for (const state of request.partitionStates) {
       if (state.leader === this.spec.id) this.fetcher.unfollow(tpKey(state.topic, state.partition));
@@ -313,10 +399,15 @@ class Broker {
   }
 
   private onUpdateMetadata(from: string, request: Extract<KafkaMessage, { type: 'UpdateMetadata' }>): void {
-    if (this.fenced(from, request.controllerId, request.controllerEpoch, request.correlationId, 'UpdateMetadataResponse')) return;
     this.liveBrokers = request.liveBrokers;
     for (const state of request.partitionStates) this.metadata.set(tpKey(state.topic, state.partition), state);
     this.ctx.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
+  }
+
+  /** The controller took this shutting-down broker's follower replicas out of replication. */
+  private onStopReplica(from: string, request: Extract<KafkaMessage, { type: 'StopReplica' }>): void {
+    for (const { topic, partition } of request.partitions) this.fetcher.unfollow(tpKey(topic, partition));
+    this.ctx.env.send(from, { type: 'StopReplicaResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
   /**

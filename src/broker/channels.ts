@@ -31,6 +31,8 @@ const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> =
   OffsetsForLeaderEpoch: 'OffsetsForLeaderEpochResponse',
   LeaderAndIsr: 'LeaderAndIsrResponse',
   UpdateMetadata: 'UpdateMetadataResponse',
+  StopReplica: 'StopReplicaResponse',
+  ControlledShutdown: 'ControlledShutdownResponse',
   ListOffsets: 'ListOffsetsResponse',
   FindCoordinator: 'FindCoordinatorResponse',
   JoinGroup: 'JoinGroupResponse',
@@ -120,6 +122,7 @@ function channelOf(request: KafkaMessage): Channel {
   switch (request.type) {
     case 'LeaderAndIsr':
     case 'UpdateMetadata':
+    case 'StopReplica':
       return 'controller';
     case 'Fetch':
       return request.replicaId >= 0 ? 'replication' : 'client';
@@ -132,7 +135,9 @@ function channelOf(request: KafkaMessage): Channel {
     case 'OffsetCommit':
     case 'OffsetFetch':
       return 'coordinator';
-    default: // ListOffsets and FindCoordinator too: FindCoordinator goes to the least loaded node
+    // ListOffsets and FindCoordinator too (it goes to the least loaded node), and a broker's
+    // ControlledShutdown, sent on a connection of its own.
+    default:
       return 'client';
   }
 }

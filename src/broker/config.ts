@@ -37,6 +37,10 @@ export interface BrokerSettings {
   readonly autoLeaderRebalanceEnable: boolean;
   readonly leaderImbalanceCheckIntervalSeconds: number;
   readonly leaderImbalancePerBrokerPercentage: number;
+  readonly controlledShutdownEnable: boolean;
+  readonly controlledShutdownMaxRetries: number;
+  readonly controlledShutdownRetryBackoffMs: number;
+  readonly controllerSocketTimeoutMs: number;
 }
 
 /** A topic's log settings, the broker's defaults overridden by the topic's config. */
@@ -61,6 +65,10 @@ export function brokerSettings(broker: KafkaConfig, zookeeper: KafkaConfig): Bro
     autoLeaderRebalanceEnable: booleanSetting(broker, BROKER_CONFIG, 'auto.leader.rebalance.enable'),
     leaderImbalanceCheckIntervalSeconds: n('leader.imbalance.check.interval.seconds'),
     leaderImbalancePerBrokerPercentage: n('leader.imbalance.per.broker.percentage'),
+    controlledShutdownEnable: booleanSetting(broker, BROKER_CONFIG, 'controlled.shutdown.enable'),
+    controlledShutdownMaxRetries: n('controlled.shutdown.max.retries'),
+    controlledShutdownRetryBackoffMs: n('controlled.shutdown.retry.backoff.ms'),
+    controllerSocketTimeoutMs: n('controller.socket.timeout.ms'),
   };
 }
 

@@ -31,7 +31,7 @@ export class Partition {
   leaderEpochStartOffset = 0;
   readonly followers = new Map<number, FollowerState>();
   /** An ISR change written to ZooKeeper and not yet answered: no other change starts meanwhile. */
-  isrUpdateInFlight = false;
+  pendingIsr: readonly number[] | null = null;
 
   constructor(
     readonly topic: string,
@@ -68,14 +68,18 @@ export class Partition {
         lastSentHighWatermark: -1,
       });
     }
-    this.isrUpdateInFlight = false;
+    this.pendingIsr = null;
+  }
+
+  get isrUpdateInFlight(): boolean {
+    return this.pendingIsr !== null;
   }
 
   makeFollower(state: PartitionState): void {
     this.adopt(state);
     this.role = 'follower';
     this.followers.clear();
-    this.isrUpdateInFlight = false;
+    this.pendingIsr = null;
   }
 
   /** The controller's view changed without a new role for us (ISR or zkVersion). */
@@ -120,11 +124,17 @@ export class Partition {
     });
   }
 
-  /** The HW is the smallest LEO in the ISR; it never moves back. Returns true when it moved. */
+  /**
+   * The HW is the smallest LEO in the ISR; it never moves back. Returns true when it moved.
+   * While an ISR change is pending, the maximal ISR counts (KIP-497): a follower being added
+   * holds the HW back from the moment it is proposed, so the ISR it joins never claims records
+   * it lacks. (Before 2.7 the ZooKeeper write blocked appends instead, to the same effect.)
+   */
   maybeIncrementHighWatermark(): boolean {
     if (!this.isLeader) return false;
     let candidate = this.log.logEndOffset;
-    for (const replica of this.isr) {
+    const maximalIsr = this.pendingIsr === null ? this.isr : [...this.isr, ...this.pendingIsr.filter((r) => !this.isr.includes(r))];
+    for (const replica of maximalIsr) {
       if (replica === this.brokerId) continue;
       const state = this.followers.get(replica);
       const end = state === undefined ? -1 : state.logEndOffset;

@@ -347,13 +347,13 @@ export class ReplicaManager {
   private proposeIsr(hosted: HostedPartition, isr: readonly number[], change: { added: number[]; removed: number[]; lagMs: number }): void {
     const p = hosted.partition;
     const epoch = p.leaderEpoch;
-    p.isrUpdateInFlight = true;
+    p.pendingIsr = isr;
     const znode: PartitionStateZnode = { version: 1, leader: this.ctx.id, leader_epoch: epoch, isr: [...isr], controller_epoch: p.controllerEpoch };
     this.ctx.zk.setData(partitionStatePath(p.topic, p.partition), znode, p.zkVersion, (result: ZkResult<Stat>) => {
       if (!p.isLeader || p.leaderEpoch !== epoch) return;
       if (result.ok) return this.isrChanged(hosted, isr, result.value.version, change);
       if (result.code !== 'BADVERSION') {
-        p.isrUpdateInFlight = false;
+        p.pendingIsr = null;
         return;
       }
       // ReplicationUtils.updateLeaderAndIsr: our write may have landed before its answer was
@@ -362,14 +362,14 @@ export class ReplicaManager {
       this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
         if (!p.isLeader || p.leaderEpoch !== epoch) return;
         if (state.ok && sameState(state.value.data as PartitionStateZnode, znode)) return this.isrChanged(hosted, isr, state.value.stat.version, change);
-        p.isrUpdateInFlight = false;
+        p.pendingIsr = null;
       });
     });
   }
 
   private isrChanged(hosted: HostedPartition, isr: readonly number[], zkVersion: number, change: { added: number[]; removed: number[]; lagMs: number }): void {
     const p = hosted.partition;
-    p.isrUpdateInFlight = false;
+    p.pendingIsr = null;
     p.isr = isr;
     p.zkVersion = zkVersion;
     const base = { broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...isr] };
@@ -422,6 +422,12 @@ export class ReplicaManager {
   /** The replication-offset-checkpoint file's content: every hosted partition's HW. */
   highWatermarks(): [string, number][] {
     return [...this.hosted.entries()].map(([key, hosted]) => [key, hosted.partition.highWatermark]);
+  }
+
+  /** A clean shutdown flushes every log (LogManager.shutdown). */
+  flushAll(): void {
+    const now = this.ctx.env.now();
+    for (const hosted of this.hosted.values()) hosted.partition.log.flush(now);
   }
 
   /** Flushes logs whose flush.ms interval has passed. */

@@ -48,7 +48,8 @@ export class ControllerChannels {
 
   private pump(broker: number, queue: BrokerQueue): void {
     const build = queue.pending[0];
-    if (queue.sending || build === undefined || this.closed) return;
+    // A retry timer may outlive its queue: the broker left, and perhaps came back with a new one.
+    if (queue.sending || build === undefined || this.closed || this.queues.get(broker) !== queue) return;
     queue.sending = true;
     this.ctx.request(queue.node, build, REQUEST_TIMEOUT_MS, (response) => {
       queue.sending = false;

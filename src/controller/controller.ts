@@ -17,7 +17,10 @@ import {
   sameState, type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
 } from '../broker/zk-paths.js';
 import { ControllerChannels } from './channel.js';
-import { newPartitionLeader, offlinePartitionLeaderElection, preferredReplicaLeaderElection, removeReplicaFromIsr, type Election } from './election.js';
+import {
+  controlledShutdownLeaderElection, newPartitionLeader, offlinePartitionLeaderElection, preferredReplicaLeaderElection, removeReplicaFromIsr, type Election,
+} from './election.js';
+import type { KafkaError } from '../kafka/errors.js';
 import type { ControllerEvent } from '../kafka/events.js';
 
 interface PartitionInfo {
@@ -41,6 +44,7 @@ export class Controller {
   private active = false;
   private readonly live = new Map<number, string>(); // broker id -> node
   private readonly brokerEpochs = new Map<number, number>(); // broker id -> czxid of its registration
+  private readonly shuttingDown = new Set<number>(); // live, but stopping cleanly: never elected
   private readonly partitions = new Map<string, PartitionInfo>();
   private readonly knownTopics = new Set<string>();
   private readonly queue: Task[] = [];
@@ -179,6 +183,7 @@ export class Controller {
       const born = [...brokers.keys()].filter((id) => !this.live.has(id) || bounced.includes(id));
       for (const id of dead) {
         this.live.delete(id);
+        this.shuttingDown.delete(id);
         this.channels.remove(id);
       }
       for (const [id, b] of brokers) {
@@ -201,6 +206,38 @@ export class Controller {
       this.removeFromIsr(shrinking, deadSet, () => {
         this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
         then();
+      });
+    });
+  }
+
+  /**
+   * A broker about to stop cleanly (KafkaController.doControlledShutdown): its leaderships move to
+   * another live ISR member, it leaves the ISR of the partitions it follows and stops fetching
+   * them. The answer lists what it still leads (no other ISR member was live).
+   */
+  onControlledShutdown(broker: number, answer: (error: KafkaError, remaining: { topic: string; partition: number }[]) => void): void {
+    this.enqueue((done) => {
+      if (!this.live.has(broker)) {
+        answer('BROKER_NOT_AVAILABLE', []);
+        return done();
+      }
+      this.shuttingDown.add(broker);
+      this.ctx.trace({ kind: 'controller.shutting-down', controller: this.ctx.id, broker });
+      const replicated = [...this.partitions.values()].filter((p) => p.replicas.length > 1 && p.leader >= 0 && p.replicas.includes(broker));
+      const led = replicated.filter((p) => p.leader === broker);
+      const followed = replicated.filter((p) => p.leader !== broker);
+      const live = new Set(this.live.keys());
+      const moves = led.flatMap((p) => {
+        const election = controlledShutdownLeaderElection(p.replicas, p.isr, live, this.shuttingDown);
+        return election === null ? [] : [{ p, leader: election.leader, isr: election.isr, election }];
+      });
+      this.writeStates(moves, 'controlled-shutdown', () => {
+        this.sendStopReplica(broker, followed);
+        this.removeFromIsr(followed, new Set([broker]), () => {
+          const remaining = [...this.partitions.values()].filter((p) => p.leader === broker && p.replicas.length > 1);
+          answer('NONE', remaining.map((p) => ({ topic: p.topic, partition: p.partition })));
+          done();
+        });
       });
     });
   }
@@ -264,7 +301,7 @@ export class Controller {
   }
 
   private createPartition(topic: string, partition: number, replicas: readonly number[], then: (info: PartitionInfo | null) => void): void {
-    const election = newPartitionLeader(replicas, new Set(this.live.keys()));
+    const election = newPartitionLeader(replicas, this.electable());
     if (election === null) return then(null);
     const zk = this.ctx.zk;
     zk.create(partitionsPath(topic), null, 'PERSISTENT', () => {
@@ -297,8 +334,13 @@ export class Controller {
 
   // ---- elections and ISR changes -------------------------------------------------------------
 
+  /** Brokers that may lead: live and not shutting down (ControllerContext.liveBrokerIds). */
+  private electable(): Set<number> {
+    return new Set([...this.live.keys()].filter((id) => !this.shuttingDown.has(id)));
+  }
+
   private electLeaders(partitions: readonly PartitionInfo[], reason: ElectionReason, then: () => void): void {
-    const live = new Set(this.live.keys());
+    const live = this.electable();
     const changes: { p: PartitionInfo; leader: number; isr: readonly number[]; election: Election | null }[] = [];
     for (const p of partitions) {
       const unclean = this.ctx.topicSettings(p.topic).uncleanLeaderElectionEnable;
@@ -490,7 +532,7 @@ export class Controller {
   }
 
   electPreferred(partitions: readonly PartitionInfo[], done: () => void): void {
-    const live = new Set(this.live.keys());
+    const live = this.electable();
     const changes = partitions.flatMap((p) => {
       const election = preferredReplicaLeaderElection(p.replicas, p.isr, live);
       return election === null || election.leader === p.leader ? [] : [{ p, leader: election.leader, isr: election.isr, election }];
@@ -504,6 +546,14 @@ export class Controller {
     return { topic: p.topic, partition: p.partition, controllerEpoch: this.epoch, leader: p.leader, leaderEpoch: p.leaderEpoch, isr: p.isr, zkVersion: p.zkVersion, replicas: p.replicas };
   }
 
+  /**
+   * KIP-380: requests name the registration they are meant for, fixed when queued (not at each
+   * re-send), so a restarted broker refuses the ones queued for its predecessor.
+   */
+  private brokerEpochOf(broker: number): number {
+    return this.ctx.behaviour.brokerEpochs ? (this.brokerEpochs.get(broker) ?? -1) : -1;
+  }
+
   private endpoints(): BrokerEndpoint[] {
     return [...this.live.entries()].map(([id, node]) => ({ id, node }));
   }
@@ -515,10 +565,21 @@ export class Controller {
       const states = partitions.filter((p) => p.replicas.includes(broker)).map((p) => this.state(p));
       if (node === undefined || states.length === 0) continue;
       const liveLeaders = this.endpoints();
+      const brokerEpoch = this.brokerEpochOf(broker);
       this.channels.send(broker, node, (correlationId) => ({
-        type: 'LeaderAndIsr', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, partitionStates: states, liveLeaders,
+        type: 'LeaderAndIsr', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, brokerEpoch, partitionStates: states, liveLeaders,
       }));
     }
+  }
+
+  private sendStopReplica(broker: number, partitions: readonly PartitionInfo[]): void {
+    const node = this.live.get(broker);
+    if (node === undefined || partitions.length === 0) return;
+    const stopped = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
+    const brokerEpoch = this.brokerEpochOf(broker);
+    this.channels.send(broker, node, (correlationId) => ({
+      type: 'StopReplica', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, brokerEpoch, partitions: stopped,
+    }));
   }
 
   private sendUpdateMetadata(brokers: readonly number[], partitions: readonly PartitionInfo[]): void {
@@ -527,8 +588,9 @@ export class Controller {
       const node = this.live.get(broker);
       if (node === undefined) continue;
       const liveBrokers = this.endpoints();
+      const brokerEpoch = this.brokerEpochOf(broker);
       this.channels.send(broker, node, (correlationId) => ({
-        type: 'UpdateMetadata', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, partitionStates: states, liveBrokers,
+        type: 'UpdateMetadata', correlationId, controllerId: this.ctx.id, controllerEpoch: this.epoch, brokerEpoch, partitionStates: states, liveBrokers,
       }));
     }
   }

@@ -25,6 +25,21 @@ export function offlinePartitionLeaderElection(
   return unclean === undefined ? null : { leader: unclean, isr: [unclean], unclean: true };
 }
 
+/**
+ * A broker is shutting down cleanly (ControlledShutdownPartitionLeaderElectionStrategy): the
+ * first replica, in assignment order, that is live, in the ISR and not shutting down; the
+ * shutting-down brokers leave the ISR. None: the partition keeps its leader for now.
+ */
+export function controlledShutdownLeaderElection(
+  assignment: readonly number[],
+  isr: readonly number[],
+  live: ReadonlySet<number>,
+  shuttingDown: ReadonlySet<number>,
+): Election | null {
+  const leader = assignment.find((r) => live.has(r) && isr.includes(r) && !shuttingDown.has(r));
+  return leader === undefined ? null : { leader, isr: isr.filter((r) => !shuttingDown.has(r)), unclean: false };
+}
+
 /** A preferred-leader election: the first assigned replica, if it is live and in the ISR. */
 export function preferredReplicaLeaderElection(assignment: readonly number[], isr: readonly number[], live: ReadonlySet<number>): Election | null {
   const preferred = assignment[0];

@@ -18,6 +18,8 @@ export type KafkaError =
   | 'UNKNOWN_PRODUCER_ID'
   | 'COORDINATOR_NOT_AVAILABLE'
   | 'NOT_CONTROLLER'
+  | 'BROKER_NOT_AVAILABLE'
+  | 'STALE_BROKER_EPOCH'
   // the group coordinator's
   | 'NOT_COORDINATOR'
   | 'COORDINATOR_LOAD_IN_PROGRESS'

@@ -16,7 +16,15 @@ export type ProducerEvent =
 
 export type BrokerEvent =
   | { kind: 'broker.started'; broker: number; recovered: number }
-  | { kind: 'broker.registered'; broker: number; sessionId: number }
+  | { kind: 'broker.registered'; broker: number; sessionId: number; brokerEpoch: number }
+  /** A controller request meant for an older registration of this broker was refused (STALE_BROKER_EPOCH, KIP-380). */
+  | { kind: 'broker.stale-request'; broker: number; request: string; requestBrokerEpoch: number; brokerEpoch: number }
+  /**
+   * A clean stop (SIGTERM): `controlled-shutdown` when the controller answered (remaining: the
+   * partitions it could not move away), `unclean` when every attempt failed or it was off,
+   * `stopped` once logs are flushed and the ZooKeeper session is closed, just before the exit.
+   */
+  | { kind: 'broker.shutdown'; broker: number; phase: 'controlled-shutdown' | 'unclean' | 'stopped'; attempt: number; remaining: string[] }
   | { kind: 'log.append'; broker: number; topic: string; partition: number; baseOffset: number; count: number; leaderEpoch: number; role: 'leader' | 'follower' }
   | { kind: 'hw'; broker: number; topic: string; partition: number; highWatermark: number }
   | { kind: 'leader'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[] }
@@ -42,6 +50,8 @@ export type ControllerEvent =
   | { kind: 'controller.fenced'; broker: number; staleEpoch: number; currentEpoch: number }
   | { kind: 'broker.failed'; controller: number; broker: number }
   | { kind: 'broker.joined'; controller: number; broker: number }
+  /** A broker asked to stop cleanly: the controller no longer elects it and moves its leaderships away. */
+  | { kind: 'controller.shutting-down'; controller: number; broker: number }
   | {
       kind: 'election';
       controller: number;
@@ -52,7 +62,7 @@ export type ControllerEvent =
       leaderEpoch: number;
       isr: number[];
       unclean: boolean;
-      reason: 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change';
+      reason: 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change' | 'controlled-shutdown';
     }
   | { kind: 'offline'; controller: number; topic: string; partition: number; isr: number[] }
   /** The controller took dead replicas out of an ISR (leader unchanged, new leader epoch). */

@@ -192,6 +192,8 @@ export type KafkaMessage =
       readonly correlationId: number;
       readonly controllerId: number;
       readonly controllerEpoch: number;
+      /** The registration of the receiver the controller knows (KIP-380, 2.2+; -1 before): an older one is refused. */
+      readonly brokerEpoch: number;
       readonly partitionStates: readonly PartitionState[];
       readonly liveLeaders: readonly BrokerEndpoint[];
     }
@@ -201,9 +203,32 @@ export type KafkaMessage =
       readonly correlationId: number;
       readonly controllerId: number;
       readonly controllerEpoch: number;
+      /** The registration of the receiver the controller knows (KIP-380, 2.2+; -1 before): an older one is refused. */
+      readonly brokerEpoch: number;
       readonly partitionStates: readonly PartitionState[];
       readonly liveBrokers: readonly BrokerEndpoint[];
     }
-  | { readonly type: 'UpdateMetadataResponse'; readonly correlationId: number; readonly error: KafkaError };
+  | { readonly type: 'UpdateMetadataResponse'; readonly correlationId: number; readonly error: KafkaError }
+  /** The controller tells a broker to stop replicating partitions (here: it is shutting down; nothing is deleted). */
+  | {
+      readonly type: 'StopReplica';
+      readonly correlationId: number;
+      readonly controllerId: number;
+      readonly controllerEpoch: number;
+      /** The registration of the receiver the controller knows (KIP-380, 2.2+; -1 before): an older one is refused. */
+      readonly brokerEpoch: number;
+      readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
+    }
+  | { readonly type: 'StopReplicaResponse'; readonly correlationId: number; readonly error: KafkaError }
+  // broker -> controller
+  /** A broker about to stop cleanly asks the controller to move its leaderships away (controlled shutdown). */
+  | { readonly type: 'ControlledShutdown'; readonly correlationId: number; readonly brokerId: number }
+  | {
+      readonly type: 'ControlledShutdownResponse';
+      readonly correlationId: number;
+      readonly error: KafkaError;
+      /** Partitions the broker still leads: no other live ISR member could take them. */
+      readonly remainingPartitions: readonly { readonly topic: string; readonly partition: number }[];
+    }
 
 export type KafkaMessageType = KafkaMessage['type'];

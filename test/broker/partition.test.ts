@@ -42,6 +42,25 @@ describe('broker: partition', () => {
     expect(p.highWatermark).toBe(10);
   });
 
+  // The seed-47 loss of consumer-nemesis: an expansion whose ZooKeeper write hung for seconds
+  // landed after the HW had passed the joining follower, which then led without those records.
+  test('broker: partition: a follower being added holds the high watermark while the change is pending (KIP-497 maximal ISR)', () => {
+    const p = leaderOf([1, 2]);
+    p.log.appendAsLeader(batch(5), 0, 0);
+    p.recordFollowerFetch(2, 5, 1);
+    p.recordFollowerFetch(3, 5, 1);
+    p.maybeIncrementHighWatermark();
+    expect(p.highWatermark).toBe(5);
+    p.pendingIsr = [1, 2, 3]; // 3 caught up: its addition is being written
+    p.log.appendAsLeader(batch(5), 0, 2);
+    p.recordFollowerFetch(2, 10, 3); // 3 stalls at 5
+    expect(p.maybeIncrementHighWatermark()).toBe(false);
+    expect(p.highWatermark).toBe(5);
+    p.pendingIsr = null; // the write failed: only the ISR counts again
+    expect(p.maybeIncrementHighWatermark()).toBe(true);
+    expect(p.highWatermark).toBe(10);
+  });
+
   // Kafka's rule: out of sync when behind the leader's LEO and not caught up for replica.lag.time.max.ms.
   test('broker: partition: a follower that stops catching up leaves the ISR after replica.lag.time.max.ms', () => {
     const p = leaderOf([1, 2, 3]);
