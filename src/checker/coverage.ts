@@ -29,6 +29,9 @@ export const COVERAGE_PROBES = [
   { name: 'session-timeout', description: 'the coordinator removed a member whose heartbeats stopped for session.timeout.ms' },
   { name: 'poll-timeout', description: 'a consumer did not poll within max.poll.interval.ms and left its group' },
   { name: 'consumer-truncation-detected', description: "a consumer found its position above the new leader's log end and moved back (KIP-320)" },
+  { name: 'broker-session-expired', description: "ZooKeeper expired a broker's session: its /brokers/ids registration (and /controller, if it held it) went" },
+  { name: 'controlled-shutdown', description: 'a stopping broker had the controller move its leaderships away (controlled shutdown)' },
+  { name: 'stale-broker-epoch', description: "a restarted broker refused a controller request meant for its predecessor (STALE_BROKER_EPOCH, KIP-380)" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -60,6 +63,9 @@ const COORDINATOR_MOVED = probe('coordinator-moved');
 const SESSION_TIMEOUT = probe('session-timeout');
 const POLL_TIMEOUT = probe('poll-timeout');
 const CONSUMER_TRUNCATION_DETECTED = probe('consumer-truncation-detected');
+const BROKER_SESSION_EXPIRED = probe('broker-session-expired');
+const CONTROLLED_SHUTDOWN = probe('controlled-shutdown');
+const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -168,6 +174,15 @@ export class CoverageProbes {
         return;
       case 'consumer.position':
         if (e.source === 'truncation-detected') this.hit(CONSUMER_TRUNCATION_DETECTED);
+        return;
+      case 'zk.expired':
+        if (e.ephemerals.some((path) => path.startsWith('/brokers/ids/'))) this.hit(BROKER_SESSION_EXPIRED);
+        return;
+      case 'controller.shutting-down':
+        this.hit(CONTROLLED_SHUTDOWN);
+        return;
+      case 'broker.stale-request':
+        this.hit(STALE_BROKER_EPOCH);
         return;
       default:
         return;

@@ -1,5 +1,10 @@
 // `npm run bench`: figures to compare run to run. Readable lines first, then one JSON line.
-// Run with --expose-gc for the memory figure (the npm script does).
+// Run with --expose-gc for the memory figure (the npm script does). The suite figure runs the
+// whole catalog × 100 seeds (minutes); `npm run bench -- --no-suite` leaves it out.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Scheduler, World } from '../../sim/index.js';
 import { runScenario } from '../../src/runner/index.js';
@@ -131,6 +136,25 @@ function e2eFigures(): { messagesPerSec: number; processed: number } {
   return { messagesPerSec: result.messages.processed / seconds, processed: result.messages.processed };
 }
 
+const ROOT = join(import.meta.dirname, '..', '..');
+const SUITE_SEEDS = 100;
+
+/**
+ * `npm run suite` as CI runs it: the catalog × 100 seeds on 2 worker threads, through the CLI,
+ * timed from the outside. Every expectation must hold, or the figure would time a broken suite.
+ */
+function suiteFigures(): { seconds: number; runs: number } {
+  const start = performance.now();
+  const child = spawnSync(process.execPath, [join(ROOT, 'src', 'cli', 'ksim.mjs'), 'run', join(ROOT, 'scenarios'), '--seeds', String(SUITE_SEEDS), '--workers', '2', '--json'], {
+    cwd: mkdtempSync(join(tmpdir(), 'ksim-bench-')), // failure files, if any, go there
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  if (child.status !== 0) throw new Error(`bench: the suite did not hold (exit ${child.status}):\n${child.stderr.slice(-3000)}`);
+  return { seconds, runs: child.stdout.split('\n').filter((line) => line.startsWith('{')).length };
+}
+
 const round = (x: number): number => Math.round(x);
 kernelEventsPerSec(10_000, 1_000_000); // warm-up
 const kernel = kernelEventsPerSec(10_000, 5_000_000);
@@ -153,6 +177,7 @@ const cluster = best(3, clusterFigures);
 e2eFigures(); // warm-up (consumer and coordinator code)
 const e2e = best(3, e2eFigures);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
+const suite = process.argv.includes('--no-suite') ? null : suiteFigures();
 
 console.log(`kernel: ${(kernel / 1e6).toFixed(2)} M events/s (10,000 pending, trivial handlers)`);
 console.log(`kernel: ${bytes === null ? 'n/a (run with --expose-gc)' : bytes.toFixed(1)} bytes per pending event`);
@@ -162,6 +187,9 @@ console.log(`cluster: ${(cluster.messagesPerSec / 1e3).toFixed(0)} k messages/s 
 console.log(`cluster: ${cluster.simSecondsPerWallSecond.toFixed(1)} simulated s per wall s; ledger ${cluster.ledgerBytesPerMessage.toFixed(0)} bytes per message`);
 console.log(`e2e: ${(e2e.messagesPerSec / 1e3).toFixed(0)} k messages/s produced, replicated, consumed, processed and checked (best of 3; ${e2e.processed} messages, a 3-member group committing after processing)`);
 console.log(`peak memory: ${peakRssMb.toFixed(0)} MB RSS`);
+console.log(suite === null
+  ? 'suite: skipped (--no-suite)'
+  : `suite: ${suite.seconds.toFixed(0)} s for the catalog × ${SUITE_SEEDS} seeds (${suite.runs} runs) on 2 workers, every expectation held (target 300 s)`);
 console.log(JSON.stringify({
   kernelEventsPerSec: round(kernel),
   kernelBytesPerPendingEvent: bytes === null ? null : Number(bytes.toFixed(1)),
@@ -173,4 +201,6 @@ console.log(JSON.stringify({
   ledgerBytesPerMessage: round(cluster.ledgerBytesPerMessage),
   e2eMessagesPerSec: round(e2e.messagesPerSec),
   peakRssMb: round(peakRssMb),
+  suiteSeconds: suite === null ? null : round(suite.seconds),
+  suiteRuns: suite === null ? null : suite.runs,
 }));

@@ -131,6 +131,18 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     reach: [position('truncation-detected')],
     miss: [position('committed'), position('reset-earliest')],
   },
+  'broker-session-expired': {
+    reach: [{ kind: 'zk.expired', sessionId: 4, owner: 'b2', ephemerals: ['/brokers/ids/2', '/controller'] }],
+    miss: [{ kind: 'zk.closed', sessionId: 4, owner: 'b2', ephemerals: ['/brokers/ids/2'] }, { kind: 'zk.expired', sessionId: 5, owner: 'admin', ephemerals: [] }], // a clean close; a session that registered no broker
+  },
+  'controlled-shutdown': {
+    reach: [{ kind: 'controller.shutting-down', controller: 1, broker: 2 }],
+    miss: [{ kind: 'broker.shutdown', broker: 2, phase: 'unclean', attempt: 3, remaining: ['orders-0'] }],
+  },
+  'stale-broker-epoch': {
+    reach: [{ kind: 'broker.stale-request', broker: 1, request: 'StopReplica', requestBrokerEpoch: 13, brokerEpoch: 28 }],
+    miss: [{ kind: 'controller.fenced', broker: 3, staleEpoch: 1, currentEpoch: 2 }],
+  },
 };
 
 describe('checker: coverage', () => {
