@@ -18,7 +18,8 @@
 // What the application is told is the checker's input (AppEvent): app.send when send() returns
 // (its partition known), then app.ack (offset) or app.fail (error) per record. A crash loses the
 // process's memory, buffered batches included, and emits nothing: the checker treats a send with
-// neither ack nor fail as "maybe sent".
+// neither ack nor fail as "maybe sent". A clean stop (SIGTERM) is the application calling
+// close(): every buffered record is sent and answered before the process exits.
 //
 // How a lost ack becomes a duplicate, and a retry a reordering (claims 13 and 14, acks=1,
 // max.in.flight.requests.per.connection=5, no idempotence):
@@ -170,6 +171,8 @@ class Producer implements Process<unknown> {
   // The application.
   private nextSeq: number;
   private readonly appTick = (): void => this.onAppTick();
+  /** close() was called: the process exits once every record has its answer. */
+  private exitWhenDone: (() => void) | null = null;
 
   // Metadata.
   private topicKnown = false;
@@ -259,6 +262,22 @@ class Producer implements Process<unknown> {
     }
   }
 
+  /**
+   * SIGTERM: the application's shutdown hook stops sending and calls close() (no timeout), which
+   * makes every batch ready at once (linger.ms no longer waits) and returns when all are answered.
+   */
+  onTerminate(exit: () => void): void {
+    this.exitWhenDone = exit;
+    this.runSender();
+    this.maybeExit();
+  }
+
+  private maybeExit(): void {
+    if (this.exitWhenDone === null) return;
+    if (this.createdHead < this.created.length || this.blockedHead < this.blocked.length) return;
+    this.exitWhenDone();
+  }
+
   // ---------------------------------------------------------------- the application
 
   private dueUs(seq: number): number {
@@ -275,13 +294,14 @@ class Producer implements Process<unknown> {
   }
 
   private scheduleApp(): void {
-    if (this.nextSeq > this.spec.messages) return;
+    if (this.nextSeq > this.spec.messages || this.exitWhenDone !== null) return;
     const due = this.dueUs(this.nextSeq);
     if (due > this.options.stopAtUs) return;
     this.env.setTimer(Math.max(0, due - this.env.now()), this.appTick);
   }
 
   private onAppTick(): void {
+    if (this.exitWhenDone !== null) return;
     const now = this.env.now();
     while (this.nextSeq <= this.spec.messages) {
       const due = this.dueUs(this.nextSeq);
@@ -406,7 +426,7 @@ class Producer implements Process<unknown> {
     const pass = ++this.senderPass;
     let nextCheckUs = NEVER_US;
     let unknownLeader = false;
-    const exhausted = this.memoryExhausted;
+    const exhausted = this.memoryExhausted || this.exitWhenDone !== null;
     for (let i = 0; i < this.partitions.length; i++) {
       const state = this.partitions[i]!;
       const head = state.queue[0];
@@ -661,6 +681,7 @@ class Producer implements Process<unknown> {
   private afterCompletions(): void {
     if (this.blockedHead < this.blocked.length) this.drainBlocked();
     this.runSender();
+    this.maybeExit();
   }
 
   private track(connection: Connection, request: Request): void {
@@ -807,6 +828,7 @@ class Producer implements Process<unknown> {
     }
     if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
     this.compactBlocked();
+    this.maybeExit();
   }
 
   private compactBlocked(): void {

@@ -99,6 +99,20 @@ describe('consumer claims', () => {
     expect(summary.anomalies.lost).toBe(0);
   });
 
+  // Claim 15's remedy: close() sends the buffer first, without waiting out linger.ms (1 s here).
+  test('producer close: a stopped producer answers every buffered send before it exits, well within linger.ms', () => {
+    const { events, summary } = run('producer-close-flushes');
+    expect(summary.messages.acked).toBe(summary.messages.sent);
+    expect(summary.messages.inLog).toBe(summary.messages.sent);
+    const processEvents = events as { atUs: number; event: { kind: string; node?: string } }[];
+    const stop = processEvents.find((e) => e.event.kind === 'proc.terminate' && e.event.node === 'p1')!;
+    const exit = processEvents.find((e) => e.event.kind === 'proc.exit' && e.event.node === 'p1')!;
+    const lastAck = of(events, 'app.ack').filter((e) => e.atUs <= exit.atUs).at(-1)!;
+    expect(exit.atUs - stop.atUs).toBeLessThan(500_000);
+    expect(lastAck.atUs).toBeGreaterThan(stop.atUs); // the buffer went out after SIGTERM
+    expect(of(events, 'app.send').filter((e) => e.atUs > stop.atUs && e.atUs < exit.atUs)).toEqual([]);
+  });
+
   // Claim 17.
   test('commit before processing: the crash skips committed, unprocessed records, and the story names the commit', () => {
     const { summary } = run('consumer-commit-before-processing');
