@@ -18,6 +18,9 @@
 // (session.timeout.ms), and it is the one that notices a poll loop slower than
 // max.poll.interval.ms: then the member leaves the group, and the application, still
 // processing, finds its next commit refused and its partitions given to someone else.
+//
+// A clean stop (SIGTERM) ends the loop after the batch in hand and its commit, then close():
+// an auto-commit, and LeaveGroup, so the group rebalances without waiting for the session.
 import { invariant, type Env, type EventId, type Process, type ProcessFactory } from '../../sim/index.js';
 import type { KafkaError } from '../kafka/errors.js';
 import type { ConsumerAppEvent } from '../kafka/events.js';
@@ -39,6 +42,8 @@ export interface ConsumerOptions {
 
 /** poll(Duration.ofMillis(100)): how long an empty poll waits for records before returning. */
 const POLL_TIMEOUT_US = 100_000;
+/** KafkaConsumer.close()'s default timeout (DEFAULT_CLOSE_TIMEOUT_MS). */
+const CLOSE_TIMEOUT_US = 30_000_000;
 /** AbstractCoordinator.JOIN_GROUP_TIMEOUT_LAPSE: a JoinGroup may wait the rebalance out. */
 const JOIN_GROUP_TIMEOUT_LAPSE_US = 5_000_000;
 
@@ -126,6 +131,8 @@ class Consumer implements Process<unknown> {
   private lastPollUs: number;
   private nextAutoCommitUs: number;
   private stopped = false;
+  /** SIGTERM came: the loop closes the consumer at its next poll, then the process exits. */
+  private exitWhenClosed: (() => void) | null = null;
   /** Where processing stands inside the current process step. */
   private readonly cursor: { step: Step | null; batchIndex: number; offset: number } = { step: null, batchIndex: 0, offset: 0 };
 
@@ -164,6 +171,37 @@ class Consumer implements Process<unknown> {
     this.net.closed(peer);
   }
 
+  /**
+   * SIGTERM. The application's shutdown hook clears its loop's running flag (and wakes a waiting
+   * poll): the loop finishes the current batch and that batch's commit, by its strategy, and
+   * then calls close() instead of polling again.
+   */
+  onTerminate(exit: () => void): void {
+    this.exitWhenClosed = exit;
+    if (this.stopped) return exit(); // the loop already ended on a fatal error
+    if (this.waitingInPoll) this.wakeApp();
+  }
+
+  /**
+   * KafkaConsumer.close (ConsumerCoordinator.close): with enable.auto.commit, a synchronous
+   * commit of the positions; then a dynamic member leaves the group (a static one does not,
+   * KIP-345), so the group rebalances at once instead of after session.timeout.ms.
+   */
+  private close(): void {
+    this.stopped = true;
+    const exit = this.exitWhenClosed!;
+    const deadlineUs = this.env.now() + CLOSE_TIMEOUT_US;
+    const leave = (): void => {
+      if (this.instanceId !== null || this.coordinator === null || this.memberId === '' || this.env.now() >= deadlineUs) return exit();
+      const memberId = this.memberId;
+      this.net.send(this.coordinator, 'coordinator', (correlationId) => ({
+        type: 'LeaveGroup', correlationId, groupId: this.group, memberId, reason: 'the consumer is being closed',
+      }), () => exit());
+    };
+    if (this.settings.enableAutoCommit && this.state === 'stable') this.commitSync(this.consumedPositions(), deadlineUs, () => leave(), 'auto');
+    else leave();
+  }
+
   private trace(event: ConsumerAppEvent, keep = true): void {
     this.env.trace(event, keep);
   }
@@ -181,6 +219,7 @@ class Consumer implements Process<unknown> {
     while (this.stepIndex < this.steps.length) {
       const step = this.steps[this.stepIndex++]!;
       if (step.kind === 'poll') {
+        if (this.exitWhenClosed !== null) return this.close();
         this.steps.length = 0;
         this.stepIndex = 0;
         if (!this.poll()) return; // nothing yet: poll() wakes the loop when records come or its timeout passes
@@ -370,8 +409,8 @@ class Consumer implements Process<unknown> {
   // ================================================================ commits
 
   /** commitSync: retried on retriable errors until the deadline (default.api.timeout.ms). */
-  private commitSync(offsets: readonly [number, number][], deadlineUs: number, done: (error: CommitError) => void): void {
-    this.sendCommit(offsets, 'sync', (error) => {
+  private commitSync(offsets: readonly [number, number][], deadlineUs: number, done: (error: CommitError) => void, mode: 'sync' | 'auto' = 'sync'): void {
+    this.sendCommit(offsets, mode, (error) => {
       const retriable = error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'COORDINATOR_LOAD_IN_PROGRESS'
         || error === 'REQUEST_TIMED_OUT' || error === 'NETWORK_EXCEPTION';
       const retryAtUs = this.env.now() + this.settings.retryBackoffUs;
@@ -379,7 +418,7 @@ class Consumer implements Process<unknown> {
         done(error);
         return;
       }
-      this.env.setTimer(this.settings.retryBackoffUs, () => this.commitSync(offsets, deadlineUs, done));
+      this.env.setTimer(this.settings.retryBackoffUs, () => this.commitSync(offsets, deadlineUs, done, mode));
     });
   }
 

@@ -99,6 +99,27 @@ describe('consumer claims', () => {
     expect(summary.anomalies.lost).toBe(0);
   });
 
+  // Claim 18's gentle side: a member stopped cleanly commits, leaves, and the group moves on at once.
+  test('clean stop: a stopped member finishes and commits its batch, leaves the group within a second, and nothing is processed twice', () => {
+    const { events, summary } = run('consumer-clean-stop');
+    const processEvents = events as { atUs: number; event: { kind: string; node?: string } }[];
+    const stops = processEvents.filter((e) => e.event.kind === 'proc.terminate');
+    expect(stops.map((e) => e.event.node)).toEqual(['billing-1', 'billing-2']);
+    const removed = of(events, 'group.member-removed');
+    expect(removed.map((e) => e.event.reason)).toEqual(['leave', 'leave']);
+    stops.forEach((stop, i) => {
+      const exit = processEvents.find((e) => e.event.kind === 'proc.exit' && e.event.node === stop.event.node)!;
+      expect(removed[i]!.atUs - stop.atUs).toBeLessThan(1_000_000); // not session.timeout.ms (10 s)
+      expect(exit.atUs).toBeGreaterThanOrEqual(removed[i]!.atUs);
+      const lastCommit = of(events, 'app.commit').filter((c) => c.event.member === stop.event.node && c.atUs <= exit.atUs).at(-1)!;
+      expect(lastCommit.atUs).toBeGreaterThan(stop.atUs); // the batch in hand was committed after SIGTERM
+      expect(lastCommit.event.error).toBe('NONE');
+    });
+    expect(summary.anomalies.reprocessed).toBe(0);
+    expect(summary.anomalies.unprocessed).toBe(0);
+    expect(summary.messages.processed).toBe(summary.messages.inLog);
+  });
+
   // Claim 15's remedy: close() sends the buffer first, without waiting out linger.ms (1 s here).
   test('producer close: a stopped producer answers every buffered send before it exits, well within linger.ms', () => {
     const { events, summary } = run('producer-close-flushes');
