@@ -2,7 +2,10 @@
 // (time, insertion sequence). Nothing else in a run decides what happens next.
 //
 // Pending events live in parallel typed arrays indexed by slot, and the heap orders slot
-// numbers, so a pending event costs ~40 bytes and no per-event object beyond its argument.
+// numbers, so a pending event costs ~44 bytes and no per-event object beyond its argument.
+// A cancelled event leaves the heap at once (each slot knows its heap index): most timers are
+// request timeouts, cancelled when the answer comes, and left in place they would outnumber the
+// live events many times over for as long as their timeouts (30 s) last.
 
 export type EventHandler<A> = (arg: A) => void;
 
@@ -24,6 +27,7 @@ export class Scheduler {
   private capacity: number;
   private heap: Int32Array; // slot numbers, a binary min-heap by (time, sequence)
   private heapSize = 0;
+  private heapIndex: Int32Array; // per slot, its index in the heap
   private timeUs: Float64Array;
   private sequence: Float64Array;
   private generation: Uint32Array;
@@ -35,6 +39,7 @@ export class Scheduler {
   constructor(initialCapacity = 1024) {
     this.capacity = initialCapacity;
     this.heap = new Int32Array(initialCapacity);
+    this.heapIndex = new Int32Array(initialCapacity);
     this.timeUs = new Float64Array(initialCapacity);
     this.sequence = new Float64Array(initialCapacity);
     this.generation = new Uint32Array(initialCapacity);
@@ -86,9 +91,8 @@ export class Scheduler {
     const slot = id % SLOT_LIMIT;
     const generation = Math.floor(id / SLOT_LIMIT);
     if (slot >= this.capacity || this.generation[slot] !== generation || this.handler[slot] === null) return false;
-    // The slot stays in the heap as a tombstone and is skipped when it reaches the top.
-    this.handler[slot] = null;
-    this.argument[slot] = undefined;
+    this.removeAt(this.heapIndex[slot]!);
+    this.release(slot);
     this.pendingLive -= 1;
     return true;
   }
@@ -107,15 +111,14 @@ export class Scheduler {
         return 'time';
       }
       if (this.eventsRunCount >= stopAt) return 'budget';
-      this.popTop();
-      const handler = this.handler[slot];
+      this.removeAt(0);
+      const handler = this.handler[slot] as EventHandler<unknown>;
       const arg = this.argument[slot];
       this.release(slot);
-      if (handler === null || handler === undefined) continue;
       this.pendingLive -= 1;
       this.nowUs = atUs;
       this.eventsRunCount += 1;
-      (handler as EventHandler<unknown>)(arg);
+      handler(arg);
     }
     if (untilUs !== Number.MAX_SAFE_INTEGER && untilUs > this.nowUs) this.nowUs = untilUs;
     return 'idle';
@@ -142,27 +145,40 @@ export class Scheduler {
       const parent = heap[parentIndex]!;
       if (!this.before(slot, parent)) break;
       heap[index] = parent;
+      this.heapIndex[parent] = index;
       index = parentIndex;
     }
     heap[index] = slot;
+    this.heapIndex[slot] = index;
   }
 
-  private popTop(): void {
+  private siftDown(index: number): void {
     const heap = this.heap;
-    const last = heap[--this.heapSize]!;
-    if (this.heapSize === 0) return;
-    let index = 0;
     const size = this.heapSize;
+    const slot = heap[index]!;
     for (;;) {
       const left = 2 * index + 1;
       if (left >= size) break;
       const right = left + 1;
       const child = right < size && this.before(heap[right]!, heap[left]!) ? right : left;
-      if (!this.before(heap[child]!, last)) break;
-      heap[index] = heap[child]!;
+      const childSlot = heap[child]!;
+      if (!this.before(childSlot, slot)) break;
+      heap[index] = childSlot;
+      this.heapIndex[childSlot] = index;
       index = child;
     }
-    heap[index] = last;
+    heap[index] = slot;
+    this.heapIndex[slot] = index;
+  }
+
+  /** Takes the entry at `index` out of the heap; the last entry fills its place. */
+  private removeAt(index: number): void {
+    const last = this.heap[--this.heapSize]!;
+    if (index === this.heapSize) return;
+    this.heap[index] = last;
+    this.heapIndex[last] = index;
+    if (index > 0 && this.before(last, this.heap[(index - 1) >> 1]!)) this.siftUp(index);
+    else this.siftDown(index);
   }
 
   private grow(): void {
@@ -171,6 +187,8 @@ export class Scheduler {
     if (capacity > SLOT_LIMIT) throw new Error(`scheduler: more than ${SLOT_LIMIT} events pending`);
     const heap = new Int32Array(capacity);
     heap.set(this.heap);
+    const heapIndex = new Int32Array(capacity);
+    heapIndex.set(this.heapIndex);
     const timeUs = new Float64Array(capacity);
     timeUs.set(this.timeUs);
     const sequence = new Float64Array(capacity);
@@ -181,6 +199,7 @@ export class Scheduler {
     for (let i = 0; i < oldCapacity; i++) freeSlots[i] = capacity - 1 - i;
     this.freeCount = oldCapacity;
     this.heap = heap;
+    this.heapIndex = heapIndex;
     this.timeUs = timeUs;
     this.sequence = sequence;
     this.generation = generation;

@@ -8,7 +8,9 @@
 import type { KafkaMessage } from '../kafka/protocol.js';
 
 type Channel = 'controller' | 'replication' | 'client' | 'coordinator';
-const CHANNELS: readonly Channel[] = ['client', 'replication', 'controller', 'coordinator'];
+// A peer's connections, by channel, in this order (the order `responded` looks them up in).
+const CHANNEL_INDEX: Readonly<Record<Channel, number>> = { client: 0, replication: 1, controller: 2, coordinator: 3 };
+const CHANNEL_COUNT = 4;
 
 interface Connection {
   awaiting: KafkaMessage['type'] | null; // the response type the request in the broker will get
@@ -44,7 +46,8 @@ const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> =
 };
 
 export class Channels {
-  private readonly connections = new Map<string, Connection>();
+  /** Per peer, its connections by channel index (undefined until used). */
+  private readonly connections = new Map<string, (Connection | undefined)[]>();
   private orphans: Orphan[] = [];
 
   constructor(private readonly handle: (from: string, request: KafkaMessage) => void) {}
@@ -67,10 +70,10 @@ export class Channels {
    * where requests wait long; the others keep their behaviour.)
    */
   closed(peer: string): void {
-    const key = `${peer}|coordinator`;
-    const connection = this.connections.get(key);
-    if (connection === undefined) return;
-    this.connections.delete(key);
+    const peerConnections = this.connections.get(peer);
+    const connection = peerConnections?.[CHANNEL_INDEX.coordinator];
+    if (peerConnections === undefined || connection === undefined) return;
+    peerConnections[CHANNEL_INDEX.coordinator] = undefined;
     if (connection.awaiting !== null) this.orphans.push({ to: peer, type: connection.awaiting, correlationId: connection.correlationId });
   }
 
@@ -85,8 +88,10 @@ export class Channels {
 
   /** A response went out: its connection takes its next request. */
   responded(to: string, response: KafkaMessage): void {
-    for (const channel of CHANNELS) {
-      const connection = this.connections.get(`${to}|${channel}`);
+    const peerConnections = this.connections.get(to);
+    if (peerConnections === undefined) return;
+    for (let i = 0; i < CHANNEL_COUNT; i++) {
+      const connection = peerConnections[i];
       if (connection === undefined || connection.awaiting !== response.type) continue;
       connection.awaiting = null;
       const next = connection.queue.shift();
@@ -108,11 +113,16 @@ export class Channels {
   }
 
   private connection(from: string, channel: Channel): Connection {
-    const key = `${from}|${channel}`;
-    let connection = this.connections.get(key);
+    let peerConnections = this.connections.get(from);
+    if (peerConnections === undefined) {
+      peerConnections = new Array<Connection | undefined>(CHANNEL_COUNT).fill(undefined);
+      this.connections.set(from, peerConnections);
+    }
+    const index = CHANNEL_INDEX[channel];
+    let connection = peerConnections[index];
     if (connection === undefined) {
       connection = { awaiting: null, correlationId: -1, queue: [] };
-      this.connections.set(key, connection);
+      peerConnections[index] = connection;
     }
     return connection;
   }

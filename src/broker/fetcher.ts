@@ -1,10 +1,12 @@
-// The follower's side of replication (ReplicaFetcherThread): one fetch session per leader,
-// carrying every partition this broker follows there. Before fetching, a new follower truncates
-// its log: to its high watermark before 0.11, by leader epoch since (KIP-101), asking the
-// leader where its own latest epoch ended (with KIP-279's epoch in the answer since 2.0).
+// The follower's side of replication (ReplicaFetcherThread): one fetch session per leader
+// (KIP-227), holding every partition this broker follows there; after its first, full fetch, a
+// fetch lists only the partitions whose fetch offset or leader epoch changed. Before fetching, a
+// new follower truncates its log: to its high watermark before 0.11, by leader epoch since
+// (KIP-101), asking the leader where its own latest epoch ended (with KIP-279's epoch in the
+// answer since 2.0).
 import { invariant } from '../../sim/index.js';
-import type { KafkaMessage, PartitionState } from '../kafka/protocol.js';
-import type { RecordBatch } from '../kafka/records.js';
+import type { FetchPartition, KafkaMessage, PartitionState, TopicPartitionRef } from '../kafka/protocol.js';
+import { tpKey, type RecordBatch } from '../kafka/records.js';
 import type { BrokerContext } from './context.js';
 import type { HostedPartition, ReplicaManager } from './replica-manager.js';
 import { ProducerStateTable } from './producer-state.js';
@@ -15,15 +17,53 @@ type EpochResponse = Extract<KafkaMessage, { type: 'OffsetsForLeaderEpochRespons
 interface Followed {
   readonly hosted: HostedPartition;
   readonly leaderEpoch: number;
-  readonly leaderNode: string;
-  state: 'truncating' | 'fetching' | 'backoff';
+  readonly leader: Leader;
+  state: 'truncating' | 'fetching';
+  /**
+   * After an error, left out of truncation and fetches for replica.fetch.backoff.ms
+   * (PartitionFetchState's delay, AbstractFetcherThread.delayPartitions).
+   */
+  delayed: boolean;
+  /** Its partition in the leader's fetch session, once a fetch carried this entry. */
+  session: SessionPartition | null;
 }
+
+/**
+ * One leader this broker follows partitions on: the entries, in the order they were followed,
+ * and our side of the fetch session there (FetchSessionHandler): the leader's session
+ * partitions, in the leader's order, each with what we last asked for it.
+ */
+interface Leader {
+  readonly node: string;
+  readonly followed: Followed[];
+  /** A fetch or an OffsetsForLeaderEpoch request is out. */
+  inFlight: boolean;
+  /** 0 while there is none: the next fetch is full and opens one. */
+  sessionId: number;
+  /** The epoch of the next incremental fetch. */
+  sessionEpoch: number;
+  readonly sessionPartitions: SessionPartition[];
+  readonly sessionByKey: Map<string, SessionPartition>;
+}
+
+interface SessionPartition {
+  readonly key: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The entry the leader reads this partition for (it changes when the partition is followed anew). */
+  entry: Followed;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  /** The number of the last fetch that carried it: one not in the latest fetch is forgotten. */
+  fetch: number;
+}
+
+const NOTHING_FORGOTTEN: readonly TopicPartitionRef[] = [];
 
 export class ReplicaFetcher {
   private readonly followed = new Map<string, Followed>();
-  private readonly inFlight = new Set<string>(); // leader nodes with a fetch or epoch request out
-  /** Leaders whose next fetch must be full: a new session, or the last one failed. */
-  private readonly fullFetchNeeded = new Set<string>();
+  private readonly leaders = new Map<string, Leader>();
+  private fetchCount = 0;
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -32,46 +72,64 @@ export class ReplicaFetcher {
 
   /** Starts following `state.leader` for this partition (after LeaderAndIsr made us a follower). */
   follow(hosted: HostedPartition, state: PartitionState, leaderNode: string | null): void {
-    this.followed.delete(hosted.partition.key);
+    this.unfollow(hosted.partition.key);
     if (state.leader < 0 || leaderNode === null) return;
-    const entry: Followed = { hosted, leaderEpoch: state.leaderEpoch, leaderNode, state: 'truncating' };
+    const leader = this.leaderOf(leaderNode);
+    const entry: Followed = { hosted, leaderEpoch: state.leaderEpoch, leader, state: 'truncating', delayed: false, session: null };
     this.followed.set(hosted.partition.key, entry);
-    this.fullFetchNeeded.add(leaderNode);
+    leader.followed.push(entry);
     if (!this.ctx.behaviour.leaderEpochTruncation) {
       // Before KIP-101 a new follower trusts its high watermark and cuts everything above it.
       this.truncate(entry, entry.hosted.partition.highWatermark, 'high-watermark');
       entry.state = 'fetching';
     }
-    this.pump(leaderNode);
+    this.pump(leader);
   }
 
   /** Stops following (we became leader, or the partition left this broker). */
   unfollow(key: string): void {
+    const entry = this.followed.get(key);
+    if (entry === undefined) return;
     this.followed.delete(key);
+    const list = entry.leader.followed;
+    list.splice(list.indexOf(entry), 1);
   }
 
-  private pump(leaderNode: string): void {
-    if (this.inFlight.has(leaderNode)) return;
-    const entries = [...this.followed.values()].filter((f) => f.leaderNode === leaderNode);
-    const truncating = entries.filter((f) => f.state === 'truncating');
-    if (truncating.length > 0) return this.askEpochEnds(leaderNode, truncating);
-    const fetching = entries.filter((f) => f.state === 'fetching');
-    if (fetching.length > 0) this.fetch(leaderNode, fetching);
+  private leaderOf(node: string): Leader {
+    let leader = this.leaders.get(node);
+    if (leader === undefined) {
+      leader = { node, followed: [], inFlight: false, sessionId: 0, sessionEpoch: 0, sessionPartitions: [], sessionByKey: new Map() };
+      this.leaders.set(node, leader);
+    }
+    return leader;
   }
 
-  private askEpochEnds(leaderNode: string, entries: Followed[]): void {
-    this.inFlight.add(leaderNode);
+  private pump(leader: Leader): void {
+    if (leader.inFlight) return;
+    let truncating: Followed[] | null = null;
+    let fetching = false;
+    for (const f of leader.followed) {
+      if (f.delayed) continue;
+      if (f.state === 'truncating') (truncating ??= []).push(f);
+      else fetching = true;
+    }
+    if (truncating !== null) return this.askEpochEnds(leader, truncating);
+    if (fetching) this.fetch(leader);
+  }
+
+  private askEpochEnds(leader: Leader, entries: Followed[]): void {
+    leader.inFlight = true;
     const asked = entries.map((f) => ({ f, epoch: f.hosted.partition.log.latestEpoch }));
-    this.ctx.request(leaderNode, (correlationId) => ({
+    this.ctx.request(leader.node, (correlationId) => ({
       type: 'OffsetsForLeaderEpoch',
       correlationId,
       replicaId: this.ctx.id,
       partitions: asked.map(({ f, epoch }) => ({ topic: f.hosted.partition.topic, partition: f.hosted.partition.partition, currentLeaderEpoch: f.leaderEpoch, leaderEpoch: epoch })),
     }), this.ctx.settings.replicaSocketTimeoutMs, (response) => {
-      this.inFlight.delete(leaderNode);
-      if (response === null || response.type !== 'OffsetsForLeaderEpochResponse') return this.backoff(entries, leaderNode);
+      leader.inFlight = false;
+      if (response === null || response.type !== 'OffsetsForLeaderEpochResponse') return this.backoff(entries, leader);
       for (const { f, epoch } of asked) this.onEpochEnd(f, epoch, response);
-      this.pump(leaderNode);
+      this.pump(leader);
     });
   }
 
@@ -79,7 +137,7 @@ export class ReplicaFetcher {
     const p = f.hosted.partition;
     if (this.followed.get(p.key) !== f || f.state !== 'truncating') return;
     const answer = response.partitions.find((r) => r.topic === p.topic && r.partition === p.partition);
-    if (answer === undefined || answer.error !== 'NONE') return this.backoff([f], f.leaderNode);
+    if (answer === undefined || answer.error !== 'NONE') return this.backoff([f], f.leader);
     const log = p.log;
     let target: number;
     if (answer.leaderEpoch < 0 || askedEpoch < 0) {
@@ -94,51 +152,117 @@ export class ReplicaFetcher {
     f.state = 'fetching';
   }
 
-  private fetch(leaderNode: string, entries: Followed[]): void {
-    this.inFlight.add(leaderNode);
-    const asked = entries.map((f) => ({ f, fetchOffset: f.hosted.partition.log.logEndOffset }));
-    const full = this.fullFetchNeeded.delete(leaderNode);
-    this.ctx.request(leaderNode, (correlationId) => ({
+  private fetch(leader: Leader): void {
+    leader.inFlight = true;
+    const full = leader.sessionId === 0;
+    const { partitions, forgotten } = this.buildFetch(leader);
+    const sessionRequest = { id: leader.sessionId, epoch: leader.sessionEpoch, forgotten };
+    this.ctx.request(leader.node, (correlationId) => ({
       type: 'Fetch',
       correlationId,
       replicaId: this.ctx.id,
       maxWaitMs: this.ctx.settings.replicaFetchWaitMaxMs,
       full,
-      partitions: asked.map(({ f, fetchOffset }) => ({
-        topic: f.hosted.partition.topic,
-        partition: f.hosted.partition.partition,
-        fetchOffset,
-        currentLeaderEpoch: this.ctx.behaviour.fetchCarriesLeaderEpoch ? f.leaderEpoch : -1,
-      })),
+      session: sessionRequest,
+      partitions,
     }), this.ctx.settings.replicaSocketTimeoutMs + this.ctx.settings.replicaFetchWaitMaxMs, (response) => {
-      this.inFlight.delete(leaderNode);
+      leader.inFlight = false;
       if (response === null || response.type !== 'FetchResponse') {
-        this.fullFetchNeeded.add(leaderNode); // an answer may be lost: start the session again
-        return this.backoff(entries, leaderNode);
+        // An answer may be lost: the next fetch opens a new session, after the backoff.
+        const entries = leader.sessionPartitions.map((part) => part.entry);
+        this.closeSession(leader);
+        return this.backoff(entries, leader);
       }
-      // The leader answers in request order, leaving out partitions with nothing new.
-      let j = 0;
-      for (const { f, fetchOffset } of asked) {
-        const data = response.partitions[j];
-        const p = f.hosted.partition;
-        if (data === undefined || data.topic !== p.topic || data.partition !== p.partition) continue;
-        j += 1;
-        this.onFetched(f, fetchOffset, data);
+      if (response.error !== 'NONE') {
+        this.closeSession(leader); // the leader lost or refused our session: open a new one now
+        return this.pump(leader);
       }
-      this.pump(leaderNode);
+      leader.sessionId = response.sessionId;
+      leader.sessionEpoch = sessionRequest.epoch + 1;
+      // The answer follows the session's order, which ours mirrors.
+      let i = 0;
+      const parts = leader.sessionPartitions;
+      for (const data of response.partitions) {
+        while (i < parts.length && (parts[i]!.partition !== data.partition || parts[i]!.topic !== data.topic)) i += 1;
+        if (i === parts.length) invariant(false, () => `broker ${this.ctx.id}: ${tpKey(data.topic, data.partition)} answered out of ${leader.node}'s fetch session order`);
+        this.onFetched(parts[i]!.entry, parts[i]!.fetchOffset, data);
+      }
+      this.pump(leader);
     });
+  }
+
+  /**
+   * FetchSessionHandler.Builder: a full fetch lists every fetching entry; an incremental one the
+   * entries new to the session or whose fetch offset or leader epoch changed, and forgets the
+   * partitions no longer fetched. Our session partitions change as the leader's will: updated
+   * in place, added at the end, forgotten ones taken out.
+   */
+  private buildFetch(leader: Leader): { partitions: FetchPartition[]; forgotten: readonly TopicPartitionRef[] } {
+    const fetch = ++this.fetchCount;
+    if (leader.sessionId === 0) this.closeSession(leader);
+    const partitions: FetchPartition[] = [];
+    let carried = 0;
+    for (const entry of leader.followed) {
+      if (entry.state !== 'fetching' || entry.delayed) continue;
+      carried += 1;
+      const p = entry.hosted.partition;
+      const fetchOffset = p.log.logEndOffset;
+      const currentLeaderEpoch = this.ctx.behaviour.fetchCarriesLeaderEpoch ? entry.leaderEpoch : -1;
+      let part = entry.session;
+      if (part === null) {
+        // New to the session, or following the partition anew (a new leader epoch).
+        part = leader.sessionByKey.get(p.key) ?? null;
+        if (part === null) {
+          part = { key: p.key, topic: p.topic, partition: p.partition, entry, fetchOffset, currentLeaderEpoch, fetch };
+          leader.sessionPartitions.push(part);
+          leader.sessionByKey.set(p.key, part);
+        }
+        part.entry = entry;
+        entry.session = part;
+      } else if (part.fetchOffset === fetchOffset && part.currentLeaderEpoch === currentLeaderEpoch) {
+        part.fetch = fetch;
+        continue;
+      }
+      part.fetch = fetch;
+      part.fetchOffset = fetchOffset;
+      part.currentLeaderEpoch = currentLeaderEpoch;
+      partitions.push({ topic: p.topic, partition: p.partition, fetchOffset, currentLeaderEpoch });
+    }
+    const parts = leader.sessionPartitions;
+    if (parts.length === carried) return { partitions, forgotten: NOTHING_FORGOTTEN };
+    const forgotten: TopicPartitionRef[] = [];
+    let kept = 0;
+    for (const part of parts) {
+      if (part.fetch === fetch) {
+        parts[kept++] = part;
+        continue;
+      }
+      forgotten.push({ topic: part.topic, partition: part.partition });
+      leader.sessionByKey.delete(part.key);
+      if (part.entry.session === part) part.entry.session = null;
+    }
+    parts.length = kept;
+    return { partitions, forgotten };
+  }
+
+  private closeSession(leader: Leader): void {
+    for (const part of leader.sessionPartitions) if (part.entry.session === part) part.entry.session = null;
+    leader.sessionId = 0;
+    leader.sessionEpoch = 0;
+    leader.sessionPartitions.length = 0;
+    leader.sessionByKey.clear();
   }
 
   private onFetched(f: Followed, fetchOffset: number, data: FetchResponse['partitions'][number]): void {
     const hosted = f.hosted;
     const p = hosted.partition;
-    if (this.followed.get(p.key) !== f || f.state !== 'fetching') return;
+    if (this.followed.get(p.key) !== f || f.state !== 'fetching' || f.delayed) return;
     if (data.error === 'OFFSET_OUT_OF_RANGE') {
       // Our log runs past the leader's: cut back to what the leader has committed, refetch the rest.
       this.truncate(f, Math.min(data.highWatermark, p.log.logEndOffset), 'high-watermark');
       return;
     }
-    if (data.error !== 'NONE') return this.backoff([f], f.leaderNode);
+    if (data.error !== 'NONE') return this.backoff([f], f.leader);
     if (fetchOffset !== p.log.logEndOffset) return; // the log moved meanwhile (a truncation): refetch
     const batches = skipBelow(data.batches, fetchOffset);
     if (batches.length > 0) {
@@ -166,12 +290,12 @@ export class ReplicaFetcher {
     invariant(p.log.logEndOffset === offset, () => `${p.key}: truncated to ${p.log.logEndOffset}, asked ${offset}`);
   }
 
-  private backoff(entries: Followed[], leaderNode: string): void {
+  private backoff(entries: readonly Followed[], leader: Leader): void {
     const waiting = entries.filter((f) => this.followed.get(f.hosted.partition.key) === f);
-    for (const f of waiting) if (f.state === 'fetching') f.state = 'backoff';
+    for (const f of waiting) f.delayed = true;
     this.ctx.env.setTimer(this.ctx.settings.replicaFetchBackoffMs * 1000, () => {
-      for (const f of waiting) if (f.state === 'backoff') f.state = 'fetching';
-      this.pump(leaderNode);
+      for (const f of waiting) f.delayed = false;
+      this.pump(leader);
     });
   }
 }

@@ -26,6 +26,8 @@ export class PartitionLog {
   private readonly epochs: DiskFile<EpochEntry>;
   private unflushedMessages = 0;
   private lastFlushUs: number;
+  /** The LEO, kept as the log changes: only this object writes its file while its broker lives. */
+  private logEnd: number;
 
   constructor(
     readonly topic: string,
@@ -37,10 +39,15 @@ export class PartitionLog {
     this.batches = logFile(disk, topic, partition);
     this.epochs = disk.file<EpochEntry>(`${tpKey(topic, partition)}/leader-epoch-checkpoint`);
     this.lastFlushUs = nowUs;
+    this.logEnd = this.readEndOffset();
     this.repairEpochCache();
   }
 
   get logEndOffset(): number {
+    return this.logEnd;
+  }
+
+  private readEndOffset(): number {
     const length = this.batches.length;
     return length === 0 ? 0 : nextOffset(this.batches.at(length - 1));
   }
@@ -104,6 +111,7 @@ export class PartitionLog {
       this.batches.truncate(keep - 1);
       this.batches.append({ ...straddling, records: straddling.records.slice(0, offset - straddling.baseOffset) });
     }
+    this.logEnd = this.readEndOffset();
     // Epochs that start at or after the new end are gone with their records (LeaderEpochFileCache.truncateFromEnd).
     let epochs = this.epochs.length;
     while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= offset) epochs -= 1;
@@ -153,14 +161,22 @@ export class PartitionLog {
   private append(batch: RecordBatch, nowUs: number): void {
     if (batch.leaderEpoch > this.latestEpoch) this.assignEpochStartOffset(batch.leaderEpoch, batch.baseOffset);
     this.batches.append(batch);
+    this.logEnd = nextOffset(batch);
     this.unflushedMessages += batch.records.length;
     this.maybeFlush(nowUs);
   }
 
   private indexOfOffset(offset: number): number {
+    // Followers and consumers mostly read near the log's tail: look at the last few batches first.
+    const length = this.batches.length;
+    const tail = Math.max(0, length - 8);
+    for (let index = length - 1; index >= tail; index--) {
+      const batch = this.batches.at(index);
+      if (offset >= batch.baseOffset) return offset < nextOffset(batch) ? index : -1;
+    }
     // Batches are in offset order: binary search for the one holding `offset`.
     let low = 0;
-    let high = this.batches.length - 1;
+    let high = tail - 1;
     while (low <= high) {
       const mid = (low + high) >> 1;
       const batch = this.batches.at(mid);

@@ -11,8 +11,17 @@ export interface FollowerState {
   lastCaughtUpUs: number; // the last time its fetch offset reached the leader's LEO (as of then)
   lastFetchLeaderLogEndOffset: number;
   lastFetchUs: number;
-  /** The high watermark last sent to it in a fetch response (its incremental fetch session, KIP-227); -1: none. */
-  lastSentHighWatermark: number;
+  /**
+   * Set while the follower sits caught up in its fetch session: each fetch of the session would
+   * only move lastCaughtUpUs and lastFetchUs to its own time, so the leader skips the partition
+   * and these two read the session's last fetch time instead (see `settle`).
+   */
+  parkedIn: FetchClock | null;
+}
+
+/** The time of a fetch session's latest fetch (ReplicaManager's FetchSession). */
+export interface FetchClock {
+  readonly lastFetchUs: number;
 }
 
 export type Role = 'leader' | 'follower' | 'offline';
@@ -65,7 +74,7 @@ export class Partition {
         lastCaughtUpUs: this.isr.includes(replica) ? nowUs : 0,
         lastFetchLeaderLogEndOffset: leaderEnd,
         lastFetchUs: nowUs,
-        lastSentHighWatermark: -1,
+        parkedIn: null,
       });
     }
     this.pendingIsr = null;
@@ -97,12 +106,24 @@ export class Partition {
   recordFollowerFetch(replica: number, fetchOffset: number, nowUs: number): void {
     const state = this.followers.get(replica);
     if (state === undefined) return;
+    unpark(state);
     const leaderEnd = this.log.logEndOffset;
     if (fetchOffset >= leaderEnd) state.lastCaughtUpUs = Math.max(state.lastCaughtUpUs, nowUs);
     else if (fetchOffset >= state.lastFetchLeaderLogEndOffset) state.lastCaughtUpUs = Math.max(state.lastCaughtUpUs, state.lastFetchUs);
     state.logEndOffset = fetchOffset;
     state.lastFetchLeaderLogEndOffset = leaderEnd;
     state.lastFetchUs = nowUs;
+  }
+
+  /**
+   * The follower just fetched, caught up, in sync, with nothing new for it: until something
+   * changes, its session's fetches need not record it (ReplicaManager checks what could change).
+   */
+  parkFollower(replica: number, clock: FetchClock): FollowerState | null {
+    const state = this.followers.get(replica);
+    if (state === undefined) return null;
+    state.parkedIn = clock;
+    return state;
   }
 
   /** A follower outside the ISR that reached the HW and this epoch's start may rejoin it. */
@@ -120,8 +141,17 @@ export class Partition {
       if (replica === this.brokerId) return false;
       const state = this.followers.get(replica);
       if (state === undefined) return true;
+      settle(state);
       return state.logEndOffset !== leaderEnd && nowUs - state.lastCaughtUpUs > lagMaxUs;
     });
+  }
+
+  /** When the follower last caught up to this leader's log end (0 if unknown). */
+  lastCaughtUpUs(replica: number): number {
+    const state = this.followers.get(replica);
+    if (state === undefined) return 0;
+    settle(state);
+    return state.lastCaughtUpUs;
   }
 
   /**
@@ -133,8 +163,11 @@ export class Partition {
   maybeIncrementHighWatermark(): boolean {
     if (!this.isLeader) return false;
     let candidate = this.log.logEndOffset;
+    if (candidate <= this.highWatermark) return false; // the usual case: everything is replicated
     const maximalIsr = this.pendingIsr === null ? this.isr : [...this.isr, ...this.pendingIsr.filter((r) => !this.isr.includes(r))];
-    for (const replica of maximalIsr) {
+    // An index loop: ISR lists come frozen from ZooKeeper, and for-of over a frozen array is slow.
+    for (let i = 0; i < maximalIsr.length; i++) {
+      const replica = maximalIsr[i]!;
       if (replica === this.brokerId) continue;
       const state = this.followers.get(replica);
       const end = state === undefined ? -1 : state.logEndOffset;
@@ -162,4 +195,18 @@ export class Partition {
   checkHighWatermark(): void {
     invariant(this.highWatermark <= this.log.logEndOffset, () => `${this.key} on broker ${this.brokerId}: HW ${this.highWatermark} > LEO ${this.log.logEndOffset}`);
   }
+}
+
+/** A parked follower's fetch times are its session's last fetch: every fetch caught it up. */
+function settle(state: FollowerState): void {
+  const clock = state.parkedIn;
+  if (clock === null) return;
+  if (clock.lastFetchUs > state.lastCaughtUpUs) state.lastCaughtUpUs = clock.lastFetchUs;
+  if (clock.lastFetchUs > state.lastFetchUs) state.lastFetchUs = clock.lastFetchUs;
+}
+
+/** Its fetches are recorded one by one again. */
+export function unpark(state: FollowerState): void {
+  settle(state);
+  state.parkedIn = null;
 }

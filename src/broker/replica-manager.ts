@@ -5,12 +5,12 @@
 import type { EventId } from '../../sim/index.js';
 import type { KafkaError } from '../kafka/errors.js';
 import type { BrokerEvent } from '../kafka/events.js';
-import type { KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import type { FetchSessionError, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ZkResult, Stat } from '../zookeeper/api.js';
 import type { BrokerContext } from './context.js';
 import { PartitionLog } from './log.js';
-import { Partition } from './partition.js';
+import { Partition, unpark, type FetchClock, type FollowerState } from './partition.js';
 import { ProducerStateTable } from './producer-state.js';
 import { ISR_CHANGE_PREFIX, partitionStatePath, sameState, type IsrChangeNotification, type PartitionStateZnode } from './zk-paths.js';
 
@@ -43,9 +43,48 @@ interface ProduceWait {
 interface DelayedFetch {
   readonly from: string;
   readonly request: Fetch;
+  /** A follower's fetch reads its session's partitions; a consumer's, the request's. */
+  readonly session: FetchSession | null;
+  /** When it began to wait: waiting fetches complete in that order (a purgatory's watch list). */
+  readonly sequence: number;
   timer: EventId | null;
   done: boolean;
 }
+
+/**
+ * A follower's incremental fetch session on this leader (KIP-227's FetchSession): each of its
+ * partitions, in session order, with the fetch offset and leader epoch it last asked for and the
+ * high watermark it was last sent. Its fetches list only what changed; every fetch still reads
+ * every session partition, so an idle partition costs a few comparisons and no message bytes.
+ */
+interface FetchSession extends FetchClock {
+  readonly id: number;
+  /** The epoch its next incremental fetch must carry. */
+  epoch: number;
+  readonly partitions: SessionPartition[];
+  /** Per topic, by partition number: requests name partitions by topic, and a lookup must not build a key string. */
+  readonly byTopic: Map<string, (SessionPartition | undefined)[]>;
+  /** When its partitions were last read (the parked ones' fetch time). */
+  lastFetchUs: number;
+}
+
+interface SessionPartition {
+  readonly topic: string;
+  readonly partition: number;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  /** The high watermark last sent; -1 before any, and after an error, so the next answer includes it. */
+  highWatermark: number;
+  /**
+   * Idle: the follower's state, parked (Partition.parkFollower) when a read found it caught up,
+   * in the ISR and with nothing to send; with the leader epoch and ISR of then. While the leader
+   * stays so, a read of it would change nothing but fetch times, and is skipped.
+   */
+  parked: { readonly state: FollowerState; readonly partition: Partition; readonly leaderEpoch: number; readonly isr: readonly number[] } | null;
+}
+
+const NO_BATCHES: readonly RecordBatch[] = [];
+const NO_RESULTS: readonly FetchResult[] = [];
 
 /** The group coordinator's append finished: NONE once replicated to the ISR, else why not. */
 export type CoordinatorAppendCallback = (error: KafkaError, baseOffset: number) => void;
@@ -54,17 +93,30 @@ export interface HostedPartition {
   readonly partition: Partition;
   producers: ProducerStateTable;
   produceWaits: ProduceWait[];
-  readonly fetchWaits: Set<DelayedFetch>;
+  /** Fetches without a session (consumers') waiting on this partition, in the order they began to wait. */
+  readonly fetchWaits: DelayedFetch[];
 }
 
 export class ReplicaManager {
   readonly hosted = new Map<string, HostedPartition>();
   private readonly byTopic = new Map<string, HostedPartition[]>();
+  /** Fetch sessions by follower id: a follower fetches from a leader in one session at a time. */
+  private readonly sessions = new Map<number, FetchSession>();
+  /**
+   * Session ids start from the clock, one per fetch at most: a restarted broker never hands out
+   * an id of its previous incarnation, so a follower's stale session is never taken for a new one.
+   */
+  private nextSessionId: number;
+  /** Followers' fetches waiting in purgatory, in the order they began to wait (one per follower at most). */
+  private readonly followerFetchWaits: DelayedFetch[] = [];
+  private fetchWaitSequence = 0;
 
   constructor(
     private readonly ctx: BrokerContext,
     private readonly checkpointedHighWatermarks: ReadonlyMap<string, number>,
-  ) {}
+  ) {
+    this.nextSessionId = ctx.env.now() + 1;
+  }
 
   get(topic: string, partition: number): HostedPartition | undefined {
     // Per topic, an array by partition: a fetch names every partition, and a lookup must not build a key string.
@@ -79,7 +131,7 @@ export class ReplicaManager {
       const settings = this.ctx.topicSettings(topic);
       const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs }, this.ctx.env.now());
       const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
-      hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: new Set() };
+      hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: [] };
       this.hosted.set(key, hosted);
       let partitions = this.byTopic.get(topic);
       if (partitions === undefined) {
@@ -205,48 +257,159 @@ export class ReplicaManager {
   // ---- Fetch (leader side) -------------------------------------------------------------
 
   handleFetch(from: string, request: Fetch): void {
+    if (request.replicaId >= 0 && request.session !== undefined) return this.handleSessionFetch(from, request, request.session);
     const results = this.readForFetch(request);
     if (this.hasFetchData(results) || request.maxWaitMs === 0) {
-      this.sendFetchResponse(from, request, results);
+      this.sendFetchResponse(from, request, null, results);
       return;
     }
-    const delayed: DelayedFetch = { from, request, timer: null, done: false };
-    for (const part of request.partitions) this.get(part.topic, part.partition)?.fetchWaits.add(delayed);
+    const delayed: DelayedFetch = { from, request, session: null, sequence: this.fetchWaitSequence++, timer: null, done: false };
+    for (const part of request.partitions) this.get(part.topic, part.partition)?.fetchWaits.push(delayed);
     delayed.timer = this.ctx.env.setTimer(request.maxWaitMs * 1000, () => this.completeFetch(delayed));
   }
 
-  private readForFetch(request: Fetch): FetchResult[] {
-    const now = this.ctx.env.now();
-    return request.partitions.map(({ topic, partition, fetchOffset, currentLeaderEpoch }) => {
-      const hosted = this.get(topic, partition);
-      const empty = { topic, partition, highWatermark: -1, logStartOffset: 0, batches: [] as RecordBatch[] };
-      if (hosted === undefined || !hosted.partition.isLeader) return { ...empty, error: 'NOT_LEADER_OR_FOLLOWER' as const };
-      const p = hosted.partition;
-      if (this.ctx.behaviour.fetchCarriesLeaderEpoch && currentLeaderEpoch >= 0) {
-        if (currentLeaderEpoch < p.leaderEpoch) return { ...empty, error: 'FENCED_LEADER_EPOCH' as const };
-        if (currentLeaderEpoch > p.leaderEpoch) return { ...empty, error: 'UNKNOWN_LEADER_EPOCH' as const };
-      }
-      if (fetchOffset > p.log.logEndOffset) return { ...empty, highWatermark: p.highWatermark, error: 'OFFSET_OUT_OF_RANGE' as const };
-      if (request.replicaId >= 0) this.recordFollowerFetch(hosted, request.replicaId, fetchOffset, now);
-      const read = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
-      // A follower's incremental fetch session (KIP-227) leaves out a partition with nothing new:
-      // no records, and the high watermark it was last sent.
-      if (read.length === 0 && request.replicaId >= 0 && !request.full && p.followers.get(request.replicaId)?.lastSentHighWatermark === p.highWatermark) return null;
-      // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
-      const batches = request.replicaId >= 0 ? read : belowHighWatermark(read, p.highWatermark);
-      return { topic, partition, error: 'NONE' as const, highWatermark: p.highWatermark, logStartOffset: 0, batches };
-    }).filter((result) => result !== null);
+  /** A follower's fetch: it opens its session or updates it, then reads every session partition. */
+  private handleSessionFetch(from: string, request: Fetch, sessionRequest: FetchSessionRequest): void {
+    const session = this.updateSession(request, sessionRequest);
+    if (typeof session === 'string') {
+      this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, error: session, sessionId: 0, partitions: [] });
+      return;
+    }
+    const results = this.readSession(session, request.replicaId);
+    if (this.hasFetchData(results) || request.maxWaitMs === 0) {
+      this.sendFetchResponse(from, request, session, results);
+      return;
+    }
+    const delayed: DelayedFetch = { from, request, session, sequence: this.fetchWaitSequence++, timer: null, done: false };
+    this.followerFetchWaits.push(delayed);
+    delayed.timer = this.ctx.env.setTimer(request.maxWaitMs * 1000, () => this.completeFetch(delayed));
   }
 
-  /** Sends a fetch's answer; a follower's session remembers the high watermarks it was sent. */
-  private sendFetchResponse(from: string, request: Fetch, results: FetchResult[]): void {
-    if (request.replicaId >= 0) {
-      for (const result of results) {
-        const state = this.get(result.topic, result.partition)?.partition.followers.get(request.replicaId);
-        if (state !== undefined && result.error === 'NONE') state.lastSentHighWatermark = result.highWatermark;
+  /**
+   * FetchManager.newContext: a full fetch (epoch 0) opens a new session, replacing the
+   * follower's old one; an incremental fetch must name the follower's session and its next
+   * epoch, and updates it: listed partitions added or changed, forgotten ones removed.
+   */
+  private updateSession(request: Fetch, sessionRequest: FetchSessionRequest): FetchSession | FetchSessionError {
+    let session: FetchSession | undefined;
+    if (sessionRequest.epoch === 0) {
+      session = { id: this.nextSessionId++, epoch: 1, partitions: [], byTopic: new Map(), lastFetchUs: this.ctx.env.now() };
+      this.sessions.set(request.replicaId, session);
+    } else {
+      session = this.sessions.get(request.replicaId);
+      if (session === undefined || session.id !== sessionRequest.id) return 'FETCH_SESSION_ID_NOT_FOUND';
+      if (session.epoch !== sessionRequest.epoch) return 'INVALID_FETCH_SESSION_EPOCH';
+      session.epoch += 1;
+    }
+    for (const { topic, partition, fetchOffset, currentLeaderEpoch } of request.partitions) {
+      const cached = sessionPartition(session, topic, partition);
+      if (cached !== undefined) {
+        unparkPartition(cached);
+        cached.fetchOffset = fetchOffset;
+        cached.currentLeaderEpoch = currentLeaderEpoch;
+        continue;
+      }
+      const added: SessionPartition = { topic, partition, fetchOffset, currentLeaderEpoch, highWatermark: -1, parked: null };
+      session.partitions.push(added);
+      let byPartition = session.byTopic.get(topic);
+      if (byPartition === undefined) {
+        byPartition = [];
+        session.byTopic.set(topic, byPartition);
+      }
+      byPartition[partition] = added;
+    }
+    if (sessionRequest.forgotten.length > 0) {
+      for (const { topic, partition } of sessionRequest.forgotten) {
+        const forgotten = sessionPartition(session, topic, partition);
+        if (forgotten === undefined) continue;
+        unparkPartition(forgotten); // no longer fetched: its time stops here
+        session.byTopic.get(topic)![partition] = undefined;
+        session.partitions.splice(session.partitions.indexOf(forgotten), 1);
       }
     }
-    this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, partitions: results });
+    return session;
+  }
+
+  /** A fetch with no session (a consumer's): every partition it names, each answered. */
+  private readForFetch(request: Fetch): FetchResult[] {
+    const now = this.ctx.env.now();
+    const results: FetchResult[] = [];
+    for (const { topic, partition, fetchOffset, currentLeaderEpoch } of request.partitions) {
+      const hosted = this.get(topic, partition);
+      const error = this.fetchError(hosted, fetchOffset, currentLeaderEpoch);
+      if (error !== 'NONE') {
+        results.push(errorResult(topic, partition, error, error === 'OFFSET_OUT_OF_RANGE' ? hosted!.partition.highWatermark : -1));
+        continue;
+      }
+      if (request.replicaId >= 0) this.recordFollowerFetch(hosted!, request.replicaId, fetchOffset, now);
+      const p = hosted!.partition;
+      const read = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
+      // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
+      const batches = request.replicaId >= 0 ? read : belowHighWatermark(read, p.highWatermark);
+      results.push({ topic, partition, error: 'NONE', highWatermark: p.highWatermark, logStartOffset: 0, batches });
+    }
+    return results;
+  }
+
+  /**
+   * Reads every partition of a follower's session, each from its cached fetch offset, and records
+   * the follower's fetch state for each (updateFollowerFetchState). Answered are only the
+   * partitions with records, a high watermark other than the one last sent, or an error.
+   */
+  private readSession(session: FetchSession, replica: number): readonly FetchResult[] {
+    const now = this.ctx.env.now();
+    let results: FetchResult[] | null = null; // most reads of a session find nothing new
+    for (const part of session.partitions) {
+      if (isIdle(part)) continue;
+      unparkPartition(part);
+      const hosted = this.get(part.topic, part.partition);
+      const error = this.fetchError(hosted, part.fetchOffset, part.currentLeaderEpoch);
+      if (error !== 'NONE') {
+        (results ??= []).push(errorResult(part.topic, part.partition, error, error === 'OFFSET_OUT_OF_RANGE' ? hosted!.partition.highWatermark : -1));
+        continue;
+      }
+      this.recordFollowerFetch(hosted!, replica, part.fetchOffset, now);
+      const p = hosted!.partition;
+      const batches = part.fetchOffset === p.log.logEndOffset ? NO_BATCHES : p.log.read(part.fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
+      if (batches.length > 0 || part.highWatermark !== p.highWatermark) {
+        (results ??= []).push({ topic: part.topic, partition: part.partition, error: 'NONE', highWatermark: p.highWatermark, logStartOffset: 0, batches });
+        continue;
+      }
+      // Nothing new, and if the follower is caught up and in sync, nothing to do for it either.
+      if (p.isLeader && part.fetchOffset === p.highWatermark && part.fetchOffset === p.log.logEndOffset && p.isr.includes(replica)) {
+        const state = p.parkFollower(replica, session);
+        if (state !== null) part.parked = { state, partition: p, leaderEpoch: p.leaderEpoch, isr: p.isr };
+      }
+    }
+    session.lastFetchUs = now;
+    return results ?? NO_RESULTS;
+  }
+
+  /** Why this broker cannot serve a fetch of the partition from `fetchOffset`, or NONE. */
+  private fetchError(hosted: HostedPartition | undefined, fetchOffset: number, currentLeaderEpoch: number): KafkaError {
+    if (hosted === undefined || !hosted.partition.isLeader) return 'NOT_LEADER_OR_FOLLOWER';
+    const p = hosted.partition;
+    if (this.ctx.behaviour.fetchCarriesLeaderEpoch && currentLeaderEpoch >= 0) {
+      if (currentLeaderEpoch < p.leaderEpoch) return 'FENCED_LEADER_EPOCH';
+      if (currentLeaderEpoch > p.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
+    }
+    if (fetchOffset > p.log.logEndOffset) return 'OFFSET_OUT_OF_RANGE';
+    return 'NONE';
+  }
+
+  /**
+   * Sends a fetch's answer. A session remembers the high watermark each partition was sent
+   * (none after an error); the results follow the session's order, so one pass matches them.
+   */
+  private sendFetchResponse(from: string, request: Fetch, session: FetchSession | null, results: readonly FetchResult[]): void {
+    if (session !== null) {
+      let i = 0;
+      for (const result of results) {
+        while (session.partitions[i]!.partition !== result.partition || session.partitions[i]!.topic !== result.topic) i += 1;
+        session.partitions[i]!.highWatermark = result.error === 'NONE' ? result.highWatermark : -1;
+      }
+    }
+    this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, error: 'NONE', sessionId: session?.id ?? 0, partitions: results });
   }
 
   private recordFollowerFetch(hosted: HostedPartition, replica: number, fetchOffset: number, nowUs: number): void {
@@ -260,12 +423,26 @@ export class ReplicaManager {
   }
 
   /**
-   * Completes waiting fetches (DelayedFetch.tryComplete): an append wakes followers; a new high
-   * watermark wakes consumers that now have something to read; a lost leadership wakes all.
+   * Completes waiting fetches (DelayedFetch.tryComplete): an append wakes the followers whose
+   * session holds the partition; a new high watermark wakes consumers that now have something to
+   * read; a lost leadership wakes all. They complete in the order they began to wait.
    */
   private wakeFetches(hosted: HostedPartition, which: 'followers' | 'consumers' | 'all'): void {
-    if (hosted.fetchWaits.size === 0) return;
-    for (const delayed of [...hosted.fetchWaits]) {
+    // Appends are frequent and mostly wake nobody, or one fetch: nothing is allocated then. The
+    // waiting fetches are listed first, since completing one may start the next request of its
+    // connection, which may begin to wait in turn.
+    let waiting: DelayedFetch[] | null = null;
+    if (which !== 'consumers') {
+      const p = hosted.partition;
+      for (const delayed of this.followerFetchWaits) if (sessionPartition(delayed.session!, p.topic, p.partition) !== undefined) (waiting ??= []).push(delayed);
+    }
+    if (hosted.fetchWaits.length > 0) {
+      const inSessions = waiting?.length ?? 0;
+      for (const delayed of hosted.fetchWaits) (waiting ??= []).push(delayed);
+      if (inSessions > 0) waiting!.sort((a, b) => a.sequence - b.sequence);
+    }
+    if (waiting === null) return;
+    for (const delayed of waiting) {
       const consumer = delayed.request.replicaId < 0;
       if (which === 'followers' && consumer) continue;
       if (which === 'consumers' && (!consumer || !this.hasFetchData(this.readForFetch(delayed.request)))) continue;
@@ -274,15 +451,26 @@ export class ReplicaManager {
   }
 
   private hasFetchData(results: readonly FetchResult[]): boolean {
-    return results.some((r) => r.batches.length > 0 || r.error !== 'NONE');
+    for (const result of results) if (result.batches.length > 0 || result.error !== 'NONE') return true;
+    return false;
   }
 
   private completeFetch(delayed: DelayedFetch): void {
     if (delayed.done) return;
     delayed.done = true;
     if (delayed.timer !== null) this.ctx.env.cancelTimer(delayed.timer);
-    for (const part of delayed.request.partitions) this.get(part.topic, part.partition)?.fetchWaits.delete(delayed);
-    this.sendFetchResponse(delayed.from, delayed.request, this.readForFetch(delayed.request));
+    const session = delayed.session;
+    if (session !== null) {
+      this.followerFetchWaits.splice(this.followerFetchWaits.indexOf(delayed), 1);
+      this.sendFetchResponse(delayed.from, delayed.request, session, this.readSession(session, delayed.request.replicaId));
+      return;
+    }
+    for (const part of delayed.request.partitions) {
+      const waits = this.get(part.topic, part.partition)?.fetchWaits;
+      const index = waits === undefined ? -1 : waits.indexOf(delayed);
+      if (index >= 0) waits!.splice(index, 1);
+    }
+    this.sendFetchResponse(delayed.from, delayed.request, null, this.readForFetch(delayed.request));
   }
 
   /** ListOffsets: -2 the log start (always 0 here), -1 the high watermark for a consumer (the LEO for a replica). */
@@ -333,7 +521,7 @@ export class ReplicaManager {
       if (!p.isLeader || p.isrUpdateInFlight) continue;
       const outOfSync = p.outOfSyncReplicas(now, lagMaxUs);
       if (outOfSync.length === 0) continue;
-      const lagMs = Math.max(...outOfSync.map((r) => Math.floor((now - (p.followers.get(r)?.lastCaughtUpUs ?? 0)) / 1000)));
+      const lagMs = Math.max(...outOfSync.map((r) => Math.floor((now - p.lastCaughtUpUs(r)) / 1000)));
       this.proposeIsr(hosted, p.isr.filter((r) => !outOfSync.includes(r)), { added: [], removed: outOfSync, lagMs });
     }
   }
@@ -450,4 +638,33 @@ function belowHighWatermark(batches: readonly RecordBatch[], highWatermark: numb
     out.push(nextOffset(batch) <= highWatermark ? batch : { ...batch, records: batch.records.slice(0, highWatermark - batch.baseOffset) });
   }
   return out;
+}
+
+/**
+ * A parked partition whose leader is as it was: still leading in the same epoch with the same
+ * ISR, its log end and high watermark still the follower's fetch offset and the high watermark
+ * it was sent. Reading it would find nothing to send, record a fetch that moves only the
+ * follower's fetch times (which its session's clock gives), move no high watermark and add no
+ * replica to the ISR.
+ */
+function isIdle(part: SessionPartition): boolean {
+  const parked = part.parked;
+  if (parked === null) return false;
+  const p = parked.partition;
+  const offset = part.fetchOffset;
+  return p.isLeader && p.leaderEpoch === parked.leaderEpoch && p.isr === parked.isr && p.log.logEndOffset === offset && p.highWatermark === offset && part.highWatermark === offset;
+}
+
+function sessionPartition(session: FetchSession, topic: string, partition: number): SessionPartition | undefined {
+  return session.byTopic.get(topic)?.[partition];
+}
+
+function unparkPartition(part: SessionPartition): void {
+  if (part.parked === null) return;
+  unpark(part.parked.state);
+  part.parked = null;
+}
+
+function errorResult(topic: string, partition: number, error: KafkaError, highWatermark: number): FetchResult {
+  return { topic, partition, error, highWatermark, logStartOffset: 0, batches: NO_BATCHES };
 }

@@ -15,9 +15,9 @@
 // events this half does not follow and, at the end, reads the same final logs: `unprocessed`,
 // `reprocessed`, `dirty-read`, `unconsumed`, the consumer side of `inconsistent`, and the
 // `processed` count. With no groups it is not made at all: nothing kept, nothing observed.
-import type { Disk, ProcessEvent, TraceEvent, World } from '../../sim/index.js';
+import type { Disk, DiskFile, ProcessEvent, TraceEvent, World } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
-import { CONSUMER_OFFSETS, hasLog, logFile, type KafkaRecord } from '../kafka/records.js';
+import { CONSUMER_OFFSETS, hasLog, logFile, nextOffset, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import { ANOMALY_NAMES, zeroCounts, type AnomalyInstance, type AnomalyName, type StoryLine } from './anomalies.js';
 import { ConsumerChecker, type AddFinding, type FinalPartitionLog, type GroupLayout, type OffsetsTopicLayout } from './consumer-checker.js';
 import { Ledger, STATE_ACKED, STATE_FAILED, STATE_NONE, type ProducerLedger } from './ledger.js';
@@ -69,6 +69,12 @@ interface FinalLog {
   readonly facts: FinalFacts;
 }
 
+/** A replica's log file as the checker reads it online, and where its next read likely starts. */
+interface ReplicaLog {
+  readonly file: DiskFile<RecordBatch>;
+  nextBatch: number;
+}
+
 type Report = (anomaly: AnomalyName, instance: () => Omit<AnomalyInstance, 'anomaly'>) => void;
 
 const EMPTY_VIEW: LogView = { broker: -1, highWatermark: 0, producer: new Int32Array(0), seq: new Int32Array(0) };
@@ -81,6 +87,8 @@ export class LogChecker {
   /** The first few inconsistencies, for stories; every one is counted in its partition's set. */
   private readonly conflicts: Conflict[] = [];
   private readonly consumers: ConsumerChecker | null = null;
+  private readonly logs = new Map<ReplicaState, ReplicaLog>();
+  private lastRow: ProducerLedger | null = null;
 
   constructor(
     private readonly world: CheckedWorld,
@@ -121,6 +129,8 @@ export class LogChecker {
   // Runs on every trace event of the run: a switch on the kind first, nothing allocated for
   // the kinds it does not follow.
   private observe(atUs: number, event: TraceEvent): void {
+    // A third of all events are deliveries, and many are appends: neither half follows them.
+    if (event.kind === 'net.deliver' || event.kind === 'log.append') return;
     const e = event as ObservedEvent;
     switch (e.kind) {
       case 'app.send':
@@ -197,15 +207,16 @@ export class LogChecker {
     const replica = this.replicaOf(part, broker);
     replica.highWatermark = highWatermark;
     if (highWatermark <= replica.cursor) return;
-    const disk = this.diskOf(replica);
-    if (disk === null || !hasLog(disk, part.topic, part.partition)) return;
-    const file = logFile(disk, part.topic, part.partition);
+    const log = this.logOf(part, replica);
+    if (log === null) return;
+    const file = log.file;
     const from = replica.cursor;
     // A high watermark past the log end (never in Kafka) is read as far as the log goes.
     const until = Math.min(highWatermark, logEndOffset(file));
     if (until <= from) return;
     part.committed.ensure(until - 1);
-    for (let i = firstBatchEndingAfter(file, from); i < file.length; i++) {
+    let i = batchEndingAfter(file, from, log.nextBatch);
+    for (; i < file.length; i++) {
       const batch = file.at(i);
       if (batch.baseOffset >= until) break;
       const records = batch.records;
@@ -216,11 +227,26 @@ export class LogChecker {
         this.commit(atUs, part, offset, records[j]!, replica);
       }
     }
+    // The next read most likely starts in the batch where this one stopped.
+    log.nextBatch = i > 0 && nextOffset(file.at(i - 1)) > until ? i - 1 : i;
     replica.cursor = until;
   }
 
+  /** The replica's log file, once it exists (a log file, once made, stays the same object). */
+  private logOf(part: PartitionState, replica: ReplicaState): ReplicaLog | null {
+    const known = this.logs.get(replica);
+    if (known !== undefined) return known;
+    const disk = this.diskOf(replica);
+    if (disk === null || !hasLog(disk, part.topic, part.partition)) return null;
+    const log: ReplicaLog = { file: logFile(disk, part.topic, part.partition), nextBatch: 0 };
+    this.logs.set(replica, log);
+    return log;
+  }
+
   private commit(atUs: number, part: PartitionState, offset: number, record: KafkaRecord, replica: ReplicaState): void {
-    const row = this.ledger.producer(record.producer);
+    // Runs for every record each replica commits; consecutive records mostly share a producer.
+    let row = this.lastRow;
+    if (row === null || row.name !== record.producer) row = this.lastRow = this.ledger.producer(record.producer);
     const committed = part.committed;
     const held = committed.producer[offset]!;
     if (held === -1) {
@@ -589,4 +615,13 @@ function firstDifference(a: LogView, b: LogView, from: number): number {
     if (pa !== pb || a.seq[o] !== b.seq[o]) return o;
   }
   return -1;
+}
+
+/**
+ * Index of the first batch that ends after `offset`: `hint` when it is that batch (reads go
+ * forward, mostly from where the last one stopped), else by binary search.
+ */
+function batchEndingAfter(file: DiskFile<RecordBatch>, offset: number, hint: number): number {
+  if (hint < file.length && nextOffset(file.at(hint)) > offset && (hint === 0 || nextOffset(file.at(hint - 1)) <= offset)) return hint;
+  return firstBatchEndingAfter(file, offset);
 }

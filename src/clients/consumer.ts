@@ -99,6 +99,8 @@ class Consumer implements Process<unknown> {
   private readonly fetchAlarm: Alarm;
   /** KIP-320's position validation (2.3+). */
   private readonly validatesPositions: boolean;
+  /** Fetches carry the leader epoch the consumer knows (KIP-320, 2.1+). */
+  private readonly fetchesCarryEpoch: boolean;
   /** Fetcher.nodesWithPendingFetchRequests: brokers with a fetch of ours in flight. */
   private readonly nodesWithPendingFetches = new Set<string>();
   private lastMetadataUs = -NEVER_US;
@@ -151,6 +153,7 @@ class Consumer implements Process<unknown> {
     this.metadataAlarm = new Alarm(env, () => this.refreshMetadata());
     this.fetchAlarm = new Alarm(env, () => this.maybeFetch());
     this.validatesPositions = profileAtLeast(options.profile, '2.3');
+    this.fetchesCarryEpoch = profileAtLeast(options.profile, '2.1');
     this.lastPollUs = env.now();
     this.nextAutoCommitUs = env.now() + settings.autoCommitIntervalUs;
     this.refreshMetadata();
@@ -864,7 +867,7 @@ class Consumer implements Process<unknown> {
       list.push(owned);
       byLeader.set(leader, list);
     }
-    const withEpoch = profileAtLeast(this.options.profile, '2.1'); // KIP-320
+    const withEpoch = this.fetchesCarryEpoch;
     for (const [leader, list] of byLeader) {
       if (this.nodesWithPendingFetches.has(leader)) continue; // one fetch per broker at a time
       const sent = list.map((owned) => ({ owned, epoch: owned.epoch, fetchOffset: owned.position! }));

@@ -49,6 +49,30 @@ export interface GroupProtocol {
   readonly metadata: Subscription;
 }
 
+/** One partition of a Fetch: where to read from, and the leader epoch the fetcher knows (KIP-320). */
+export interface FetchPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fetchOffset: number;
+  readonly currentLeaderEpoch: number;
+}
+
+/**
+ * Incremental fetch sessions (KIP-227). A follower's first fetch to a leader (`epoch` 0, `id` 0)
+ * lists every partition and opens a session, in which the leader caches each partition's fetch
+ * offset and leader epoch. Each later fetch carries the session's id and next epoch and lists only
+ * the partitions added or whose fetch offset or leader epoch changed, plus those to forget. The
+ * leader answers only the session's partitions with records, a new high watermark or an error.
+ */
+export interface FetchSessionRequest {
+  readonly id: number;
+  readonly epoch: number;
+  readonly forgotten: readonly TopicPartitionRef[];
+}
+
+/** A session the leader does not have (it restarted), or a fetch out of the session's order. */
+export type FetchSessionError = Extract<KafkaError, 'FETCH_SESSION_ID_NOT_FOUND' | 'INVALID_FETCH_SESSION_EPOCH'>;
+
 export type KafkaMessage =
   // clients <-> brokers
   | { readonly type: 'Metadata'; readonly correlationId: number; readonly topics: readonly string[] | null }
@@ -149,23 +173,26 @@ export type KafkaMessage =
       /** offset -1: the group has no committed offset for the partition. */
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly offset: number; readonly leaderEpoch: number; readonly error: KafkaError }[];
     }
-  // follower -> leader replication
+  // follower -> leader replication (and a consumer's reads)
   | {
       readonly type: 'Fetch';
       readonly correlationId: number;
       readonly replicaId: number; // broker.id of the follower; -1 for a consumer
       readonly maxWaitMs: number;
-      /**
-       * A full fetch: answer every partition. A follower's incremental fetch (KIP-227 sessions)
-       * is answered only for partitions with records or a new high watermark; the follower asks
-       * for a full one first and after any failure.
-       */
+      /** Every partition listed, and every one answered: a session's first fetch, or a fetch with no session. */
       readonly full: boolean;
-      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly fetchOffset: number; readonly currentLeaderEpoch: number }[];
+      /** A follower's fetch session (KIP-227); a consumer's fetch here has none. */
+      readonly session?: FetchSessionRequest;
+      /** A full fetch lists every partition; an incremental one only those added or changed. */
+      readonly partitions: readonly FetchPartition[];
     }
   | {
       readonly type: 'FetchResponse';
       readonly correlationId: number;
+      /** NONE, or why the leader refused the session (no partitions then): the follower opens a new one. */
+      readonly error: 'NONE' | FetchSessionError;
+      /** The session the fetch opened or continued; 0 for a fetch with no session. */
+      readonly sessionId: number;
       readonly partitions: readonly {
         readonly topic: string;
         readonly partition: number;
