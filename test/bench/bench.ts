@@ -2,7 +2,7 @@
 // Run with --expose-gc for the memory figure (the npm script does). The suite figure runs the
 // whole catalog × 100 seeds (minutes); `npm run bench -- --no-suite` leaves it out.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -143,16 +143,20 @@ const SUITE_SEEDS = 100;
  * `npm run suite` as CI runs it: the catalog × 100 seeds on 2 worker threads, through the CLI,
  * timed from the outside. Every expectation must hold, or the figure would time a broken suite.
  */
-function suiteFigures(): { seconds: number; runs: number } {
+function suiteFigures(): { seconds: number; runs: number; report: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'ksim-bench-')); // failure files, if any, go there
   const start = performance.now();
   const child = spawnSync(process.execPath, [join(ROOT, 'src', 'cli', 'ksim.mjs'), 'run', join(ROOT, 'scenarios'), '--seeds', String(SUITE_SEEDS), '--workers', '2', '--json'], {
-    cwd: mkdtempSync(join(tmpdir(), 'ksim-bench-')), // failure files, if any, go there
+    cwd: folder,
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
   const seconds = (performance.now() - start) / 1000;
-  if (child.status !== 0) throw new Error(`bench: the suite did not hold (exit ${child.status}):\n${child.stderr.slice(-3000)}`);
-  return { seconds, runs: child.stdout.split('\n').filter((line) => line.startsWith('{')).length };
+  // With --json the verdicts and the verdict table go to stderr: kept for reading, not printed.
+  const report = join(folder, 'suite-report.txt');
+  writeFileSync(report, child.stderr);
+  if (child.status !== 0) throw new Error(`bench: the suite did not hold (exit ${child.status}), see ${report}:\n${child.stderr.slice(-3000)}`);
+  return { seconds, runs: child.stdout.split('\n').filter((line) => line.startsWith('{')).length, report };
 }
 
 const round = (x: number): number => Math.round(x);
@@ -189,7 +193,7 @@ console.log(`e2e: ${(e2e.messagesPerSec / 1e3).toFixed(0)} k messages/s produced
 console.log(`peak memory: ${peakRssMb.toFixed(0)} MB RSS`);
 console.log(suite === null
   ? 'suite: skipped (--no-suite)'
-  : `suite: ${suite.seconds.toFixed(0)} s for the catalog × ${SUITE_SEEDS} seeds (${suite.runs} runs) on 2 workers, every expectation held (target 300 s)`);
+  : `suite: ${suite.seconds.toFixed(0)} s for the catalog × ${SUITE_SEEDS} seeds (${suite.runs} runs) on 2 workers, every expectation held (target 300 s); verdicts in ${suite.report}`);
 console.log(JSON.stringify({
   kernelEventsPerSec: round(kernel),
   kernelBytesPerPendingEvent: bytes === null ? null : Number(bytes.toFixed(1)),
