@@ -729,7 +729,8 @@ class Consumer implements Process<unknown> {
     const due = now >= this.nextHeartbeatUs && !this.heartbeatInFlight && coordinator !== null;
     if (due) this.nextHeartbeatUs = now + this.settings.heartbeatIntervalUs;
     const wakeUs = Math.min(this.nextHeartbeatUs, this.lastPollUs + maxPollIntervalUs + 1);
-    this.scheduleHeartbeat(Math.max(1000, wakeUs - now));
+    // Overdue but unable to send (one in flight, no coordinator): HeartbeatThread waits retry.backoff.ms.
+    this.scheduleHeartbeat(wakeUs > now ? wakeUs - now : this.settings.retryBackoffUs);
     if (!due) return;
     this.heartbeatInFlight = true;
     const generation = this.generation;
