@@ -77,6 +77,21 @@ function summary(response: FetchResponse): string[] | string {
   return response.partitions.map((p) => `${p.partition}:${p.error}:${p.highWatermark}:${p.batches.reduce((n, b) => n + b.records.length, 0)}`);
 }
 
+/** A real broker b2, told by a stand-in controller to follow t-0 and t-1 from b1 (a stand-in the test spawns). */
+function followerOfB1(): World<unknown> {
+  const world = new World<unknown>({ seed: 1, network });
+  world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
+  world.spawn('b2', broker({ id: 2, node: 'b2', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
+  world.spawn('controller', (env) => {
+    env.send('b2', {
+      type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
+      partitionStates: [0, 1].map((p) => state(p, 1, [1, 2])),
+    });
+    return { onMessage: () => {} };
+  });
+  return world;
+}
+
 describe('broker: fetch session (KIP-227)', () => {
   test('broker: fetch session: the leader answers a full fetch for every partition, then only partitions with records, a new high watermark or an error', () => {
     const world = leaderB1();
@@ -109,16 +124,7 @@ describe('broker: fetch session (KIP-227)', () => {
   });
 
   test('broker: fetch session: a follower lists only the partitions that changed, and opens a new session after the leader refuses its own', () => {
-    const world = new World<unknown>({ seed: 1, network });
-    world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
-    world.spawn('b2', broker({ id: 2, node: 'b2', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
-    world.spawn('controller', (env) => {
-      env.send('b2', {
-        type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
-        partitionStates: [0, 1].map((p) => state(p, 1, [1, 2])),
-      });
-      return { onMessage: () => {} };
-    });
+    const world = followerOfB1();
     // A stand-in leader b1: answers truncation questions, and each fetch as the script says.
     const fetches: { atUs: number; fetch: Fetch }[] = [];
     const full = { error: 'NONE' as const, sessionId: 7, partitions: [0, 1].map((p) => ({ topic: 't', partition: p, error: 'NONE' as const, highWatermark: 0, logStartOffset: 0, batches: [] })) };
@@ -153,16 +159,7 @@ describe('broker: fetch session (KIP-227)', () => {
     // AbstractFetcherThread.delayPartitions: t-0's OffsetsForLeaderEpoch comes back
     // FENCED_LEADER_EPOCH, so t-0 is asked about again only after a second (the backoff), not at
     // once in a loop; t-1, truncated, fetches meanwhile (the stand-in leader long-polls 400 ms).
-    const world = new World<unknown>({ seed: 1, network });
-    world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
-    world.spawn('b2', broker({ id: 2, node: 'b2', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
-    world.spawn('controller', (env) => {
-      env.send('b2', {
-        type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
-        partitionStates: [0, 1].map((p) => state(p, 1, [1, 2])),
-      });
-      return { onMessage: () => {} };
-    });
+    const world = followerOfB1();
     const asked: { atUs: number; partitions: number[] }[] = [];
     const fetched: number[][] = [];
     world.spawn('b1', (env) => ({
