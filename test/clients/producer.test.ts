@@ -18,10 +18,10 @@ function logSeqs(run: Run, partition: number): number[] {
   return run.cluster.logs[partition]!.map((r) => r.seq);
 }
 
-/** 50 keyless sends, no idempotence, whose first Produce request is lost; request.timeout.ms 500. */
-function firstRequestLost(maxInFlight: number) {
+/** 50 keyless sends whose first Produce request is lost; request.timeout.ms 500. */
+function firstRequestLost(config: Record<string, string | number | boolean>) {
   return runProducer({
-    config: { ...NO_IDEMPOTENCE, ...FIXED_BACKOFF, 'request.timeout.ms': 500, 'max.in.flight.requests.per.connection': maxInFlight },
+    config: { ...FIXED_BACKOFF, 'request.timeout.ms': 500, ...config },
     messages: 50,
     ratePerSec: 1000,
     keys: null,
@@ -233,7 +233,7 @@ describe('clients: producer', () => {
   });
 
   test('clients: producer: max.in.flight=5 without idempotence reorders after a lost request (claim 14)', () => {
-    const run = firstRequestLost(5);
+    const run = firstRequestLost({ ...NO_IDEMPOTENCE, 'max.in.flight.requests.per.connection': 5 });
     const log = logSeqs(run, 0);
     // 1. seq 1's request is lost; 2. seq 2.. go out in later requests and are appended;
     // 3. after request.timeout.ms seq 1 is retried, and lands behind them.
@@ -244,21 +244,12 @@ describe('clients: producer', () => {
   });
 
   test('clients: producer: max.in.flight=1 keeps order after a lost request (the twin of claim 14)', () => {
-    const run = firstRequestLost(1);
+    const run = firstRequestLost({ ...NO_IDEMPOTENCE, 'max.in.flight.requests.per.connection': 1 });
     expect(logSeqs(run, 0)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
   test('clients: producer: idempotence with max.in.flight=5 keeps order and has no duplicate after a lost request', () => {
-    const run = runProducer({
-      config: { ...FIXED_BACKOFF, 'request.timeout.ms': 500 },
-      messages: 50,
-      ratePerSec: 1000,
-      keys: null,
-      partitions: 1,
-      setup: (cluster) => {
-        cluster.produceAction = (_, __, index) => (index === 0 ? 'drop-request' : 'answer');
-      },
-    });
+    const run = firstRequestLost({});
     // The answer to a later request overtakes the lost one: as NetworkClient does on a
     // correlation-id mismatch, the producer closes the connection and resends everything in order.
     expect(run.of('producer.retry').some(({ event }) => event.error === 'NETWORK_EXCEPTION')).toBe(true);
