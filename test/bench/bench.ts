@@ -146,7 +146,7 @@ const SUITE_SEEDS = 100;
 function suiteFigures(): { seconds: number; runs: number; report: string } {
   const folder = mkdtempSync(join(tmpdir(), 'ksim-bench-')); // failure files, if any, go there
   const start = performance.now();
-  const child = spawnSync(process.execPath, [join(ROOT, 'src', 'cli', 'ksim.mjs'), 'run', join(ROOT, 'scenarios'), '--seeds', String(SUITE_SEEDS), '--workers', '2', '--json'], {
+  const child = spawnSync(process.execPath, ['--single-threaded-gc', join(ROOT, 'src', 'cli', 'ksim.mjs'), 'run', join(ROOT, 'scenarios'), '--seeds', String(SUITE_SEEDS), '--workers', '2', '--json'], {
     cwd: folder,
     encoding: 'utf8',
     maxBuffer: 1 << 30,
