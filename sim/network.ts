@@ -80,8 +80,8 @@ export class Network<M> {
   private readonly linkOverrides = new Map<string, LinkConfig>();
   private readonly blocks = new Map<string, BlockCount>();
   private blockedLinks = 0;
-  /** Per sender, per receiver: when the last FIFO message on that link arrives. */
-  private readonly lastArrivalUs = new Map<string, Map<string, number>>();
+  /** Per sender, per receiver: when the last FIFO message on that link arrives (a box, so a send reads and writes it with one lookup). */
+  private readonly lastArrivalUs = new Map<string, Map<string, { atUs: number }>>();
   private readonly holds: Hold[] = [];
   private readonly cuts: Cut[] = [];
   private readonly arrive = (envelope: Envelope<M>): void => this.onArrival(envelope);
@@ -240,9 +240,13 @@ export class Network<M> {
         lastByReceiver = new Map();
         this.lastArrivalUs.set(envelope.from, lastByReceiver);
       }
-      const last = lastByReceiver.get(envelope.to) ?? 0;
-      if (arrivalUs < last) arrivalUs = last;
-      lastByReceiver.set(envelope.to, arrivalUs);
+      let last = lastByReceiver.get(envelope.to);
+      if (last === undefined) {
+        last = { atUs: 0 };
+        lastByReceiver.set(envelope.to, last);
+      }
+      if (arrivalUs < last.atUs) arrivalUs = last.atUs;
+      last.atUs = arrivalUs;
     }
     this.scheduler.at(arrivalUs, this.arrive, envelope);
   }

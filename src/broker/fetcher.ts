@@ -267,9 +267,12 @@ export class ReplicaFetcher {
     const batches = skipBelow(data.batches, fetchOffset);
     if (batches.length > 0) {
       p.log.appendAsFollower(batches, this.ctx.env.now());
-      for (const batch of batches) hosted.producers.record(batch);
+      let count = 0;
+      for (const batch of batches) {
+        hosted.producers.record(batch);
+        count += batch.records.length;
+      }
       const first = batches[0]!;
-      const count = batches.reduce((n, b) => n + b.records.length, 0);
       this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: first.baseOffset, count, leaderEpoch: batches[batches.length - 1]!.leaderEpoch, role: 'follower' }, false);
     }
     if (p.updateFollowerHighWatermark(data.highWatermark)) this.replicas.traceHighWatermark(p);

@@ -69,7 +69,15 @@ export class PartitionLog {
 
   /** Appends a leader's batch: assigns offsets and the leader epoch. Returns the stored batch. */
   appendAsLeader(batch: RecordBatch, leaderEpoch: number, nowUs: number): RecordBatch {
-    const stored: RecordBatch = { ...batch, baseOffset: this.logEndOffset, leaderEpoch };
+    // Spelled out, in RecordBatch's field order: an object spread costs several times as much, per produce.
+    const stored: RecordBatch = {
+      baseOffset: this.logEndOffset,
+      leaderEpoch,
+      producerId: batch.producerId,
+      producerEpoch: batch.producerEpoch,
+      baseSequence: batch.baseSequence,
+      records: batch.records,
+    };
     this.append(stored, nowUs);
     return stored;
   }
@@ -77,7 +85,8 @@ export class PartitionLog {
   /** Appends batches copied from the leader, offsets and epochs as they are. */
   appendAsFollower(batches: readonly RecordBatch[], nowUs: number): void {
     for (const batch of batches) {
-      invariant(batch.baseOffset === this.logEndOffset, () => `${tpKey(this.topic, this.partition)}: follower append at ${batch.baseOffset}, LEO ${this.logEndOffset}`);
+      // The check before the call: its message closure is made only when it fails (per batch).
+      if (batch.baseOffset !== this.logEndOffset) invariant(false, () => `${tpKey(this.topic, this.partition)}: follower append at ${batch.baseOffset}, LEO ${this.logEndOffset}`);
       this.append(batch, nowUs);
     }
   }

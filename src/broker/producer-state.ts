@@ -22,23 +22,29 @@ export type SequenceCheck =
   | { readonly kind: 'duplicate'; readonly baseOffset: number }
   | { readonly kind: 'out-of-order'; readonly expected: number };
 
+const APPEND: SequenceCheck = { kind: 'append' };
+
 export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>();
 
   /** Decides what a leader does with an incoming batch. */
   check(batch: RecordBatch): SequenceCheck {
-    if (batch.producerId < 0) return { kind: 'append' };
+    if (batch.producerId < 0) return APPEND;
     const entry = this.producers.get(batch.producerId);
     const lastSeq = batch.baseSequence + batch.records.length - 1;
     if (entry === undefined || batch.producerEpoch > entry.epoch) {
       // A new producer (or epoch) starts at sequence 0; anything else has lost its history.
-      return batch.baseSequence === 0 ? { kind: 'append' } : { kind: 'out-of-order', expected: 0 };
+      return batch.baseSequence === 0 ? APPEND : { kind: 'out-of-order', expected: 0 };
     }
-    const duplicate = entry.batches.find((b) => b.firstSeq === batch.baseSequence && b.lastSeq === lastSeq);
-    if (duplicate !== undefined) return { kind: 'duplicate', baseOffset: duplicate.baseOffset };
-    const last = entry.batches[entry.batches.length - 1];
+    // Runs on every produce: a plain loop over the (at most five) batches, no closure.
+    const batches = entry.batches;
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!;
+      if (b.firstSeq === batch.baseSequence && b.lastSeq === lastSeq) return { kind: 'duplicate', baseOffset: b.baseOffset };
+    }
+    const last = batches[batches.length - 1];
     const expected = last === undefined ? 0 : last.lastSeq + 1;
-    return batch.baseSequence === expected ? { kind: 'append' } : { kind: 'out-of-order', expected };
+    return batch.baseSequence === expected ? APPEND : { kind: 'out-of-order', expected };
   }
 
   /** Records an appended batch (leader or follower). */

@@ -162,8 +162,8 @@ class Consumer implements Process<unknown> {
   }
 
   onMessage(from: string, message: unknown): void {
-    if (typeof message !== 'object' || message === null || !('correlationId' in message)) return;
-    this.net.receive(from, message as KafkaMessage);
+    if (typeof message !== 'object' || message === null) return;
+    this.net.receive(from, message as KafkaMessage); // ignores what has no correlation id
   }
 
   onUnreachable(to: string, message: unknown): void {
@@ -846,7 +846,7 @@ class Consumer implements Process<unknown> {
 
   /** Fetcher.sendFetches: one Fetch per leader for the partitions with a position and nothing buffered. */
   private maybeFetch(): void {
-    const byLeader = new Map<string, Owned[]>();
+    let byLeader: Map<string, Owned[]> | null = null; // most calls find nothing to fetch
     for (const owned of this.owned.values()) {
       if (owned.position === null || owned.fetching || owned.validating || owned.batches.length > 0) continue;
       if (this.needsValidation(owned)) {
@@ -864,10 +864,12 @@ class Consumer implements Process<unknown> {
         this.fetchAlarm.wakeAt(readyAtUs);
         continue;
       }
-      const list = byLeader.get(leader) ?? [];
-      list.push(owned);
-      byLeader.set(leader, list);
+      byLeader ??= new Map();
+      const list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, [owned]);
+      else list.push(owned);
     }
+    if (byLeader === null) return;
     const withEpoch = this.fetchesCarryEpoch;
     for (const [leader, list] of byLeader) {
       if (this.nodesWithPendingFetches.has(leader)) continue; // one fetch per broker at a time
@@ -942,7 +944,7 @@ class Consumer implements Process<unknown> {
     }
     let data = false;
     for (const part of answer.response.partitions) {
-      const request = sent.find((s) => s.owned.partition === part.partition);
+      const request = sentFor(sent, part.partition);
       if (request === undefined) continue;
       const owned = request.owned;
       if (this.owned.get(owned.partition) !== owned || owned.epoch !== request.epoch || owned.position !== request.fetchOffset) continue;
@@ -1022,6 +1024,12 @@ class Consumer implements Process<unknown> {
     this.ensureGroup();
     this.maybeFetch();
   }
+}
+
+/** The fetched partition's entry of the request (a loop: this runs per partition of every response). */
+function sentFor<S extends { readonly owned: Owned }>(sent: readonly S[], partition: number): S | undefined {
+  for (let i = 0; i < sent.length; i++) if (sent[i]!.owned.partition === partition) return sent[i];
+  return undefined;
 }
 
 function newOwned(partition: number): Owned {

@@ -28,6 +28,8 @@ interface Connection {
   blockedUntilUs: number;
   failures: number;
   timer: EventId;
+  /** Its request timer's callback, made once: the timer is re-armed on every answer. */
+  readonly onTimer: () => void;
 }
 
 export interface NetworkClientSettings {
@@ -38,6 +40,8 @@ export interface NetworkClientSettings {
 
 export class NetworkClient {
   private readonly connections = new Map<string, Connection>();
+  /** The same connections by channel, then node: a lookup on the hot path builds no key string. */
+  private readonly byChannel: Readonly<Record<Channel, Map<string, Connection>>> = { default: new Map(), coordinator: new Map() };
   private readonly byCorrelationId = new Map<number, Connection>();
   private correlationId: number;
 
@@ -65,12 +69,14 @@ export class NetworkClient {
 
   /** Routes a response to its request; false when it answers nothing of ours (stale, or not a response). */
   receive(from: string, message: KafkaMessage): boolean {
-    if (!('correlationId' in message)) return false;
-    const connection = this.byCorrelationId.get(message.correlationId);
+    // A plain property read, not `'correlationId' in message`: this runs for every message the client gets.
+    const correlationId = (message as { readonly correlationId?: unknown }).correlationId;
+    if (typeof correlationId !== 'number') return false;
+    const connection = this.byCorrelationId.get(correlationId);
     if (connection === undefined || connection.node !== from) return false;
     // One TCP stream, one request at a time on the broker: an answer that overtakes an older
     // request means that one's answer was lost; NetworkClient closes the connection then.
-    if (connection.pending[0]?.correlationId !== message.correlationId) {
+    if (connection.pending[0]?.correlationId !== correlationId) {
       this.disconnect(connection, 'NETWORK_EXCEPTION');
       return true;
     }
@@ -97,12 +103,12 @@ export class NetworkClient {
 
   /** Requests waiting on this node's connection. */
   inFlight(node: string, channel: Channel): number {
-    return this.connections.get(`${node}|${channel}`)?.pending.length ?? 0;
+    return this.byChannel[channel].get(node)?.pending.length ?? 0;
   }
 
   /** When this node may be connected to again (0: now). */
   readyAtUs(node: string, channel: Channel): number {
-    return this.connections.get(`${node}|${channel}`)?.blockedUntilUs ?? 0;
+    return this.byChannel[channel].get(node)?.blockedUntilUs ?? 0;
   }
 
   /** NetworkClient.leastLoadedNode: the node with the fewest requests in flight, not backing off; null if none. */
@@ -144,7 +150,7 @@ export class NetworkClient {
     const oldest = connection.pending[0];
     if (oldest === undefined) return;
     const delay = Math.max(0, oldest.deadlineUs - this.env.now());
-    connection.timer = this.env.setTimer(delay, () => this.onTimer(connection));
+    connection.timer = this.env.setTimer(delay, connection.onTimer);
   }
 
   private disconnect(connection: Connection, error: Disconnected): void {
@@ -166,11 +172,13 @@ export class NetworkClient {
   }
 
   private connection(node: string, channel: Channel): Connection {
-    const key = `${node}|${channel}`;
-    let connection = this.connections.get(key);
+    let connection = this.byChannel[channel].get(node);
     if (connection === undefined) {
-      connection = { key, node, pending: [], blockedUntilUs: 0, failures: 0, timer: -1 };
-      this.connections.set(key, connection);
+      const key = `${node}|${channel}`;
+      const created: Connection = { key, node, pending: [], blockedUntilUs: 0, failures: 0, timer: -1, onTimer: () => this.onTimer(created) };
+      this.connections.set(key, created);
+      this.byChannel[channel].set(node, created);
+      connection = created;
     }
     return connection;
   }
