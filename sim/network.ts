@@ -274,7 +274,7 @@ export class Network<M> {
       this.onReset?.(envelope.from, envelope.to, envelope.message);
       return;
     }
-    this.trace.record(now, { kind: 'net.deliver', id: envelope.id, from: envelope.from, to: envelope.to, type: typeOf(envelope.message) } satisfies NetworkEvent, false);
+    this.trace.recordDelivery(now, envelope.id, envelope.from, envelope.to, typeOf(envelope.message));
     this.deliver(envelope.from, envelope.to, envelope.message);
   }
 }

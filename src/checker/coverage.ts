@@ -90,7 +90,7 @@ export class CoverageProbes {
   private controllersElected = 0;
 
   constructor(world: Pick<World<unknown>, 'trace'>) {
-    world.trace.observe((_atUs, event) => this.observe(event));
+    world.trace.observe((_atUs, event) => this.observe(event), { deliveries: false });
   }
 
   /** Every probe with the number of times the run reached it, zero included, in report order. */

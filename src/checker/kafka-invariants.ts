@@ -32,7 +32,7 @@ export function watchKafkaInvariants(world: Pick<World<unknown>, 'trace'>): void
       default:
         return;
     }
-  });
+  }, { deliveries: false });
 }
 
 function onTopicCreated(watched: Watched, event: Extract<KafkaEvent, { kind: 'topic.created' }>): void {

@@ -115,7 +115,7 @@ export class LogChecker {
       };
       this.consumers = new ConsumerChecker(access, groups, offsets);
     }
-    world.trace.observe((atUs, event) => this.observe(atUs, event));
+    world.trace.observe((atUs, event) => this.observe(atUs, event), { deliveries: false });
   }
 
   /** Bytes held in the checker's typed arrays (the ledger and the committed identities). */

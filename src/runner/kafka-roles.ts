@@ -26,7 +26,7 @@ export class KafkaRoles {
     /** Partitions of __consumer_offsets; 0 when the scenario has no consumer group. */
     private readonly offsetsPartitions = 0,
   ) {
-    world.trace.observe((_atUs, event) => this.observe(event));
+    world.trace.observe((_atUs, event) => this.observe(event), { deliveries: false });
   }
 
   resolve(target: string): string | null {

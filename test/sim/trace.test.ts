@@ -27,4 +27,24 @@ describe('sim: trace', () => {
     expect(seen).toEqual(['5:net.deliver', '6:fault']);
     expect(trace.count).toBe(2);
   });
+
+  test('sim: trace: a delivery nobody watches is folded without being made, into the same hash', () => {
+    const made = new Trace();
+    const folded = new Trace();
+    const seen: string[] = [];
+    folded.observe((t, e) => seen.push(`${t}:${e.kind}`), { deliveries: false });
+    for (const [t, id] of [[5, 1], [7.5, 2], [2 ** 40, 3]] as const) {
+      made.record(t, { kind: 'net.deliver', id, from: 'p1', to: 'b1', type: 'Produce' }, false);
+      folded.recordDelivery(t, id, 'p1', 'b1', 'Produce');
+    }
+    made.record(9, { kind: 'fault', label: 'kill b1' });
+    folded.record(9, { kind: 'fault', label: 'kill b1' });
+    expect(folded.hash).toBe(made.hash);
+    expect(folded.count).toBe(made.count);
+    expect(seen).toEqual(['9:fault']);
+    // Once any observer reads deliveries, every observer is handed them again.
+    folded.observe(() => {});
+    folded.recordDelivery(10, 4, 'b1', 'p1', 'ProduceResponse');
+    expect(seen).toEqual(['9:fault', '10:net.deliver']);
+  });
 });
