@@ -74,11 +74,17 @@ export class Trace {
     }
     this.laneA = mixA(a, 9);
     this.laneB = mixB(b, 9);
-    this.foldValue('net.deliver');
-    this.foldValue(id);
-    this.foldValue(from);
-    this.foldValue(to);
-    this.foldValue(type);
+    // foldValue's steps for each field, without its switch on the type.
+    this.foldInt(2);
+    this.foldString('net.deliver');
+    this.foldInt(1);
+    this.foldNumber(id);
+    this.foldInt(2);
+    this.foldString(from);
+    this.foldInt(2);
+    this.foldString(to);
+    this.foldInt(2);
+    this.foldString(type);
     this.laneA = mixA(mixA(this.laneA, 10), 0x0a0a0a0a);
     this.laneB = mixB(mixB(this.laneB, 10), 0x0a0a0a0a);
     this.eventCount += 1;
