@@ -60,20 +60,7 @@ export class Trace {
       this.record(atUs, { kind: 'net.deliver', id, from, to, type }, false);
       return;
     }
-    let a = this.laneA;
-    let b = this.laneB;
-    if (Number.isInteger(atUs)) {
-      const low = atUs | 0;
-      const high = Math.floor(atUs / 4294967296) | 0;
-      a = mixA(mixA(a, low), high);
-      b = mixB(mixB(b, low), high);
-    } else {
-      this.foldNumber(atUs);
-      a = this.laneA;
-      b = this.laneB;
-    }
-    this.laneA = mixA(a, 9);
-    this.laneB = mixB(b, 9);
+    this.beginEvent(atUs);
     // foldValue's steps for each field, without its switch on the type.
     this.foldInt(2);
     this.foldString('net.deliver');
@@ -85,8 +72,7 @@ export class Trace {
     this.foldString(to);
     this.foldInt(2);
     this.foldString(type);
-    this.laneA = mixA(mixA(this.laneA, 10), 0x0a0a0a0a);
-    this.laneB = mixB(mixB(this.laneB, 10), 0x0a0a0a0a);
+    this.endEvent(this.laneA, this.laneB);
     this.eventCount += 1;
   }
 
@@ -120,22 +106,9 @@ export class Trace {
    * This is the hottest loop of a run; the arithmetic, hence the hash, is the general fold's.
    */
   private foldEvent(atUs: number, event: TraceEvent): void {
+    this.beginEvent(atUs);
     let a = this.laneA;
     let b = this.laneB;
-    if (Number.isInteger(atUs)) {
-      const low = atUs | 0;
-      const high = Math.floor(atUs / 4294967296) | 0;
-      a = mixA(mixA(a, low), high);
-      b = mixB(mixB(b, low), high);
-    } else {
-      this.laneA = a;
-      this.laneB = b;
-      this.foldNumber(atUs);
-      a = this.laneA;
-      b = this.laneB;
-    }
-    a = mixA(a, 9);
-    b = mixB(b, 9);
     for (const key in event) {
       const value = (event as unknown as Record<string, unknown>)[key];
       if (typeof value === 'string') {
@@ -161,6 +134,24 @@ export class Trace {
         b = this.laneB;
       }
     }
+    this.endEvent(a, b);
+  }
+
+  /** An event's time and its opening mark (what foldValue folds before an object's values). */
+  private beginEvent(atUs: number): void {
+    if (Number.isInteger(atUs)) {
+      const low = atUs | 0;
+      const high = Math.floor(atUs / 4294967296) | 0;
+      this.laneA = mixA(mixA(mixA(this.laneA, low), high), 9);
+      this.laneB = mixB(mixB(mixB(this.laneB, low), high), 9);
+    } else {
+      this.foldNumber(atUs);
+      this.foldInt(9);
+    }
+  }
+
+  /** The closing mark and the line separator, from lanes a and b. */
+  private endEvent(a: number, b: number): void {
     this.laneA = mixA(mixA(a, 10), 0x0a0a0a0a);
     this.laneB = mixB(mixB(b, 10), 0x0a0a0a0a);
   }
