@@ -25,19 +25,28 @@ function batch(seqs: number[]): RecordBatch {
   return { baseOffset: -1, leaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, records: seqs.map((seq) => ({ key: null, producer: 'p1', seq })) };
 }
 
-/** A cluster of one real broker, b1, made leader of t-0..t-2 (replicas 1 and 2) by a stand-in controller. */
-function leaderB1(): World<unknown> {
+/**
+ * One real broker, b<id>, told by a stand-in controller that b1 leads the given partitions of t
+ * (replicas 1 and 2): b1 itself becomes their leader, b2 their follower.
+ */
+function brokerToldB1Leads(id: 1 | 2, partitions: number[]): World<unknown> {
+  const node = `b${id}`;
   const world = new World<unknown>({ seed: 1, network });
   world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
-  world.spawn('b1', broker({ id: 1, node: 'b1', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
+  world.spawn(node, broker({ id, node, zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
   world.spawn('controller', (env) => {
-    env.send('b1', {
+    env.send(node, {
       type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
-      partitionStates: [0, 1, 2].map((p) => state(p, 1, [1, 2])),
+      partitionStates: partitions.map((p) => state(p, 1, [1, 2])),
     });
     return { onMessage: () => {} };
   });
   return world;
+}
+
+/** A cluster of one real broker, b1, made leader of t-0..t-2 (replicas 1 and 2) by a stand-in controller. */
+function leaderB1(): World<unknown> {
+  return brokerToldB1Leads(1, [0, 1, 2]);
 }
 
 /** A stand-in follower, replica 2: sends each fetch at its time and keeps every answer with its arrival time. */
@@ -79,17 +88,7 @@ function summary(response: FetchResponse): string[] | string {
 
 /** A real broker b2, told by a stand-in controller to follow t-0 and t-1 from b1 (a stand-in the test spawns). */
 function followerOfB1(): World<unknown> {
-  const world = new World<unknown>({ seed: 1, network });
-  world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
-  world.spawn('b2', broker({ id: 2, node: 'b2', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
-  world.spawn('controller', (env) => {
-    env.send('b2', {
-      type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
-      partitionStates: [0, 1].map((p) => state(p, 1, [1, 2])),
-    });
-    return { onMessage: () => {} };
-  });
-  return world;
+  return brokerToldB1Leads(2, [0, 1]);
 }
 
 describe('broker: fetch session (KIP-227)', () => {
