@@ -19,6 +19,13 @@ export interface Behaviour {
   readonly fetchCarriesLeaderEpoch: boolean;
   /** KIP-380 (2.2): the controller knows brokers by epoch (registration czxid), so it sees a quick bounce. */
   readonly brokerEpochs: boolean;
+  /**
+   * Before 1.1 the controller wrote a partition state with ReplicationUtils.updateLeaderAndIsr,
+   * whose checker (checkLeaderAndIsrZkData) reads the znode back after a BADVERSION and takes a
+   * state equal to its own as written (a re-sent write whose first answer was lost); 1.1's
+   * KafkaZkClient has no checker: the controller re-reads and decides again.
+   */
+  readonly controllerWriteChecker: boolean;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -28,6 +35,7 @@ export function behaviourOf(profile: string): Behaviour {
     epochInTruncationAnswer: n >= 200,
     fetchCarriesLeaderEpoch: n >= 201,
     brokerEpochs: n >= 202,
+    controllerWriteChecker: n < 101,
   };
 }
 

@@ -66,7 +66,28 @@ export type ControllerEvent =
     }
   | { kind: 'offline'; controller: number; topic: string; partition: number; isr: number[] }
   /** The controller took dead replicas out of an ISR (leader unchanged, new leader epoch). */
-  | { kind: 'controller.isr'; controller: number; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] };
+  | { kind: 'controller.isr'; controller: number; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] }
+  /**
+   * The controller's write of a partition state failed with BADVERSION (the leader had changed
+   * the ISR since the controller read it): it re-read the znode (what it found is given) and
+   * `then` retried the election or ISR change on it, found none needed, found its own write there
+   * (before 1.1: ReplicationUtils' checker), or gave up on a state a newer controller wrote.
+   */
+  | {
+      kind: 'controller.write-conflict';
+      controller: number;
+      topic: string;
+      partition: number;
+      expectedZkVersion: number;
+      zkVersion: number;
+      leader: number;
+      leaderEpoch: number;
+      isr: number[];
+      controllerEpoch: number;
+      then: 'retry' | 'not-needed' | 'ours' | 'newer-controller';
+    }
+  /** A partition state change the controller could not make (Kafka's logFailedStateChange), with the ZooKeeper error. */
+  | { kind: 'controller.state-change-failed'; controller: number; topic: string; partition: number; change: 'create' | 'update'; error: string };
 
 export type AdminEvent =
   | { kind: 'topic.created'; topic: string; assignment: number[][] }
