@@ -32,6 +32,7 @@ export const COVERAGE_PROBES = [
   { name: 'broker-session-expired', description: "ZooKeeper expired a broker's session: its /brokers/ids registration (and /controller, if it held it) went" },
   { name: 'controlled-shutdown', description: 'a stopping broker had the controller move its leaderships away (controlled shutdown)' },
   { name: 'stale-broker-epoch', description: "a restarted broker refused a controller request meant for its predecessor (STALE_BROKER_EPOCH, KIP-380)" },
+  { name: 'controller-write-retried', description: "the controller's write of a partition state met BADVERSION (the leader had changed the ISR since): it re-read the state and decided the election or ISR change again (PartitionStateMachine's retry)" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -66,6 +67,7 @@ const CONSUMER_TRUNCATION_DETECTED = probe('consumer-truncation-detected');
 const BROKER_SESSION_EXPIRED = probe('broker-session-expired');
 const CONTROLLED_SHUTDOWN = probe('controlled-shutdown');
 const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
+const CONTROLLER_WRITE_RETRIED = probe('controller-write-retried');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -183,6 +185,10 @@ export class CoverageProbes {
         return;
       case 'broker.stale-request':
         this.hit(STALE_BROKER_EPOCH);
+        return;
+      case 'controller.write-conflict':
+        // Decided again on the re-read state; finding its own write (before 1.1) or a newer controller's is not a retry.
+        if (e.then === 'retry' || e.then === 'not-needed') this.hit(CONTROLLER_WRITE_RETRIED);
         return;
       default:
         return;

@@ -2,6 +2,7 @@
 // random faults during `duration`, heal everything, let the system settle, then check.
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Faults, World, describeFault, startNemesis, type FaultAction, type TraceObserver } from '../../sim/index.js';
+import { judgedCounts } from '../checker/judged.js';
 import { brokenBySeed } from '../checker/verdict.js';
 import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
 import { buildExample } from '../example/index.js';
@@ -85,7 +86,8 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     outcome = world.scheduler.run(endUs, budget - world.scheduler.eventsRun);
   }
   const check = system.check();
-  const broken = brokenBySeed(scenario.expect, check.anomalies);
+  const coverage = system.coverage();
+  const broken = brokenBySeed(scenario.expect, judgedCounts(check.anomalies, coverage));
   const budgetExhausted = outcome === 'budget';
   if (budgetExhausted) broken.push(`the run spent its budget of ${budget} events before ${endUs / 1000}ms of simulated time`);
   return {
@@ -97,7 +99,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     events: world.scheduler.eventsRun,
     messages: check.messages,
     anomalies: check.anomalies,
-    coverage: system.coverage(),
+    coverage,
     ok: broken.length === 0,
     broken,
     instances: check.instances,

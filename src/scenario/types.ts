@@ -1,7 +1,7 @@
 // The normalized scenario: what the loader hands the runner after validation.
 // Every duration is an integer count of microseconds (names end in `Us`); every ratio is an
 // integer count of parts per million (names end in `Ppm`), so the model never sees a float.
-import type { AnomalyName } from '../checker/anomalies.js';
+import type { JudgedName } from '../checker/judged.js';
 import type { NEMESIS_FAULTS } from './schema.js';
 
 export type Expectation = 'never' | 'sometimes' | 'always';
@@ -118,7 +118,7 @@ export interface Scenario {
   readonly consumers: readonly ConsumerSpec[];
   readonly faults: readonly FaultSpec[];
   readonly nemesis: NemesisSpec | null;
-  readonly expect: Readonly<Partial<Record<AnomalyName, Expectation>>>;
+  readonly expect: Readonly<Partial<Record<JudgedName, Expectation>>>; // anomalies and coverage probes
 }
 
 /** A validated scenario together with the text it came from (failure files embed the text). */

@@ -57,6 +57,9 @@ const removed = (reason: 'session-timeout' | 'leave' | 'rebalance-timeout' | 'fe
 const position = (source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected'): Event => ({
   kind: 'consumer.position', group: 'billing', member: 'billing-1', topic: 'orders', partition: 0, offset: 10, source, reason: source === 'truncation-detected' ? 'log-truncation' : 'committed',
 });
+const writeConflict = (then: 'retry' | 'not-needed' | 'ours' | 'newer-controller'): Event => ({
+  kind: 'controller.write-conflict', controller: 1, topic: 'orders', partition: 0, expectedZkVersion: 3, zkVersion: 4, leader: 1, leaderEpoch: 2, isr: [1, 3], controllerEpoch: 1, then,
+});
 
 /**
  * Per probe: events that reach it once, and the nearest events that must not. A Record over
@@ -142,6 +145,10 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
   'stale-broker-epoch': {
     reach: [{ kind: 'broker.stale-request', broker: 1, request: 'StopReplica', requestBrokerEpoch: 13, brokerEpoch: 28 }],
     miss: [{ kind: 'controller.fenced', broker: 3, staleEpoch: 1, currentEpoch: 2 }],
+  },
+  'controller-write-retried': {
+    reach: [writeConflict('retry')],
+    miss: [writeConflict('ours'), writeConflict('newer-controller')], // before 1.1 its own write found; a newer controller's state left alone
   },
 };
 

@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { zeroCounts, type AnomalyCounts } from '../../src/checker/anomalies.js';
+import { zeroCounts } from '../../src/checker/anomalies.js';
+import { zeroCoverage } from '../../src/checker/coverage.js';
+import type { JudgedCounts } from '../../src/checker/judged.js';
 import { brokenBySeed, judgeSeeds } from '../../src/checker/verdict.js';
 
-const counts = (over: Partial<AnomalyCounts>): AnomalyCounts => ({ ...zeroCounts(), ...over });
+const counts = (over: Partial<JudgedCounts>): JudgedCounts => ({ ...zeroCounts(), ...zeroCoverage(), ...over });
 
 describe('checker: verdict', () => {
   test('checker: verdict: a seed breaks `never` by showing it and `always` by not showing it; `sometimes` never per seed', () => {
@@ -22,6 +24,18 @@ describe('checker: verdict', () => {
       ['lost', false, 'seen in 1 of 3 seeds (1 in all)'],
       ['inconsistent', false, 'not reproduced in 3 seeds'],
     ]);
+  });
+
+  // DESIGN.md: expect: judges the coverage probes too, by how often each seed reached them.
+  test('checker: verdict: a coverage probe is judged as an anomaly is, after the anomalies', () => {
+    const seeds = [counts({ 'controller-write-retried': 2 }), counts({ lost: 1 })];
+    const verdict = judgeSeeds({ 'controller-write-retried': 'sometimes', 'unclean-election': 'never', lost: 'sometimes' }, seeds);
+    expect(verdict.expectations.map((e) => [e.anomaly, e.ok, e.why])).toEqual([
+      ['lost', true, 'seen in 1 of 2 seeds (1 in all)'],
+      ['unclean-election', true, 'none in 2 seeds'],
+      ['controller-write-retried', true, 'seen in 1 of 2 seeds (2 in all)'],
+    ]);
+    expect(brokenBySeed({ 'controller-write-retried': 'always' }, seeds[1]!)).toEqual(['controller-write-retried: expected always, found 0']);
   });
 
   test('checker: verdict: no seeds proves nothing, and unlisted anomalies are not judged', () => {

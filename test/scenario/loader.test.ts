@@ -62,6 +62,12 @@ describe('scenario: loader', () => {
     expect([scenario.consumers, scenario.faults, scenario.nemesis, scenario.expect]).toEqual([[], [], null, {}]);
   });
 
+  // DESIGN.md: expect: judges the coverage probes as it judges anomalies.
+  it('scenario: loader: expect: takes coverage probes beside anomalies', () => {
+    const { scenario } = loaded(`${MINIMAL}expect: { lost: never, controller-write-retried: sometimes, unclean-election: never }\n`);
+    expect(scenario.expect).toEqual({ lost: 'never', 'controller-write-retried': 'sometimes', 'unclean-election': 'never' });
+  });
+
   it('scenario: loader: a consumer group and a nemesis take their defaults', () => {
     const { scenario } = loaded(`${MINIMAL}consumers:\n  - { group: g, topic: orders }\nnemesis: { faults: [partition] }\n`);
     expect(scenario.consumers[0]).toEqual({ group: 'g', members: 1, topic: 'orders', processingUs: { minUs: 0, maxUs: 0 }, commit: 'auto', config: {} });
