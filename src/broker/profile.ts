@@ -19,6 +19,8 @@ export interface Behaviour {
   readonly fetchCarriesLeaderEpoch: boolean;
   /** KIP-380 (2.2): the controller knows brokers by epoch (registration czxid), so it sees a quick bounce. */
   readonly brokerEpochs: boolean;
+  /** KAFKA-3143 (2.3): a new controller moves replicas on dead brokers offline, out of the ISR (ReplicaStateMachine.startup). */
+  readonly offlineReplicasOnFailover: boolean;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -28,6 +30,7 @@ export function behaviourOf(profile: string): Behaviour {
     epochInTruncationAnswer: n >= 200,
     fetchCarriesLeaderEpoch: n >= 201,
     brokerEpochs: n >= 202,
+    offlineReplicasOnFailover: n >= 203,
   };
 }
 

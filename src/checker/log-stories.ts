@@ -226,7 +226,7 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
     case 'isr.expand':
       return `${b(e.broker)} grew the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (added ${isr(e.added)}; epoch ${e.leaderEpoch})`;
     case 'controller.isr':
-      return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${b(e.leader)}, epoch ${e.leaderEpoch})`;
+      return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${e.leader < 0 ? 'none' : b(e.leader)}, epoch ${e.leaderEpoch}, ${e.reason})`;
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
     case 'producer.retry': {
