@@ -26,6 +26,8 @@ export interface Behaviour {
    * KafkaZkClient has no checker: the controller re-reads and decides again.
    */
   readonly controllerWriteChecker: boolean;
+  /** KAFKA-3143 (2.3): a new controller moves replicas on dead brokers offline, out of the ISR (ReplicaStateMachine.startup). */
+  readonly offlineReplicasOnFailover: boolean;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -36,6 +38,7 @@ export function behaviourOf(profile: string): Behaviour {
     fetchCarriesLeaderEpoch: n >= 201,
     brokerEpochs: n >= 202,
     controllerWriteChecker: n < 101,
+    offlineReplicasOnFailover: n >= 203,
   };
 }
 

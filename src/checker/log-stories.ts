@@ -75,6 +75,9 @@ export function lostStory(ctx: StoryContext, m: MessageFacts, final: FinalFacts,
       case 'proc.power':
         if (final.replicaNodes.has(e.node)) text = eventText(ctx, e);
         break;
+      case 'broker.bounced':
+        if (final.replicaNodes.has(ctx.node(e.broker))) text = eventText(ctx, e);
+        break;
       default:
         break;
     }
@@ -226,7 +229,12 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
     case 'isr.expand':
       return `${b(e.broker)} grew the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (added ${isr(e.added)}; epoch ${e.leaderEpoch})`;
     case 'controller.isr':
-      return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${b(e.leader)}, epoch ${e.leaderEpoch})`;
+      return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${e.leader < 0 ? 'none' : b(e.leader)}, epoch ${e.leaderEpoch}, ${e.reason})`;
+    case 'broker.bounced':
+      return (
+        `controller ${b(e.controller)} found ${b(e.broker)} registered again (broker epoch ${e.previousEpoch} → ${e.brokerEpoch}): ` +
+        'failed it before starting it again (KIP-380)'
+      );
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
     case 'producer.retry': {

@@ -154,7 +154,16 @@ export class Controller {
     this.onLost();
   }
 
-  /** Reads the cluster from ZooKeeper, then repairs what a dead controller may have left. */
+  /**
+   * Reads the cluster from ZooKeeper, then repairs what a dead controller may have left, in the
+   * order of KafkaController.onControllerFailover (2.8.2, 3.9): UpdateMetadata to every live
+   * broker first (they must know the live brokers before any LeaderAndIsr), then
+   * ReplicaStateMachine.startup (LeaderAndIsr with the current state to every live replica; from
+   * 2.3, KAFKA-3143, replicas on dead brokers go OfflineReplica: out of the ISR, and a dead leader
+   * leaves its partition leaderless), then PartitionStateMachine.startup (elections for the
+   * partitions without a live leader). Before 2.3 a dead follower stayed in the ISR until its
+   * leader shrank it after replica.lag.time.max.ms.
+   */
   private failover(done: () => void): void {
     this.readBrokers((brokers) => {
       for (const [id, b] of brokers) {
@@ -165,11 +174,16 @@ export class Controller {
       this.watchPreferredElectionRequests();
       this.scheduleLeaderRebalance();
       this.onTopicsChanged(() => {
-        const offline = [...this.partitions.values()].filter((p) => p.leader < 0 || !this.live.has(p.leader));
-        this.electLeaders(offline, 'broker-failure', () => {
-          this.sendLeaderAndIsr([...this.live.keys()], [...this.partitions.values()]);
-          this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
-          done();
+        const live = [...this.live.keys()];
+        const all = [...this.partitions.values()];
+        // Before 2.2 an UpdateMetadata naming no partition carried them all (addUpdateMetadataRequestForBrokers, 2.1.1).
+        this.sendUpdateMetadata(live, this.ctx.behaviour.brokerEpochs ? [] : all);
+        this.sendLeaderAndIsr(live, all);
+        const dead = new Set(all.flatMap((p) => p.replicas).filter((r) => !this.live.has(r)));
+        const withDead = this.ctx.behaviour.offlineReplicasOnFailover ? all.filter((p) => p.isr.some((r) => dead.has(r))) : [];
+        this.removeFromIsr(withDead, dead, 'controller-failover', () => {
+          const offline = [...this.partitions.values()].filter((p) => p.leader < 0 || !this.live.has(p.leader));
+          this.electLeaders(offline, 'broker-failure', done);
         });
       });
     });
@@ -192,38 +206,80 @@ export class Controller {
     });
   }
 
+  /**
+   * /brokers/ids changed (KafkaController.processBrokerChange, 2.2.0 and 2.8.2): new brokers are
+   * added and started first; then bounced ones (registered again under a newer broker epoch,
+   * KIP-380) are taken out of the live brokers, failed, added back and started, so they take no
+   * part in the elections their own failure causes; dead ones are failed last. Until each step,
+   * brokers still count as they did before it (a dead broker is live while the new ones start).
+   * Before 2.2 (BrokerChange, 2.1.1) the live brokers become the registered ones at once, new ones
+   * start, dead ones fail, and a bounce between two reads goes unseen.
+   */
   private onBrokersChanged(done: () => void): void {
     this.readBrokers((brokers) => {
-      // KIP-380 (2.2): a broker whose registration is newer than the one we knew restarted
-      // between two reads of /brokers/ids; before 2.2 such a bounce went unseen.
+      const known = [...this.live.keys()].sort((a, b) => a - b);
+      const born = [...brokers.keys()].filter((id) => !this.live.has(id));
+      const dead = known.filter((id) => !brokers.has(id));
       const bounced = this.ctx.behaviour.brokerEpochs
-        ? [...brokers.entries()].filter(([id, b]) => this.live.has(id) && this.brokerEpochs.get(id) !== b.epoch).map(([id]) => id)
+        ? known.filter((id) => brokers.has(id) && brokers.get(id)!.epoch > (this.brokerEpochs.get(id) ?? -1))
         : [];
-      const dead = [...this.live.keys()].filter((id) => !brokers.has(id) || bounced.includes(id));
-      const born = [...brokers.keys()].filter((id) => !this.live.has(id) || bounced.includes(id));
-      for (const id of dead) {
-        this.live.delete(id);
-        this.shuttingDown.delete(id);
-        this.channels.remove(id);
+      for (const id of born) this.channels.add(id);
+      for (const id of bounced) {
+        this.channels.remove(id); // requests queued for the old registration go
+        this.channels.add(id);
       }
-      for (const [id, b] of brokers) {
-        this.live.set(id, b.node);
-        this.brokerEpochs.set(id, b.epoch);
+      for (const id of dead) this.channels.remove(id);
+      const addLive = (ids: readonly number[]): void => {
+        for (const id of ids) {
+          const b = brokers.get(id)!;
+          this.live.set(id, b.node);
+          this.brokerEpochs.set(id, b.epoch);
+        }
+      };
+      // ControllerContext.addLiveBrokers / removeLiveBrokers: a broker and its epoch come and go together.
+      const removeLive = (ids: readonly number[]): void => {
+        for (const id of ids) {
+          this.live.delete(id);
+          this.brokerEpochs.delete(id);
+        }
+      };
+      if (!this.ctx.behaviour.brokerEpochs) {
+        removeLive(dead);
+        addLive([...brokers.keys()]);
+        return this.onBrokerStartup(born, () => this.onBrokerFailure(dead, done));
       }
-      for (const id of dead) this.ctx.trace({ kind: 'broker.failed', controller: this.ctx.id, broker: id });
-      for (const id of born) this.ctx.trace({ kind: 'broker.joined', controller: this.ctx.id, broker: id });
-      this.onBrokerFailure(dead, () => this.onBrokerStartup(born, done));
+      addLive(born);
+      this.onBrokerStartup(born, () => {
+        for (const id of bounced) {
+          this.ctx.trace({ kind: 'broker.bounced', controller: this.ctx.id, broker: id, previousEpoch: this.brokerEpochs.get(id) ?? -1, brokerEpoch: brokers.get(id)!.epoch });
+        }
+        removeLive(bounced);
+        this.onBrokerFailure(bounced, () => {
+          addLive(bounced);
+          this.onBrokerStartup(bounced, () => {
+            removeLive(dead);
+            this.onBrokerFailure(dead, done);
+          });
+        });
+      });
     });
   }
 
-  /** Partitions led by a dead broker get a new leader; dead followers leave the ISR. */
+  /**
+   * Partitions led by a dead broker get a new leader; dead followers leave the ISR
+   * (KafkaController.onBrokerFailure → onReplicasBecomeOffline: elections first, then OfflineReplica).
+   */
   private onBrokerFailure(dead: readonly number[], then: () => void): void {
     if (dead.length === 0) return then();
     const deadSet = new Set(dead);
+    for (const id of dead) {
+      this.shuttingDown.delete(id);
+      this.ctx.trace({ kind: 'broker.failed', controller: this.ctx.id, broker: id });
+    }
     const leaderless = [...this.partitions.values()].filter((p) => deadSet.has(p.leader));
     this.electLeaders(leaderless, 'broker-failure', () => {
       const shrinking = [...this.partitions.values()].filter((p) => p.isr.some((r) => deadSet.has(r)));
-      this.removeFromIsr(shrinking, deadSet, () => {
+      this.removeFromIsr(shrinking, deadSet, 'broker-failure', () => {
         this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
         then();
       });
@@ -257,7 +313,7 @@ export class Controller {
       });
       this.writeStates(moves, 'controlled-shutdown', () => {
         this.sendStopReplica(broker, followed);
-        this.removeFromIsr(followed, new Set([broker]), () => {
+        this.removeFromIsr(followed, new Set([broker]), 'controlled-shutdown', () => {
           const remaining = [...this.partitions.values()].filter((p) => p.leader === broker && p.replicas.length > 1);
           answer('NONE', remaining.map((p) => ({ topic: p.topic, partition: p.partition })));
           done();
@@ -269,6 +325,7 @@ export class Controller {
   private onBrokerStartup(born: readonly number[], done: () => void): void {
     if (born.length === 0) return done();
     const bornSet = new Set(born);
+    for (const id of born) this.ctx.trace({ kind: 'broker.joined', controller: this.ctx.id, broker: id });
     this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
     const hosted = [...this.partitions.values()].filter((p) => p.replicas.some((r) => bornSet.has(r)));
     this.sendLeaderAndIsr(born, hosted);
@@ -386,7 +443,7 @@ export class Controller {
     this.writeStates(changes, reason, then);
   }
 
-  private removeFromIsr(partitions: readonly PartitionInfo[], dead: ReadonlySet<number>, then: () => void): void {
+  private removeFromIsr(partitions: readonly PartitionInfo[], dead: ReadonlySet<number>, reason: ElectionReason, then: () => void): void {
     // ReplicaStateMachine.doRemoveReplicasFromIsr: decided on what was read; a replica already out needs nothing.
     const decide: Decide = (current) => {
       let next = { leader: current.leader, isr: current.isr };
@@ -398,7 +455,7 @@ export class Controller {
       const change = decide(p);
       return change === null ? [] : [{ p, ...change, decide }];
     });
-    this.writeStates(changes, 'broker-failure', then);
+    this.writeStates(changes, reason, then);
   }
 
   /**
@@ -446,8 +503,9 @@ export class Controller {
     const { leader, isr, election } = change;
     Object.assign(p, { leader, leaderEpoch, isr, zkVersion, controllerEpoch: this.epoch });
     if (election !== null) this.traceElection(p, election, reason);
-    else if (leader < 0) this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...isr] });
-    else this.ctx.trace({ kind: 'controller.isr', controller: this.ctx.id, topic: p.topic, partition: p.partition, leader, leaderEpoch, isr: [...isr] });
+    // A new controller leaves a dead leader's partition leaderless before electing: whether it stays offline is the election's to say.
+    else if (leader < 0 && reason !== 'controller-failover') this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...isr] });
+    else this.ctx.trace({ kind: 'controller.isr', controller: this.ctx.id, topic: p.topic, partition: p.partition, leader, leaderEpoch, isr: [...isr], reason });
   }
 
   /**

@@ -50,6 +50,11 @@ export type ControllerEvent =
   | { kind: 'controller.fenced'; broker: number; staleEpoch: number; currentEpoch: number }
   | { kind: 'broker.failed'; controller: number; broker: number }
   | { kind: 'broker.joined'; controller: number; broker: number }
+  /**
+   * The controller found a live broker registered again under a newer broker epoch (the czxid of
+   * /brokers/ids/<id>): it restarted or lost its session between two reads (KIP-380, 2.2+).
+   */
+  | { kind: 'broker.bounced'; controller: number; broker: number; previousEpoch: number; brokerEpoch: number }
   /** A broker asked to stop cleanly: the controller no longer elects it and moves its leaderships away. */
   | { kind: 'controller.shutting-down'; controller: number; broker: number }
   | {
@@ -62,11 +67,23 @@ export type ControllerEvent =
       leaderEpoch: number;
       isr: number[];
       unclean: boolean;
-      reason: 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change' | 'controlled-shutdown';
+      reason: ControllerReason;
     }
   | { kind: 'offline'; controller: number; topic: string; partition: number; isr: number[] }
-  /** The controller took dead replicas out of an ISR (leader unchanged, new leader epoch). */
-  | { kind: 'controller.isr'; controller: number; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] }
+  /**
+   * The controller took dead replicas out of an ISR (a new leader epoch; leader -1 when the dead
+   * replica led): on a broker failure, a controlled shutdown, or as a new controller (2.3+).
+   */
+  | {
+      kind: 'controller.isr';
+      controller: number;
+      topic: string;
+      partition: number;
+      leader: number;
+      leaderEpoch: number;
+      isr: number[];
+      reason: ControllerReason;
+    }
   /**
    * The controller's write of a partition state failed with BADVERSION (the leader had changed
    * the ISR since the controller read it): it re-read the znode (what it found is given) and
@@ -88,6 +105,14 @@ export type ControllerEvent =
     }
   /** A partition state change the controller could not make (Kafka's logFailedStateChange), with the ZooKeeper error. */
   | { kind: 'controller.state-change-failed'; controller: number; topic: string; partition: number; change: 'create' | 'update'; error: string };
+
+/**
+ * Why the controller wrote a partition's state: its leader's broker failed, a new topic, a
+ * preferred-leader election, an offline partition found a leader, a controlled shutdown, or a
+ * new controller repairing what it found (ISR writes only: ReplicaStateMachine.startup, 2.3+).
+ */
+export type ControllerReason =
+  | 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change' | 'controlled-shutdown' | 'controller-failover';
 
 export type AdminEvent =
   | { kind: 'topic.created'; topic: string; assignment: number[][] }

@@ -52,6 +52,9 @@ const retry = (error: Extract<KafkaEvent, { kind: 'producer.retry' }>['error']):
   kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 1, count: 10, error, attempt: 1,
 });
 const controllerElected = (broker: number, controllerEpoch: number): Event => ({ kind: 'controller.elected', broker, controllerEpoch });
+const isrWrite = (leader: number, leaderEpoch: number, isr: number[], reason: 'broker-failure' | 'controller-failover', partition = 0): Event => ({
+  kind: 'controller.isr', controller: 2, topic: 'orders', partition, leader, leaderEpoch, isr, reason,
+});
 const offline = (partition = 0): Event => ({ kind: 'offline', controller: 1, topic: 'orders', partition, isr: [1] });
 const removed = (reason: 'session-timeout' | 'leave' | 'rebalance-timeout' | 'fenced'): Event => ({ kind: 'group.member-removed', broker: 1, group: 'billing', memberId: 'billing-1-0', generation: 3, reason });
 const position = (source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected'): Event => ({
@@ -150,6 +153,16 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     reach: [writeConflict('retry')],
     miss: [writeConflict('ours'), writeConflict('newer-controller')], // before 1.1 its own write found; a newer controller's state left alone
   },
+  'broker-bounced': {
+    reach: [{ kind: 'broker.bounced', controller: 1, broker: 2, previousEpoch: 13, brokerEpoch: 28 }],
+    miss: [{ kind: 'broker.failed', controller: 1, broker: 2 }, { kind: 'broker.joined', controller: 1, broker: 2 }], // seen gone, then back: no bounce
+  },
+  'failover-isr-shrink': {
+    // A new controller drops dead b3 from [1 2 3] (and makes dead leader b1's partition 1 leaderless, ISR kept).
+    reach: [...created, election(1, 0, [1, 2, 3]), election(1, 0, [1], false, 1), isrWrite(1, 1, [1, 2], 'controller-failover'), isrWrite(-1, 1, [1], 'controller-failover', 1)],
+    // The same shrink by a controller that saw the broker die; a new controller only taking a dead leader's leadership.
+    miss: [...created, election(1, 0, [1, 2, 3]), election(1, 0, [1], false, 1), isrWrite(1, 1, [1, 2], 'broker-failure'), isrWrite(-1, 1, [1], 'controller-failover', 1)],
+  },
 };
 
 describe('checker: coverage', () => {
@@ -177,7 +190,7 @@ describe('checker: coverage', () => {
     const counts = probe([
       ...created, election(1, 0, [1, 2, 3]),
       shrink([1, 2]), shrink([1]), // 1: the leader alone
-      { kind: 'controller.isr', controller: 2, topic: 'orders', partition: 0, leader: 1, leaderEpoch: 1, isr: [1] }, // the same stay, a new epoch
+      { kind: 'controller.isr', controller: 2, topic: 'orders', partition: 0, leader: 1, leaderEpoch: 1, isr: [1], reason: 'broker-failure' }, // the same stay, a new epoch
       election(1, 2, [1]), // still the same stay
       expand([1, 3]), shrink([1]), // 2: back to one after growing
       election(2, 0, [2, 3, 1], false, 1), shrink([2], 1), // 3: another partition
