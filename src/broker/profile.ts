@@ -19,6 +19,11 @@ export interface Behaviour {
   readonly fetchCarriesLeaderEpoch: boolean;
   /** KIP-380 (2.2): the controller knows brokers by epoch (registration czxid), so it sees a quick bounce. */
   readonly brokerEpochs: boolean;
+  /**
+   * Before 1.1 KafkaServer.startup starts the controller (and runs for it) before the broker
+   * registers (KafkaHealthcheck comes last, 0.10.2.2, 1.0.2); from 1.1 the registration comes first.
+   */
+  readonly electionBeforeRegistration: boolean;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -28,6 +33,7 @@ export function behaviourOf(profile: string): Behaviour {
     epochInTruncationAnswer: n >= 200,
     fetchCarriesLeaderEpoch: n >= 201,
     brokerEpochs: n >= 202,
+    electionBeforeRegistration: n < 101,
   };
 }
 
