@@ -80,7 +80,9 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   world.spawn(ZOOKEEPER_NODE, zookeeperServer({ tickTimeMs }));
   const topicConfigs = new Map<string, KafkaConfig>(scenario.topics.map((t) => [t.name, t.config]));
   for (const id of brokerIds) {
-    world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs }));
+    world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs, startup: cluster.startup }));
+    // systemd's Restart=on-failure: a broker whose start failed (it exits with status 1) is started again.
+    if (cluster.supervisor !== null) world.supervise(brokerNode(id), cluster.supervisor.restartAfterUs);
   }
   const preferredElections = scenario.faults.flatMap((f) => (f.action.kind === 'elect-preferred' ? [{ atUs: f.atUs, partition: f.action.partition, line: f.line }] : []));
   world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics: initial, preferredElections, addedPartitions }));
