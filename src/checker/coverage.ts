@@ -32,6 +32,7 @@ export const COVERAGE_PROBES = [
   { name: 'broker-session-expired', description: "ZooKeeper expired a broker's session: its /brokers/ids registration (and /controller, if it held it) went" },
   { name: 'controlled-shutdown', description: 'a stopping broker had the controller move its leaderships away (controlled shutdown)' },
   { name: 'stale-broker-epoch', description: "a restarted broker refused a controller request meant for its predecessor (STALE_BROKER_EPOCH, KIP-380)" },
+  { name: 'broker-start-failed', description: "a broker's start failed and its process exited: its previous process's ZooKeeper session still held /brokers/ids/<id>, or ZooKeeper was out of reach" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -66,6 +67,7 @@ const CONSUMER_TRUNCATION_DETECTED = probe('consumer-truncation-detected');
 const BROKER_SESSION_EXPIRED = probe('broker-session-expired');
 const CONTROLLED_SHUTDOWN = probe('controlled-shutdown');
 const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
+const BROKER_START_FAILED = probe('broker-start-failed');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -183,6 +185,9 @@ export class CoverageProbes {
         return;
       case 'broker.stale-request':
         this.hit(STALE_BROKER_EPOCH);
+        return;
+      case 'broker.start-failed':
+        this.hit(BROKER_START_FAILED);
         return;
       default:
         return;

@@ -75,6 +75,9 @@ export function lostStory(ctx: StoryContext, m: MessageFacts, final: FinalFacts,
       case 'proc.power':
         if (final.replicaNodes.has(e.node)) text = eventText(ctx, e);
         break;
+      case 'broker.start-failed':
+        if (final.replicaNodes.has(ctx.node(e.broker))) text = eventText(ctx, e);
+        break;
       default:
         break;
     }
@@ -128,6 +131,7 @@ export function partitionStory(
     if (record.atUs > untilUs) break;
     const e = record.event as StoryEvent;
     if (e.kind === 'proc.power' && final.replicaNodes.has(e.node)) story.push({ atUs: record.atUs, text: eventText(ctx, e) });
+    if (e.kind === 'broker.start-failed' && final.replicaNodes.has(ctx.node(e.broker))) story.push({ atUs: record.atUs, text: eventText(ctx, e) });
   }
   return close(story, final, finding);
 }
@@ -229,6 +233,10 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
       return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${b(e.leader)}, epoch ${e.leaderEpoch})`;
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
+    case 'broker.start-failed':
+      return e.reason === 'registration-exists'
+        ? `${b(e.broker)} failed to start and exited: ${e.path} is still held by session ${e.heldBySessionId}, its previous process's, not yet expired`
+        : `${b(e.broker)} failed to start and exited: no ZooKeeper connection within ${e.timeoutMs} ms`;
     case 'producer.retry': {
       const last = e.firstSeq + e.count - 1;
       const seqs = e.count === 1 ? `#${e.firstSeq}` : `#${e.firstSeq}..${last}`;

@@ -9,6 +9,7 @@ import { numberSetting } from '../broker/config.js';
 import { olderBrokerDefaults } from '../broker/profile.js';
 import { CoverageProbes } from '../checker/coverage.js';
 import { LogChecker } from '../checker/kafka-log.js';
+import { StartFailures } from '../checker/start-failures.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer.js';
 import { consumerProcess } from '../clients/consumer.js';
@@ -73,6 +74,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     ...(offsetsTopic === null ? {} : { groups, offsetsTopic: { partitions: offsetsTopic.assignment.length, replicas: offsetsTopic.assignment } }),
   });
   const probes = new CoverageProbes(world);
+  const startFailures = new StartFailures(world, brokerNode);
   const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name), ...groups.flatMap((g) => g.members)];
   const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0);
 
@@ -113,5 +115,6 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     check: () => checker.finish(),
     retainedBytes: () => checker.retainedBytes(),
     coverage: () => probes.counts(),
+    failedStarts: () => startFailures.list(),
   };
 }

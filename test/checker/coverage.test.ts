@@ -143,6 +143,10 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     reach: [{ kind: 'broker.stale-request', broker: 1, request: 'StopReplica', requestBrokerEpoch: 13, brokerEpoch: 28 }],
     miss: [{ kind: 'controller.fenced', broker: 3, staleEpoch: 1, currentEpoch: 2 }],
   },
+  'broker-start-failed': {
+    reach: [{ kind: 'broker.start-failed', broker: 2, reason: 'registration-exists', path: '/brokers/ids/2', heldBySessionId: 4, sessionId: 9 }],
+    miss: [{ kind: 'broker.loading', broker: 2, logs: 3, cleanShutdown: false, restart: true, recoveryBytes: 1000, durationUs: 1_000_020 }], // a restart that loads its logs and goes on
+  },
 };
 
 describe('checker: coverage', () => {
