@@ -1,16 +1,26 @@
 // Judging a scenario's `expect:` (DESIGN.md): `never` = zero in every seed; `always` = at least one
-// in every seed; `sometimes` = at least one in at least one seed. Unlisted anomalies are not judged.
+// in every seed; `sometimes` = at least one in at least one seed. An expectation names an anomaly
+// or a coverage probe (how often the run reached a rare situation). Unlisted ones are not judged.
 import { ANOMALY_NAMES, type AnomalyCounts, type AnomalyName } from './anomalies.js';
+import { PROBE_NAMES, type ProbeName } from './coverage.js';
 import type { Expectation } from '../scenario/types.js';
 
-export type Expectations = Readonly<Partial<Record<AnomalyName, Expectation>>>;
+/** What `expect:` may name: an anomaly, or a coverage probe. */
+export type ExpectName = AnomalyName | ProbeName;
+export const EXPECT_NAMES: readonly ExpectName[] = [...ANOMALY_NAMES, ...PROBE_NAMES];
+
+export type Expectations = Readonly<Partial<Record<ExpectName, Expectation>>>;
+
+/** One seed's counts to judge: its anomalies and, when known, its coverage probes (absent: zero). */
+export type JudgedCounts = AnomalyCounts & Readonly<Partial<Record<ProbeName, number>>>;
 
 /** The expectations one seed breaks on its own: a `never` it showed, an `always` it did not. */
-export function brokenBySeed(expect: Expectations, anomalies: AnomalyCounts): string[] {
+export function brokenBySeed(expect: Expectations, counts: JudgedCounts): string[] {
   const broken: string[] = [];
-  for (const name of ANOMALY_NAMES) {
+  for (const name of EXPECT_NAMES) {
     const expectation = expect[name];
-    const found = anomalies[name];
+    if (expectation === undefined) continue;
+    const found = counts[name] ?? 0;
     if (expectation === 'never' && found > 0) broken.push(`${name}: expected never, found ${found}`);
     if (expectation === 'always' && found === 0) broken.push(`${name}: expected always, found 0`);
   }
@@ -18,7 +28,8 @@ export function brokenBySeed(expect: Expectations, anomalies: AnomalyCounts): st
 }
 
 export interface ExpectationVerdict {
-  readonly anomaly: AnomalyName;
+  /** The anomaly or coverage probe judged. */
+  readonly anomaly: ExpectName;
   readonly expectation: Expectation;
   readonly seeds: number; // seeds judged
   readonly seedsWith: number; // seeds that showed the anomaly at least once
@@ -33,17 +44,18 @@ export interface ScenarioVerdict {
 }
 
 /** Judges all seeds of one scenario together. The result depends only on the set of counts. */
-export function judgeSeeds(expect: Expectations, perSeed: readonly AnomalyCounts[]): ScenarioVerdict {
+export function judgeSeeds(expect: Expectations, perSeed: readonly JudgedCounts[]): ScenarioVerdict {
   const expectations: ExpectationVerdict[] = [];
-  for (const anomaly of ANOMALY_NAMES) {
+  for (const anomaly of EXPECT_NAMES) {
     const expectation = expect[anomaly];
     if (expectation === undefined) continue;
     const seeds = perSeed.length;
     let seedsWith = 0;
     let total = 0;
     for (const counts of perSeed) {
-      total += counts[anomaly];
-      if (counts[anomaly] > 0) seedsWith += 1;
+      const found = counts[anomaly] ?? 0;
+      total += found;
+      if (found > 0) seedsWith += 1;
     }
     const ok =
       seeds > 0 &&

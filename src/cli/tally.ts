@@ -3,7 +3,7 @@
 // seeds (their stories), so a run of many seeds holds little memory.
 import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts, type AnomalyInstance, type AnomalyName } from '../checker/anomalies.js';
 import { PROBE_NAMES, zeroCoverage, type CoverageCounts } from '../checker/coverage.js';
-import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
+import { judgeSeeds, type JudgedCounts, type ScenarioVerdict } from '../checker/verdict.js';
 import type { FailedStart } from '../checker/start-failures.js';
 import type { RunSummary } from '../runner/types.js';
 import type { LoadedScenario } from '../scenario/types.js';
@@ -28,7 +28,8 @@ export interface BugRun {
 
 export class ScenarioTally {
   readonly seeds: number[] = [];
-  readonly perSeed: AnomalyCounts[] = [];
+  /** Per seed: its anomalies and coverage probes, what `expect:` judges. */
+  readonly perSeed: JudgedCounts[] = [];
   readonly totals: AnomalyCounts = zeroCounts();
   readonly failing: FailingSeed[] = [];
   readonly bugs: BugRun[] = [];
@@ -58,7 +59,7 @@ export class ScenarioTally {
 
   addSummary(summary: RunSummary, failureFile: string | null): void {
     this.seeds.push(summary.seed);
-    this.perSeed.push(summary.anomalies);
+    this.perSeed.push({ ...summary.anomalies, ...summary.coverage });
     for (const name of ANOMALY_NAMES) this.totals[name] += summary.anomalies[name];
     for (const name of PROBE_NAMES) {
       const times = summary.coverage[name];

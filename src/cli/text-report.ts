@@ -1,7 +1,7 @@
 // The human report: one verdict block per scenario, then one total line. Everything printed
 // here depends only on the results, never on timing or the worker count (timing goes to stderr).
 import type { ChalkInstance } from 'chalk';
-import type { AnomalyInstance } from '../checker/anomalies.js';
+import { isAnomalyName, type AnomalyInstance } from '../checker/anomalies.js';
 import type { FailedStart } from '../checker/start-failures.js';
 import { PROBE_NAMES } from '../checker/coverage.js';
 import type { ScenarioVerdict } from '../checker/verdict.js';
@@ -127,7 +127,8 @@ function expectationLines(verdict: ScenarioVerdict, c: ChalkInstance): string[] 
 function exampleLines(tally: ScenarioTally, verdict: ScenarioVerdict, c: ChalkInstance): string[] {
   const lines: string[] = [];
   for (const e of verdict.expectations) {
-    const example = tally.examples.get(e.anomaly);
+    // A coverage probe has no instances to tell: the `reached:` line counts it.
+    const example = isAnomalyName(e.anomaly) ? tally.examples.get(e.anomaly) : undefined;
     if (!e.ok || e.expectation === 'never' || example === undefined) continue;
     lines.push(`  ${e.anomaly}, as expected; seed ${example.seed} shows it:`);
     lines.push(...storyLines([example.instance], c, '    '));

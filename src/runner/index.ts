@@ -85,7 +85,8 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     outcome = world.scheduler.run(endUs, budget - world.scheduler.eventsRun);
   }
   const check = system.check();
-  const broken = brokenBySeed(scenario.expect, check.anomalies);
+  const coverage = system.coverage();
+  const broken = brokenBySeed(scenario.expect, { ...check.anomalies, ...coverage });
   const budgetExhausted = outcome === 'budget';
   if (budgetExhausted) broken.push(`the run spent its budget of ${budget} events before ${endUs / 1000}ms of simulated time`);
   return {
@@ -97,7 +98,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     events: world.scheduler.eventsRun,
     messages: check.messages,
     anomalies: check.anomalies,
-    coverage: system.coverage(),
+    coverage,
     failedStarts: system.failedStarts(),
     ok: broken.length === 0,
     broken,

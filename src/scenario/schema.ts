@@ -2,7 +2,9 @@
 // json-schema.ts publishes its input side as scenario.schema.json for editors. Unit strings
 // are already turned into integers here (µs, ppm); normalize.ts fills the rest of `Scenario`.
 import { z } from 'zod';
-import { ANOMALY_NAMES, type AnomalyName } from '../checker/anomalies.js';
+import { ANOMALY_NAMES } from '../checker/anomalies.js';
+import { COVERAGE_PROBES } from '../checker/coverage.js';
+import type { ExpectName } from '../checker/verdict.js';
 import { configMap } from './config-schema.js';
 import {
   BROKER_CONFIG,
@@ -252,11 +254,14 @@ const nemesis = strictMap(
   { map: 'a map describing the random nemesis' },
 );
 
-const expectShape = {} as Record<AnomalyName, z.ZodOptional<ReturnType<typeof oneOf<typeof EXPECTATIONS>>>>;
+const expectShape = {} as Record<ExpectName, z.ZodOptional<ReturnType<typeof oneOf<typeof EXPECTATIONS>>>>;
 for (const anomaly of ANOMALY_NAMES) {
   expectShape[anomaly] = oneOf(EXPECTATIONS).optional().describe(`How often "${anomaly}" must occur across the seeds run.`);
 }
-const expectations = strictMap(expectShape, { map: 'a map of anomaly: never | sometimes | always', key: 'an anomaly name' });
+for (const probe of COVERAGE_PROBES) {
+  expectShape[probe.name] = oneOf(EXPECTATIONS).optional().describe(`How often the run must reach coverage probe "${probe.name}": ${probe.description}.`);
+}
+const expectations = strictMap(expectShape, { map: 'a map of anomaly or coverage probe: never | sometimes | always', key: 'an anomaly or coverage probe name' });
 
 const listOf = <T extends z.ZodType>(item: T, what: string) => z.array(item, { error: `a list of ${what}` }).prefault([]);
 
@@ -276,7 +281,9 @@ export const scenarioSchema = strictMap(
     consumers: listOf(consumer, 'consumer groups').describe('Consumer group applications.'),
     faults: listOf(fault, 'faults').describe('Scripted faults, such as { at: 20s, kill: leader(orders/0), heal: 10s }.'),
     nemesis: nemesis.optional().describe('Seeded random faults, for exploring many seeds.'),
-    expect: expectations.prefault({}).describe('Per anomaly: never, sometimes or always. Unlisted anomalies are reported, not judged.'),
+    expect: expectations
+      .prefault({})
+      .describe('Per anomaly or coverage probe: never, sometimes or always. Unlisted ones are reported, not judged.'),
   },
   { map: 'a map of scenario settings (name, cluster, topics, ...)', key: 'a scenario key' },
 )

@@ -1,7 +1,7 @@
 // The normalized scenario: what the loader hands the runner after validation.
 // Every duration is an integer count of microseconds (names end in `Us`); every ratio is an
 // integer count of parts per million (names end in `Ppm`), so the model never sees a float.
-import type { AnomalyName } from '../checker/anomalies.js';
+import type { ExpectName } from '../checker/verdict.js';
 import type { NEMESIS_FAULTS } from './schema.js';
 
 export type Expectation = 'never' | 'sometimes' | 'always';
@@ -122,7 +122,8 @@ export interface Scenario {
   readonly consumers: readonly ConsumerSpec[];
   readonly faults: readonly FaultSpec[];
   readonly nemesis: NemesisSpec | null;
-  readonly expect: Readonly<Partial<Record<AnomalyName, Expectation>>>;
+  /** Per anomaly or coverage probe. */
+  readonly expect: Readonly<Partial<Record<ExpectName, Expectation>>>;
 }
 
 /** A validated scenario together with the text it came from (failure files embed the text). */
