@@ -250,7 +250,7 @@ class Broker {
 
   /**
    * Connected: LogManager.startup loads every log on disk, recovering, after an unclean
-   * shutdown, the segments above each log's recovery point; then the registration.
+   * shutdown, each log's segments from the one holding its recovery point; then the registration.
    */
   private loadLogs(): void {
     this.env.cancelTimer(this.connectTimer);
