@@ -19,6 +19,8 @@ export interface EpochEndOffset {
 export interface FlushPolicy {
   readonly intervalMessages: number; // log.flush.interval.messages / flush.messages
   readonly intervalMs: number; // log.flush.interval.ms / flush.ms (Number.MAX_SAFE_INTEGER = never)
+  /** Records per segment (segment.bytes at the model's record size); absent: one segment. */
+  readonly segmentRecords?: number;
 }
 
 export class PartitionLog {
@@ -26,6 +28,11 @@ export class PartitionLog {
   private readonly epochs: DiskFile<EpochEntry>;
   private unflushedMessages = 0;
   private lastFlushUs: number;
+  /**
+   * Kafka's recovery point: the LEO at the log's last flush (fsync by Kafka, not the OS's
+   * writeback). After an unclean shutdown the segments from the one holding it are recovered.
+   */
+  private recovery = 0;
   /** The LEO, kept as the log changes: only this object writes its file while its broker lives. */
   private logEnd: number;
 
@@ -45,6 +52,18 @@ export class PartitionLog {
 
   get logEndOffset(): number {
     return this.logEnd;
+  }
+
+  get recoveryPoint(): number {
+    return this.recovery;
+  }
+
+  /**
+   * The recovery point a loaded log starts with: its LEO after a clean shutdown, else the
+   * checkpointed one, which recovery does not advance (Log.recoverLog, 2.8; LogLoader, 3.x).
+   */
+  loadRecoveryPoint(checkpointed: number, cleanShutdown: boolean): void {
+    this.recovery = cleanShutdown ? this.logEnd : Math.min(checkpointed, this.logEnd);
   }
 
   private readEndOffset(): number {
@@ -121,6 +140,7 @@ export class PartitionLog {
       this.batches.append({ ...straddling, records: straddling.records.slice(0, offset - straddling.baseOffset) });
     }
     this.logEnd = this.readEndOffset();
+    if (this.recovery > this.logEnd) this.recovery = this.logEnd; // Log.truncateTo
     // Epochs that start at or after the new end are gone with their records (LeaderEpochFileCache.truncateFromEnd).
     let epochs = this.epochs.length;
     while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= offset) epochs -= 1;
@@ -165,14 +185,21 @@ export class PartitionLog {
     this.batches.flush();
     this.unflushedMessages = 0;
     this.lastFlushUs = nowUs;
+    this.recovery = this.logEnd;
   }
 
   private append(batch: RecordBatch, nowUs: number): void {
     if (batch.leaderEpoch > this.latestEpoch) this.assignEpochStartOffset(batch.leaderEpoch, batch.baseOffset);
+    const length = this.batches.length;
+    const segment = this.flushPolicy.segmentRecords;
+    const rolled = segment !== undefined && length > 0 && segmentOf(batch, segment) > segmentOf(this.batches.at(length - 1), segment);
     this.batches.append(batch);
     this.logEnd = nextOffset(batch);
     this.unflushedMessages += batch.records.length;
-    this.maybeFlush(nowUs);
+    // A batch that starts a new segment rolls the log, and Log.roll flushes the segments before
+    // it (2.8 Log.roll, "flush-log"); ksim's file flushes whole, this batch with them.
+    if (rolled) this.flush(nowUs);
+    else this.maybeFlush(nowUs);
   }
 
   private indexOfOffset(offset: number): number {
@@ -203,4 +230,30 @@ export class PartitionLog {
     while (keep > 0 && this.epochs.at(keep - 1).startOffset > end) keep -= 1;
     if (keep < this.epochs.length) this.epochs.truncate(keep);
   }
+}
+
+/**
+ * The segment a batch is in: ksim cuts segments at whole multiples of `segmentRecords`, by each
+ * batch's base offset (Kafka cuts where the next batch would not fit in segment.bytes).
+ */
+function segmentOf(batch: RecordBatch, segmentRecords: number): number {
+  return Math.floor(batch.baseOffset / segmentRecords);
+}
+
+/**
+ * Records an unclean shutdown leaves to recover: every segment from the one holding the
+ * recovery point to the log's end, whole (Log.recoverLog recovers logSegments(recoveryPoint,
+ * ∞), the floor segment included, 0.10 to 3.9). Zero for an empty log.
+ */
+export function recordsToRecover(batches: DiskFile<RecordBatch>, recoveryPoint: number, segmentRecords: number | undefined): number {
+  const length = batches.length;
+  if (length === 0) return 0;
+  const end = nextOffset(batches.at(length - 1));
+  if (segmentRecords === undefined) return end - batches.at(0).baseOffset;
+  // The batch holding the recovery point, or the last one when the point is at the end.
+  let index = length - 1;
+  while (index > 0 && batches.at(index).baseOffset > recoveryPoint) index -= 1;
+  const segment = segmentOf(batches.at(index), segmentRecords);
+  while (index > 0 && segmentOf(batches.at(index - 1), segmentRecords) === segment) index -= 1;
+  return end - batches.at(index).baseOffset;
 }

@@ -28,6 +28,11 @@ export interface Behaviour {
   readonly controllerWriteChecker: boolean;
   /** KAFKA-3143 (2.3): a new controller moves replicas on dead brokers offline, out of the ISR (ReplicaStateMachine.startup). */
   readonly offlineReplicasOnFailover: boolean;
+  /**
+   * Before 1.1 KafkaServer.startup starts the controller (and runs for it) before the broker
+   * registers (KafkaHealthcheck comes last, 0.10.2.2, 1.0.2); from 1.1 the registration comes first.
+   */
+  readonly electionBeforeRegistration: boolean;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -39,6 +44,7 @@ export function behaviourOf(profile: string): Behaviour {
     brokerEpochs: n >= 202,
     controllerWriteChecker: n < 101,
     offlineReplicasOnFailover: n >= 203,
+    electionBeforeRegistration: n < 101,
   };
 }
 

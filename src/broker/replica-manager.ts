@@ -8,6 +8,7 @@ import type { BrokerEvent } from '../kafka/events.js';
 import type { FetchSessionError, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ZkResult, Stat } from '../zookeeper/api.js';
+import { RECORD_BYTES } from './config.js';
 import type { BrokerContext } from './context.js';
 import { PartitionLog } from './log.js';
 import { Partition, unpark, type FetchClock, type FollowerState } from './partition.js';
@@ -131,7 +132,8 @@ export class ReplicaManager {
     let hosted = this.hosted.get(key);
     if (hosted === undefined) {
       const settings = this.ctx.topicSettings(topic);
-      const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs }, this.ctx.env.now());
+      const segmentRecords = Math.max(1, Math.floor(settings.segmentBytes / RECORD_BYTES));
+      const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs, segmentRecords }, this.ctx.env.now());
       const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
       hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: [] };
       this.hosted.set(key, hosted);
@@ -617,6 +619,11 @@ export class ReplicaManager {
   /** The replication-offset-checkpoint file's content: every hosted partition's HW. */
   highWatermarks(): [string, number][] {
     return [...this.hosted.entries()].map(([key, hosted]) => [key, hosted.partition.highWatermark]);
+  }
+
+  /** The recovery-point-offset-checkpoint file's content: where each hosted log was last flushed. */
+  recoveryPoints(): [string, number][] {
+    return [...this.hosted.entries()].map(([key, hosted]) => [key, hosted.partition.log.recoveryPoint]);
   }
 
   /** A clean shutdown flushes every log (LogManager.shutdown). */

@@ -35,6 +35,7 @@ export const COVERAGE_PROBES = [
   { name: 'controller-write-retried', description: "the controller's write of a partition state met BADVERSION (the leader had changed the ISR since): it re-read the state and decided the election or ISR change again (PartitionStateMachine's retry)" },
   { name: 'broker-bounced', description: 'the controller found a broker registered again under a newer broker epoch before it saw it gone, and failed it before starting it again (KIP-380)' },
   { name: 'failover-isr-shrink', description: 'a new controller took replicas on dead brokers out of an ISR as it took over (ReplicaStateMachine.startup, KAFKA-3143)' },
+  { name: 'broker-start-failed', description: "a broker's start failed and its process exited: its previous process's ZooKeeper session still held /brokers/ids/<id>, or ZooKeeper was out of reach" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -72,6 +73,7 @@ const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
 const CONTROLLER_WRITE_RETRIED = probe('controller-write-retried');
 const BROKER_BOUNCED = probe('broker-bounced');
 const FAILOVER_ISR_SHRINK = probe('failover-isr-shrink');
+const BROKER_START_FAILED = probe('broker-start-failed');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -200,6 +202,9 @@ export class CoverageProbes {
         return;
       case 'broker.bounced':
         this.hit(BROKER_BOUNCED);
+        return;
+      case 'broker.start-failed':
+        this.hit(BROKER_START_FAILED);
         return;
       default:
         return;

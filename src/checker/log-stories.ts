@@ -76,6 +76,7 @@ export function lostStory(ctx: StoryContext, m: MessageFacts, final: FinalFacts,
         if (final.replicaNodes.has(e.node)) text = eventText(ctx, e);
         break;
       case 'broker.bounced':
+      case 'broker.start-failed':
         if (final.replicaNodes.has(ctx.node(e.broker))) text = eventText(ctx, e);
         break;
       default:
@@ -131,6 +132,7 @@ export function partitionStory(
     if (record.atUs > untilUs) break;
     const e = record.event as StoryEvent;
     if (e.kind === 'proc.power' && final.replicaNodes.has(e.node)) story.push({ atUs: record.atUs, text: eventText(ctx, e) });
+    if (e.kind === 'broker.start-failed' && final.replicaNodes.has(ctx.node(e.broker))) story.push({ atUs: record.atUs, text: eventText(ctx, e) });
   }
   return close(story, final, finding);
 }
@@ -237,6 +239,10 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
       );
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
+    case 'broker.start-failed':
+      return e.reason === 'registration-exists'
+        ? `${b(e.broker)} failed to start and exited: ${e.path} is still held by session ${e.heldBySessionId}, its previous process's, not yet expired`
+        : `${b(e.broker)} failed to start and exited: no ZooKeeper connection within ${e.timeoutMs} ms`;
     case 'producer.retry': {
       const last = e.firstSeq + e.count - 1;
       const seqs = e.count === 1 ? `#${e.firstSeq}` : `#${e.firstSeq}..${last}`;

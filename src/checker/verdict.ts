@@ -43,8 +43,9 @@ export function judgeSeeds(expect: Expectations, perSeed: readonly JudgedCounts[
     let seedsWith = 0;
     let total = 0;
     for (const counts of perSeed) {
-      total += counts[anomaly];
-      if (counts[anomaly] > 0) seedsWith += 1;
+      const found = counts[anomaly] ?? 0;
+      total += found;
+      if (found > 0) seedsWith += 1;
     }
     const ok =
       seeds > 0 &&

@@ -15,7 +15,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printError } from './errors.js';
 import { formatSeeds, plural } from './format.js';
 import { tableRow, verdictTable } from './verdict-table.js';
 
-/** What judging needs of one `--json` line; `anomalies` is null for a run that crashed. */
+/** What judging needs of one `--json` line; `anomalies` (with the coverage probes) is null for a run that crashed. */
 export interface ResultLine {
   readonly scenario: string;
   readonly file: string;

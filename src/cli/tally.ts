@@ -5,6 +5,7 @@ import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts, type AnomalyInstance, ty
 import { PROBE_NAMES, zeroCoverage, type CoverageCounts } from '../checker/coverage.js';
 import { judgedCounts, type JudgedCounts } from '../checker/judged.js';
 import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
+import type { FailedStart } from '../checker/start-failures.js';
 import type { RunSummary } from '../runner/types.js';
 import type { LoadedScenario } from '../scenario/types.js';
 import { shellQuote } from './format.js';
@@ -38,6 +39,10 @@ export class ScenarioTally {
   /** Per coverage probe: how many of the seeds that ran reached it, and how often in all. */
   readonly reachedSeeds: CoverageCounts = zeroCoverage();
   readonly reachedTimes: CoverageCounts = zeroCoverage();
+  /** Seeds with a failed broker start, how many in all, and the first such seed's (the report tells them). */
+  failedStartSeeds = 0;
+  failedStartTotal = 0;
+  failedStartExample: { readonly seed: number; readonly failedStarts: readonly FailedStart[] } | null = null;
 
   constructor(
     readonly loaded: LoadedScenario,
@@ -60,6 +65,11 @@ export class ScenarioTally {
       const times = summary.coverage[name];
       if (times > 0) this.reachedSeeds[name] += 1;
       this.reachedTimes[name] += times;
+    }
+    if (summary.failedStarts.length > 0) {
+      this.failedStartSeeds += 1;
+      this.failedStartTotal += summary.failedStarts.length;
+      if (this.failedStartExample === null || summary.seed < this.failedStartExample.seed) this.failedStartExample = { seed: summary.seed, failedStarts: summary.failedStarts };
     }
     if (summary.budgetExhausted) this.exhausted.push(summary.seed);
     for (const instance of summary.instances) {

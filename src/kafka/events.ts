@@ -14,8 +14,22 @@ export type ProducerEvent =
   | { kind: 'producer.retry'; producer: string; topic: string; partition: number; firstSeq: number; count: number; error: KafkaError; attempt: number }
   | { kind: 'producer.metadata'; producer: string; topic: string; partition: number; leader: number; leaderEpoch: number };
 
+/** Why KafkaServer.startup failed ("Fatal error during KafkaServer startup"): the process exits with status 1. */
+export type StartFailure =
+  /** /brokers/ids/<id> exists, owned by another session: the previous process's, not yet expired. */
+  | { reason: 'registration-exists'; path: string; heldBySessionId: number; sessionId: number }
+  /** No ZooKeeper connection within zookeeper.connection.timeout.ms. */
+  | { reason: 'zookeeper-connection-timeout'; timeoutMs: number };
+
 export type BrokerEvent =
+  /**
+   * Connected to ZooKeeper, the broker loads its logs (LogManager.loadLogs): after an unclean
+   * shutdown (no marker) it recovers `recoveryBytes`; a restart also pays the start-up time.
+   */
+  | { kind: 'broker.loading'; broker: number; logs: number; cleanShutdown: boolean; restart: boolean; recoveryBytes: number; durationUs: number }
+  /** Its logs are loaded: it registers next. */
   | { kind: 'broker.started'; broker: number; recovered: number }
+  | ({ kind: 'broker.start-failed'; broker: number } & StartFailure)
   | { kind: 'broker.registered'; broker: number; sessionId: number; brokerEpoch: number }
   /** A controller request meant for an older registration of this broker was refused (STALE_BROKER_EPOCH, KIP-380). */
   | { kind: 'broker.stale-request'; broker: number; request: string; requestBrokerEpoch: number; brokerEpoch: number }

@@ -100,6 +100,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     messages: check.messages,
     anomalies: check.anomalies,
     coverage,
+    failedStarts: system.failedStarts(),
     ok: broken.length === 0,
     broken,
     instances: check.instances,

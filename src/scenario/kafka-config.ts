@@ -90,6 +90,8 @@ export const BROKER_CONFIG = {
   // null: falls back to log.flush.scheduler.interval.ms (Long.MAX_VALUE, i.e. never).
   'log.flush.interval.ms': long(null, 'Time a message stays unflushed before an fsync.'),
   'log.flush.scheduler.interval.ms': long(LONG_MAX, 'How often the flusher checks whether a log needs an fsync.'),
+  'log.flush.offset.checkpoint.interval.ms': int(60000, 'How often the recovery points (where each log was last flushed) are written to disk.', { min: 0 }),
+  'num.recovery.threads.per.data.dir': int(1, 'Threads that recover the logs of a data directory at startup (and flush them at shutdown).', { min: 1 }),
   // null: falls back to log.retention.minutes, then log.retention.hours (168).
   'log.retention.ms': long(null, 'Time a log segment is kept before deletion.'),
   'log.retention.minutes': int(null, 'Retention in minutes, used when log.retention.ms is unset.'),

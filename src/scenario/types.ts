@@ -26,6 +26,10 @@ export interface ClusterSpec {
   readonly kafka: string; // behaviour profile, e.g. "3.9", "2.8", "0.10"
   readonly config: KafkaConfig; // broker configs
   readonly zookeeper: KafkaConfig; // zookeeper.* broker configs and ZooKeeper server settings (tickTime)
+  /** Starts a broker that exited with a failure this long after (systemd's RestartSec); null: nothing does. */
+  readonly supervisor: { readonly restartAfterUs: number } | null;
+  /** A restart's start-up time, and the rate of its log recovery after an unclean shutdown. */
+  readonly startup: { readonly baseUs: number; readonly recoveryBytesPerSec: number };
 }
 
 export interface TopicSpec {

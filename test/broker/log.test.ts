@@ -69,4 +69,23 @@ describe('broker: log', () => {
       expect(open().logEndOffset).toBe(survives);
     }
   });
+
+  test('broker: log: the recovery point is the LEO at Kafka\'s last flush; a segment roll flushes (Log.roll), the OS writeback does not move it', () => {
+    const world = new World<never>({ seed: 1, network });
+    world.spawn('b1', () => ({ onMessage: () => {} }));
+    const log = new PartitionLog('orders', 0, world.disk('b1'), { intervalMessages: NEVER, intervalMs: NEVER, segmentRecords: 10 }, 0);
+    log.appendAsLeader(batch([1, 2, 3, 4, 5, 6]), 0, 0);
+    log.appendAsLeader(batch([7, 8, 9, 10, 11]), 0, 0); // 6..10: straddles offset 10, still in segment 0
+    world.disk('b1').writeBack(60_000_000, 0); // the OS makes the pages durable: not a Kafka flush
+    expect([log.recoveryPoint, log.durableOffset]).toEqual([0, 11]);
+    log.appendAsLeader(batch([12]), 0, 0); // base offset 11: segment 1 begins, the log rolls and flushes
+    expect(log.recoveryPoint).toBe(12);
+    log.appendAsLeader(batch([13, 14]), 0, 0);
+    expect(log.recoveryPoint).toBe(12);
+    log.flush(0);
+    expect(log.recoveryPoint).toBe(14);
+    log.truncateTo(13);
+    expect(log.recoveryPoint).toBe(13);
+  });
 });
+

@@ -163,6 +163,10 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     // The same shrink by a controller that saw the broker die; a new controller only taking a dead leader's leadership.
     miss: [...created, election(1, 0, [1, 2, 3]), election(1, 0, [1], false, 1), isrWrite(1, 1, [1, 2], 'broker-failure'), isrWrite(-1, 1, [1], 'controller-failover', 1)],
   },
+  'broker-start-failed': {
+    reach: [{ kind: 'broker.start-failed', broker: 2, reason: 'registration-exists', path: '/brokers/ids/2', heldBySessionId: 4, sessionId: 9 }],
+    miss: [{ kind: 'broker.loading', broker: 2, logs: 3, cleanShutdown: false, restart: true, recoveryBytes: 1000, durationUs: 1_000_020 }], // a restart that loads its logs and goes on
+  },
 };
 
 describe('checker: coverage', () => {

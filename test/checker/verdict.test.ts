@@ -43,4 +43,16 @@ describe('checker: verdict', () => {
     expect(judgeSeeds({}, [counts({ lost: 9 })])).toEqual({ ok: true, expectations: [] });
     expect(judgeSeeds({ lost: 'never' }, [counts({})]).expectations[0]!.why).toBe('none in 1 seed');
   });
+
+  // DESIGN.md: `expect:` judges the coverage probes as it judges anomalies.
+  test('checker: verdict: a coverage probe is judged like an anomaly; a probe a seed did not report counts as zero', () => {
+    const expect_ = { 'broker-start-failed': 'always', 'unclean-election': 'never' } as const;
+    expect(brokenBySeed(expect_, { ...counts({}), 'broker-start-failed': 0, 'unclean-election': 2 })).toEqual([
+      'unclean-election: expected never, found 2',
+      'broker-start-failed: expected always, found 0',
+    ]);
+    expect(brokenBySeed(expect_, { ...counts({}), 'broker-start-failed': 1 })).toEqual([]);
+    const verdict = judgeSeeds({ 'broker-start-failed': 'sometimes' }, [counts({}), { ...counts({}), 'broker-start-failed': 2 }]);
+    expect(verdict.expectations.map((e) => [e.anomaly, e.ok, e.why])).toEqual([['broker-start-failed', true, 'seen in 1 of 2 seeds (2 in all)']]);
+  });
 });

@@ -157,6 +157,16 @@ describe('cli: shard: judging combined lines', () => {
     expect(combineLines(lines).scenarios.map((s) => s.name)).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  test('cli: shard: a coverage probe expected `sometimes` is judged over every shard\'s lines', () => {
+    const text = readFileSync(HOLDS, 'utf8').replace('name: cli-holds', 'name: s').replace('expect: {}', "expect: { 'broker-start-failed': sometimes }");
+    const loaded = loadScenarioText(text, 's.yaml');
+    if (!loaded.ok) throw new Error('the scenario must load');
+    const json = (seed: number, failed: number): string => JSON.stringify({ scenario: 's', file: 's.yaml', seed, anomalies: zeroCounts(), coverage: { ...zeroCoverage(), 'broker-start-failed': failed } });
+    const judged = (texts: string[]) => judgeCombined(combineLines(texts.flatMap((t, i) => parseResultLines(t, `shard-${i}`).lines)).scenarios[0]!, loaded.value).ok;
+    expect(judged([json(1, 0), json(2, 0)])).toBe(false);
+    expect(judged([json(1, 0), json(2, 1)])).toBe(true);
+  });
+
   test('cli: shard: lines that are not ksim --json results are named by file and line', () => {
     const parsed = parseResultLines('{"scenario":"s","file":"s.yaml","seed":1,"anomalies":{}}\nnot json\n', 'x.jsonl');
     expect(parsed.lines).toEqual([]);

@@ -78,6 +78,7 @@ const CASES: readonly Case[] = [
   { name: 'a misspelt commit strategy', yaml: `${MINIMAL}consumers:\n  - { group: g, topic: orders, commit: after-procesing }\n`, line: 13, column: 40, path: 'consumers[0].commit', text: '(did you mean "after-processing"?)' },
   // expectations
   { name: 'unknown anomaly in expect', yaml: `${MINIMAL}expect: { lots: never }\n`, line: 12, column: 11, path: 'expect', text: 'expected an anomaly or coverage probe name, found "lots" (did you mean "lost"?)' },
+  { name: 'unknown probe in expect', yaml: `${MINIMAL}expect: { broker-start-fail: always }\n`, line: 12, column: 11, path: 'expect', text: 'expected an anomaly or coverage probe name, found "broker-start-fail" (did you mean "broker-start-failed"?)' },
   { name: 'bad expectation value', yaml: `${MINIMAL}expect: { lost: sometime }\n`, line: 12, column: 17, path: 'expect.lost', text: 'expected one of "never", "sometimes", "always", found "sometime" (did you mean "sometimes"?)' },
 ];
 

@@ -188,4 +188,69 @@ describe('claims', () => {
     expect(summary.messages.processed).toBe(summary.messages.inLog);
     expect(summary.messages.inLog).toBe(summary.messages.acked);
   });
+
+  // Issue 11, item 1: a broker started again while its killed predecessor's ZooKeeper session
+  // still holds /brokers/ids/<id> cannot register (CheckedEphemeral): the start fails and the
+  // process exits; a supervisor's later start registers once the old session has expired.
+  test('claims: restart: a broker started inside its old session fails once its logs are loaded, exits, and without a supervisor stays down, out of the ISR', () => {
+    const { events, summary } = run('restart-inside-session');
+    const { node, broker, killedAt, firstSession } = killedBroker(events);
+    const restart = processEvents(events).find((e) => e.event.kind === 'proc.start' && e.event.node === node && e.atUs > killedAt)!;
+    const failed = of(events, 'broker.start-failed');
+    expect(failed).toHaveLength(1);
+    // Registered only after a second's start-up and the recovery of its log (milliseconds here).
+    expect(failed[0]!.atUs - restart.atUs).toBeGreaterThan(1_000_000);
+    expect(failed[0]!.atUs - restart.atUs).toBeLessThan(1_500_000);
+    expect(failed[0]!.event).toMatchObject({ broker, reason: 'registration-exists', heldBySessionId: firstSession });
+    const exits = processEvents(events).filter((e) => e.event.kind === 'proc.exit' && e.event.node === node);
+    expect(exits).toEqual([{ atUs: failed[0]!.atUs, event: { kind: 'proc.exit', node, status: 1 } }]);
+    expect(processEvents(events).filter((e) => e.event.kind === 'proc.start' && e.event.node === node && e.atUs > failed[0]!.atUs)).toEqual([]);
+    // The old session expires later; then the controller leaves the broker out, to the end.
+    const expired = of(events, 'zk.expired').find((e) => e.event.sessionId === firstSession)!;
+    expect(expired.atUs).toBeGreaterThan(failed[0]!.atUs);
+    expect(finalIsr(events)).not.toContain(broker);
+    expect(finalIsr(events)).toHaveLength(2);
+    expect(summary.failedStarts).toEqual([{ broker: node, atMs: Math.floor(failed[0]!.atUs / 1000), reason: 'registration-exists', path: `/brokers/ids/${broker}`, heldBySessionId: firstSession, sessionExpiredAtMs: Math.floor(expired.atUs / 1000), restartAtMs: null, nextStartAtMs: null }]);
+    expect(summary.coverage['broker-start-failed']).toBe(1);
+  });
+
+  test('claims: restart: with a supervisor the broker is started again until a start comes after its old session expired; that one registers and rejoins the ISR', () => {
+    const { events, summary } = run('restart-inside-session-supervised');
+    const { node, broker, firstSession } = killedBroker(events);
+    const expired = of(events, 'zk.expired').find((e) => e.event.sessionId === firstSession)!;
+    const failed = of(events, 'broker.start-failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((f) => f.atUs < expired.atUs)).toBe(true);
+    // Each failed start is followed, 10 s later, by the supervisor's.
+    const starts = processEvents(events).filter((e) => e.event.kind === 'proc.start' && e.event.node === node).map((e) => e.atUs);
+    for (const f of failed) expect(starts).toContain(f.atUs + 10_000_000);
+    const registered = of(events, 'broker.registered').filter((e) => e.event.broker === broker);
+    expect(registered).toHaveLength(2); // the first process's, and the one after the expiry
+    expect(registered[1]!.atUs).toBeGreaterThan(expired.atUs);
+    expect(finalIsr(events)).toContain(broker);
+    expect(summary.failedStarts.every((f) => f.restartAtMs !== null && f.nextStartAtMs === f.restartAtMs)).toBe(true);
+    expect(summary.anomalies.lost).toBe(0);
+  });
 });
+
+function processEvents(events: { atUs: number; event: KafkaEvent }[]): { atUs: number; event: { kind: string; node?: string; status?: number } }[] {
+  return (events as { atUs: number; event: { kind: string; node?: string } }[]).filter((e) => e.event.kind.startsWith('proc.'));
+}
+
+/** The broker the scenario's kill hit, when, and the ZooKeeper session of its first registration. */
+function killedBroker(events: { atUs: number; event: KafkaEvent }[]): { node: string; broker: number; killedAt: number; firstSession: number } {
+  const kill = processEvents(events).find((e) => e.event.kind === 'proc.kill')!;
+  const node = kill.event.node!;
+  const broker = Number(node.slice(1));
+  const firstSession = of(events, 'broker.registered').find((e) => e.event.broker === broker)!.event.sessionId;
+  return { node, broker, killedAt: kill.atUs, firstSession };
+}
+
+/** orders-0's ISR as the last election or ISR change left it. */
+function finalIsr(events: { atUs: number; event: KafkaEvent }[]): number[] {
+  let isr: number[] = [];
+  for (const { event } of events) {
+    if ((event.kind === 'election' || event.kind === 'isr.shrink' || event.kind === 'isr.expand' || event.kind === 'controller.isr') && event.topic === 'orders' && event.partition === 0) isr = event.isr;
+  }
+  return isr;
+}
