@@ -12,6 +12,15 @@ describe('broker: profile', () => {
     expect(behaviourOf('2.8')).toMatchObject({ leaderEpochTruncation: true, epochInTruncationAnswer: true, fetchCarriesLeaderEpoch: true });
   });
 
+  // The truncation rules per line: KIP-279 and KAFKA-7415 in 2.0(.1), KIP-320 in 2.1, KAFKA-10706 in 2.7.
+  test('broker: profile: truncation answers, rounds and epoch checks switch at 2.0, 2.1 and 2.7', () => {
+    expect(behaviourOf('1.1')).toMatchObject({ epochInTruncationAnswer: false, epochStartOnElection: false, followerRestartsOn: 'new-leader', asksWithoutEpochs: true });
+    expect(behaviourOf('2.0')).toMatchObject({ epochInTruncationAnswer: true, epochStartOnElection: true, followerRestartsOn: 'missed-epoch', fetchCarriesLeaderEpoch: false, asksWithoutEpochs: true });
+    expect(behaviourOf('2.1')).toMatchObject({ followerRestartsOn: 'new-epoch', fetchCarriesLeaderEpoch: true, asksWithoutEpochs: false, truncationAtEndClearsEpochs: false });
+    expect(behaviourOf('2.6').truncationAtEndClearsEpochs).toBe(false);
+    expect(behaviourOf('2.7').truncationAtEndClearsEpochs).toBe(true);
+  });
+
   test('broker: profile: older lines bring back unclean elections (before 0.11) and 6 s sessions (before 2.5)', () => {
     expect(olderBrokerDefaults('0.10').broker['unclean.leader.election.enable']).toBe(true);
     expect(olderBrokerDefaults('2.4').zookeeper['zookeeper.session.timeout.ms']).toBe(6000);
