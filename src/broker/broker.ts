@@ -102,7 +102,7 @@ class Broker {
     };
     this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint());
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
-    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config), {
+    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config, spec.profile), {
       read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
       append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete),
     });
