@@ -70,14 +70,17 @@ export function behaviourOf(profile: string): Behaviour {
 }
 
 /**
- * Broker defaults that older release lines had; a scenario's own setting always wins.
- * Only defaults that change what can be lost or how fast a failure is noticed are listed.
+ * Broker defaults that older release lines had (KafkaConfig.scala's Defaults of each line's last
+ * release); a scenario's own setting always wins. A key a line does not have at all (such as
+ * group.initial.rebalance.delay.ms before 0.11) is not here: see KafkaConfigEntry.since.
  */
 export function olderBrokerDefaults(profile: string): { readonly broker: Record<string, number | boolean>; readonly zookeeper: Record<string, number> } {
   const n = profileNumber(profile);
   const broker: Record<string, number | boolean> = {};
   const zookeeper: Record<string, number> = {};
   if (n < 11) broker['unclean.leader.election.enable'] = true; // KIP-106: false since 0.11
+  if (n < 200) broker['offsets.retention.minutes'] = 1440; // KIP-186: 7 days since 2.0
+  if (n < 203) broker['group.max.session.timeout.ms'] = 300_000; // KAFKA-7862 (KIP-345): 30 min since 2.3
   if (n < 205) {
     broker['replica.lag.time.max.ms'] = 10_000; // KIP-537: 30 s since 2.5
     zookeeper['zookeeper.session.timeout.ms'] = 6_000; // KIP-537: 18 s since 2.5
