@@ -243,13 +243,15 @@ export class ReplicaFetcher {
       leader.sessionId = response.sessionId;
       leader.sessionEpoch = sessionRequest.epoch + 1;
       // The answer follows the session's order, which ours mirrors.
+      let outOfRange: Followed[] | null = null;
       let i = 0;
       const parts = leader.sessionPartitions;
       for (const data of response.partitions) {
         while (i < parts.length && (parts[i]!.partition !== data.partition || parts[i]!.topic !== data.topic)) i += 1;
         if (i === parts.length) invariant(false, () => `broker ${this.ctx.id}: ${tpKey(data.topic, data.partition)} answered out of ${leader.node}'s fetch session order`);
-        this.onFetched(parts[i]!.entry, parts[i]!.fetchOffset, data);
+        if (this.onFetched(parts[i]!.entry, parts[i]!.fetchOffset, data) === 'out-of-range') (outOfRange ??= []).push(parts[i]!.entry);
       }
+      if (outOfRange !== null) return this.resetOutOfRange(leader, outOfRange);
       this.pump(leader);
     });
   }
@@ -316,15 +318,12 @@ export class ReplicaFetcher {
     leader.sessionByKey.clear();
   }
 
-  private onFetched(f: Followed, fetchOffset: number, data: FetchResponse['partitions'][number]): void {
+  /** Appends what the leader sent; says when the fetch offset was out of the leader's range. */
+  private onFetched(f: Followed, fetchOffset: number, data: FetchResponse['partitions'][number]): 'out-of-range' | void {
     const hosted = f.hosted;
     const p = hosted.partition;
     if (this.followed.get(p.key) !== f || f.state !== 'fetching' || f.delayed) return;
-    if (data.error === 'OFFSET_OUT_OF_RANGE') {
-      // Our log runs past the leader's: cut back to what the leader has committed, refetch the rest.
-      this.truncate(f, Math.min(data.highWatermark, p.log.logEndOffset), 'high-watermark');
-      return;
-    }
+    if (data.error === 'OFFSET_OUT_OF_RANGE') return 'out-of-range';
     if (data.error === 'FENCED_LEADER_EPOCH') return this.fenced(f);
     if (data.error !== 'NONE') return this.backoff([f], f.leader);
     if (fetchOffset !== p.log.logEndOffset) return; // the log moved meanwhile (a truncation): refetch
@@ -343,7 +342,37 @@ export class ReplicaFetcher {
     p.checkHighWatermark();
   }
 
-  private truncate(f: Followed, offset: number, reason: 'high-watermark' | 'leader-epoch'): void {
+  /**
+   * OFFSET_OUT_OF_RANGE: our log runs past the leader's. We ask the leader for its log end offset
+   * (ListOffsets, the latest, as a replica) and truncate to it if our log is longer, else fetch
+   * on from our own end (ReplicaFetcherThread.handleOffsetOutOfRange to 2.0,
+   * AbstractFetcherThread.fetchOffsetAndTruncate since). Before 2.0.1 (KAFKA-7414) a broker
+   * whose topic disallows unclean elections exits there instead (FatalExitError): not modelled.
+   */
+  private resetOutOfRange(leader: Leader, entries: readonly Followed[]): void {
+    leader.inFlight = true;
+    this.ctx.request(leader.node, (correlationId) => ({
+      type: 'ListOffsets',
+      correlationId,
+      replicaId: this.ctx.id,
+      partitions: entries.map((f) => ({ topic: f.hosted.partition.topic, partition: f.hosted.partition.partition, timestamp: -1 as const })),
+    }), this.ctx.settings.replicaSocketTimeoutMs, (response) => {
+      leader.inFlight = false;
+      if (response === null || response.type !== 'ListOffsetsResponse') return this.backoff(entries, leader);
+      const failed: Followed[] = [];
+      for (const f of entries) {
+        const p = f.hosted.partition;
+        if (this.followed.get(p.key) !== f || f.state !== 'fetching') continue;
+        const answer = response.partitions.find((r) => r.topic === p.topic && r.partition === p.partition);
+        if (answer === undefined || answer.error !== 'NONE') failed.push(f);
+        else if (answer.offset < p.log.logEndOffset) this.truncate(f, answer.offset, 'out-of-range');
+      }
+      if (failed.length > 0) this.backoff(failed, leader);
+      this.pump(leader);
+    });
+  }
+
+  private truncate(f: Followed, offset: number, reason: 'high-watermark' | 'leader-epoch' | 'out-of-range'): void {
     const hosted = f.hosted;
     const p = hosted.partition;
     const before = p.log.logEndOffset;

@@ -39,7 +39,8 @@ export type BrokerEvent =
       fromOffset: number; // log end offset before
       toOffset: number; // log end offset after
       highWatermark: number;
-      reason: 'high-watermark' | 'leader-epoch' | 'power-loss';
+      /** out-of-range: the leader's log ends below ours (OFFSET_OUT_OF_RANGE); cut to its end. */
+      reason: 'high-watermark' | 'leader-epoch' | 'out-of-range' | 'power-loss';
     }
   /**
    * One round of a follower's truncation by leader epoch (KIP-101): it asked its leader where

@@ -41,69 +41,92 @@ const keys = (log: PartitionLog): string[] => log.read(0, 1000).flatMap((b: Reco
 interface Follower {
   readonly world: World<unknown>;
   readonly rounds: Round[];
+  readonly truncations: Extract<KafkaEvent, { kind: 'truncate' }>[];
+  /** When b1 was asked ListOffsets. */
+  readonly listed: number[];
   /** Each OffsetsForLeaderEpoch the stand-in leader got: the epoch asked about and the current leader epoch it carried. */
   readonly asked: { leaderEpoch: number; currentLeaderEpoch: number }[];
   /** The follower's log of t-0, as its broker holds it on disk. */
   log(): PartitionLog;
 }
 
+interface Options {
+  /** How b1 answers OffsetsForLeaderEpoch: from its log as the profile's cache would, with an error, or "cannot say". */
+  readonly epochAnswer?: 'log' | 'FENCED_LEADER_EPOCH' | 'UNDEFINED_EPOCH_OFFSET';
+  /** The same leader in later epochs (the controller changed the ISR, say). */
+  readonly laterEpochs?: readonly { readonly atMs: number; readonly leaderEpoch: number }[];
+  /** b2's checkpointed high watermark of t-0 (replication-offset-checkpoint), 0 when not given. */
+  readonly followerHighWatermark?: number;
+}
+
 /**
  * A real broker b2 on `profile`, whose log of t-0 is `followerEpochs`, told by a stand-in
  * controller at 1 ms to follow b1 in `leaderEpoch`; b1, a stand-in, answers OffsetsForLeaderEpoch
- * from a log of `leaderEpochs` as `profile`'s cache would (or with `epochError`), and serves
- * fetches from that log.
+ * from a log of `leaderEpochs` as `profile`'s cache would, and serves fetches (OFFSET_OUT_OF_RANGE
+ * past its end) and ListOffsets from that log.
  */
-function followerOf(
-  profile: string,
-  followerEpochs: readonly (readonly [number, number])[],
-  leaderEpochs: readonly (readonly [number, number])[],
-  leaderEpoch: number,
-  epochError: 'NONE' | 'FENCED_LEADER_EPOCH' = 'NONE',
-  laterEpochs: readonly { readonly atMs: number; readonly leaderEpoch: number }[] = [],
-): Follower & { leaderLog: PartitionLog } {
+function followerOf(profile: string, followerEpochs: readonly (readonly [number, number])[], leaderEpochs: readonly (readonly [number, number])[], leaderEpoch: number, options: Options = {}): Follower & { leaderLog: PartitionLog } {
   const world = new World<unknown>({ seed: 1, network });
   world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
   world.spawn('b2', broker({ id: 2, node: 'b2', zookeeperNode: 'zk', profile, config: {}, zookeeper: {}, topicConfigs: new Map() }));
   seedLog(world, 'b2', followerEpochs);
+  if (options.followerHighWatermark !== undefined) {
+    // The checkpoint is read when the broker starts: write it, then start b2 again.
+    const checkpoint = world.disk('b2').file<[string, number][]>('replication-offset-checkpoint');
+    checkpoint.overwrite([[['t-0', options.followerHighWatermark]]]);
+    checkpoint.flush();
+    world.kill('b2');
+    world.restart('b2');
+  }
   const rounds: Round[] = [];
+  const truncations: Extract<KafkaEvent, { kind: 'truncate' }>[] = [];
   world.trace.observe((_atUs: number, event: TraceEvent) => {
     if (event.kind === 'truncation.round') rounds.push(event as unknown as Round);
+    if (event.kind === 'truncate') truncations.push(event as unknown as Extract<KafkaEvent, { kind: 'truncate' }>);
   });
   const state: PartitionState = { topic: 't', partition: 0, controllerEpoch: 1, leader: 1, leaderEpoch, isr: [1], zkVersion: 0, replicas: [1, 2] };
   world.spawn('controller', (env) => {
     env.send('b2', { type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }], partitionStates: [state] });
-    // The same leader in later epochs (the controller changed the ISR, say).
-    laterEpochs.forEach(({ atMs, leaderEpoch: epoch }, i) => env.setTimer(ms(atMs), () => env.send('b2', {
+    (options.laterEpochs ?? []).forEach(({ atMs, leaderEpoch: epoch }, i) => env.setTimer(ms(atMs), () => env.send('b2', {
       type: 'LeaderAndIsr', correlationId: i + 2, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }], partitionStates: [{ ...state, leaderEpoch: epoch }],
     })));
     return { onMessage: () => {} };
   });
   const asked: { leaderEpoch: number; currentLeaderEpoch: number }[] = [];
+  const listed: number[] = [];
   let leaderLog: PartitionLog | null = null;
   world.spawn('b1', (env) => {
     leaderLog = seedLog(world, 'b1', leaderEpochs);
     const answer = profile === '1.1' ? 'end-offset' : 'epoch-and-end-offset';
     // KAFKA-7415 (2.0.1+): the leader caches its epoch when elected; before, at its first append.
     if (answer === 'epoch-and-end-offset') leaderLog.assignEpochStartOffset(leaderEpoch, leaderLog.logEndOffset);
+    const epochAnswer = options.epochAnswer ?? 'log';
     return {
       onMessage: (from, m) => {
         const message = m as KafkaMessage;
         if (message.type === 'OffsetsForLeaderEpoch') {
           const partitions = message.partitions.map((p) => {
             asked.push({ leaderEpoch: p.leaderEpoch, currentLeaderEpoch: p.currentLeaderEpoch });
-            if (epochError !== 'NONE') return { topic: p.topic, partition: p.partition, error: epochError, leaderEpoch: -1, endOffset: -1 };
+            if (epochAnswer === 'FENCED_LEADER_EPOCH') return { topic: p.topic, partition: p.partition, error: epochAnswer, leaderEpoch: -1, endOffset: -1 };
+            if (epochAnswer === 'UNDEFINED_EPOCH_OFFSET') return { topic: p.topic, partition: p.partition, error: 'NONE' as const, leaderEpoch: -1, endOffset: -1 };
             return { topic: p.topic, partition: p.partition, error: 'NONE' as const, ...leaderLog!.endOffsetForEpoch(p.leaderEpoch, answer) };
           });
           env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId, partitions });
+        } else if (message.type === 'ListOffsets') {
+          listed.push(env.now());
+          const partitions = message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: 'NONE' as const, offset: leaderLog!.logEndOffset, leaderEpoch }));
+          env.send(from, { type: 'ListOffsetsResponse', correlationId: message.correlationId, partitions });
         } else if (message.type === 'Fetch') {
-          const partitions = message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: 'NONE' as const, highWatermark: leaderLog!.logEndOffset, logStartOffset: 0, batches: leaderLog!.read(p.fetchOffset, 1000) }));
+          const partitions = message.partitions.map((p) => p.fetchOffset > leaderLog!.logEndOffset
+            ? { topic: p.topic, partition: p.partition, error: 'OFFSET_OUT_OF_RANGE' as const, highWatermark: 0, logStartOffset: 0, batches: [] }
+            : { topic: p.topic, partition: p.partition, error: 'NONE' as const, highWatermark: leaderLog!.logEndOffset, logStartOffset: 0, batches: leaderLog!.read(p.fetchOffset, 1000) });
           env.setTimer(ms(message.partitions.length > 0 ? 0 : 100), () => env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, error: 'NONE', sessionId: 7, partitions }));
         }
       },
     };
   });
   const log = (): PartitionLog => new PartitionLog('t', 0, world.disk('b2'), { intervalMessages: NEVER, intervalMs: NEVER }, 0);
-  return { world, rounds, asked, log, get leaderLog() { return leaderLog!; } };
+  return { world, rounds, truncations, asked, listed, log, get leaderLog() { return leaderLog!; } };
 }
 
 // Kafka's EpochDrivenReplicationProtocolAcceptanceTest.logsShouldNotDivergeOnUncleanLeaderElections,
@@ -167,7 +190,7 @@ describe('broker: truncation by leader epoch', () => {
   // AbstractFetcherThread.onPartitionFenced: the leader is in a newer epoch; b2 stops asking (no
   // retry after replica.fetch.backoff.ms) until a LeaderAndIsr of that epoch arrives.
   test('broker: truncation: a FENCED_LEADER_EPOCH answer stops the partition until the next LeaderAndIsr', () => {
-    const f = followerOf('3.9', FOLLOWER, LEADER, 5, 'FENCED_LEADER_EPOCH');
+    const f = followerOf('3.9', FOLLOWER, LEADER, 5, { epochAnswer: 'FENCED_LEADER_EPOCH' });
     f.world.scheduler.run(ms(5000));
     expect(f.asked).toHaveLength(1);
     expect(f.rounds).toEqual([]);
@@ -198,10 +221,23 @@ describe('broker: truncation by leader epoch', () => {
   // truncation (two rounds from 2.0) b2's log is the leader's, whose latest epoch is 4.
   test('broker: truncation: the same leader in a new epoch makes a follower truncate again as its line says', () => {
     for (const [profile, asked] of [['1.1', [3]], ['2.0', [3, 1, 4]], ['2.1', [3, 1, 4, 4]]] as const) {
-      const f = followerOf(profile, FOLLOWER, LEADER, 5, 'NONE', [{ atMs: 300, leaderEpoch: 6 }, { atMs: 600, leaderEpoch: 8 }]);
+      const f = followerOf(profile, FOLLOWER, LEADER, 5, { laterEpochs: [{ atMs: 300, leaderEpoch: 6 }, { atMs: 600, leaderEpoch: 8 }] });
       f.world.scheduler.run(ms(1000));
       expect(f.asked.map((a) => a.leaderEpoch), profile).toEqual(asked);
     }
+  });
+
+  // ReplicaFetcherThread.handleOffsetOutOfRange: the leader cannot say where b2's epoch ended, so
+  // b2 keeps its log up to its high watermark (5, its end) and fetches from 5; the leader's log
+  // ends at 3: OFFSET_OUT_OF_RANGE. b2 asks the leader's log end (ListOffsets) and cuts its log
+  // there, to 3, not to the leader's high watermark.
+  test('broker: truncation: a fetch out of the leader\'s range truncates to the leader\'s log end', () => {
+    const f = followerOf('2.0', [[0, 5]], [[0, 3]], 5, { epochAnswer: 'UNDEFINED_EPOCH_OFFSET', followerHighWatermark: 5 });
+    f.world.scheduler.run(ms(1000));
+    expect(f.rounds.map((r) => [r.truncateTo, r.final])).toEqual([[5, true]]);
+    expect(f.listed).toHaveLength(1);
+    expect(f.truncations.map((t) => [t.fromOffset, t.toOffset, t.reason])).toEqual([[5, 3, 'out-of-range']]);
+    expect(keys(f.log())).toEqual(keys(f.leaderLog));
   });
 
   // Since 2.1.1 a follower with no cached epoch truncates to its high watermark without asking;
