@@ -123,6 +123,9 @@ describe('claims', () => {
     expect(old.returning).toHaveLength(1);
     expect(old.returning[0]).toMatchObject({ leaderEpoch: -1, final: true });
     expect(old.summary.anomalies.divergent).toBeGreaterThan(0);
+    // The divergence's story says what the returning broker was told.
+    const story = old.summary.instances.find((i) => i.anomaly === 'divergent')!.story.map((line) => line.text);
+    expect(story.some((text) => /asked b\d where its epoch \d+ of orders-0 ended: at \d+ \(an end offset alone, before KIP-279\)/.test(text))).toBe(true);
     const fixed = rounds('kip279-divergence-2.0');
     expect(fixed.returning.length).toBeGreaterThanOrEqual(2);
     expect(fixed.returning.at(-1)!.final).toBe(true);
