@@ -251,3 +251,59 @@ describe('broker: truncation by leader epoch', () => {
     }
   });
 });
+
+/**
+ * A real broker b1 on `profile`, made leader of t-0 in epoch 1 by a stand-in controller, given
+ * three records at 100 ms; at 500 ms a stand-in follower b2 sends one OffsetsForLeaderEpoch per
+ * entry of `asks` and keeps the answers, in order.
+ */
+function leaderAnswers(profile: string, asks: readonly { readonly currentLeaderEpoch: number; readonly leaderEpoch: number }[]): { error: string; leaderEpoch: number; endOffset: number }[] {
+  const world = new World<unknown>({ seed: 1, network });
+  world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
+  world.spawn('b1', broker({ id: 1, node: 'b1', zookeeperNode: 'zk', profile, config: {}, zookeeper: {}, topicConfigs: new Map() }));
+  world.spawn('controller', (env) => {
+    env.send('b1', {
+      type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
+      partitionStates: [{ topic: 't', partition: 0, controllerEpoch: 1, leader: 1, leaderEpoch: 1, isr: [1], zkVersion: 0, replicas: [1, 2] }],
+    });
+    return { onMessage: () => {} };
+  });
+  world.spawn('p1', (env) => {
+    const records = [1, 2, 3].map((seq) => ({ key: null, producer: 'p1', seq }));
+    env.setTimer(ms(100), () => env.send('b1', { type: 'Produce', correlationId: 1, acks: 1, timeoutMs: 30_000, partitions: [{ topic: 't', partition: 0, batch: { baseOffset: -1, leaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, records } }] } as KafkaMessage));
+    return { onMessage: () => {} };
+  });
+  const answers: { error: string; leaderEpoch: number; endOffset: number }[] = [];
+  world.spawn('b2', (env) => {
+    asks.forEach((ask, i) => env.setTimer(ms(500 + i), () => env.send('b1', { type: 'OffsetsForLeaderEpoch', correlationId: i + 1, replicaId: 2, partitions: [{ topic: 't', partition: 0, ...ask }] })));
+    return {
+      onMessage: (_from, m) => {
+        const message = m as KafkaMessage;
+        if (message.type === 'OffsetsForLeaderEpochResponse') answers.push(...message.partitions.map(({ error, leaderEpoch, endOffset }) => ({ error, leaderEpoch, endOffset })));
+      },
+    };
+  });
+  world.scheduler.run(ms(1000));
+  return answers;
+}
+
+describe('broker: OffsetsForLeaderEpoch on the leader', () => {
+  // b1 leads epoch 1 from offset 0 and holds 3 records. Asked about epoch 0 (below its first), 1
+  // (its latest) and 2 (above it): Partition.lastOffsetForLeaderEpoch and endOffsetFor of each line.
+  test('broker: OffsetsForLeaderEpoch: a leader answers as its line does, an end offset alone before 2.0', () => {
+    const asks = [0, 1, 2].map((leaderEpoch) => ({ currentLeaderEpoch: -1, leaderEpoch }));
+    const none = { error: 'NONE', leaderEpoch: -1, endOffset: -1 };
+    expect(leaderAnswers('1.1', asks)).toEqual([none, { error: 'NONE', leaderEpoch: -1, endOffset: 3 }, none]);
+    expect(leaderAnswers('2.0', asks)).toEqual([{ error: 'NONE', leaderEpoch: 0, endOffset: 0 }, { error: 'NONE', leaderEpoch: 1, endOffset: 3 }, none]);
+  });
+
+  // KIP-320: from 2.1 the leader checks the epoch the follower knows it by, before anything else;
+  // a 2.0 leader has no such field to check and answers.
+  test('broker: OffsetsForLeaderEpoch: an older current leader epoch is FENCED_LEADER_EPOCH and a newer one UNKNOWN_LEADER_EPOCH from 2.1', () => {
+    const asks = [0, 1, 2].map((currentLeaderEpoch) => ({ currentLeaderEpoch, leaderEpoch: 1 }));
+    const answered = { error: 'NONE', leaderEpoch: 1, endOffset: 3 };
+    const refused = (error: string) => ({ error, leaderEpoch: -1, endOffset: -1 });
+    expect(leaderAnswers('2.0', asks)).toEqual([answered, answered, answered]);
+    expect(leaderAnswers('2.1', asks)).toEqual([refused('FENCED_LEADER_EPOCH'), answered, refused('UNKNOWN_LEADER_EPOCH')]);
+  });
+});
