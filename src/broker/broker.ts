@@ -114,7 +114,7 @@ class Broker {
     };
     this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint());
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
-    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config), {
+    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config, spec.profile), {
       read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
       append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete),
     });
@@ -480,7 +480,7 @@ class Broker {
       if (state.leader === this.spec.id) this.fetcher.unfollow(tpKey(state.topic, state.partition));
     }
     const { lead, follow } = this.replicas.becomeLeaderOrFollower(request);
-    for (const { hosted, state } of follow) this.fetcher.follow(hosted, state, nodes.get(state.leader) ?? null);
+    this.fetcher.follow(follow.map(({ hosted, state, restart }) => ({ hosted, state, leaderNode: nodes.get(state.leader) ?? null, restart })));
     // The group coordinator follows the leadership of __consumer_offsets (KafkaApis.onLeadershipChange).
     for (const hosted of lead) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onElection(hosted.partition.partition);
     for (const { hosted } of follow) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onResignation(hosted.partition.partition);

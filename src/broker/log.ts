@@ -16,6 +16,13 @@ export interface EpochEndOffset {
   readonly endOffset: number; // -1 when unknown (UNDEFINED_EPOCH_OFFSET)
 }
 
+/** How a release line's epoch cache answers: an end offset alone (before 2.0), or the epoch too (KIP-279). */
+export type EpochEndAnswer = 'end-offset' | 'epoch-and-end-offset';
+
+export const UNDEFINED_EPOCH = -1;
+export const UNDEFINED_EPOCH_OFFSET = -1;
+const UNDEFINED_EPOCH_END: EpochEndOffset = { leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
+
 export interface FlushPolicy {
   readonly intervalMessages: number; // log.flush.interval.messages / flush.messages
   readonly intervalMs: number; // log.flush.interval.ms / flush.ms (Number.MAX_SAFE_INTEGER = never)
@@ -141,14 +148,23 @@ export class PartitionLog {
     }
     this.logEnd = this.readEndOffset();
     if (this.recovery > this.logEnd) this.recovery = this.logEnd; // Log.truncateTo
-    // Epochs that start at or after the new end are gone with their records (LeaderEpochFileCache.truncateFromEnd).
+    // Epochs that start at or after the new end are gone with their records.
+    this.truncateEpochsFromEnd(offset);
+    this.unflushedMessages = 0;
+  }
+
+  /**
+   * Drops the cached epochs that start at or after `endOffset` (LeaderEpochFileCache.truncateFromEnd).
+   * Since 2.7 (KAFKA-10706) a truncation to the log end does this too, for an epoch cached at
+   * election that got no records.
+   */
+  truncateEpochsFromEnd(endOffset: number): void {
     let epochs = this.epochs.length;
-    while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= offset) epochs -= 1;
+    while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= endOffset) epochs -= 1;
     if (epochs < this.epochs.length) {
       this.epochs.truncate(epochs);
       this.epochs.flush();
     }
-    this.unflushedMessages = 0;
   }
 
   /** Records that `epoch` starts at `startOffset` (the leader does this on election). */
@@ -159,17 +175,30 @@ export class PartitionLog {
   }
 
   /**
-   * OffsetsForLeaderEpoch on this log (KIP-101, with KIP-279's answer): the largest epoch ≤
-   * `epoch` that this log knows, and the start offset of the next epoch (or the LEO).
+   * OffsetsForLeaderEpoch on this log (LeaderEpochFileCache.endOffsetFor): where `requested`
+   * ended, that is the start offset of the first epoch after it, or the LEO for the latest
+   * epoch; -1 where the cache cannot say (UNDEFINED_EPOCH_OFFSET).
+   * - `end-offset` (0.11 to 1.1, OffsetsForLeaderEpoch v0): the offset alone, the epoch always
+   *   UNDEFINED_EPOCH; -1 for UNDEFINED_EPOCH, an empty cache, an epoch below the first cached
+   *   one or above the latest.
+   * - `epoch-and-end-offset` (2.0.1 on, KIP-279 with KAFKA-7415): also the largest cached epoch
+   *   ≤ `requested`; an epoch below the first cached one is answered with itself and the first
+   *   epoch's start offset (the log before it is gone; a follower replicates from there); an
+   *   epoch above the latest, or an empty cache, with -1 and -1. (2.0.0 answered -1 and -1 below
+   *   the first too; no profile follows 2.0.0.)
    */
-  endOffsetForEpoch(epoch: number): EpochEndOffset {
-    const entries = this.epochs.slice();
-    if (entries.length === 0 || epoch < entries[0]!.epoch) return { leaderEpoch: -1, endOffset: -1 };
-    const latest = entries[entries.length - 1]!;
-    if (epoch >= latest.epoch) return { leaderEpoch: latest.epoch, endOffset: this.logEndOffset };
-    let i = entries.length - 1;
-    while (i > 0 && entries[i]!.epoch > epoch) i -= 1;
-    return { leaderEpoch: entries[i]!.epoch, endOffset: entries[i + 1]!.startOffset };
+  endOffsetForEpoch(requested: number, answer: EpochEndAnswer): EpochEndOffset {
+    const length = this.epochs.length;
+    if (requested === UNDEFINED_EPOCH || length === 0) return UNDEFINED_EPOCH_END;
+    const withEpoch = answer === 'epoch-and-end-offset';
+    if (requested === this.epochs.at(length - 1).epoch) return { leaderEpoch: withEpoch ? requested : UNDEFINED_EPOCH, endOffset: this.logEndOffset };
+    // The first cached epoch above the one asked: its start is where `requested` ended.
+    let higher = length - 1;
+    while (higher > 0 && this.epochs.at(higher - 1).epoch > requested) higher -= 1;
+    const next = this.epochs.at(higher);
+    if (next.epoch <= requested) return UNDEFINED_EPOCH_END; // above the latest cached epoch
+    if (higher === 0) return withEpoch ? { leaderEpoch: requested, endOffset: next.startOffset } : UNDEFINED_EPOCH_END;
+    return { leaderEpoch: withEpoch ? this.epochs.at(higher - 1).epoch : UNDEFINED_EPOCH, endOffset: next.startOffset };
   }
 
   /** Flushes when the policy says so; returns true when it did. */

@@ -127,7 +127,7 @@ export function partitionStory(
   final: FinalFacts,
   finding: StoryLine,
 ): StoryLine[] {
-  const story = partitionEvents(ctx, topic, partition, 0, untilUs, ['election', 'offline', 'truncate']);
+  const story = partitionEvents(ctx, topic, partition, 0, untilUs, ['election', 'offline', 'truncation.round', 'truncate']);
   for (const record of ctx.records) {
     if (record.atUs > untilUs) break;
     const e = record.event as StoryEvent;
@@ -192,15 +192,17 @@ export function partitionEvents(
   partition: number,
   fromUs: number,
   toUs: number,
-  kinds: readonly ('election' | 'offline' | 'truncate')[],
+  kinds: readonly ('election' | 'offline' | 'truncation.round' | 'truncate')[],
 ): StoryLine[] {
   const lines: StoryLine[] = [];
   for (const record of ctx.records) {
     if (record.atUs < fromUs) continue;
     if (record.atUs > toUs) break;
     const e = record.event as StoryEvent;
-    if (e.kind !== 'election' && e.kind !== 'offline' && e.kind !== 'truncate') continue;
+    if (e.kind !== 'election' && e.kind !== 'offline' && e.kind !== 'truncate' && e.kind !== 'truncation.round') continue;
     if (e.topic !== topic || e.partition !== partition || !kinds.includes(e.kind)) continue;
+    // A truncation round tells why its truncation cut where it did; one that cut nothing says nothing.
+    if (e.kind === 'truncation.round' && e.truncateTo >= e.logEndOffset) continue;
     lines.push({ atUs: record.atUs, text: eventText(ctx, e) });
   }
   return lines;
@@ -226,6 +228,13 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
         `${b(e.broker)} truncated ${tpKey(e.topic, e.partition)} from ${e.fromOffset} to ${e.toOffset} ` +
         `(${e.reason}; its high watermark ${e.highWatermark})`
       );
+    case 'truncation.round': {
+      const asked = `${b(e.broker)} asked ${b(e.leader)} where its epoch ${e.askedEpoch} of ${tpKey(e.topic, e.partition)} ended`;
+      if (e.endOffset < 0) return `${asked}: ${b(e.leader)} could not say, so ${b(e.broker)} keeps its log up to its high watermark`;
+      if (e.leaderEpoch < 0) return `${asked}: at ${e.endOffset} (an end offset alone, before KIP-279)`;
+      const answer = `${asked}: ${b(e.leader)}'s epoch ${e.leaderEpoch} ended at ${e.endOffset}`;
+      return e.final ? answer : `${answer}, an epoch ${b(e.broker)} never had: it cuts back to ${e.truncateTo}, where its own epoch before that ends, and asks again (KIP-279)`;
+    }
     case 'isr.shrink':
       return `${b(e.broker)} shrank the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (removed ${isr(e.removed)}, lagging ${e.lagMs} ms; epoch ${e.leaderEpoch})`;
     case 'isr.expand':

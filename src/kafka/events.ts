@@ -53,7 +53,27 @@ export type BrokerEvent =
       fromOffset: number; // log end offset before
       toOffset: number; // log end offset after
       highWatermark: number;
-      reason: 'high-watermark' | 'leader-epoch' | 'power-loss';
+      /** out-of-range: the leader's log ends below ours (OFFSET_OUT_OF_RANGE); cut to its end. */
+      reason: 'high-watermark' | 'leader-epoch' | 'out-of-range' | 'power-loss';
+    }
+  /**
+   * One round of a follower's truncation by leader epoch (KIP-101): it asked its leader where
+   * `askedEpoch` ended and was told `leaderEpoch` (-1 before 2.0: the answer had none) ended at
+   * `endOffset`; it truncates its log (ending at `logEndOffset`) to `truncateTo` and, unless
+   * `final`, asks again (KIP-279: the leader's epoch was one it never had).
+   */
+  | {
+      kind: 'truncation.round';
+      broker: number;
+      leader: number;
+      topic: string;
+      partition: number;
+      askedEpoch: number;
+      leaderEpoch: number;
+      endOffset: number;
+      logEndOffset: number;
+      truncateTo: number;
+      final: boolean;
     }
   | { kind: 'produce.rejected'; broker: number; topic: string; partition: number; error: KafkaError; isr: number[] }
   | { kind: 'log.flush'; broker: number; topic: string; partition: number; durableOffset: number };

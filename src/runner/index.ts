@@ -31,13 +31,6 @@ export function unsupportedReason(scenario: Scenario): string | null {
   if (zookeeperKind !== undefined) return `nemesis ${zookeeperKind} needs a Kafka cluster: the example system has no ZooKeeper`;
   const unknown = unknownNemesisTargets(scenario);
   if (unknown.length > 0) problems.push(`nemesis.targets: ${unknown.map((t) => `"${t}"`).join(', ')} names no node, role or set of this scenario (sets: brokers, zookeeper, producers, consumers)`);
-  const cluster = scenario.cluster;
-  if (cluster !== null && scenario.consumers.length > 0) {
-    const offsetsReplicas = Number(cluster.config['offsets.topic.replication.factor'] ?? 3);
-    if (offsetsReplicas > cluster.brokers) {
-      problems.push(`cluster.config: offsets.topic.replication.factor is ${offsetsReplicas} and there are ${cluster.brokers} brokers: Kafka cannot create __consumer_offsets, so no group could ever find its coordinator (set it to at most ${cluster.brokers})`);
-    }
-  }
   return problems.length === 0 ? null : problems.join('; ');
 }
 

@@ -6,7 +6,7 @@ import { admin } from '../admin/admin.js';
 import { assignAddedPartitions, assignReplicas } from '../admin/assignment.js';
 import { broker } from '../broker/broker.js';
 import { numberSetting } from '../broker/config.js';
-import { olderBrokerDefaults } from '../broker/profile.js';
+import { olderBrokerDefaults, profileNumber } from '../broker/profile.js';
 import { CoverageProbes } from '../checker/coverage.js';
 import { LogChecker } from '../checker/kafka-log.js';
 import { StartFailures } from '../checker/start-failures.js';
@@ -41,12 +41,16 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     assignment: assignReplicas(t.partitions, t.replicationFactor, brokerIds, { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) }),
   }));
   // Kafka creates __consumer_offsets at the first FindCoordinator; ksim has the admin create it
-  // with the others when the scenario has consumer groups (and not at all when it has none).
+  // with the others, once every broker has registered, when the scenario has consumer groups (and
+  // not at all when it has none). 0.10 gave it as many replicas as there were live brokers if
+  // fewer than offsets.topic.replication.factor (KafkaApis.createGroupMetadataTopic, 0.10.2);
+  // since 0.11 the loader refuses such a scenario (KIP-115).
+  const offsetsReplicationFactor = numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.replication.factor');
   const offsetsTopic = scenario.consumers.length === 0 ? null : {
     name: CONSUMER_OFFSETS,
     assignment: assignReplicas(
       numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.num.partitions'),
-      numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.replication.factor'),
+      profileNumber(given.kafka) < 11 ? Math.min(offsetsReplicationFactor, brokerIds.length) : offsetsReplicationFactor,
       brokerIds,
       { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) },
     ),

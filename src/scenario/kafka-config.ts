@@ -19,6 +19,11 @@ export interface KafkaConfigEntry {
   readonly aliases?: Readonly<Record<string, string>>;
   readonly min?: number;
   readonly max?: number;
+  /**
+   * The release line that added the key, and why (a KIP or JIRA); a scenario whose profile is
+   * older cannot set it (the loader says so), and the model runs without it there.
+   */
+  readonly since?: { readonly line: string; readonly source: string };
 }
 
 export type KafkaConfigTable = Readonly<Record<string, KafkaConfigEntry>>;
@@ -50,6 +55,8 @@ const double = (value: number, doc: string, bounds: Bounds = {}): KafkaConfigEnt
 const bool = (value: boolean, doc: string): KafkaConfigEntry => ({ type: 'boolean', default: value, doc });
 const str = (value: string | null, doc: string, values?: readonly string[]): KafkaConfigEntry =>
   values === undefined ? { type: 'string', default: value, doc } : { type: 'string', default: value, doc, values };
+/** A key that older release lines do not have (read in KafkaConfig.scala / LogConfig.scala of each line's last release). */
+const since = (line: string, source: string, entry: KafkaConfigEntry): KafkaConfigEntry => ({ ...entry, since: { line, source } });
 
 /** Kafka's `short` configs (replication factors) are ints bounded by Short.MAX_VALUE. */
 const SHORT_MAX = 32_767;
@@ -109,16 +116,16 @@ export const BROKER_CONFIG = {
   // 7 days since 2.0 (KIP-186); 1 day before.
   'offsets.retention.minutes': int(10080, 'How long committed offsets of an empty group are kept.', { min: 1 }),
   'offsets.commit.timeout.ms': int(5000, 'Wait for an offset commit to reach all replicas of __consumer_offsets.', { min: 1 }),
-  'group.initial.rebalance.delay.ms': int(3000, 'Delay of the first rebalance of a new group, to let members join.'),
+  'group.initial.rebalance.delay.ms': since('0.11', 'KIP-134', int(3000, 'Delay of the first rebalance of a new group, to let members join.')),
   'group.min.session.timeout.ms': int(6000, 'Smallest session.timeout.ms a consumer may ask for.'),
   'group.max.session.timeout.ms': int(1800000, 'Largest session.timeout.ms a consumer may ask for.'),
-  'group.max.size': int(INT_MAX, 'Most members in one consumer group.', { min: 1 }),
-  'transaction.state.log.replication.factor': int(3, 'Replication factor of __transaction_state.', { min: 1, max: SHORT_MAX }),
-  'transaction.state.log.min.isr': int(2, 'min.insync.replicas of __transaction_state.', { min: 1 }),
-  'transaction.state.log.num.partitions': int(50, 'Partitions of __transaction_state.', { min: 1 }),
-  'transaction.max.timeout.ms': int(900000, 'Largest transaction.timeout.ms a producer may ask for.', { min: 1 }),
-  'transactional.id.expiration.ms': int(604800000, 'Time without use after which a transactional id expires.', { min: 1 }),
-  'producer.id.expiration.ms': int(86400000, 'Time without use after which an idempotent producer id expires.', { min: 1 }),
+  'group.max.size': since('2.2', 'KAFKA-7641', int(INT_MAX, 'Most members in one consumer group.', { min: 1 })),
+  'transaction.state.log.replication.factor': since('0.11', 'KIP-98', int(3, 'Replication factor of __transaction_state.', { min: 1, max: SHORT_MAX })),
+  'transaction.state.log.min.isr': since('0.11', 'KIP-98', int(2, 'min.insync.replicas of __transaction_state.', { min: 1 })),
+  'transaction.state.log.num.partitions': since('0.11', 'KIP-98', int(50, 'Partitions of __transaction_state.', { min: 1 })),
+  'transaction.max.timeout.ms': since('0.11', 'KIP-98', int(900000, 'Largest transaction.timeout.ms a producer may ask for.', { min: 1 })),
+  'transactional.id.expiration.ms': since('0.11', 'KIP-98', int(604800000, 'Time without use after which a transactional id expires.', { min: 1 })),
+  'producer.id.expiration.ms': since('3.4', 'KIP-854', int(86400000, 'Time without use after which an idempotent producer id expires.', { min: 1 })),
 } satisfies KafkaConfigTable;
 
 /** Per-topic configs (`kafka-configs --entity-type topics`): `topics[].config`. */
@@ -129,7 +136,7 @@ export const TOPIC_CONFIG = {
   'file.delete.delay.ms': long(60000, 'Wait before a deleted segment file is removed.', { min: 0 }),
   'flush.messages': long(LONG_MAX, 'Messages written before the log is fsynced (default: never).', { min: 1 }),
   'flush.ms': long(LONG_MAX, 'Time a message stays unflushed before an fsync (default: never).', { min: 0 }),
-  'max.compaction.lag.ms': long(LONG_MAX, 'Longest time a record stays uncompacted.', { min: 1 }),
+  'max.compaction.lag.ms': since('2.3', 'KIP-354', long(LONG_MAX, 'Longest time a record stays uncompacted.', { min: 1 })),
   'max.message.bytes': int(1048588, 'Largest record batch the topic accepts.', { min: 0 }),
   'message.timestamp.type': str('CreateTime', 'Which timestamp a record keeps.', TIMESTAMP_TYPES),
   'min.cleanable.dirty.ratio': double(0.5, 'Dirty share of the log that triggers compaction.', { min: 0, max: 1 }),
@@ -243,7 +250,7 @@ export const ZOOKEEPER_CONFIG = {
   'zookeeper.session.timeout.ms': int(18000, 'A broker whose ZooKeeper session expires loses its ephemeral znodes.', { min: 1 }),
   // null: falls back to zookeeper.session.timeout.ms (ZkConfigs.java).
   'zookeeper.connection.timeout.ms': int(null, 'Longest wait for a ZooKeeper connection; unset = the session timeout.'),
-  'zookeeper.max.in.flight.requests': int(10, 'Unacknowledged requests a broker sends to ZooKeeper.', { min: 1 }),
+  'zookeeper.max.in.flight.requests': since('1.1', 'KAFKA-5894', int(10, 'Unacknowledged requests a broker sends to ZooKeeper.', { min: 1 })),
   // ZooKeeperServer.DEFAULT_TICK_TIME; Kafka's config/zookeeper.properties does not set tickTime.
   'tickTime': int(3000, 'ZooKeeper server tick in ms; sessions are checked once per tick.', { min: 1 }),
   // null: ZooKeeper uses 2 × tickTime and 20 × tickTime (ZooKeeper administrator's guide).

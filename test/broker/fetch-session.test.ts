@@ -7,6 +7,7 @@ import { World } from '../../sim/index.js';
 import { broker } from '../../src/broker/broker.js';
 import type { FetchPartition, FetchSessionRequest, KafkaMessage, PartitionState } from '../../src/kafka/protocol.js';
 import type { RecordBatch } from '../../src/kafka/records.js';
+import { PartitionLog } from '../../src/broker/log.js';
 import { zookeeperServer } from '../../src/zookeeper/server.js';
 import { createZkClient } from '../../src/zookeeper/client.js';
 import { topicPath, type TopicAssignment } from '../../src/broker/zk-paths.js';
@@ -157,9 +158,11 @@ describe('broker: fetch session (KIP-227)', () => {
 
   test('broker: fetcher: a partition whose truncation answer is an error waits replica.fetch.backoff.ms, while the others fetch', () => {
     // AbstractFetcherThread.delayPartitions: t-0's OffsetsForLeaderEpoch comes back
-    // FENCED_LEADER_EPOCH, so t-0 is asked about again only after a second (the backoff), not at
+    // UNKNOWN_LEADER_EPOCH, so t-0 is asked about again only after a second (the backoff), not at
     // once in a loop; t-1, truncated, fetches meanwhile (the stand-in leader long-polls 400 ms).
+    // Both logs hold a record of epoch 0: a 3.9 follower with no epoch would not ask at all.
     const world = followerOfB1();
+    for (const partition of [0, 1]) new PartitionLog('t', partition, world.disk('b2'), { intervalMessages: 1, intervalMs: 0 }, 0).appendAsLeader(batch([1]), 0, 0);
     const asked: { atUs: number; partitions: number[] }[] = [];
     const fetched: number[][] = [];
     world.spawn('b1', (env) => ({
@@ -169,7 +172,7 @@ describe('broker: fetch session (KIP-227)', () => {
           asked.push({ atUs: env.now(), partitions: message.partitions.map((p) => p.partition) });
           env.send(from, {
             type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId,
-            partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: p.partition === 0 ? 'FENCED_LEADER_EPOCH' as const : 'NONE' as const, leaderEpoch: -1, endOffset: -1 })),
+            partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: p.partition === 0 ? 'UNKNOWN_LEADER_EPOCH' as const : 'NONE' as const, leaderEpoch: -1, endOffset: -1 })),
           });
         } else if (message.type === 'Fetch') {
           fetched.push(message.partitions.map((p) => p.partition));

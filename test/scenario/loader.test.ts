@@ -131,7 +131,7 @@ describe('scenario: loader', () => {
 
   it('scenario: loader: kafka configs are type-checked and normalized (acks: 1 → "1", assignor classes → short names)', () => {
     const yaml = [
-      'cluster: { brokers: 1, zookeeper: { tickTime: 2000, zookeeper.connection.timeout.ms: null } }',
+      'cluster: { brokers: 1, config: { offsets.topic.replication.factor: 1 }, zookeeper: { tickTime: 2000, zookeeper.connection.timeout.ms: null } }',
       'topics: [{ name: t, config: { cleanup.policy: [compact, delete], flush.messages: 9223372036854775807 } }]',
       'producers: [{ name: p, topic: t, messages: 1, rate: 30/m, config: { acks: -1, transactional.id: tx } }]',
       'consumers:',

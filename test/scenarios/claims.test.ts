@@ -108,6 +108,33 @@ describe('claims', () => {
     expect(current.every((t) => t.event.reason === 'leader-epoch')).toBe(true);
   });
 
+  // Claim 9, KIP-279: the broker that comes back after three fast unclean leader changes asks its
+  // leader where its latest epoch ended. On 1.1 one answer (an end offset) settles it, and the
+  // replicas diverge; on 2.0 the first answer names an epoch it never had, so it truncates part
+  // way, asks again with its new latest epoch, and ends where both logs agree.
+  test('claims: truncation: after fast unclean leader changes 1.1 truncates in one round and diverges, 2.0 in rounds and agrees', () => {
+    const rounds = (name: string) => {
+      const { events, summary } = run(name);
+      const lastElection = of(events, 'election').at(-1)!;
+      const returning = of(events, 'truncation.round').filter((r) => r.atUs > lastElection.atUs).map((r) => r.event);
+      return { returning, summary };
+    };
+    const old = rounds('kip279-divergence-1.1');
+    expect(old.returning).toHaveLength(1);
+    expect(old.returning[0]).toMatchObject({ leaderEpoch: -1, final: true });
+    expect(old.summary.anomalies.divergent).toBeGreaterThan(0);
+    // The divergence's story says what the returning broker was told.
+    const story = old.summary.instances.find((i) => i.anomaly === 'divergent')!.story.map((line) => line.text);
+    expect(story.some((text) => /asked b\d where its epoch \d+ of orders-0 ended: at \d+ \(an end offset alone, before KIP-279\)/.test(text))).toBe(true);
+    const fixed = rounds('kip279-divergence-2.0');
+    expect(fixed.returning.length).toBeGreaterThanOrEqual(2);
+    expect(fixed.returning.at(-1)!.final).toBe(true);
+    expect(fixed.returning.slice(0, -1).every((r) => !r.final && r.leaderEpoch < r.askedEpoch)).toBe(true);
+    // Each round asks about the epoch the previous one left as the latest, lower every time.
+    for (let i = 1; i < fixed.returning.length; i++) expect(fixed.returning[i]!.askedEpoch).toBeLessThan(fixed.returning[i - 1]!.askedEpoch);
+    expect(fixed.summary.anomalies.divergent).toBe(0);
+  });
+
   // Claim 12's other side: a session outlives a ZooKeeper outage shorter than its timeout.
   test('claims: zookeeper: an 8 s ZooKeeper outage declares no broker dead and moves no leader', () => {
     const { events, summary } = run('zookeeper-outage');
