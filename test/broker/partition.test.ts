@@ -3,6 +3,8 @@ import { World } from '../../sim/index.js';
 import { PartitionLog } from '../../src/broker/log.js';
 import { Partition } from '../../src/broker/partition.js';
 import { ProducerStateTable } from '../../src/broker/producer-state.js';
+import { refused } from '../../src/broker/isr-change-manager.js';
+import { behaviourOf } from '../../src/broker/profile.js';
 import type { PartitionState } from '../../src/kafka/protocol.js';
 import type { RecordBatch } from '../../src/kafka/records.js';
 
@@ -51,12 +53,12 @@ describe('broker: partition', () => {
     p.recordFollowerFetch(3, 5, 1);
     p.maybeIncrementHighWatermark();
     expect(p.highWatermark).toBe(5);
-    p.pendingIsr = [1, 2, 3]; // 3 caught up: its addition is being written
+    const change = p.prepareIsrExpand(3); // 3 caught up: its addition is being written
     p.log.appendAsLeader(batch(5), 0, 2);
     p.recordFollowerFetch(2, 10, 3); // 3 stalls at 5
     expect(p.maybeIncrementHighWatermark()).toBe(false);
     expect(p.highWatermark).toBe(5);
-    p.pendingIsr = null; // the write failed: only the ISR counts again
+    expect(p.handleIsrAnswer(change, refused(p, 'INVALID_UPDATE_VERSION'), behaviourOf('2.6'))).toBe('back-to-committed'); // the write failed: only the ISR counts again
     expect(p.maybeIncrementHighWatermark()).toBe(true);
     expect(p.highWatermark).toBe(10);
   });
