@@ -32,6 +32,9 @@ export const COVERAGE_PROBES = [
   { name: 'broker-session-expired', description: "ZooKeeper expired a broker's session: its /brokers/ids registration (and /controller, if it held it) went" },
   { name: 'controlled-shutdown', description: 'a stopping broker had the controller move its leaderships away (controlled shutdown)' },
   { name: 'stale-broker-epoch', description: "a restarted broker refused a controller request meant for its predecessor (STALE_BROKER_EPOCH, KIP-380)" },
+  { name: 'hw-held-under-min-isr', description: 'a leader held its high watermark below its log end: its ISR was smaller than min.insync.replicas (3.7+, KAFKA-15583)' },
+  { name: 'alter-isr-refused', description: "the controller refused a leader's ISR change (AlterIsr / AlterPartition, 2.7+): FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA, STALE_BROKER_EPOCH ..." },
+  { name: 'alter-isr-unanswered', description: "a leader's AlterIsr / AlterPartition got no answer from a controller (unreachable, timed out, or NOT_CONTROLLER) and was sent again; the ISR waited" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -66,6 +69,9 @@ const CONSUMER_TRUNCATION_DETECTED = probe('consumer-truncation-detected');
 const BROKER_SESSION_EXPIRED = probe('broker-session-expired');
 const CONTROLLED_SHUTDOWN = probe('controlled-shutdown');
 const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
+const HW_HELD_UNDER_MIN_ISR = probe('hw-held-under-min-isr');
+const ALTER_ISR_REFUSED = probe('alter-isr-refused');
+const ALTER_ISR_UNANSWERED = probe('alter-isr-unanswered');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -183,6 +189,17 @@ export class CoverageProbes {
         return;
       case 'broker.stale-request':
         this.hit(STALE_BROKER_EPOCH);
+        return;
+      case 'hw.held':
+        this.hit(HW_HELD_UNDER_MIN_ISR);
+        return;
+      case 'isr.refused':
+        this.hit(ALTER_ISR_REFUSED);
+        return;
+      case 'isr.alter-retry':
+        // A top-level error refuses the whole request; no answer, or NOT_CONTROLLER, is no controller's decision.
+        if (e.why === 'no-answer' || e.why === 'NOT_CONTROLLER') this.hit(ALTER_ISR_UNANSWERED);
+        else if (e.why !== 'no-controller') this.hit(ALTER_ISR_REFUSED);
         return;
       default:
         return;
