@@ -120,16 +120,17 @@ export class AlterPartitionManager implements IsrChangeManager {
   private maybePropagate(): void {
     if (this.unsent.size === 0 || this.inFlight || this.timer !== null) return;
     if (this.ctx.behaviour.alterIsrSentAtOnce) return this.send();
+    // 2.7: the next tick of the 50 ms schedule sends.
     const now = this.ctx.env.now();
     const nextTickUs = this.startUs + (Math.floor((now - this.startUs) / (PROPAGATION_MS * 1000)) + 1) * PROPAGATION_MS * 1000;
-    this.later(nextTickUs - now, false);
+    this.later(nextTickUs - now, 'send');
   }
 
-  /** Runs maybePropagate (or, in flight, the channel's re-send) after `delayUs`. */
-  private later(delayUs: number, resend: boolean): void {
+  /** After `delayUs`: send (a tick of 2.7's schedule, or the channel sending again), or see whether to send. */
+  private later(delayUs: number, then: 'send' | 'propagate'): void {
     this.timer = this.ctx.env.setTimer(delayUs, () => {
       this.timer = null;
-      if (resend) this.send();
+      if (then === 'send') this.send();
       else this.maybePropagate();
     });
   }
@@ -151,7 +152,7 @@ export class AlterPartitionManager implements IsrChangeManager {
   /** The channel sends the request again (to the controller the metadata names by then). */
   private retry(partitions: number, why: 'no-controller' | 'no-answer' | KafkaError, backoffMs: number): void {
     this.ctx.trace({ kind: 'isr.alter-retry', broker: this.ctx.id, partitions, why }, false);
-    this.later(backoffMs * 1000, true);
+    this.later(backoffMs * 1000, 'send');
   }
 
   private onResponse(items: readonly Item[], response: KafkaMessage | null): void {
@@ -162,7 +163,7 @@ export class AlterPartitionManager implements IsrChangeManager {
     if (response.error !== 'NONE') {
       // STALE_BROKER_EPOCH, UNKNOWN_SERVER_ERROR: every change stays unsent, tried again soon.
       this.ctx.trace({ kind: 'isr.alter-retry', broker: this.ctx.id, partitions: items.length, why: response.error }, false);
-      if (this.ctx.behaviour.alterIsrSentAtOnce) this.later(PROPAGATION_MS * 1000, false);
+      if (this.ctx.behaviour.alterIsrSentAtOnce) this.later(PROPAGATION_MS * 1000, 'propagate');
       else this.maybePropagate();
       return;
     }

@@ -64,6 +64,7 @@ export function lostStory(ctx: StoryContext, m: MessageFacts, final: FinalFacts,
       case 'isr.shrink':
       case 'isr.expand':
       case 'controller.isr':
+      case 'hw.held':
         if (e.topic === m.topic && e.partition === m.partition) text = eventText(ctx, e);
         break;
       case 'truncate':
@@ -227,6 +228,8 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
       return `${b(e.broker)} grew the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (added ${isr(e.added)}; epoch ${e.leaderEpoch})`;
     case 'controller.isr':
       return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${b(e.leader)}, epoch ${e.leaderEpoch})`;
+    case 'hw.held':
+      return `${b(e.broker)} held the high watermark of ${tpKey(e.topic, e.partition)} at ${e.highWatermark} below its log end ${e.logEndOffset}: ISR ${isr(e.isr)} smaller than min.insync.replicas ${e.minIsr}`;
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
     case 'producer.retry': {
