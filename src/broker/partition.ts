@@ -131,6 +131,14 @@ export class Partition {
     return this.pendingIsrChange?.maximalIsr ?? this.isr;
   }
 
+  /**
+   * How many replicas an acks=all write reached the HW with (Partition.checkEnoughReplicasReachOffset):
+   * the maximal ISR from 2.7 (KIP-497), the ISR before.
+   */
+  isrSizeAfterAppend(behaviour: Behaviour): number {
+    return behaviour.alterIsr ? this.maximalIsr.length : this.isr.length;
+  }
+
   makeFollower(state: PartitionState): void {
     this.adopt(state);
     this.role = 'follower';

@@ -225,8 +225,7 @@ export class ReplicaManager {
     const p = hosted.partition;
     if (hosted.produceWaits.length === 0) return;
     const minIsr = this.minIsr(p, this.ctx.topicSettings(p.topic));
-    // Partition.checkEnoughReplicasReachOffset: the maximal ISR from 2.7 (KIP-497), the ISR before.
-    const inSync = this.ctx.behaviour.alterIsr ? p.maximalIsr.length : p.isr.length;
+    const inSync = p.isrSizeAfterAppend(this.ctx.behaviour);
     const still: ProduceWait[] = [];
     for (const wait of hosted.produceWaits) {
       if (wait.produce.done) continue;

@@ -170,6 +170,17 @@ describe('broker: partition: ISR changes through the controller (KIP-497)', () =
     expect(p.isrUpdateInFlight).toBe(false);
   });
 
+  // checkEnoughReplicasReachOffset: minIsr <= curMaximalIsr.size (2.7.0+); inSyncReplicaIds before (2.6.0).
+  test('broker: partition: alter isr: the after-append check counts a replica being added from 2.7, only the committed ISR before', () => {
+    const p = leaderOf([1]);
+    p.prepareIsrExpand(2);
+    expect(p.isrSizeAfterAppend(V27)).toBe(2);
+    expect(p.isrSizeAfterAppend(V26)).toBe(1);
+    const shrinking = leaderOf([1, 2, 3]);
+    shrinking.prepareIsrShrink([3], 10_000);
+    expect(shrinking.isrSizeAfterAppend(V39)).toBe(3); // a replica being removed counts until committed
+  });
+
   // PendingShrinkIsr: maximalIsr = the committed ISR; a failed shrink must not have moved the HW.
   test('broker: partition: alter isr: a pending shrink keeps counting the removed follower until the answer commits it', () => {
     const p = leaderOf([1, 2, 3]);
