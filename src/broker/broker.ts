@@ -4,7 +4,7 @@
 // coordinator) the consumer groups whose __consumer_offsets partition it leads. Told to stop
 // (SIGTERM), it shuts down as KafkaServer does: a controlled shutdown, then logs flushed and the
 // ZooKeeper session closed.
-import type { Env, ProcessFactory } from '../../sim/index.js';
+import { invariant, type Env, type ProcessFactory } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
 import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
@@ -78,15 +78,13 @@ class Broker {
         onExpired: () => this.resignController(),
       },
     }));
-    // Every response this broker sends frees its connection for the next request.
+    // A response goes back on its request's connection, which then takes its next request.
     const channelEnv: Env<unknown> = {
       ...env,
-      send: (to, message) => {
+      send: (to, message, connection) => {
         const m = message as KafkaMessage;
-        const isResponse = m.type.endsWith('Response');
-        if (isResponse && this.channels.isOrphan(to, m)) return; // its connection closed
-        env.send(to, message);
-        if (isResponse) this.channels.responded(to, m);
+        if (connection !== undefined || !m.type.endsWith('Response')) return env.send(to, message, connection);
+        this.channels.respond(to, m as Extract<KafkaMessage, { correlationId: number }>, (name) => env.send(to, message, name));
       },
     };
     this.ctx = {
@@ -111,14 +109,15 @@ class Broker {
     this.startTimers();
   }
 
-  onMessage(from: string, message: unknown): void {
+  onMessage(from: string, message: unknown, connection?: string): void {
     if (this.zk.handle(from, message)) return;
     const m = message as KafkaMessage;
     if (m.type.endsWith('Response')) {
       if (!this.requests.complete(m as Extract<KafkaMessage, { correlationId: number }>) && this.controller !== null) this.controller.onResponse(m);
       return;
     }
-    this.channels.receive(from, m);
+    invariant(connection !== undefined, () => `broker ${this.spec.id}: a ${m.type} from ${from} came as a datagram, not on a connection`);
+    this.channels.receive(from, m, connection);
   }
 
   private handleRequest(from: string, m: KafkaMessage): void {
@@ -162,15 +161,21 @@ class Broker {
     }
   }
 
-  /** A request of ours hit a dead broker: fail it now (a reset), not after its timeout. */
-  onUnreachable(_to: string, message: unknown): void {
-    this.requests.fail(message as KafkaMessage);
+  /** A connection of ours was reset (its peer's process died, or its machine rebooted). */
+  onUnreachable(to: string, _message: unknown, connection: string): void {
+    this.connectionEnded(to, connection);
   }
 
-  /** A peer's process died: its OS closed our connections to it (and its to us). */
-  onConnectionClosed(peer: string): void {
-    this.requests.failAllTo(peer);
-    this.channels.closed(peer);
+  /** A peer closed a connection (its application, or its OS when its process died). */
+  onConnectionClosed(peer: string, connection: string): void {
+    this.connectionEnded(peer, connection);
+  }
+
+  /** ZooKeeper's, one of the broker's own requests' (they fail now), or a client's (its queue goes). */
+  private connectionEnded(peer: string, connection: string): void {
+    if (this.zk.connectionLost(peer, connection)) return;
+    if (this.requests.connectionLost(peer, connection)) return;
+    this.channels.closed(peer, connection);
   }
 
   // ---- clean shutdown ----------------------------------------------------------------------

@@ -1,28 +1,24 @@
 // Kafka's SocketServer mutes a connection while one of its requests is in the broker and unmutes
 // it when the response is sent: a connection's requests are handled one at a time, in order,
 // and answered in order. (A producer's max.in.flight.requests.per.connection=5 means five
-// requests waiting in the socket, not five in the broker at once.) Controller, replication and
-// client traffic use separate connections, as Kafka's do; so does a consumer's traffic to its
-// group coordinator (AbstractCoordinator connects to node id Integer.MAX_VALUE - id), so that a
-// JoinGroup parked in the coordinator does not hold up the same consumer's fetches.
+// requests waiting in the socket, not five in the broker at once.) Each client connection is
+// one of the kernel's TCP connections, the broker's end named `label#id`: controller,
+// replication and client traffic come on separate connections, as Kafka's do, and so does a
+// consumer's traffic to its group coordinator (AbstractCoordinator connects to node id
+// Integer.MAX_VALUE - id), so that a JoinGroup parked in the coordinator does not hold up the
+// same consumer's fetches.
+//
+// A response goes back on the connection its request came on (SocketServer routes it by the
+// request's connection id). If that connection has closed meanwhile, the response is dropped
+// (Processor.processNewResponses: no open channel), and the kernel resets anything sent to a
+// closed end: a restarted client never hears its predecessor's answers.
 import type { KafkaMessage } from '../kafka/protocol.js';
 
-type Channel = 'controller' | 'replication' | 'client' | 'coordinator';
-// A peer's connections, by channel, in this order (the order `responded` looks them up in).
-const CHANNEL_INDEX: Readonly<Record<Channel, number>> = { client: 0, replication: 1, controller: 2, coordinator: 3 };
-const CHANNEL_COUNT = 4;
-
 interface Connection {
-  awaiting: KafkaMessage['type'] | null; // the response type the request in the broker will get
-  correlationId: number; // the request's, while one is in the broker
-  readonly queue: { readonly from: string; readonly request: KafkaMessage }[];
-}
-
-/** A response whose connection closed while its request was in the broker: it is never sent. */
-interface Orphan {
-  readonly to: string;
-  readonly type: KafkaMessage['type'];
-  readonly correlationId: number;
+  /** The response the request in the broker will get (null: none in the broker), and its correlation id. */
+  awaiting: KafkaMessage['type'] | null;
+  correlationId: number;
+  readonly queue: KafkaMessage[];
 }
 
 const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> = {
@@ -46,56 +42,42 @@ const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> =
 };
 
 export class Channels {
-  /** Per peer, its connections by channel index (undefined until used). */
-  private readonly connections = new Map<string, (Connection | undefined)[]>();
-  private orphans: Orphan[] = [];
+  /** Per peer, its open connections by the broker's end name. */
+  private readonly connections = new Map<string, Map<string, Connection>>();
 
   constructor(private readonly handle: (from: string, request: KafkaMessage) => void) {}
 
-  /** A request arrived: handle it now, or after the ones before it on its connection. */
-  receive(from: string, request: KafkaMessage): void {
-    const connection = this.connection(from, channelOf(request));
+  /** A request arrived on the broker's end `name`: handle it now, or after the ones before it. */
+  receive(from: string, request: KafkaMessage, name: string): void {
+    const connection = this.connection(from, name);
     if (connection.awaiting !== null) {
-      connection.queue.push({ from, request });
+      connection.queue.push(request);
       return;
     }
     this.run(connection, from, request);
   }
 
-  /**
-   * `peer`'s process died and its OS closed its connections. Its coordinator connection is
-   * dropped with the requests queued on it, and the answer to the one parked in the broker (a
-   * JoinGroup or SyncGroup) will not be sent: a restarted consumer starts on a fresh connection
-   * instead of waiting behind its dead predecessor's JoinGroup. (Only the coordinator connection,
-   * where requests wait long; the others keep their behaviour.)
-   */
-  closed(peer: string): void {
+  /** The connection closed (the client's FIN or reset reached us): what it queued goes with it. */
+  closed(peer: string, name: string): void {
     const peerConnections = this.connections.get(peer);
-    const connection = peerConnections?.[CHANNEL_INDEX.coordinator];
-    if (peerConnections === undefined || connection === undefined) return;
-    peerConnections[CHANNEL_INDEX.coordinator] = undefined;
-    if (connection.awaiting !== null) this.orphans.push({ to: peer, type: connection.awaiting, correlationId: connection.correlationId });
+    if (peerConnections === undefined) return;
+    peerConnections.delete(name);
+    if (peerConnections.size === 0) this.connections.delete(peer);
   }
 
-  /** True when `response` answers a request of a closed connection: drop it instead of sending. */
-  isOrphan(to: string, response: KafkaMessage): boolean {
-    if (this.orphans.length === 0 || !('correlationId' in response)) return false;
-    const index = this.orphans.findIndex((o) => o.to === to && o.type === response.type && o.correlationId === response.correlationId);
-    if (index < 0) return false;
-    this.orphans.splice(index, 1);
-    return true;
-  }
-
-  /** A response went out: its connection takes its next request. */
-  responded(to: string, response: KafkaMessage): void {
+  /**
+   * Sends `response` on the connection of the request it answers (`send` gets its name), then
+   * lets that connection's next request in. Dropped when the connection has closed.
+   */
+  respond(to: string, response: KafkaMessage & { readonly correlationId: number }, send: (name: string) => void): void {
     const peerConnections = this.connections.get(to);
     if (peerConnections === undefined) return;
-    for (let i = 0; i < CHANNEL_COUNT; i++) {
-      const connection = peerConnections[i];
-      if (connection === undefined || connection.awaiting !== response.type) continue;
+    for (const [name, connection] of peerConnections) {
+      if (connection.awaiting !== response.type || connection.correlationId !== response.correlationId) continue;
       connection.awaiting = null;
+      send(name);
       const next = connection.queue.shift();
-      if (next !== undefined) this.run(connection, next.from, next.request);
+      if (next !== undefined) this.run(connection, to, next);
       return;
     }
   }
@@ -108,46 +90,21 @@ export class Channels {
     this.handle(from, request);
     if (connection.awaiting === null) {
       const next = connection.queue.shift();
-      if (next !== undefined) this.run(connection, next.from, next.request);
+      if (next !== undefined) this.run(connection, from, next);
     }
   }
 
-  private connection(from: string, channel: Channel): Connection {
+  private connection(from: string, name: string): Connection {
     let peerConnections = this.connections.get(from);
     if (peerConnections === undefined) {
-      peerConnections = new Array<Connection | undefined>(CHANNEL_COUNT).fill(undefined);
+      peerConnections = new Map();
       this.connections.set(from, peerConnections);
     }
-    const index = CHANNEL_INDEX[channel];
-    let connection = peerConnections[index];
+    let connection = peerConnections.get(name);
     if (connection === undefined) {
       connection = { awaiting: null, correlationId: -1, queue: [] };
-      peerConnections[index] = connection;
+      peerConnections.set(name, connection);
     }
     return connection;
-  }
-}
-
-function channelOf(request: KafkaMessage): Channel {
-  switch (request.type) {
-    case 'LeaderAndIsr':
-    case 'UpdateMetadata':
-    case 'StopReplica':
-      return 'controller';
-    case 'Fetch':
-      return request.replicaId >= 0 ? 'replication' : 'client';
-    case 'OffsetsForLeaderEpoch':
-      return request.replicaId >= 0 ? 'replication' : 'client'; // a consumer validating its position (KIP-320)
-    case 'JoinGroup':
-    case 'SyncGroup':
-    case 'Heartbeat':
-    case 'LeaveGroup':
-    case 'OffsetCommit':
-    case 'OffsetFetch':
-      return 'coordinator';
-    // ListOffsets and FindCoordinator too (it goes to the least loaded node), and a broker's
-    // ControlledShutdown, sent on a connection of its own.
-    default:
-      return 'client';
   }
 }

@@ -20,8 +20,8 @@ describe('broker: controller fencing', () => {
         type: 'LeaderAndIsr', correlationId, controllerId: 9, controllerEpoch, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
         partitionStates: [{ topic: 't', partition: 0, controllerEpoch, leader: 1, leaderEpoch: controllerEpoch, isr: [1], zkVersion: 0, replicas: [1] }],
       });
-      env.setTimer(1_000_000, () => env.send('b1', leaderAndIsr(1, 5)));
-      env.setTimer(2_000_000, () => env.send('b1', leaderAndIsr(2, 3)));
+      env.setTimer(1_000_000, () => env.send('b1', leaderAndIsr(1, 5), 'controller'));
+      env.setTimer(2_000_000, () => env.send('b1', leaderAndIsr(2, 3), 'controller'));
       return {
         onMessage: (_from, m) => {
           const message = m as KafkaMessage;
@@ -55,9 +55,9 @@ describe('broker: controller fencing', () => {
       const updateMetadata = (correlationId: number, epoch: () => number): KafkaMessage => ({
         type: 'UpdateMetadata', correlationId, controllerId: 9, controllerEpoch: 1, brokerEpoch: epoch(), partitionStates: [], liveBrokers: [{ id: 1, node: 'b1' }],
       });
-      env.send('b1', updateMetadata(1, () => -1)); // before b1 has registered
-      env.setTimer(1_000_000, () => env.send('b1', updateMetadata(2, () => brokerEpoch - 1)));
-      env.setTimer(2_000_000, () => env.send('b1', updateMetadata(3, () => brokerEpoch)));
+      env.send('b1', updateMetadata(1, () => -1), 'controller'); // before b1 has registered
+      env.setTimer(1_000_000, () => env.send('b1', updateMetadata(2, () => brokerEpoch - 1), 'controller'));
+      env.setTimer(2_000_000, () => env.send('b1', updateMetadata(3, () => brokerEpoch), 'controller'));
       return {
         onMessage: (_from, m) => {
           const message = m as KafkaMessage;
