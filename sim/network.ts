@@ -151,6 +151,11 @@ export class Network<M> {
     this.tcp.disconnect(this.tcp.host(from), to, connection);
   }
 
+  /** `from` refuses `message`, which came on its end `connection`: an abortive close; `to` hears a reset with `message`. */
+  abort(from: string, to: string, connection: string, message: M): void {
+    this.tcp.abort(this.tcp.host(from), to, connection, message);
+  }
+
   /** `node`'s process died on a running machine: its OS closes its connections. */
   processDown(node: string): void {
     this.tcp.processDown(this.tcp.host(node));

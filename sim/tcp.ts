@@ -122,7 +122,7 @@ interface Reset<M> {
 
 export type ConnectionEvent =
   | { kind: 'net.connect'; conn: number; from: string; to: string; label: string }
-  | { kind: 'net.close'; conn: number; from: string; to: string; name: string; how: 'fin' | 'abort' }
+  | { kind: 'net.close'; conn: number; from: string; to: string; name: string; how: 'fin' | 'abort' | 'reset' }
   | { kind: 'net.closed'; conn: number; from: string; to: string }
   | { kind: 'net.reset'; id: number; conn: number; from: string; to: string; type: string }
   | { kind: 'net.retransmit'; id: number; conn: number; from: string; to: string; attempt: number; why: 'cut' | 'power' | 'drop' }
@@ -174,6 +174,22 @@ export class Tcp<M> {
   disconnect(from: Host, to: string, name: string): void {
     const end = from.ends.get(to)?.get(name);
     if (end !== undefined) this.close(end);
+  }
+
+  /**
+   * `from`'s end `name` is closed abortively, answering `message` (which came on it) with a
+   * reset: what it had queued is dropped, and the peer's end closes when the reset arrives
+   * (a process that refuses a connection before it listens).
+   */
+  abort(from: Host, to: string, name: string, message: M): void {
+    const end = from.ends.get(to)?.get(name);
+    if (end === undefined || !end.open) return;
+    end.open = false;
+    unregister(end);
+    const connection = end.connection;
+    kill(connection.streams[end.side]);
+    this.trace.record(this.scheduler.now(), { kind: 'net.close', conn: connection.id, from: from.name, to, name, how: 'reset' } satisfies ConnectionEvent, false);
+    this.sendReset(connection.streams[end.side === 0 ? 1 : 0], this.nextId(), message);
   }
 
   /** The process died on a running machine: its OS closes every end it had open. */
@@ -347,7 +363,12 @@ export class Tcp<M> {
 
   /** The receiving OS answers `segment` with a reset, which travels back to the sender. */
   private refuse(stream: Stream, segment: Segment<M>): void {
-    const reset: Reset<M> = { id: segment.id, stream, message: segment.message, attempts: 0 };
+    this.sendReset(stream, segment.id, segment.message);
+  }
+
+  /** A reset against `stream`, for `message` (of id `id`), on its way back to the stream's sender. */
+  private sendReset(stream: Stream, id: number, message: M): void {
+    const reset: Reset<M> = { id, stream, message, attempts: 0 };
     this.scheduler.after(this.latencyUs(this.links.config(stream.to.name, stream.from.name)), this.resetFn, reset);
   }
 

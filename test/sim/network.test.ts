@@ -199,6 +199,16 @@ describe('sim: network: connections', () => {
     expect(log).toEqual(['b<a:1 c#1@1', 'b reset by a:2 c#1@7']); // the FIN meets a closed end
   });
 
+  test('sim: network: connections: an end aborted by its process resets the peer with the message it refused', () => {
+    const { world: w, log, ends } = connected();
+    ends.get('a')!.send('b', { type: 'm', n: 1 }, 'c');
+    ends.get('a')!.send('b', { type: 'm', n: 2 }, 'c');
+    w.scheduler.run(5_000);
+    w.network.abort('b', 'a', 'c#1', { type: 'm', n: 2 }); // b does not listen yet: it refuses 2
+    w.scheduler.run(20_000);
+    expect(log).toEqual(['b<a:1 c#1@1', 'b<a:2 c#1@1', 'a reset by b:2 c@6']);
+  });
+
   test('sim: network: connections: two labels between the same nodes end independently', () => {
     const { world: w, log, ends } = connected();
     ends.get('a')!.send('b', { type: 'm', n: 1 }, 'x');
