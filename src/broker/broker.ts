@@ -84,7 +84,10 @@ class Broker {
       send: (to, message, connection) => {
         const m = message as KafkaMessage;
         if (connection !== undefined || !m.type.endsWith('Response')) return env.send(to, message, connection);
-        this.channels.respond(to, m as Extract<KafkaMessage, { correlationId: number }>, (name) => env.send(to, message, name));
+        const name = this.channels.route(to, m as Extract<KafkaMessage, { correlationId: number }>);
+        if (name === null) return; // its connection closed: SocketServer drops it
+        env.send(to, message, name);
+        this.channels.responded(to, name);
       },
     };
     this.ctx = {

@@ -66,20 +66,26 @@ export class Channels {
   }
 
   /**
-   * Sends `response` on the connection of the request it answers (`send` gets its name), then
-   * lets that connection's next request in. Dropped when the connection has closed.
+   * The broker's end name of the connection whose request `response` answers, or null when that
+   * connection has closed (the response is dropped). The caller sends the response on it, then
+   * calls `responded` so the connection takes its next request.
    */
-  respond(to: string, response: KafkaMessage & { readonly correlationId: number }, send: (name: string) => void): void {
+  route(to: string, response: KafkaMessage & { readonly correlationId: number }): string | null {
     const peerConnections = this.connections.get(to);
-    if (peerConnections === undefined) return;
+    if (peerConnections === undefined) return null;
     for (const [name, connection] of peerConnections) {
-      if (connection.awaiting !== response.type || connection.correlationId !== response.correlationId) continue;
-      connection.awaiting = null;
-      send(name);
-      const next = connection.queue.shift();
-      if (next !== undefined) this.run(connection, to, next);
-      return;
+      if (connection.awaiting === response.type && connection.correlationId === response.correlationId) return name;
     }
+    return null;
+  }
+
+  /** The response of the request in the broker went out on `name`: the connection takes its next request. */
+  responded(to: string, name: string): void {
+    const connection = this.connections.get(to)?.get(name);
+    if (connection === undefined) return;
+    connection.awaiting = null;
+    const next = connection.queue.shift();
+    if (next !== undefined) this.run(connection, to, next);
   }
 
   private run(connection: Connection, from: string, request: KafkaMessage): void {
