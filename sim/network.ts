@@ -11,7 +11,7 @@
 // partition.
 import { PPM, type Random } from './random.js';
 import type { Scheduler } from './scheduler.js';
-import { Tcp, typeOf, type ConnectionEvent, type Segment } from './tcp.js';
+import { Tcp, typeOf, type ConnectionEvent, type Host, type Segment } from './tcp.js';
 import type { Trace } from './trace.js';
 
 export interface LatencyRange {
@@ -104,6 +104,7 @@ export class Network<M> {
     const links = {
       config: (from: string, to: string): LinkConfig => this.config(from, to),
       isCut: (from: string, to: string): boolean => this.isCut(from, to),
+      disturbed: (): boolean => this.blockedLinks > 0 || this.holds.length > 0,
       hold: (from: string, to: string, segment: Segment<M>): boolean => this.holdSegment(from, to, segment),
     };
     this.tcp = new Tcp<M>(scheduler, random, trace, links, hooks, () => this.nextId++);
@@ -142,8 +143,13 @@ export class Network<M> {
   }
 
   /** Sends on `from`'s connection `connection` to `to` (a label opens one if none is open; see sim/tcp.ts). */
-  sendOn(from: string, to: string, connection: string, message: M): void {
-    this.tcp.send(this.tcp.host(from), to, connection, message);
+  sendOn(from: string | Host, to: string, connection: string, message: M): void {
+    this.tcp.send(typeof from === 'string' ? this.tcp.host(from) : from, to, connection, message);
+  }
+
+  /** A node's handle, for a sender that sends often (its process's environment). */
+  host(node: string): Host {
+    return this.tcp.host(node);
   }
 
   /** Closes `from`'s end `connection` to `to`: what it sent is delivered, then the peer hears the close. */

@@ -60,6 +60,8 @@ export interface Links<M> {
   /** The link's latency and random loss (a segment lost is retransmitted; duplicate and reorder are a datagram's). */
   config(from: string, to: string): LinkConfig;
   isCut(from: string, to: string): boolean;
+  /** False while no link is cut and none held: the fast path asks nothing more. */
+  disturbed(): boolean;
   /** True when a hold takes the segment (the hold hands it back to `arrive` on release). */
   hold(from: string, to: string, segment: Segment<M>): boolean;
 }
@@ -218,16 +220,18 @@ export class Tcp<M> {
       stream.waiting!.push(segment);
       return;
     }
-    const from = stream.from.name;
-    const to = stream.to.name;
-    const lost = segment.lost ? 'drop' : this.links.isCut(from, to) ? 'cut' : stream.to.state === 'off' ? 'power' : null;
-    if (lost !== null) return this.block(stream, segment, lost);
-    if (this.links.hold(from, to, segment)) {
-      if (stream.head === null) {
-        stream.head = segment;
-        stream.waiting = [];
+    if (segment.lost || stream.to.state === 'off' || this.links.disturbed()) {
+      const from = stream.from.name;
+      const to = stream.to.name;
+      const lost = segment.lost ? 'drop' : this.links.isCut(from, to) ? 'cut' : stream.to.state === 'off' ? 'power' : null;
+      if (lost !== null) return this.block(stream, segment, lost);
+      if (this.links.hold(from, to, segment)) {
+        if (stream.head === null) {
+          stream.head = segment;
+          stream.waiting = [];
+        }
+        return;
       }
-      return;
     }
     this.receive(stream, segment);
     if (stream.head === segment) {

@@ -291,13 +291,14 @@ export class World<M> {
     const incarnation = node.incarnation;
     const world = this;
     const alive = (): boolean => node.incarnation === incarnation && node.state === 'up';
+    const host = world.network.host(node.name);
     return {
       node: node.name,
       now: () => world.scheduler.now(),
       send(to, message, connection) {
         if (!alive()) return;
         if (connection === undefined) world.network.send(node.name, to, message);
-        else world.network.sendOn(node.name, to, connection, message);
+        else world.network.sendOn(host, to, connection, message);
       },
       disconnect(to, connection) {
         if (alive()) world.network.disconnect(node.name, to, connection);

@@ -84,10 +84,10 @@ class Broker {
       send: (to, message, connection) => {
         const m = message as KafkaMessage;
         if (connection !== undefined || !m.type.endsWith('Response')) return env.send(to, message, connection);
-        const name = this.channels.route(to, m as Extract<KafkaMessage, { correlationId: number }>);
-        if (name === null) return; // its connection closed: SocketServer drops it
-        env.send(to, message, name);
-        this.channels.responded(to, name);
+        const channel = this.channels.route(to, m as Extract<KafkaMessage, { correlationId: number }>);
+        if (channel === null) return; // its connection closed: SocketServer drops it
+        env.send(to, message, channel.name);
+        this.channels.responded(channel, to);
       },
     };
     this.ctx = {
@@ -119,7 +119,8 @@ class Broker {
       if (!this.requests.complete(m as Extract<KafkaMessage, { correlationId: number }>) && this.controller !== null) this.controller.onResponse(m);
       return;
     }
-    invariant(connection !== undefined, () => `broker ${this.spec.id}: a ${m.type} from ${from} came as a datagram, not on a connection`);
+    // (Tested before calling invariant: its explanation would be a closure made per request.)
+    if (connection === undefined) return invariant(false, () => `broker ${this.spec.id}: a ${m.type} from ${from} came as a datagram, not on a connection`);
     this.channels.receive(from, m, connection);
   }
 

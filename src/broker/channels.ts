@@ -14,7 +14,9 @@
 // closed end: a restarted client never hears its predecessor's answers.
 import type { KafkaMessage } from '../kafka/protocol.js';
 
-interface Connection {
+/** One client connection as the broker's socket server sees it. */
+export interface ChannelConnection {
+  readonly name: string; // the broker's end of it
   /** The response the request in the broker will get (null: none in the broker), and its correlation id. */
   awaiting: KafkaMessage['type'] | null;
   correlationId: number;
@@ -41,9 +43,14 @@ const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> =
   OffsetFetch: 'OffsetFetchResponse',
 };
 
+/** A peer's open connections: by the broker's end name, and as a list (read on every response). */
+interface Peer {
+  readonly byName: Map<string, ChannelConnection>;
+  readonly list: ChannelConnection[];
+}
+
 export class Channels {
-  /** Per peer, its open connections by the broker's end name. */
-  private readonly connections = new Map<string, Map<string, Connection>>();
+  private readonly peers = new Map<string, Peer>();
 
   constructor(private readonly handle: (from: string, request: KafkaMessage) => void) {}
 
@@ -59,36 +66,37 @@ export class Channels {
 
   /** The connection closed (the client's FIN or reset reached us): what it queued goes with it. */
   closed(peer: string, name: string): void {
-    const peerConnections = this.connections.get(peer);
-    if (peerConnections === undefined) return;
-    peerConnections.delete(name);
-    if (peerConnections.size === 0) this.connections.delete(peer);
+    const connections = this.peers.get(peer);
+    const connection = connections?.byName.get(name);
+    if (connections === undefined || connection === undefined) return;
+    connections.byName.delete(name);
+    connections.list.splice(connections.list.indexOf(connection), 1);
+    if (connections.list.length === 0) this.peers.delete(peer);
   }
 
   /**
-   * The broker's end name of the connection whose request `response` answers, or null when that
-   * connection has closed (the response is dropped). The caller sends the response on it, then
-   * calls `responded` so the connection takes its next request.
+   * The connection whose request `response` answers (the response goes on its `name`), or null
+   * when that connection has closed (the response is dropped). The caller sends the response on
+   * it, then calls `responded` so the connection takes its next request.
    */
-  route(to: string, response: KafkaMessage & { readonly correlationId: number }): string | null {
-    const peerConnections = this.connections.get(to);
-    if (peerConnections === undefined) return null;
-    for (const [name, connection] of peerConnections) {
-      if (connection.awaiting === response.type && connection.correlationId === response.correlationId) return name;
+  route(to: string, response: KafkaMessage & { readonly correlationId: number }): ChannelConnection | null {
+    const list = this.peers.get(to)?.list;
+    if (list === undefined) return null;
+    for (let i = 0; i < list.length; i++) {
+      const connection = list[i]!;
+      if (connection.awaiting === response.type && connection.correlationId === response.correlationId) return connection;
     }
     return null;
   }
 
-  /** The response of the request in the broker went out on `name`: the connection takes its next request. */
-  responded(to: string, name: string): void {
-    const connection = this.connections.get(to)?.get(name);
-    if (connection === undefined) return;
+  /** The response of the request in the broker went out: the connection takes its next request. */
+  responded(connection: ChannelConnection, to: string): void {
     connection.awaiting = null;
     const next = connection.queue.shift();
     if (next !== undefined) this.run(connection, to, next);
   }
 
-  private run(connection: Connection, from: string, request: KafkaMessage): void {
+  private run(connection: ChannelConnection, from: string, request: KafkaMessage): void {
     // acks=0 gets no response: the connection is free as soon as the request is handled.
     const noResponse = request.type === 'Produce' && request.acks === 0;
     connection.awaiting = noResponse ? null : (RESPONSE_OF[request.type] ?? null);
@@ -100,16 +108,17 @@ export class Channels {
     }
   }
 
-  private connection(from: string, name: string): Connection {
-    let peerConnections = this.connections.get(from);
-    if (peerConnections === undefined) {
-      peerConnections = new Map();
-      this.connections.set(from, peerConnections);
+  private connection(from: string, name: string): ChannelConnection {
+    let connections = this.peers.get(from);
+    if (connections === undefined) {
+      connections = { byName: new Map(), list: [] };
+      this.peers.set(from, connections);
     }
-    let connection = peerConnections.get(name);
+    let connection = connections.byName.get(name);
     if (connection === undefined) {
-      connection = { awaiting: null, correlationId: -1, queue: [] };
-      peerConnections.set(name, connection);
+      connection = { name, awaiting: null, correlationId: -1, queue: [] };
+      connections.byName.set(name, connection);
+      connections.list.push(connection);
     }
     return connection;
   }

@@ -113,7 +113,7 @@ class ZooKeeperServer implements Process<unknown> {
 
   onMessage(from: string, message: unknown, connection?: string): void {
     if (!isZkMessage(message)) return;
-    invariant(connection !== undefined, () => `zookeeper: a ${message.type} from ${from} came as a datagram, not on a connection`);
+    if (connection === undefined) return invariant(false, () => `zookeeper: a ${message.type} from ${from} came as a datagram, not on a connection`);
     switch (message.type) {
       case 'zk.connect':
         this.onConnect(from, message, connection);
