@@ -23,26 +23,6 @@ export interface ChannelConnection {
   readonly queue: KafkaMessage[];
 }
 
-const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> = {
-  Produce: 'ProduceResponse',
-  Fetch: 'FetchResponse',
-  Metadata: 'MetadataResponse',
-  InitProducerId: 'InitProducerIdResponse',
-  OffsetsForLeaderEpoch: 'OffsetsForLeaderEpochResponse',
-  LeaderAndIsr: 'LeaderAndIsrResponse',
-  UpdateMetadata: 'UpdateMetadataResponse',
-  StopReplica: 'StopReplicaResponse',
-  ControlledShutdown: 'ControlledShutdownResponse',
-  ListOffsets: 'ListOffsetsResponse',
-  FindCoordinator: 'FindCoordinatorResponse',
-  JoinGroup: 'JoinGroupResponse',
-  SyncGroup: 'SyncGroupResponse',
-  Heartbeat: 'HeartbeatResponse',
-  LeaveGroup: 'LeaveGroupResponse',
-  OffsetCommit: 'OffsetCommitResponse',
-  OffsetFetch: 'OffsetFetchResponse',
-};
-
 /** A peer's open connections: by the broker's end name, and as a list (read on every response). */
 interface Peer {
   readonly byName: Map<string, ChannelConnection>;
@@ -51,6 +31,7 @@ interface Peer {
 
 export class Channels {
   private readonly peers = new Map<string, Peer>();
+  private readonly responseTypes = new Map<KafkaMessage['type'], KafkaMessage['type']>();
 
   constructor(private readonly handle: (from: string, request: KafkaMessage) => void) {}
 
@@ -99,13 +80,25 @@ export class Channels {
   private run(connection: ChannelConnection, from: string, request: KafkaMessage): void {
     // acks=0 gets no response: the connection is free as soon as the request is handled.
     const noResponse = request.type === 'Produce' && request.acks === 0;
-    connection.awaiting = noResponse ? null : (RESPONSE_OF[request.type] ?? null);
-    connection.correlationId = 'correlationId' in request ? request.correlationId : -1;
+    // Every request but that is answered by its type's Response (protocol.ts names them so), so a
+    // request type added later is routed too.
+    const answered = !noResponse && 'correlationId' in request;
+    connection.awaiting = answered ? this.responseOf(request.type) : null;
+    connection.correlationId = answered ? request.correlationId : -1;
     this.handle(from, request);
     if (connection.awaiting === null) {
       const next = connection.queue.shift();
       if (next !== undefined) this.run(connection, from, next);
     }
+  }
+
+  private responseOf(type: KafkaMessage['type']): KafkaMessage['type'] {
+    let response = this.responseTypes.get(type);
+    if (response === undefined) {
+      response = `${type}Response` as KafkaMessage['type'];
+      this.responseTypes.set(type, response);
+    }
+    return response;
   }
 
   private connection(from: string, name: string): ChannelConnection {
