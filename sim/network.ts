@@ -1,12 +1,17 @@
 // The simulated network: a message bus between named nodes. Generic over the message type;
-// the domain reaches it only through `send` and the delivery callback it attaches per node.
+// the domain reaches it only through `send`, `sendOn` and `disconnect`, and hears back through
+// the hooks the world attaches.
 //
-// Links are FIFO, like the TCP connections Kafka runs on, unless a reorder is drawn. Partitions
-// are sets of blocked one-way links, each block tagged with who made it: a scripted fault from
-// the scenario or a random one from the nemesis. A link is cut while any block holds it, so a
-// random heal never undoes a scripted partition.
+// Two kinds of traffic share the links. A datagram (`send`) may be dropped, duplicated or
+// reordered at the link's rates, and a cut loses it; otherwise links are FIFO. A connection
+// (`sendOn`, sim/tcp.ts) is TCP: ordered, never duplicated, and retransmitted across cuts,
+// drops and power losses while it lives. Partitions are sets of blocked one-way links, each
+// block tagged with who made it: a scripted fault from the scenario or a random one from the
+// nemesis. A link is cut while any block holds it, so a random heal never undoes a scripted
+// partition.
 import { PPM, type Random } from './random.js';
 import type { Scheduler } from './scheduler.js';
+import { Tcp, typeOf, type ConnectionEvent, type Host, type Segment } from './tcp.js';
 import type { Trace } from './trace.js';
 
 export interface LatencyRange {
@@ -23,14 +28,15 @@ export interface LinkConfig {
 
 export type FaultSource = 'scripted' | 'random';
 
-/** Called when a message reaches `to`; the process layer decides whether anyone is listening. */
-export type DeliverFn<M> = (from: string, to: string, message: M) => void;
-
-/** Called when a connection reset for `message` (sent by `to` to `from`) gets back to its sender. */
-export type ResetFn<M> = (unreachable: string, sender: string, message: M) => void;
-
-/** Called when `peer`'s OS closes its connections (its process died) and the FIN reaches `node`. */
-export type ClosedFn = (peer: string, node: string) => void;
+/** How the process layer hears what the network brings. */
+export interface NetworkHooks<M> {
+  /** `message` reached `to`: a datagram (no `connection`), or on `to`'s end `connection`. The process layer decides whether anyone listens to a datagram. */
+  deliver(from: string, to: string, message: M, connection: string | undefined): void;
+  /** `node`'s end `connection` is gone: `peer` reset it when `message` reached it, or TCP gave up delivering `message`. */
+  reset(node: string, peer: string, message: M, connection: string): void;
+  /** `node`'s end `connection` is closed: `peer` closed it (a FIN arrived). */
+  closed(node: string, peer: string, connection: string): void;
+}
 
 /** A set of one-way link blocks made by one fault; healing it removes exactly those blocks. */
 export interface Cut {
@@ -43,7 +49,8 @@ export interface Cut {
 export interface Hold {
   readonly from: string | null;
   readonly to: string | null;
-  readonly waiting: Envelope<unknown>[];
+  /** Datagrams, and the head segment of each held connection stream (the rest wait behind it). */
+  readonly waiting: (Envelope<unknown> | Segment<unknown>)[];
   released: boolean;
 }
 
@@ -52,10 +59,6 @@ interface Envelope<M> {
   readonly from: string;
   readonly to: string;
   readonly message: M;
-  /** A TCP reset travelling back: `from` refused `message`, which `to` had sent it. */
-  readonly reset?: true;
-  /** `from`'s process died and its OS closed the connection to `to`. */
-  readonly closed?: true;
 }
 
 interface BlockCount {
@@ -65,10 +68,9 @@ interface BlockCount {
 
 export type NetworkEvent =
   | { kind: 'net.deliver'; id: number; from: string; to: string; type: string }
-  | { kind: 'net.drop'; id: number; from: string; to: string; type: string; why: 'random' | 'partition' }
+  | { kind: 'net.drop'; id: number; from: string; to: string; type: string; why: 'random' | 'partition' | 'closed' }
   | { kind: 'net.duplicate'; id: number; from: string; to: string }
-  | { kind: 'net.reset'; id: number; from: string; to: string; type: string }
-  | { kind: 'net.closed'; id: number; from: string; to: string }
+  | ConnectionEvent
   | { kind: 'net.cut'; source: FaultSource; links: number }
   | { kind: 'net.heal'; source: FaultSource; links: number }
   | { kind: 'net.hold'; from: string | null; to: string | null }
@@ -84,23 +86,34 @@ export class Network<M> {
   private readonly lastArrivalUs = new Map<string, Map<string, { atUs: number }>>();
   private readonly holds: Hold[] = [];
   private readonly cuts: Cut[] = [];
+  private readonly tcp: Tcp<M>;
   private readonly arrive = (envelope: Envelope<M>): void => this.onArrival(envelope);
+  private readonly arriveHeld = (item: Envelope<M> | Segment<M>): void => {
+    if ('stream' in item) this.tcp.arrive(item);
+    else this.onArrival(item);
+  };
 
   constructor(
     private readonly scheduler: Scheduler,
     private readonly random: Random,
     private readonly trace: Trace,
-    private readonly deliver: DeliverFn<M>,
-    private defaults: LinkConfig,
-    private readonly onReset: ResetFn<M> | null = null,
-    private readonly onClosed: ClosedFn | null = null,
+    private readonly hooks: NetworkHooks<M>,
+    private readonly defaults: LinkConfig,
   ) {
     assertLinkConfig(defaults);
+    const links = {
+      config: (from: string, to: string): LinkConfig => this.config(from, to),
+      isCut: (from: string, to: string): boolean => this.isCut(from, to),
+      disturbed: (): boolean => this.blockedLinks > 0 || this.holds.length > 0,
+      hold: (from: string, to: string, segment: Segment<M>): boolean => this.holdSegment(from, to, segment),
+    };
+    this.tcp = new Tcp<M>(scheduler, random, trace, links, hooks, () => this.nextId++);
   }
 
   addNode(name: string): void {
     if (this.nodes.includes(name)) throw new Error(`network: node ${name} added twice`);
     this.nodes.push(name);
+    this.tcp.addHost(name);
   }
 
   get nodeNames(): readonly string[] {
@@ -113,8 +126,9 @@ export class Network<M> {
     this.linkOverrides.set(linkKey(from, to), config);
   }
 
+  /** A datagram: dropped, duplicated or reordered at the link's rates, lost on a cut. */
   send(from: string, to: string, message: M): void {
-    const config = this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
+    const config = this.config(from, to);
     const envelope: Envelope<M> = { id: this.nextId++, from, to, message };
     if (config.dropPpm > 0 && this.random.chance(config.dropPpm)) {
       this.trace.record(this.scheduler.now(), dropEvent(envelope, 'random'), false);
@@ -128,19 +142,39 @@ export class Network<M> {
     }
   }
 
-  /**
-   * The OS of `from` answers `message` (from `to`) with a connection reset: the process it was
-   * meant for is dead, the machine is not. The reset crosses the network like any packet.
-   */
-  reset(from: string, to: string, message: M): void {
-    const config = this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
-    this.schedule({ id: this.nextId++, from, to, message, reset: true }, config);
+  /** Sends on `from`'s connection `connection` to `to` (a label opens one if none is open; see sim/tcp.ts). */
+  sendOn(from: string | Host, to: string, connection: string, message: M): void {
+    this.tcp.send(typeof from === 'string' ? this.tcp.host(from) : from, to, connection, message);
   }
 
-  /** `from`'s process died: its OS closes the connection to `to` (a FIN crossing the network). */
-  close(from: string, to: string): void {
-    const config = this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
-    this.schedule({ id: this.nextId++, from, to, message: undefined as M, closed: true }, config);
+  /** A node's handle, for a sender that sends often (its process's environment). */
+  host(node: string): Host {
+    return this.tcp.host(node);
+  }
+
+  /** Closes `from`'s end `connection` to `to`: what it sent is delivered, then the peer hears the close. */
+  disconnect(from: string, to: string, connection: string): void {
+    this.tcp.disconnect(this.tcp.host(from), to, connection);
+  }
+
+  /** `from` refuses `message`, which came on its end `connection`: an abortive close; `to` hears a reset with `message`. */
+  abort(from: string, to: string, connection: string, message: M): void {
+    this.tcp.abort(this.tcp.host(from), to, connection, message);
+  }
+
+  /** `node`'s process died on a running machine: its OS closes its connections. */
+  processDown(node: string): void {
+    this.tcp.processDown(this.tcp.host(node));
+  }
+
+  /** `node` runs a process again: it accepts connections. */
+  processUp(node: string): void {
+    this.tcp.processUp(this.tcp.host(node));
+  }
+
+  /** `node` lost power: its connections vanish without a word. */
+  powerOff(node: string): void {
+    this.tcp.powerOff(this.tcp.host(node));
   }
 
   isCut(from: string, to: string): boolean {
@@ -205,7 +239,7 @@ export class Network<M> {
     this.holds.splice(this.holds.indexOf(hold), 1);
     const { from, to } = hold;
     this.trace.record(this.scheduler.now(), { kind: 'net.release', from, to, messages: hold.waiting.length } satisfies NetworkEvent);
-    for (const envelope of hold.waiting) this.scheduler.after(0, this.arrive, envelope as Envelope<M>);
+    for (const item of hold.waiting) this.scheduler.after(0, this.arriveHeld, item as Envelope<M> | Segment<M>);
   }
 
   releaseAll(): void {
@@ -227,6 +261,20 @@ export class Network<M> {
     this.cuts.push(cut);
     this.trace.record(this.scheduler.now(), { kind: 'net.cut', source, links: links.length } satisfies NetworkEvent);
     return cut;
+  }
+
+  private config(from: string, to: string): LinkConfig {
+    return this.linkOverrides.size === 0 ? this.defaults : (this.linkOverrides.get(linkKey(from, to)) ?? this.defaults);
+  }
+
+  private holdSegment(from: string, to: string, segment: Segment<M>): boolean {
+    for (const hold of this.holds) {
+      if ((hold.from === null || hold.from === from) && (hold.to === null || hold.to === to)) {
+        hold.waiting.push(segment as Segment<unknown>);
+        return true;
+      }
+    }
+    return false;
   }
 
   private schedule(envelope: Envelope<M>, config: LinkConfig): void {
@@ -260,33 +308,17 @@ export class Network<M> {
     }
     for (const hold of this.holds) {
       if ((hold.from === null || hold.from === envelope.from) && (hold.to === null || hold.to === envelope.to)) {
-        hold.waiting.push(envelope);
+        hold.waiting.push(envelope as Envelope<unknown>);
         return;
       }
     }
-    if (envelope.closed === true) {
-      this.trace.record(now, { kind: 'net.closed', id: envelope.id, from: envelope.from, to: envelope.to } satisfies NetworkEvent, false);
-      this.onClosed?.(envelope.from, envelope.to);
-      return;
-    }
-    if (envelope.reset === true) {
-      this.trace.record(now, { kind: 'net.reset', id: envelope.id, from: envelope.from, to: envelope.to, type: typeOf(envelope.message) } satisfies NetworkEvent, false);
-      this.onReset?.(envelope.from, envelope.to, envelope.message);
-      return;
-    }
     this.trace.recordDelivery(now, envelope.id, envelope.from, envelope.to, typeOf(envelope.message));
-    this.deliver(envelope.from, envelope.to, envelope.message);
+    this.hooks.deliver(envelope.from, envelope.to, envelope.message, undefined);
   }
 }
 
 function linkKey(from: string, to: string): string {
   return `${from}\u0000${to}`;
-}
-
-function typeOf(message: unknown): string {
-  // A plain property read: `'type' in message` first would cost as much again, on every delivery.
-  const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-  return typeof type === 'string' ? type : typeof message;
 }
 
 function dropEvent<M>(envelope: Envelope<M>, why: 'random' | 'partition'): NetworkEvent {

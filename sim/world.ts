@@ -11,7 +11,15 @@ import { Trace, type TraceEvent, type TraceSink } from './trace.js';
 export interface Env<M> {
   readonly node: string;
   now(): number;
-  send(to: string, message: M): void;
+  /**
+   * Without `connection`, a datagram (the link may drop, duplicate or reorder it; a cut loses
+   * it). With one, the message travels on a TCP connection (sim/tcp.ts): a label names this
+   * process's own connection to `to`, opened by the first send on it; the name `onMessage`
+   * gave for a received message answers on the connection it came on.
+   */
+  send(to: string, message: M, connection?: string): void;
+  /** Closes this end of `connection`: what was sent on it is still delivered, then the peer hears the close. */
+  disconnect(to: string, connection: string): void;
   /** Runs `fn` after `delayUs` unless cancelled, the process crashes, or it is restarted first. */
   setTimer(delayUs: number, fn: () => void): EventId;
   cancelTimer(id: EventId): void;
@@ -26,21 +34,25 @@ export interface Env<M> {
    */
   exit(status: number): void;
   /**
-   * Answers `message` as a machine whose process has not opened its listening socket yet:
-   * the sender's OS gets a connection reset, as from a dead process (`onUnreachable`).
+   * Answers `message`, which came on this process's end `connection`, as a machine whose process
+   * has not opened its listening socket yet: the connection is reset and the sender hears
+   * `onUnreachable`, as from a dead process. (A datagram is dropped: nothing answers it.)
    */
-  refuse(from: string, message: M): void;
+  refuse(from: string, message: M, connection: string | undefined): void;
 }
 
 export interface Process<M> {
-  onMessage(from: string, message: M): void;
+  /** A datagram (no `connection`), or a message on this process's end `connection` (a label it opened, or `label#id` it accepted). */
+  onMessage(from: string, message: M, connection?: string): void;
   /**
-   * A message this process sent reached a machine whose process is dead: its OS answered with
-   * a connection reset. (A powered-off machine or a cut link answers nothing: only timeouts tell.)
+   * This process's end `connection` is gone: `message`, sent on it, reached a closed end (the
+   * peer closed it, or the peer's process died, or its machine rebooted) and the peer's OS
+   * answered with a reset; or TCP gave up retransmitting it. (A powered-off machine or a cut
+   * link answers nothing: only timeouts, or TCP's giving up, tell.)
    */
-  onUnreachable?(to: string, message: M): void;
-  /** `peer`'s process died on a powered machine: its OS closed every connection to this one. */
-  onConnectionClosed?(peer: string): void;
+  onUnreachable?(to: string, message: M, connection: string): void;
+  /** `peer` closed `connection` (its application, or its OS when its process died): this end is closed too. */
+  onConnectionClosed?(peer: string, connection: string): void;
   /**
    * SIGTERM: shut down cleanly, then call `exit`. A process without it exits at once; one that
    * takes longer than the world's grace period is killed.
@@ -121,10 +133,12 @@ export class World<M> {
       this.scheduler,
       this.random.stream('network'),
       this.trace,
-      (from, to, message) => this.onDeliver(from, to, message),
+      {
+        deliver: (from, to, message, connection) => this.onDeliver(from, to, message, connection),
+        reset: (node, peer, message, connection) => this.onReset(node, peer, message, connection),
+        closed: (node, peer, connection) => this.onClosed(node, peer, connection),
+      },
       options.network,
-      (unreachable, sender, message) => this.onReset(unreachable, sender, message),
-      (peer, node) => this.onClosed(peer, node),
     );
     const writeback = options.writeback ?? null;
     if (writeback !== null) this.startWriteback(writeback);
@@ -192,7 +206,7 @@ export class World<M> {
     if (node.state === 'down') return;
     this.stop(node);
     this.record({ kind: 'proc.kill', node: name } satisfies ProcessEvent);
-    this.closeConnectionsOf(node);
+    this.network.processDown(name);
   }
 
   /**
@@ -214,7 +228,7 @@ export class World<M> {
       exited = true;
       this.stop(node);
       this.record({ kind: 'proc.exit', node: name, status: 0 } satisfies ProcessEvent);
-      this.closeConnectionsOf(node);
+      this.network.processDown(name);
       onExit();
     };
     this.record({ kind: 'proc.terminate', node: name } satisfies ProcessEvent);
@@ -231,11 +245,6 @@ export class World<M> {
     });
   }
 
-  // The machine is up: its OS closes the dead process's connections, and the peers notice.
-  private closeConnectionsOf(node: Node<M>): void {
-    for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(node.name, peer.name);
-  }
-
   /** Power loss: a crash that also loses every write the disk had not made durable. */
   powerLoss(name: string): void {
     const node = this.node(name);
@@ -243,6 +252,7 @@ export class World<M> {
     this.cancelPendingRestart(node, 'power'); // the machine's supervisor goes down with it
     this.stop(node);
     node.poweredOff = true;
+    this.network.powerOff(name);
     node.disk.powerLoss();
     node.disk.writeLatencyUs = 0;
     this.record({ kind: 'proc.power', node: name, lostRecords: before - countRecords(node.disk) } satisfies ProcessEvent);
@@ -268,7 +278,7 @@ export class World<M> {
   private exitBySelf(node: Node<M>, status: number): void {
     this.stop(node);
     this.record({ kind: 'proc.exit', node: node.name, status } satisfies ProcessEvent);
-    this.closeConnectionsOf(node);
+    this.network.processDown(node.name);
     const afterUs = node.restartOnFailureUs;
     if (status === 0 || afterUs === null) return;
     this.record({ kind: 'proc.restart-scheduled', node: node.name, status, atUs: this.now() + afterUs } satisfies ProcessEvent);
@@ -310,8 +320,7 @@ export class World<M> {
   }
 
   private start(node: Node<M>): void {
-    // A rebooted machine answers the next retransmission on a stale connection with a reset.
-    if (node.poweredOff) for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(node.name, peer.name);
+    // A rebooted machine answers the next retransmission on a connection of its previous life with a reset (sim/tcp.ts).
     node.poweredOff = false;
     if (node.pendingRestart !== null) this.scheduler.cancel(node.pendingRestart); // started by other means first
     node.pendingRestart = null;
@@ -320,6 +329,7 @@ export class World<M> {
     node.paused = false;
     node.waiting = [];
     node.waitingTimers.clear();
+    this.network.processUp(node.name);
     this.record({ kind: 'proc.start', node: node.name, incarnation: node.incarnation } satisfies ProcessEvent);
     node.process = node.factory(this.envFor(node));
   }
@@ -338,11 +348,17 @@ export class World<M> {
     const incarnation = node.incarnation;
     const world = this;
     const alive = (): boolean => node.incarnation === incarnation && node.state === 'up';
+    const host = world.network.host(node.name);
     return {
       node: node.name,
       now: () => world.scheduler.now(),
-      send(to, message) {
-        if (alive()) world.network.send(node.name, to, message);
+      send(to, message, connection) {
+        if (!alive()) return;
+        if (connection === undefined) world.network.send(node.name, to, message);
+        else world.network.sendOn(host, to, connection, message);
+      },
+      disconnect(to, connection) {
+        if (alive()) world.network.disconnect(node.name, to, connection);
       },
       setTimer(delayUs, fn) {
         const timer: Timer = { node: node as Node<unknown>, incarnation, fn, id: 0, cancelled: false };
@@ -363,8 +379,8 @@ export class World<M> {
       exit(status) {
         if (alive()) world.exitBySelf(node, status);
       },
-      refuse(from, message) {
-        if (alive()) world.network.reset(node.name, from, message);
+      refuse(from, message, connection) {
+        if (alive() && connection !== undefined) world.network.abort(node.name, from, connection, message);
       },
     };
   }
@@ -381,30 +397,30 @@ export class World<M> {
     });
   }
 
-  private onDeliver(from: string, to: string, message: M): void {
+  private onDeliver(from: string, to: string, message: M, connection: string | undefined): void {
     const node = this.nodes.get(to);
     if (node === undefined || node.state === 'down') {
+      // Only a datagram comes here: a connection's segment to a dead process is reset (sim/tcp.ts).
       this.record({ kind: 'proc.drop', node: to, from, why: 'down' } satisfies ProcessEvent, false);
-      if (node !== undefined && !node.poweredOff) this.network.reset(to, from, message);
       return;
     }
     // The common case allocates nothing; only a paused process needs the message kept.
-    if (node.paused) node.waiting.push(() => node.process!.onMessage(from, message));
-    else node.process!.onMessage(from, message);
+    if (node.paused) node.waiting.push(() => node.process!.onMessage(from, message, connection));
+    else node.process!.onMessage(from, message, connection);
   }
 
-  private onReset(unreachable: string, sender: string, message: M): void {
-    const node = this.nodes.get(sender);
+  private onReset(name: string, peer: string, message: M, connection: string): void {
+    const node = this.nodes.get(name);
     if (node === undefined || node.state === 'down' || node.process?.onUnreachable === undefined) return;
-    if (node.paused) node.waiting.push(() => node.process?.onUnreachable?.(unreachable, message));
-    else node.process.onUnreachable(unreachable, message);
+    if (node.paused) node.waiting.push(() => node.process?.onUnreachable?.(peer, message, connection));
+    else node.process.onUnreachable(peer, message, connection);
   }
 
-  private onClosed(peer: string, name: string): void {
+  private onClosed(name: string, peer: string, connection: string): void {
     const node = this.nodes.get(name);
     if (node === undefined || node.state === 'down' || node.process?.onConnectionClosed === undefined) return;
-    if (node.paused) node.waiting.push(() => node.process?.onConnectionClosed?.(peer));
-    else node.process.onConnectionClosed(peer);
+    if (node.paused) node.waiting.push(() => node.process?.onConnectionClosed?.(peer, connection));
+    else node.process.onConnectionClosed(peer, connection);
   }
 
   private runOrWait(node: Node<M>, run: () => void): void {

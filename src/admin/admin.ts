@@ -73,6 +73,10 @@ export function admin(spec: AdminSpec): ProcessFactory<unknown> {
     };
     for (const request of spec.preferredElections) env.setTimer(Math.max(0, request.atUs - env.now()), () => electPreferred(request));
     for (const request of spec.addedPartitions ?? []) env.setTimer(Math.max(0, request.atUs - env.now()), () => addPartitions(request));
-    return { onMessage: (from, message) => void zk.handle(from, message) };
+    return {
+      onMessage: (from, message) => void zk.handle(from, message),
+      onConnectionClosed: (peer, connection) => void zk.connectionLost(peer, connection),
+      onUnreachable: (peer, _message, connection) => void zk.connectionLost(peer, connection),
+    };
   };
 }

@@ -74,7 +74,7 @@ class Broker {
   private phase: Phase = 'connecting';
   private readonly connectTimer: number;
   // Requests that came while the broker registers: handled, in order, once it has.
-  private parkedRequests: { from: string; request: KafkaMessage }[] = [];
+  private parkedRequests: { from: string; request: KafkaMessage; connection: string }[] = [];
 
   constructor(
     private readonly spec: BrokerSpec,
@@ -90,15 +90,16 @@ class Broker {
         onExpired: () => this.resignController(),
       },
     }));
-    // Every response this broker sends frees its connection for the next request.
+    // A response goes back on its request's connection, which then takes its next request.
     const channelEnv: Env<unknown> = {
       ...env,
-      send: (to, message) => {
+      send: (to, message, connection) => {
         const m = message as KafkaMessage;
-        const isResponse = m.type.endsWith('Response');
-        if (isResponse && this.channels.isOrphan(to, m)) return; // its connection closed
-        env.send(to, message);
-        if (isResponse) this.channels.responded(to, m);
+        if (connection !== undefined || !m.type.endsWith('Response')) return env.send(to, message, connection);
+        const channel = this.channels.route(to, m as Extract<KafkaMessage, { correlationId: number }>);
+        if (channel === null) return; // its connection closed: SocketServer drops it
+        env.send(to, message, channel.name);
+        this.channels.responded(channel, to);
       },
     };
     this.ctx = {
@@ -127,19 +128,21 @@ class Broker {
     this.connectTimer = env.setTimer(settings.zookeeperConnectionTimeoutMs * 1000, () => this.startFailed({ reason: 'zookeeper-connection-timeout', timeoutMs: settings.zookeeperConnectionTimeoutMs }));
   }
 
-  onMessage(from: string, message: unknown): void {
+  onMessage(from: string, message: unknown, connection?: string): void {
     if (this.zk.handle(from, message)) return;
     const m = message as KafkaMessage;
     if (m.type.endsWith('Response')) {
       if (!this.requests.complete(m as Extract<KafkaMessage, { correlationId: number }>) && this.controller !== null) this.controller.onResponse(m);
       return;
     }
-    if (this.phase === 'connecting' || this.phase === 'loading') return this.env.refuse(from, m);
+    // (Tested before calling invariant: its explanation would be a closure made per request.)
+    if (connection === undefined) return invariant(false, () => `broker ${this.spec.id}: a ${m.type} from ${from} came as a datagram, not on a connection`);
+    if (this.phase === 'connecting' || this.phase === 'loading') return this.env.refuse(from, m, connection);
     if (this.phase === 'registering') {
-      this.parkedRequests.push({ from, request: m });
+      this.parkedRequests.push({ from, request: m, connection });
       return;
     }
-    this.channels.receive(from, m);
+    this.channels.receive(from, m, connection);
   }
 
   private handleRequest(from: string, m: KafkaMessage): void {
@@ -186,16 +189,22 @@ class Broker {
     }
   }
 
-  /** A request of ours hit a dead broker: fail it now (a reset), not after its timeout. */
-  onUnreachable(_to: string, message: unknown): void {
-    this.requests.fail(message as KafkaMessage);
+  /** A connection of ours was reset (its peer's process died, or its machine rebooted). */
+  onUnreachable(to: string, _message: unknown, connection: string): void {
+    this.connectionEnded(to, connection);
   }
 
-  /** A peer's process died: its OS closed our connections to it (and its to us). */
-  onConnectionClosed(peer: string): void {
-    this.requests.failAllTo(peer);
-    this.channels.closed(peer);
-    if (this.parkedRequests.length > 0) this.parkedRequests = this.parkedRequests.filter((r) => r.from !== peer);
+  /** A peer closed a connection (its application, or its OS when its process died). */
+  onConnectionClosed(peer: string, connection: string): void {
+    this.connectionEnded(peer, connection);
+  }
+
+  /** ZooKeeper's, one of the broker's own requests' (they fail now), or a client's (its queue goes, and what it parked). */
+  private connectionEnded(peer: string, connection: string): void {
+    if (this.zk.connectionLost(peer, connection)) return;
+    if (this.requests.connectionLost(peer, connection)) return;
+    this.channels.closed(peer, connection);
+    if (this.parkedRequests.length > 0) this.parkedRequests = this.parkedRequests.filter((r) => r.from !== peer || r.connection !== connection);
   }
 
   // ---- clean shutdown ----------------------------------------------------------------------
@@ -410,7 +419,7 @@ class Broker {
     if (!this.ctx.behaviour.electionBeforeRegistration) this.electController();
     const parked = this.parkedRequests;
     this.parkedRequests = [];
-    for (const { from, request } of parked) this.channels.receive(from, request);
+    for (const { from, request, connection } of parked) this.channels.receive(from, request, connection);
   }
 
   private electController(): void {

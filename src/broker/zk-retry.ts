@@ -32,5 +32,6 @@ export function retryingZk(zk: ZkClient): ZkClient {
     multi: (ops: readonly ZkOp[], callback: (result: ZkMultiResult) => void) => retry((cb) => zk.multi(ops, cb), callback),
     close: () => zk.close(),
     handle: (from: string, message: unknown) => zk.handle(from, message),
+    connectionLost: (peer: string, connection: string) => zk.connectionLost(peer, connection),
   };
 }

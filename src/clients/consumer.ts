@@ -166,12 +166,12 @@ class Consumer implements Process<unknown> {
     this.net.receive(from, message as KafkaMessage); // ignores what has no correlation id
   }
 
-  onUnreachable(to: string, message: unknown): void {
-    this.net.unreachable(to, message);
+  onUnreachable(to: string, _message: unknown, connection: string): void {
+    this.net.connectionLost(to, connection);
   }
 
-  onConnectionClosed(peer: string): void {
-    this.net.closed(peer);
+  onConnectionClosed(peer: string, connection: string): void {
+    this.net.connectionLost(peer, connection);
   }
 
   /**

@@ -1,10 +1,13 @@
-// The consumer's NetworkClient: requests to brokers over connections that answer in order, one
-// timer per connection on its oldest request (request.timeout.ms), and a disconnect that fails
-// every request on the connection and backs off before reconnecting (reconnect.backoff.ms,
-// doubling to reconnect.backoff.max.ms, ±20%). Like Kafka's consumer, it keeps the connection
-// to the group coordinator apart from the one it fetches on (AbstractCoordinator connects to
-// node id Integer.MAX_VALUE - coordinator id), so a JoinGroup parked in the coordinator does
-// not hold up fetches from the same broker.
+// The consumer's NetworkClient: requests to brokers over the kernel's TCP connections, which
+// answer in order, one timer per connection on its oldest request (request.timeout.ms), and a
+// disconnect that closes the connection, fails every request on it, and backs off before
+// reconnecting (reconnect.backoff.ms, doubling to reconnect.backoff.max.ms, ±20%). A
+// connection also ends when the broker closes it (its process died: a FIN) or resets it (it
+// restarted, or its machine rebooted). Like Kafka's consumer, it keeps the connection to the
+// group coordinator (labelled `coordinator`) apart from the one it fetches on (`default`):
+// AbstractCoordinator connects to node id Integer.MAX_VALUE - coordinator id, so a JoinGroup
+// parked in the coordinator does not hold up fetches from the same broker, and each of the two
+// ends on its own.
 import type { Env, EventId } from '../../sim/index.js';
 import type { KafkaMessage } from '../kafka/protocol.js';
 import { NEVER_US } from './producer-config.js';
@@ -22,7 +25,7 @@ interface Pending {
 }
 
 interface Connection {
-  readonly key: string;
+  readonly channel: Channel; // the kernel's label for it
   readonly node: string;
   readonly pending: Pending[];
   blockedUntilUs: number;
@@ -39,8 +42,7 @@ export interface NetworkClientSettings {
 }
 
 export class NetworkClient {
-  private readonly connections = new Map<string, Connection>();
-  /** The same connections by channel, then node: a lookup on the hot path builds no key string. */
+  /** The connections by channel, then node: a lookup on the hot path builds no key string. */
   private readonly byChannel: Readonly<Record<Channel, Map<string, Connection>>> = { default: new Map(), coordinator: new Map() };
   private readonly byCorrelationId = new Map<number, Connection>();
   private correlationId: number;
@@ -64,7 +66,7 @@ export class NetworkClient {
     connection.pending.push({ correlationId, sentUs: now, deadlineUs: now + timeoutUs, onAnswer: onAnswer as (answer: Answer<KafkaMessage>) => void });
     this.byCorrelationId.set(correlationId, connection);
     if (connection.timer < 0) this.rearm(connection);
-    this.env.send(node, build(correlationId));
+    this.env.send(node, build(correlationId), channel);
   }
 
   /** Routes a response to its request; false when it answers nothing of ours (stale, or not a response). */
@@ -88,17 +90,15 @@ export class NetworkClient {
     return true;
   }
 
-  /** A request of ours met a dead process on a live machine: a connection reset. */
-  unreachable(to: string, message: unknown): void {
-    const correlationId = (message as { readonly correlationId?: unknown } | null)?.correlationId;
-    if (typeof correlationId !== 'number') return;
-    const connection = this.byCorrelationId.get(correlationId);
-    if (connection !== undefined && connection.node === to) this.disconnect(connection, 'NETWORK_EXCEPTION');
-  }
-
-  /** The peer's process died: its OS closed our connections to it. */
-  closed(peer: string): void {
-    for (const connection of [...this.connections.values()]) if (connection.node === peer && connection.pending.length > 0) this.disconnect(connection, 'NETWORK_EXCEPTION');
+  /**
+   * The broker closed our connection `label` (its process died: its OS sent the FIN), or reset
+   * it (a request met a closed end: the broker restarted, or its machine rebooted). Requests on
+   * it fail at once; with none, the next request simply opens a new connection.
+   */
+  connectionLost(peer: string, label: string): void {
+    if (label !== 'default' && label !== 'coordinator') return;
+    const connection = this.byChannel[label].get(peer);
+    if (connection !== undefined && connection.pending.length > 0) this.disconnect(connection, 'NETWORK_EXCEPTION');
   }
 
   /** Requests waiting on this node's connection. */
@@ -153,7 +153,9 @@ export class NetworkClient {
     connection.timer = this.env.setTimer(delay, connection.onTimer);
   }
 
+  /** NetworkClient.close / processDisconnection: the connection is closed (what it sent is still delivered). */
   private disconnect(connection: Connection, error: Disconnected): void {
+    this.env.disconnect(connection.node, connection.channel);
     const dropped = connection.pending.splice(0);
     if (connection.timer >= 0) this.env.cancelTimer(connection.timer);
     connection.timer = -1;
@@ -161,7 +163,7 @@ export class NetworkClient {
     connection.blockedUntilUs = this.env.now() + this.backoffUs(connection.failures);
     for (const request of dropped) this.byCorrelationId.delete(request.correlationId);
     for (const request of dropped) request.onAnswer({ ok: false, error });
-    this.onDisconnect(connection.node, connection.key.endsWith('|coordinator') ? 'coordinator' : 'default');
+    this.onDisconnect(connection.node, connection.channel);
   }
 
   private backoffUs(failures: number): number {
@@ -174,9 +176,7 @@ export class NetworkClient {
   private connection(node: string, channel: Channel): Connection {
     let connection = this.byChannel[channel].get(node);
     if (connection === undefined) {
-      const key = `${node}|${channel}`;
-      const created: Connection = { key, node, pending: [], blockedUntilUs: 0, failures: 0, timer: -1, onTimer: () => this.onTimer(created) };
-      this.connections.set(key, created);
+      const created: Connection = { channel, node, pending: [], blockedUntilUs: 0, failures: 0, timer: -1, onTimer: () => this.onTimer(created) };
       this.byChannel[channel].set(node, created);
       connection = created;
     }

@@ -9,11 +9,15 @@
 //          ─── ProduceResponse ▶ ack per record, or retry (retries, retry.backoff.ms,
 //                                 delivery.timeout.ms), or fail
 //
-// A broker is lost to the producer in one of two ways: its process is dead and its machine
-// answers with a connection reset (onUnreachable: the requests fail at once with
-// NETWORK_EXCEPTION), or nothing answers at all (a cut link, a powered-off machine, a lost
-// message: the oldest request times out after request.timeout.ms). Either way the connection
-// closes, every request on it fails and is retried, and fresh metadata is asked for.
+// The producer talks to each broker on one TCP connection of the kernel, labelled `producer`:
+// ordered, and retransmitted across short cuts. A broker is lost to the producer in one of
+// three ways: its process dies and its OS closes the connection (onConnectionClosed), a request
+// reaches a closed end and is reset (onUnreachable: a restarted broker, a rebooted machine),
+// or nothing answers at all (a cut or a hold outlasting request.timeout.ms, a powered-off
+// machine): the oldest request times out and the producer closes the connection. Either way
+// every request on it fails and is retried, and fresh metadata is asked for. A closed
+// connection's requests may still reach the broker (TCP delivers what was sent before the
+// close) and be appended, while their retries go out on a new connection.
 //
 // What the application is told is the checker's input (AppEvent): app.send when send() returns
 // (its partition known), then app.ack (offset) or app.fail (error) per record. A crash loses the
@@ -24,9 +28,14 @@
 // How a lost ack becomes a duplicate, and a retry a reordering (claims 13 and 14, acks=1,
 // max.in.flight.requests.per.connection=5, no idempotence):
 //   1. batch A (seq 1-3) and batch B (seq 4-6) go out in two requests to the leader;
-//   2. the leader appends A; A's response is lost; B is appended and acknowledged;
-//   3. request.timeout.ms passes: A's request times out and A is re-enqueued at the front;
-//   4. A is sent again and appended after B: seq 1-3 stand twice in the log, once after 4-6.
+//   2. the link to the leader is cut (or held) for longer than request.timeout.ms;
+//   3. A's request times out: the producer closes the connection, and A and B fail and are
+//      re-enqueued at the front of their queue, newest first (B, then A: NetworkClient's
+//      InFlightRequests.clearAll yields the oldest first, RecordAccumulator.reenqueue adds
+//      each at the front);
+//   4. the link heals: TCP delivers the closed connection's A and B, which the leader appends
+//      (its answers meet the closed end and are reset), and the retried B and A come on a new
+//      connection and are appended again: seq 1-6 stand twice, 4-6 before 1-3 the second time.
 import { Alarm } from './alarm.js';
 import { invariant, type Env, type EventId, type Process, type ProcessFactory } from '../../sim/index.js';
 import { RETRIABLE_ERRORS, type KafkaError } from '../kafka/errors.js';
@@ -129,10 +138,12 @@ interface PartitionState {
   readonly unacked: Batch[];
 }
 
+/** The producer's connection to each broker, as the kernel labels it. */
+const CONNECTION = 'producer';
+
 interface Connection {
   readonly node: string;
   blockedUntilUs: number; // reconnect.backoff.ms after a disconnect
-  closedAtCorrelationId: number; // the last correlation id sent before the connection last closed
   failures: number; // consecutive disconnects, for the reconnect backoff
   drainIndex: number;
   partitions: PartitionState[]; // the partitions this broker leads
@@ -527,7 +538,7 @@ class Producer implements Process<unknown> {
       },
     }));
     const acks = this.settings.acks;
-    this.env.send(connection.node, { type: 'Produce', correlationId, acks, timeoutMs: this.settings.requestTimeoutMs, partitions } satisfies KafkaMessage);
+    this.env.send(connection.node, { type: 'Produce', correlationId, acks, timeoutMs: this.settings.requestTimeoutMs, partitions } satisfies KafkaMessage, CONNECTION);
     if (acks === 0) {
       // No response is coming: the send completes the batch, offsets unknown (Sender.handleProduceResponse).
       for (const batch of batches) this.succeed(batch, -1);
@@ -730,30 +741,27 @@ class Producer implements Process<unknown> {
   }
 
   /**
-   * A request reached a broker whose process is dead, and its machine answered with a
-   * connection reset: the connection closes and its requests fail with NETWORK_EXCEPTION at
-   * once, instead of after request.timeout.ms. Resets of requests sent before the last close
-   * of that connection are stale.
+   * A request met a closed end (the broker restarted, its machine rebooted) and was reset: the
+   * connection is gone, and its requests fail with NETWORK_EXCEPTION at once, instead of after
+   * request.timeout.ms.
    */
-  onUnreachable(to: string, message: unknown): void {
-    if (typeof message !== 'object' || message === null) return;
-    const { type, correlationId } = message as { readonly type?: unknown; readonly correlationId?: unknown };
-    if ((type !== 'Produce' && type !== 'Metadata' && type !== 'InitProducerId') || typeof correlationId !== 'number') return;
-    const connection = this.connections.get(to);
-    if (connection === undefined || correlationId <= connection.closedAtCorrelationId) return;
-    this.disconnect(to, 'NETWORK_EXCEPTION');
+  onUnreachable(to: string, _message: unknown, connection: string): void {
+    if (connection === CONNECTION && this.connections.has(to)) this.disconnect(to, 'NETWORK_EXCEPTION');
   }
 
-  /** The broker's process died: its OS closed our connection, so every request on it fails now. */
-  onConnectionClosed(peer: string): void {
-    if (this.connections.has(peer)) this.disconnect(peer, 'NETWORK_EXCEPTION');
+  /** The broker's process died, or the broker closed our connection: every request on it fails now. */
+  onConnectionClosed(peer: string, connection: string): void {
+    if (connection === CONNECTION && this.connections.has(peer)) this.disconnect(peer, 'NETWORK_EXCEPTION');
   }
 
-  /** NetworkClient.processDisconnection: every request in flight on the connection fails; reconnect after a backoff. */
+  /**
+   * NetworkClient.close / processDisconnection: the connection is closed (what it already sent
+   * is still delivered), every request in flight on it fails; reconnect after a backoff.
+   */
   private disconnect(node: string, error: 'REQUEST_TIMED_OUT' | 'NETWORK_EXCEPTION'): void {
     const now = this.env.now();
     const connection = this.connection(node);
-    connection.closedAtCorrelationId = this.correlationId;
+    this.env.disconnect(node, CONNECTION);
     connection.failures += 1;
     connection.blockedUntilUs = now + this.reconnectBackoffUs(connection.failures);
     // Oldest first, as NetworkClient.cancelInFlightRequests completes them; each retried batch
@@ -986,7 +994,6 @@ class Producer implements Process<unknown> {
       const created: Connection = {
         node,
         blockedUntilUs: 0,
-        closedAtCorrelationId: this.correlationBase,
         failures: 0,
         drainIndex: 0,
         partitions: [],
@@ -1028,7 +1035,7 @@ class Producer implements Process<unknown> {
 
   private sendRequest(node: string, kind: 'metadata' | 'init', build: (correlationId: number) => KafkaMessage): void {
     const correlationId = ++this.correlationId;
-    this.env.send(node, build(correlationId));
+    this.env.send(node, build(correlationId), CONNECTION);
     this.track(this.connection(node), { kind, correlationId, node, sentUs: this.env.now() });
   }
 

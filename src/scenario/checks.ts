@@ -1,5 +1,6 @@
 // Checks that span fields, which a per-field schema cannot make: exactly one of cluster and
-// example, one action per fault, topics that exist, a replication factor the cluster can hold.
+// example, one action per fault, topics that exist, a replication factor the cluster can hold,
+// no duplicating or reordering network under Kafka (whose traffic is all TCP).
 // They read the raw YAML data defensively and run even when the schema found other errors, so
 // a file's problems are all reported at once; a field of the wrong type is the schema's to
 // report, and is skipped here.
@@ -18,7 +19,7 @@ import {
 import { didYouMean } from './nearest.js';
 import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
 import type { InputError } from './types.js';
-import { formatDuration, parseDuration, type Parsed } from './units.js';
+import { formatDuration, parseDuration, parseRatio, type Parsed } from './units.js';
 import { locate, type Source } from './yaml-source.js';
 
 type Raw = Readonly<Record<string, unknown>>;
@@ -42,6 +43,7 @@ export function crossChecks(source: Source, data: unknown): InputError[] {
   if (!isMap(data)) return [];
   const findings = new Findings(source);
   checkSystem(findings, data);
+  checkNetwork(findings, data);
   const topics = checkTopics(findings, data);
   checkClients(findings, data, topics);
   checkFaults(findings, data);
@@ -111,6 +113,27 @@ function checkSystem(findings: Findings, data: Raw): void {
   for (const key of ['topics', 'producers', 'consumers']) {
     if (listAt(data[key]).length === 0) continue;
     findings.add([key], `no ${key} with the example system (it is not Kafka)`, describeValue(data[key]), null, true);
+  }
+}
+
+/**
+ * Every message of a Kafka cluster travels on a TCP connection (clients, brokers, ZooKeeper),
+ * which never duplicates or reorders: a scenario asking for either under Kafka could not get it.
+ * (`drop` is a segment loss there, which TCP retransmits; the example system's datagrams take all three.)
+ */
+function checkNetwork(findings: Findings, data: Raw): void {
+  if (data['cluster'] === undefined || !isMap(data['network'])) return;
+  for (const key of ['duplicate', 'reorder'] as const) {
+    const value = data['network'][key];
+    if (typeof value !== 'number' && typeof value !== 'string') continue;
+    const parsed = parseRatio(value);
+    if (!parsed.ok || parsed.value === 0) continue; // a malformed ratio is the schema's to report
+    findings.add(
+      ['network', key],
+      `no network ${key} in a Kafka scenario`,
+      describeValue(value),
+      `Kafka's traffic all runs on TCP connections, which never ${key === 'duplicate' ? 'deliver a message twice' : 'reorder messages'}; for late or lost packets use drop: (a segment loss TCP retransmits) or a hold or partition fault`,
+    );
   }
 }
 

@@ -36,9 +36,9 @@ export const EXPECTATIONS = ['never', 'sometimes', 'always'] as const;
 const network = strictMap(
   {
     latency: range().prefault('1ms..5ms').describe('One-way delay of every message, drawn uniformly from this range.'),
-    drop: ratio().prefault(0).describe('Share of messages the network drops: 0.01, "1%" or "1/100".'),
-    duplicate: ratio().prefault(0).describe('Share of messages the network delivers twice.'),
-    reorder: ratio().prefault(0).describe('Share of messages delayed past the ones sent after them.'),
+    drop: ratio().prefault(0).describe('Share of packets the network loses: 0.01, "1%" or "1/100". On a TCP connection (all of Kafka\'s traffic) a lost segment is retransmitted after the RTO (200 ms, doubling): a delay, not a loss.'),
+    duplicate: ratio().prefault(0).describe('Share of datagrams the network delivers twice (the example system only: TCP never duplicates, so a Kafka scenario refuses it).'),
+    reorder: ratio().prefault(0).describe('Share of datagrams delayed past the ones sent after them (the example system only: TCP never reorders, so a Kafka scenario refuses it).'),
   },
   { map: 'a map of network settings' },
 );

@@ -114,4 +114,6 @@ export interface ZkClient {
   close(): void;
   /** Feeds a ZooKeeper message that reached the owning process (it forwards every `zk.*` message here). */
   handle(from: string, message: unknown): boolean;
+  /** Feeds the owner's onConnectionClosed / onUnreachable: true when `connection` to `peer` was this client's. */
+  connectionLost(peer: string, connection: string): boolean;
 }

@@ -2,12 +2,15 @@
 // the owner's process and talks to the server process only by messages; the owner forwards every
 // `zk.*` message to `handle`.
 //
-// Timing follows ClientCnxn, with the negotiated session timeout T:
+// It talks on one TCP connection of the kernel at a time, labelled `zookeeper`: ordered and
+// retransmitted across short cuts, so only a timeout or the server ends it. Timing follows
+// ClientCnxn (ZooKeeper 3.8), with the negotiated session timeout T:
 //   - a ping when nothing was sent for T/3 (readTimeout / 2, at most every 10 s);
-//   - the connection is lost when nothing was heard for 2T/3 (readTimeout): requests in flight
-//     fail with CONNECTIONLOSS, then onDisconnected, then reconnect attempts with the same session;
+//   - the connection is closed when nothing was heard for 2T/3 (readTimeout), or when the server
+//     closes or resets it: requests in flight fail with CONNECTIONLOSS, then onDisconnected,
+//     then reconnect attempts with the same session, each on a new connection;
 //   - each reconnect attempt is made after a random 0–1 s sleep (ClientCnxn.startConnect) and is
-//     abandoned when unanswered after min(T/3, 2 s) (a TCP connect that gets nowhere);
+//     abandoned when unanswered after connectTimeout, T divided by the number of servers (one);
 //   - the client learns of expiry only from the server (Kafka 3.9's ZooKeeper 3.8 has no
 //     client-side expiry): then onExpired, and a new session by itself (onConnected(id, true)).
 // Requests made while not connected wait in a queue and are sent once connected, as ClientCnxn's
@@ -51,8 +54,8 @@ export function createZkClient(env: Env<unknown>, options: ZkClientOptions): ZkC
 
 const MAX_SEND_PING_INTERVAL_MS = 10_000; // ClientCnxn
 const RECONNECT_SLEEP_MS = 1000; // ClientCnxn.startConnect sleeps a random 0..1 s before a reconnect
-const CONNECT_ATTEMPT_MAX_MS = 2000;
-const NONCE_LIMIT = 2 ** 31;
+/** The client's connection to the server, as the kernel labels it. */
+export const ZOOKEEPER_CONNECTION = 'zookeeper';
 
 interface Pending {
   readonly xid: number;
@@ -61,16 +64,12 @@ interface Pending {
   readonly complete: (reply: ZkReply) => void;
 }
 
-type SeqMessage = Extract<ZkServerMessage, { type: 'zk.response' | 'zk.pong' | 'zk.watch' }>;
+type SessionMessage = Extract<ZkServerMessage, { type: 'zk.response' | 'zk.pong' | 'zk.watch' }>;
 
 class Client implements ZkClient {
   private sessionState: SessionState = 'CONNECTING';
   private session = 0;
   private timeoutMs: number; // requested until the first session, negotiated after
-  private readonly nonce: number;
-  private conn = 0; // the current connection attempt
-  private sendSeq = 0;
-  private recvSeq = 0;
   private nextXid = 1;
   private lastZxidSeen = 0;
   private lastSentUs = 0;
@@ -89,7 +88,6 @@ class Client implements ZkClient {
       throw new Error(`zookeeper: sessionTimeoutMs must be a positive integer (got ${options.sessionTimeoutMs})`);
     }
     this.timeoutMs = options.sessionTimeoutMs;
-    this.nonce = env.random.int(NONCE_LIMIT);
     this.attempt();
   }
 
@@ -191,7 +189,9 @@ class Client implements ZkClient {
 
   close(): void {
     if (this.sessionState === 'CLOSED') return;
+    // ZooKeeper.close: the closeSession request, then the socket closed (the request is still delivered).
     if (this.sessionState === 'CONNECTED') this.sendOnConnection({ type: 'zk.close', sessionId: this.session });
+    this.env.disconnect(this.options.server, ZOOKEEPER_CONNECTION);
     this.sessionState = 'CLOSED';
     this.cancelTimer();
     this.watches.clear();
@@ -203,7 +203,8 @@ class Client implements ZkClient {
 
   handle(from: string, message: unknown): boolean {
     if (!isZkMessage(message)) return false;
-    if (from !== this.options.server || this.sessionState === 'CLOSED' || message.client !== this.nonce) return true;
+    // Only the current connection delivers: the kernel resets what reaches a closed one.
+    if (from !== this.options.server || this.sessionState === 'CLOSED') return true;
     switch (message.type) {
       case 'zk.connected':
         this.onConnectedMessage(message);
@@ -211,17 +212,25 @@ class Client implements ZkClient {
       case 'zk.response':
       case 'zk.pong':
       case 'zk.watch':
-        if (this.acceptInOrder(message)) this.onSessionMessage(message);
+        if (this.sessionState === 'CONNECTED') {
+          this.lastHeardUs = this.env.now();
+          this.onSessionMessage(message);
+        }
         break;
       case 'zk.expired':
         if (this.session !== 0 && message.sessionId === this.session) this.sessionExpired();
         break;
-      case 'zk.disconnect':
-        if (message.conn === this.conn) this.onReset();
-        break;
       default:
         break; // client-to-server messages are not ours to read
     }
+    return true;
+  }
+
+  connectionLost(peer: string, connection: string): boolean {
+    if (peer !== this.options.server || connection !== ZOOKEEPER_CONNECTION) return false;
+    // The server closed or reset our connection (it refused us, moved the session, or restarted).
+    if (this.sessionState === 'CONNECTED') this.lostConnection();
+    else if (this.sessionState === 'CONNECTING' || this.sessionState === 'DISCONNECTED') this.retryLater();
     return true;
   }
 
@@ -244,7 +253,7 @@ class Client implements ZkClient {
     this.sendOnConnection({ type: 'zk.request', sessionId: this.session, xid: pending.xid, request: pending.request });
   }
 
-  private onSessionMessage(message: SeqMessage): void {
+  private onSessionMessage(message: SessionMessage): void {
     switch (message.type) {
       case 'zk.pong':
         return;
@@ -270,39 +279,34 @@ class Client implements ZkClient {
 
   // --- the connection -----------------------------------------------------------------------
 
-  /** Sends `zk.connect` on a new connection and waits a while for the answer. */
+  /** Sends `zk.connect` on a new connection and waits connectTimeout for the answer. */
   private attempt(): void {
-    this.conn += 1;
     const message: ZkClientMessage = {
       type: 'zk.connect',
-      client: this.nonce,
-      conn: this.conn,
       sessionId: this.session === 0 ? null : this.session,
       timeoutMs: this.options.sessionTimeoutMs,
       lastZxidSeen: this.lastZxidSeen,
       watches: this.watches.toSetWatches(),
     };
-    this.env.send(this.options.server, message);
-    const waitMs = Math.min(Math.floor(this.timeoutMs / 3), CONNECT_ATTEMPT_MAX_MS);
-    this.setTimer(waitMs * 1000, () => this.retryLater());
+    this.env.send(this.options.server, message, ZOOKEEPER_CONNECTION);
+    // ClientCnxn: connectTimeout = sessionTimeout / number of servers; nothing heard by then closes the attempt.
+    this.setTimer(this.timeoutMs * 1000, () => this.retryLater());
   }
 
-  /** The next attempt comes after ZooKeeper's random reconnect sleep. */
+  /** The attempt's connection is closed; the next comes after ZooKeeper's random reconnect sleep. */
   private retryLater(): void {
-    this.conn += 1; // an answer to the abandoned attempt is stale now
+    this.env.disconnect(this.options.server, ZOOKEEPER_CONNECTION);
     this.setTimer(this.env.random.int(RECONNECT_SLEEP_MS) * 1000, () => this.attempt());
   }
 
   private onConnectedMessage(message: Extract<ZkServerMessage, { type: 'zk.connected' }>): void {
     const connecting = this.sessionState === 'CONNECTING' || this.sessionState === 'DISCONNECTED';
-    if (!connecting || message.conn !== this.conn) return;
+    if (!connecting) return;
     invariant(this.session === 0 || message.sessionId === this.session, () => `zookeeper: asked to resume session ${this.session}, got ${message.sessionId}`);
     const isNew = this.session === 0;
     this.session = message.sessionId;
     this.timeoutMs = message.timeoutMs;
     this.sessionState = 'CONNECTED';
-    this.sendSeq = 1;
-    this.recvSeq = 1;
     this.lastHeardUs = this.env.now();
     this.lastSentUs = this.env.now();
     this.heartbeat();
@@ -313,30 +317,13 @@ class Client implements ZkClient {
     this.options.listener?.onConnected?.(this.session, isNew);
   }
 
-  /** True for the next message of the current connection; a gap breaks the connection. */
-  private acceptInOrder(message: SeqMessage): boolean {
-    if (this.sessionState !== 'CONNECTED' || message.conn !== this.conn || message.seq < this.recvSeq) return false;
-    if (message.seq > this.recvSeq) {
-      this.connectionLost(); // a message went missing: TCP would have broken the connection
-      return false;
-    }
-    this.recvSeq += 1;
-    this.lastHeardUs = this.env.now();
-    return true;
-  }
-
-  private onReset(): void {
-    if (this.sessionState === 'CONNECTED') this.connectionLost();
-    else if (this.sessionState === 'CONNECTING' || this.sessionState === 'DISCONNECTED') this.retryLater();
-  }
-
   /** Pings when idle; declares the connection lost when the server has been silent for readTimeout. */
   private heartbeat(): void {
     const now = this.env.now();
     const readTimeoutUs = Math.floor((this.timeoutMs * 2) / 3) * 1000;
     const pingIntervalUs = Math.min(Math.floor(readTimeoutUs / 2), MAX_SEND_PING_INTERVAL_MS * 1000);
     if (now - this.lastHeardUs >= readTimeoutUs) {
-      this.connectionLost();
+      this.lostConnection();
       return;
     }
     if (now - this.lastSentUs >= pingIntervalUs) this.sendOnConnection({ type: 'zk.ping', sessionId: this.session });
@@ -344,10 +331,11 @@ class Client implements ZkClient {
     this.setTimer(Math.max(wakeUs - now, 1), () => this.heartbeat());
   }
 
-  /** Requests in flight fail, the owner hears of it, and the client tries to resume the session. */
-  private connectionLost(): void {
+  /** The connection is closed; requests in flight fail, the owner hears of it, and the client tries to resume the session. */
+  private lostConnection(): void {
     this.sessionState = 'DISCONNECTED';
     this.cancelTimer();
+    this.env.disconnect(this.options.server, ZOOKEEPER_CONNECTION); // ClientCnxn.cleanup: the socket is closed
     const failed = [...this.inFlight.values()];
     this.inFlight.clear();
     this.failAll(failed, 'CONNECTIONLOSS');
@@ -360,7 +348,7 @@ class Client implements ZkClient {
   /** The server has ended the session: its ephemerals and watches are gone; start a new one. */
   private sessionExpired(): void {
     // ZooKeeper closes the connection first; the client sees a disconnect, then the expiry.
-    if (this.sessionState === 'CONNECTED') this.connectionLost();
+    if (this.sessionState === 'CONNECTED') this.lostConnection();
     if (this.sessionState === 'CLOSED') return;
     const expired = this.session;
     this.sessionState = 'EXPIRED';
@@ -374,16 +362,15 @@ class Client implements ZkClient {
     this.failAll(doomed, 'SESSIONEXPIRED');
     if (this.sessionState !== 'EXPIRED') return; // closed meanwhile
     this.sessionState = 'CONNECTING';
+    this.env.disconnect(this.options.server, ZOOKEEPER_CONNECTION);
     this.attempt();
   }
 
   private sendOnConnection(
     body: { readonly type: 'zk.request'; readonly sessionId: number; readonly xid: number; readonly request: ZkRequest } | { readonly type: 'zk.ping' | 'zk.close'; readonly sessionId: number },
   ): void {
-    const message = { ...body, client: this.nonce, conn: this.conn, seq: this.sendSeq } satisfies ZkClientMessage;
-    this.sendSeq += 1;
     this.lastSentUs = this.env.now();
-    this.env.send(this.options.server, message);
+    this.env.send(this.options.server, body satisfies ZkClientMessage, ZOOKEEPER_CONNECTION);
   }
 
   /** The client's one timer (an attempt, a reconnect sleep or the heartbeat); setting it replaces the last. */

@@ -1,16 +1,11 @@
 // The messages between a ZkClient (inside a broker's process) and the ZooKeeper server process.
 // Every message is a plain immutable value whose `type` starts with `zk.`.
 //
-// ZooKeeper runs on TCP: one connection carries a session's requests, replies and watch events,
-// in order and without loss; a broken connection is noticed and the client reconnects, resuming
-// its session. The simulated network may drop, duplicate or reorder messages, so the protocol
-// rebuilds that much of TCP and no more:
-//   - `client` is a nonce the client draws once, so a restarted process never takes replies
-//     meant for its previous incarnation;
-//   - `conn` numbers the client's connection attempts; messages of an older connection are stale;
-//   - `seq` numbers the messages of one connection in each direction (connect and connected are
-//     0); a gap means a message was lost, and the receiver treats the connection as broken, as
-//     TCP would have (the server answers with `zk.disconnect`, its RST).
+// ZooKeeper runs on TCP, and so does this protocol: one connection of the kernel (labelled
+// `zookeeper` by the client) carries a session's requests, replies and watch events, in order,
+// without loss or duplicates. A connection ends when the client's read timeout closes it, or the
+// server closes it (the session expired or closed, a refused connect, the session moved to a
+// newer connection); the client then reconnects on a new one, resuming its session.
 import type { CreateMode, Stat, WatchedEvent, ZkErrorCode, ZkOp, ZkOpCode, ZnodeData } from './api.js';
 
 /** What a client asks for, by ZooKeeper's operation names. */
@@ -61,27 +56,23 @@ export interface SetWatches {
 export type ZkClientMessage =
   | {
       readonly type: 'zk.connect';
-      readonly client: number;
-      readonly conn: number;
       readonly sessionId: number | null; // null asks for a new session
       readonly timeoutMs: number; // requested; the server clamps it
       readonly lastZxidSeen: number;
       readonly watches: SetWatches;
     }
-  | { readonly type: 'zk.request'; readonly client: number; readonly conn: number; readonly seq: number; readonly sessionId: number; readonly xid: number; readonly request: ZkRequest }
-  | { readonly type: 'zk.ping'; readonly client: number; readonly conn: number; readonly seq: number; readonly sessionId: number }
-  | { readonly type: 'zk.close'; readonly client: number; readonly conn: number; readonly seq: number; readonly sessionId: number };
+  | { readonly type: 'zk.request'; readonly sessionId: number; readonly xid: number; readonly request: ZkRequest }
+  | { readonly type: 'zk.ping'; readonly sessionId: number }
+  | { readonly type: 'zk.close'; readonly sessionId: number };
 
 /** Server → client. */
 export type ZkServerMessage =
-  | { readonly type: 'zk.connected'; readonly client: number; readonly conn: number; readonly seq: 0; readonly sessionId: number; readonly timeoutMs: number }
-  | { readonly type: 'zk.response'; readonly client: number; readonly conn: number; readonly seq: number; readonly xid: number; readonly zxid: number; readonly result: ZkReply }
-  | { readonly type: 'zk.pong'; readonly client: number; readonly conn: number; readonly seq: number }
-  | { readonly type: 'zk.watch'; readonly client: number; readonly conn: number; readonly seq: number; readonly event: WatchedEvent }
+  | { readonly type: 'zk.connected'; readonly sessionId: number; readonly timeoutMs: number }
+  | { readonly type: 'zk.response'; readonly xid: number; readonly zxid: number; readonly result: ZkReply }
+  | { readonly type: 'zk.pong' }
+  | { readonly type: 'zk.watch'; readonly event: WatchedEvent }
   /** The session is gone (expired, closed or unknown): the client must start a new one. */
-  | { readonly type: 'zk.expired'; readonly client: number; readonly sessionId: number }
-  /** The server dropped connection `conn` (a lost message, a stale connection, a refused connect). */
-  | { readonly type: 'zk.disconnect'; readonly client: number; readonly conn: number };
+  | { readonly type: 'zk.expired'; readonly sessionId: number };
 
 export type ZkMessage = ZkClientMessage | ZkServerMessage;
 
@@ -92,9 +83,3 @@ export function isZkMessage(m: unknown): m is ZkMessage {
   const type = (m as { readonly type?: unknown }).type;
   return typeof type === 'string' && type.startsWith('zk.');
 }
-
-/** A server message without the connection fields the server stamps on it when sending. */
-export type ZkSessionMessageBody =
-  | { readonly type: 'zk.response'; readonly xid: number; readonly zxid: number; readonly result: ZkReply }
-  | { readonly type: 'zk.pong' }
-  | { readonly type: 'zk.watch'; readonly event: WatchedEvent };

@@ -8,6 +8,12 @@
 // change a power loss could still undo. A restart replays the log: the tree and the sessions come
 // back, and every restored session gets a full timeout from the restart
 // (SessionTrackerImpl re-adds them), so clients that reconnect in time keep their ephemerals.
+//
+// Each client connection is one of the kernel's TCP connections (the server's end `zookeeper#id`).
+// A session is bound to at most one: a reconnect moves it to the new one and closes the old
+// (ZooKeeperServer.processConnectRequest: CLIENT_RECONNECT); the server closes a session's
+// connection when the session expires or the client closes it, and forgets the binding (and the
+// connection's watches) when the client's end closes.
 import type { DiskFile, Env, EventId, Process, ProcessFactory } from '../../sim/index.js';
 import { invariant } from '../../sim/index.js';
 import type { ZooKeeperEvent } from '../kafka/events.js';
@@ -22,7 +28,6 @@ import {
   type ZkReplyBody,
   type ZkRequest,
   type ZkServerMessage,
-  type ZkSessionMessageBody,
 } from './protocol.js';
 import { SessionTracker } from './session-tracker.js';
 import { TXN_LOG_FILE, type DataTxn, type Txn, type TxnRecord } from './txn.js';
@@ -67,17 +72,14 @@ interface Session {
   readonly id: number;
   readonly timeoutMs: number; // negotiated
   owner: string; // the node of the client holding the session
-  client: number; // that client's nonce; -1 until it connects after a restart
-  conn: number; // its current connection; -1 when it has none since a restart
-  connected: boolean;
-  recvSeq: number; // next seq expected from the client
-  sendSeq: number; // next seq to stamp on a message to the client
+  connection: string | null; // the server's end of its current connection; null when it has none
 }
 
-/** A message waiting until the log holds `needs` records durably. */
+/** A message (or, with none, the connection's close) waiting until the log holds `needs` records durably. */
 interface Outgoing {
   readonly to: string;
-  readonly message: ZkServerMessage;
+  readonly connection: string;
+  readonly message: ZkServerMessage | null;
   readonly needs: number;
 }
 
@@ -89,6 +91,7 @@ class ZooKeeperServer implements Process<unknown> {
   private readonly tree: DataTree;
   private readonly tracker: SessionTracker;
   private readonly sessions = new Map<number, Session>();
+  private readonly byConnection = new Map<string, Session>(); // the server's end name → its session
   private lastZxid = 0;
   private nextSessionId = 1;
   private tickTimer: EventId | null = null;
@@ -109,21 +112,32 @@ class ZooKeeperServer implements Process<unknown> {
     this.sync();
   }
 
-  onMessage(from: string, message: unknown): void {
+  onMessage(from: string, message: unknown, connection?: string): void {
     if (!isZkMessage(message)) return;
+    if (connection === undefined) return invariant(false, () => `zookeeper: a ${message.type} from ${from} came as a datagram, not on a connection`);
     switch (message.type) {
       case 'zk.connect':
-        this.onConnect(from, message);
+        this.onConnect(from, message, connection);
         break;
       case 'zk.request':
       case 'zk.ping':
       case 'zk.close':
-        this.onSessionMessage(from, message);
+        this.onSessionMessage(from, message, connection);
         break;
       default:
         break; // server-to-client messages never come here
     }
     this.sync();
+  }
+
+  /** The client closed its connection, or its OS did (its process died), or it was reset. */
+  onConnectionClosed(_peer: string, connection: string): void {
+    const session = this.byConnection.get(connection);
+    if (session !== undefined) this.unbind(session);
+  }
+
+  onUnreachable(peer: string, _message: unknown, connection: string): void {
+    this.onConnectionClosed(peer, connection);
   }
 
   // --- recovery -------------------------------------------------------------------------------
@@ -178,7 +192,7 @@ class ZooKeeperServer implements Process<unknown> {
   // --- sessions -------------------------------------------------------------------------------
 
   private addSession(id: number, timeoutMs: number, owner: string): Session {
-    const session: Session = { id, timeoutMs, owner, client: -1, conn: -1, connected: false, recvSeq: 0, sendSeq: 0 };
+    const session: Session = { id, timeoutMs, owner, connection: null };
     this.sessions.set(id, session);
     this.nextSessionId = Math.max(this.nextSessionId, id + 1);
     return session;
@@ -186,6 +200,8 @@ class ZooKeeperServer implements Process<unknown> {
 
   /** Forgets a session: its watches, its ephemerals (firing others' watches), its expiry. */
   private endSession(id: number, zxid: number): string[] {
+    const session = this.sessions.get(id);
+    if (session?.connection != null) this.byConnection.delete(session.connection);
     this.tree.removeWatcher(id);
     const ephemerals = this.tree.killSession(id, zxid);
     this.sessions.delete(id);
@@ -193,60 +209,75 @@ class ZooKeeperServer implements Process<unknown> {
     return ephemerals;
   }
 
-  private onConnect(from: string, m: ConnectMessage): void {
-    // ZooKeeperServer refuses a client that has seen a later zxid than its own: it would go back in time.
+  private onConnect(from: string, m: ConnectMessage, connection: string): void {
+    // ZooKeeperServer refuses a client that has seen a later zxid than its own: it would go back in
+    // time. It closes the connection (CloseRequestException); the client tries again.
     if (m.lastZxidSeen > this.lastZxid) {
-      this.enqueue(from, { type: 'zk.disconnect', client: m.client, conn: m.conn });
+      this.closeLater(from, connection);
       return;
     }
     if (m.sessionId === null) {
-      this.createSession(from, m);
+      this.createSession(from, m, connection);
       return;
     }
     const session = this.sessions.get(m.sessionId);
     if (session === undefined) {
-      this.enqueue(from, { type: 'zk.expired', client: m.client, sessionId: m.sessionId });
+      this.refuseExpired(from, connection, m.sessionId);
       return;
     }
-    if (m.client === session.client && m.conn <= session.conn) return; // a stale or repeated attempt
-    this.openConnection(session, from, m);
+    this.openConnection(session, from, m, connection);
   }
 
-  private createSession(from: string, m: ConnectMessage): void {
+  private createSession(from: string, m: ConnectMessage, connection: string): void {
     const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.limits;
     const timeoutMs = Math.min(Math.max(m.timeoutMs, minSessionTimeoutMs), maxSessionTimeoutMs);
     const sessionId = this.nextSessionId;
     this.append({ type: 'createSession', sessionId, timeoutMs, owner: from });
     const session = this.addSession(sessionId, timeoutMs, from);
     this.env.trace({ kind: 'zk.session', node: from, sessionId, timeoutMs } satisfies ZooKeeperEvent);
-    this.openConnection(session, from, m);
+    this.openConnection(session, from, m, connection);
   }
 
   /**
-   * A (re)connection replaces the session's previous one, whose watches go with it (ZooKeeper
-   * removes a closed connection's watchers); the client re-sends its watches (SetWatches).
+   * A (re)connection replaces the session's previous one, which the server closes
+   * (CLIENT_RECONNECT) with its watches (ZooKeeper removes a closed connection's watchers); the
+   * client re-sends its watches (SetWatches).
    */
-  private openConnection(session: Session, from: string, m: ConnectMessage): void {
-    this.tree.removeWatcher(session.id);
-    Object.assign(session, { owner: from, client: m.client, conn: m.conn, connected: true, recvSeq: 1, sendSeq: 1 });
+  private openConnection(session: Session, from: string, m: ConnectMessage, connection: string): void {
+    if (session.connection !== null) {
+      this.closeLater(session.owner, session.connection);
+      this.unbind(session);
+    }
+    session.owner = from;
+    session.connection = connection;
+    this.byConnection.set(connection, session);
     this.tracker.touch(session.id, session.timeoutMs, this.env.now());
     this.scheduleTick();
-    const connected: ZkServerMessage = { type: 'zk.connected', client: m.client, conn: m.conn, seq: 0, sessionId: session.id, timeoutMs: session.timeoutMs };
-    this.enqueue(from, connected);
+    this.enqueue(from, connection, { type: 'zk.connected', sessionId: session.id, timeoutMs: session.timeoutMs });
     this.tree.setWatches(m.lastZxidSeen, m.watches, session.id);
   }
 
-  /** A broken connection (a lost message): the session lives on until its timeout. */
-  private dropConnection(session: Session): void {
-    session.connected = false;
+  /** The session has no connection now; the connection's watches go with it. */
+  private unbind(session: Session): void {
+    if (session.connection !== null) this.byConnection.delete(session.connection);
+    session.connection = null;
     this.tree.removeWatcher(session.id);
+  }
+
+  /** An unknown (expired or closed) session: say so on the connection, then close it. */
+  private refuseExpired(to: string, connection: string, sessionId: number): void {
+    this.enqueue(to, connection, { type: 'zk.expired', sessionId });
+    this.closeLater(to, connection);
   }
 
   /** Closes a session for good (an expiry or the client's close) and records why. */
   private closeSession(session: Session, why: 'expired' | 'closed'): void {
     const { zxid } = this.append({ type: 'closeSession', sessionId: session.id });
-    // The client learns at once if it can still be reached (ZooKeeper closes its connection).
-    if (why === 'expired' && session.connected) this.enqueue(session.owner, { type: 'zk.expired', client: session.client, sessionId: session.id });
+    // ZooKeeper closes the session's connection; the client learns of the expiry at once if it can still be reached.
+    if (session.connection !== null) {
+      if (why === 'expired') this.enqueue(session.owner, session.connection, { type: 'zk.expired', sessionId: session.id });
+      this.closeLater(session.owner, session.connection);
+    }
     const ephemerals = this.endSession(session.id, zxid).sort();
     const event: ZooKeeperEvent = why === 'expired'
       ? { kind: 'zk.expired', sessionId: session.id, owner: session.owner, ephemerals }
@@ -271,8 +302,8 @@ class ZooKeeperServer implements Process<unknown> {
 
   // --- requests -------------------------------------------------------------------------------
 
-  private onSessionMessage(from: string, m: SessionMessage): void {
-    const session = this.acceptFrom(from, m);
+  private onSessionMessage(from: string, m: SessionMessage, connection: string): void {
+    const session = this.acceptFrom(from, m, connection);
     if (session === null) return;
     switch (m.type) {
       case 'zk.ping':
@@ -290,24 +321,19 @@ class ZooKeeperServer implements Process<unknown> {
   }
 
   /**
-   * The session of a message from its current connection, next in order; otherwise null, after
-   * telling the client what it needs to know (its session is gone, or its connection is).
+   * The session of a message from its connection; otherwise null, after telling the client what
+   * it needs to know (its session is gone; or this connection is not the session's, and closes).
    */
-  private acceptFrom(from: string, m: SessionMessage): Session | null {
+  private acceptFrom(from: string, m: SessionMessage, connection: string): Session | null {
     const session = this.sessions.get(m.sessionId);
     if (session === undefined) {
-      this.enqueue(from, { type: 'zk.expired', client: m.client, sessionId: m.sessionId });
+      this.refuseExpired(from, connection, m.sessionId);
       return null;
     }
-    const current = session.connected && m.client === session.client && m.conn === session.conn;
-    if (current && m.seq < session.recvSeq) return null; // a duplicate
-    if (!current || m.seq > session.recvSeq) {
-      // A message of a dead connection, or one after a lost one: as a TCP reset, tell the client.
-      if (current) this.dropConnection(session);
-      this.enqueue(from, { type: 'zk.disconnect', client: m.client, conn: m.conn });
+    if (session.connection !== connection) {
+      this.closeLater(from, connection);
       return null;
     }
-    session.recvSeq += 1;
     this.tracker.touch(session.id, session.timeoutMs, this.env.now());
     return session;
   }
@@ -376,15 +402,17 @@ class ZooKeeperServer implements Process<unknown> {
   }
 
   /** Sends on the session's current connection, if it has one. */
-  private send(session: Session, body: ZkSessionMessageBody): void {
-    if (!session.connected) return;
-    const stamp = { client: session.client, conn: session.conn, seq: session.sendSeq };
-    session.sendSeq += 1;
-    this.enqueue(session.owner, { ...body, ...stamp });
+  private send(session: Session, message: ZkServerMessage): void {
+    if (session.connection !== null) this.enqueue(session.owner, session.connection, message);
   }
 
-  private enqueue(to: string, message: ZkServerMessage): void {
-    this.outbox.push({ to, message, needs: this.log.length });
+  private enqueue(to: string, connection: string, message: ZkServerMessage): void {
+    this.outbox.push({ to, connection, message, needs: this.log.length });
+  }
+
+  /** Closes the connection once what was queued before reaches it (the outbox keeps the order). */
+  private closeLater(to: string, connection: string): void {
+    this.outbox.push({ to, connection, message: null, needs: this.log.length });
   }
 
   /** Starts a flush if the log grew, and sends whatever the durable log now covers. */
@@ -406,8 +434,9 @@ class ZooKeeperServer implements Process<unknown> {
     }
     let sent = 0;
     while (sent < this.outbox.length && this.outbox[sent]!.needs <= this.durableLength) {
-      const { to, message } = this.outbox[sent]!;
-      this.env.send(to, message);
+      const { to, connection, message } = this.outbox[sent]!;
+      if (message === null) this.env.disconnect(to, connection);
+      else this.env.send(to, message, connection);
       sent += 1;
     }
     if (sent > 0) this.outbox.splice(0, sent);

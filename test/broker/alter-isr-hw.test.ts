@@ -25,14 +25,14 @@ function shrinkUnderAcksAll(profile: string): { shrinkUs: number; answerUs: numb
     const registration: BrokerRegistration = { node: 'b2', version: 5 };
     zk.create('/brokers', null, 'PERSISTENT', () => zk.create('/brokers/ids', null, 'PERSISTENT', () => zk.create(brokerPath(2), registration, 'EPHEMERAL', () =>
       zk.create('/brokers/topics', null, 'PERSISTENT', () => zk.create(topicPath('t'), assignment, 'PERSISTENT', () => {})))));
-    return { onMessage: (from, m) => void zk.handle(from, m) };
+    return { onMessage: (from, m) => void zk.handle(from, m), onConnectionClosed: (peer, c) => void zk.connectionLost(peer, c) };
   });
   let answer = { atUs: -1, error: '' };
   world.spawn('p1', (env) => {
     env.setTimer(ms(2500), () => env.send('b1', {
       type: 'Produce', correlationId: 1, acks: -1, timeoutMs: 10_000,
       partitions: [{ topic: 't', partition: 0, batch: { baseOffset: -1, leaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, records: [{ key: null, producer: 'p1', seq: 1 }] } }],
-    } satisfies KafkaMessage));
+    } satisfies KafkaMessage, 'producer'));
     return {
       onMessage: (_from, m) => {
         const response = m as KafkaMessage;

@@ -20,8 +20,8 @@ describe('broker: controller fencing', () => {
         type: 'LeaderAndIsr', correlationId, controllerId: 9, controllerEpoch, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
         partitionStates: [{ topic: 't', partition: 0, controllerEpoch, leader: 1, leaderEpoch: controllerEpoch, isr: [1], zkVersion: 0, replicas: [1] }],
       });
-      env.setTimer(1_000_000, () => env.send('b1', leaderAndIsr(1, 5)));
-      env.setTimer(2_000_000, () => env.send('b1', leaderAndIsr(2, 3)));
+      env.setTimer(1_000_000, () => env.send('b1', leaderAndIsr(1, 5), 'controller'));
+      env.setTimer(2_000_000, () => env.send('b1', leaderAndIsr(2, 3), 'controller'));
       return {
         onMessage: (_from, m) => {
           const message = m as KafkaMessage;
@@ -54,15 +54,16 @@ describe('broker: controller fencing', () => {
     world.trace.observe((t, e) => {
       const event = e as { kind: string; brokerEpoch?: number };
       // Its logs are loaded, its registration not yet answered: the request waits for it.
-      if (event.kind === 'broker.started') controller!.send('b1', updateMetadata(1, -1));
+      if (event.kind === 'broker.started') controller!.send('b1', updateMetadata(1, -1), 'controller-2');
       if (event.kind === 'broker.registered') [registeredAt, brokerEpoch] = [t, event.brokerEpoch!];
       if (event.kind === 'broker.stale-request') stale.push(e);
     });
     world.spawn('controller', (env) => {
       controller = env;
-      env.send('b1', updateMetadata(0, -1)); // before b1 has even connected to ZooKeeper: no listener yet
-      env.setTimer(1_000_000, () => env.send('b1', updateMetadata(2, brokerEpoch - 1)));
-      env.setTimer(2_000_000, () => env.send('b1', updateMetadata(3, brokerEpoch)));
+      env.send('b1', updateMetadata(0, -1), 'controller'); // before b1 has even connected to ZooKeeper: no listener yet, a reset
+      // The rest on a new connection, as the controller's RequestSendThread reconnects after a reset.
+      env.setTimer(1_000_000, () => env.send('b1', updateMetadata(2, brokerEpoch - 1), 'controller-2'));
+      env.setTimer(2_000_000, () => env.send('b1', updateMetadata(3, brokerEpoch), 'controller-2'));
       return {
         onMessage: (_from, m) => {
           const message = m as KafkaMessage;

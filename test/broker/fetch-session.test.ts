@@ -40,7 +40,7 @@ function brokerToldB1Leads(id: 1 | 2, partitions: number[]): World<unknown> {
     env.setTimer(ms(100), () => env.send(node, {
       type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
       partitionStates: partitions.map((p) => state(p, 1, [1, 2])),
-    }));
+    }, 'controller'));
     return { onMessage: () => {} };
   });
   return world;
@@ -56,7 +56,7 @@ function follower(world: World<unknown>, fetches: readonly { readonly atMs: numb
   const answers: { atUs: number; response: FetchResponse }[] = [];
   world.spawn('b2', (env) => {
     let sessionId = 0;
-    fetches.forEach(({ atMs, fetch }, i) => env.setTimer(ms(atMs), () => env.send('b1', { type: 'Fetch', correlationId: i + 1, replicaId: 2, ...fetch(sessionId) })));
+    fetches.forEach(({ atMs, fetch }, i) => env.setTimer(ms(atMs), () => env.send('b1', { type: 'Fetch', correlationId: i + 1, replicaId: 2, ...fetch(sessionId) }, 'replication')));
     return {
       onMessage: (_from, m) => {
         const message = m as KafkaMessage;
@@ -72,7 +72,7 @@ function follower(world: World<unknown>, fetches: readonly { readonly atMs: numb
 function producer(world: World<unknown>, sends: readonly { readonly atMs: number; readonly partition: number; readonly seqs: number[] }[]): void {
   world.spawn('p1', (env) => {
     sends.forEach(({ atMs, partition, seqs }, i) =>
-      env.setTimer(ms(atMs), () => env.send('b1', { type: 'Produce', correlationId: i + 1, acks: 1, timeoutMs: 30_000, partitions: [{ topic: 't', partition, batch: batch(seqs) }] } as KafkaMessage)));
+      env.setTimer(ms(atMs), () => env.send('b1', { type: 'Produce', correlationId: i + 1, acks: 1, timeoutMs: 30_000, partitions: [{ topic: 't', partition, batch: batch(seqs) }] } as KafkaMessage, 'producer')));
     return { onMessage: () => {} };
   });
 }
@@ -132,14 +132,14 @@ describe('broker: fetch session (KIP-227)', () => {
     const withRecords = { error: 'NONE' as const, sessionId: 7, partitions: [{ topic: 't', partition: 0, error: 'NONE' as const, highWatermark: 0, logStartOffset: 0, batches: [{ ...batch([1, 2]), baseOffset: 0, leaderEpoch: 1 }] }] };
     const answers = [full, withRecords, { error: 'FETCH_SESSION_ID_NOT_FOUND' as const, sessionId: 0, partitions: [] }, full];
     world.spawn('b1', (env) => ({
-      onMessage: (from, m) => {
+      onMessage: (from, m, connection) => {
         const message = m as KafkaMessage;
         if (message.type === 'OffsetsForLeaderEpoch') {
-          env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId, partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: 'NONE' as const, leaderEpoch: -1, endOffset: -1 })) });
+          env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId, partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: 'NONE' as const, leaderEpoch: -1, endOffset: -1 })) }, connection);
         } else if (message.type === 'Fetch') {
           fetches.push({ atUs: env.now(), fetch: message });
           const answer = answers[fetches.length - 1];
-          if (answer !== undefined) env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, ...answer });
+          if (answer !== undefined) env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, ...answer }, connection);
         }
       },
     }));
@@ -166,17 +166,17 @@ describe('broker: fetch session (KIP-227)', () => {
     const asked: { atUs: number; partitions: number[] }[] = [];
     const fetched: number[][] = [];
     world.spawn('b1', (env) => ({
-      onMessage: (from, m) => {
+      onMessage: (from, m, connection) => {
         const message = m as KafkaMessage;
         if (message.type === 'OffsetsForLeaderEpoch') {
           asked.push({ atUs: env.now(), partitions: message.partitions.map((p) => p.partition) });
           env.send(from, {
             type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId,
             partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: p.partition === 0 ? 'UNKNOWN_LEADER_EPOCH' as const : 'NONE' as const, leaderEpoch: -1, endOffset: -1 })),
-          });
+          }, connection);
         } else if (message.type === 'Fetch') {
           fetched.push(message.partitions.map((p) => p.partition));
-          env.setTimer(ms(400), () => env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, error: 'NONE', sessionId: 7, partitions: [] }));
+          env.setTimer(ms(400), () => env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, error: 'NONE', sessionId: 7, partitions: [] }, connection));
         }
       },
     }));
@@ -210,7 +210,7 @@ describe('broker: fetch session (KIP-227)', () => {
       const registration: BrokerRegistration = { node: 'b2', version: 5 };
       zk.create('/brokers', null, 'PERSISTENT', () => zk.create('/brokers/ids', null, 'PERSISTENT', () => zk.create(brokerPath(2), registration, 'EPHEMERAL', () =>
         zk.create('/brokers/topics', null, 'PERSISTENT', () => zk.create(topicPath('t'), assignment, 'PERSISTENT', () => {})))));
-      return { onMessage: (from, m) => void zk.handle(from, m) };
+      return { onMessage: (from, m) => void zk.handle(from, m), onConnectionClosed: (peer, c) => void zk.connectionLost(peer, c) };
     });
     producer(world, [{ atMs: 12_000, partition: 1, seqs: [1] }]);
     const fetches: { atMs: number; fetch: (sessionId: number) => Omit<Fetch, 'type' | 'correlationId' | 'replicaId'> }[] = [

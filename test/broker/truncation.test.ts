@@ -87,10 +87,10 @@ function followerOf(profile: string, followerEpochs: readonly (readonly [number,
   const state: PartitionState = { topic: 't', partition: 0, controllerEpoch: 1, leader: 1, leaderEpoch, isr: [1], zkVersion: 0, replicas: [1, 2] };
   world.spawn('controller', (env) => {
     // Sent once b2 has loaded its logs and registered, as a controller does (before, it refuses or parks requests).
-    env.setTimer(ms(100), () => env.send('b2', { type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }], partitionStates: [state] }));
+    env.setTimer(ms(100), () => env.send('b2', { type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }], partitionStates: [state] }, 'controller'));
     (options.laterEpochs ?? []).forEach(({ atMs, leaderEpoch: epoch }, i) => env.setTimer(ms(atMs), () => env.send('b2', {
       type: 'LeaderAndIsr', correlationId: i + 2, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }], partitionStates: [{ ...state, leaderEpoch: epoch }],
-    })));
+    }, 'controller')));
     return { onMessage: () => {} };
   });
   const asked: { leaderEpoch: number; currentLeaderEpoch: number }[] = [];
@@ -103,7 +103,7 @@ function followerOf(profile: string, followerEpochs: readonly (readonly [number,
     if (answer === 'epoch-and-end-offset') leaderLog.assignEpochStartOffset(leaderEpoch, leaderLog.logEndOffset);
     const epochAnswer = options.epochAnswer ?? 'log';
     return {
-      onMessage: (from, m) => {
+      onMessage: (from, m, connection) => {
         const message = m as KafkaMessage;
         if (message.type === 'OffsetsForLeaderEpoch') {
           const partitions = message.partitions.map((p) => {
@@ -112,16 +112,16 @@ function followerOf(profile: string, followerEpochs: readonly (readonly [number,
             if (epochAnswer === 'UNDEFINED_EPOCH_OFFSET') return { topic: p.topic, partition: p.partition, error: 'NONE' as const, leaderEpoch: -1, endOffset: -1 };
             return { topic: p.topic, partition: p.partition, error: 'NONE' as const, ...leaderLog!.endOffsetForEpoch(p.leaderEpoch, answer) };
           });
-          env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId, partitions });
+          env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId, partitions }, connection);
         } else if (message.type === 'ListOffsets') {
           listed.push(env.now());
           const partitions = message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: 'NONE' as const, offset: leaderLog!.logEndOffset, leaderEpoch }));
-          env.send(from, { type: 'ListOffsetsResponse', correlationId: message.correlationId, partitions });
+          env.send(from, { type: 'ListOffsetsResponse', correlationId: message.correlationId, partitions }, connection);
         } else if (message.type === 'Fetch') {
           const partitions = message.partitions.map((p) => p.fetchOffset > leaderLog!.logEndOffset
             ? { topic: p.topic, partition: p.partition, error: 'OFFSET_OUT_OF_RANGE' as const, highWatermark: 0, logStartOffset: 0, batches: [] }
             : { topic: p.topic, partition: p.partition, error: 'NONE' as const, highWatermark: leaderLog!.logEndOffset, logStartOffset: 0, batches: leaderLog!.read(p.fetchOffset, 1000) });
-          env.setTimer(ms(message.partitions.length > 0 ? 0 : 100), () => env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, error: 'NONE', sessionId: 7, partitions }));
+          env.setTimer(ms(message.partitions.length > 0 ? 0 : 100), () => env.send(from, { type: 'FetchResponse', correlationId: message.correlationId, error: 'NONE', sessionId: 7, partitions }, connection));
         }
       },
     };
@@ -267,17 +267,17 @@ function leaderAnswers(profile: string, asks: readonly { readonly currentLeaderE
     env.setTimer(ms(50), () => env.send('b1', {
       type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
       partitionStates: [{ topic: 't', partition: 0, controllerEpoch: 1, leader: 1, leaderEpoch: 1, isr: [1], zkVersion: 0, replicas: [1, 2] }],
-    }));
+    }, 'controller'));
     return { onMessage: () => {} };
   });
   world.spawn('p1', (env) => {
     const records = [1, 2, 3].map((seq) => ({ key: null, producer: 'p1', seq }));
-    env.setTimer(ms(100), () => env.send('b1', { type: 'Produce', correlationId: 1, acks: 1, timeoutMs: 30_000, partitions: [{ topic: 't', partition: 0, batch: { baseOffset: -1, leaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, records } }] } as KafkaMessage));
+    env.setTimer(ms(100), () => env.send('b1', { type: 'Produce', correlationId: 1, acks: 1, timeoutMs: 30_000, partitions: [{ topic: 't', partition: 0, batch: { baseOffset: -1, leaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, records } }] } as KafkaMessage, 'producer'));
     return { onMessage: () => {} };
   });
   const answers: { error: string; leaderEpoch: number; endOffset: number }[] = [];
   world.spawn('b2', (env) => {
-    asks.forEach((ask, i) => env.setTimer(ms(500 + i), () => env.send('b1', { type: 'OffsetsForLeaderEpoch', correlationId: i + 1, replicaId: 2, partitions: [{ topic: 't', partition: 0, ...ask }] })));
+    asks.forEach((ask, i) => env.setTimer(ms(500 + i), () => env.send('b1', { type: 'OffsetsForLeaderEpoch', correlationId: i + 1, replicaId: 2, partitions: [{ topic: 't', partition: 0, ...ask }] }, 'replication')));
     return {
       onMessage: (_from, m) => {
         const message = m as KafkaMessage;

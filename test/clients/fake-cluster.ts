@@ -60,7 +60,7 @@ export class FakeCluster {
   broker(id: number): ProcessFactory<unknown> {
     const node = `b${id}`;
     return (env) => ({
-      onMessage: (from, raw) => {
+      onMessage: (from, raw, connection) => {
         const message = raw as KafkaMessage;
         switch (message.type) {
           case 'Metadata': {
@@ -88,11 +88,11 @@ export class FakeCluster {
                       })),
                 },
               ],
-            } satisfies KafkaMessage);
+            } satisfies KafkaMessage, connection);
             return;
           }
           case 'InitProducerId':
-            env.send(from, { type: 'InitProducerIdResponse', correlationId: message.correlationId, error: 'NONE', producerId: this.nextProducerId++, producerEpoch: 0 } satisfies KafkaMessage);
+            env.send(from, { type: 'InitProducerIdResponse', correlationId: message.correlationId, error: 'NONE', producerId: this.nextProducerId++, producerEpoch: 0 } satisfies KafkaMessage, connection);
             return;
           case 'Produce': {
             const action = this.produceAction(message, node, this.produceSeen.length);
@@ -106,7 +106,7 @@ export class FakeCluster {
             if (action === 'drop-request') return;
             const partitions = message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, ...this.append(id, node, p.partition, p.batch) }));
             if (action === 'drop-response' || message.acks === 0) return;
-            env.send(from, { type: 'ProduceResponse', correlationId: message.correlationId, partitions } satisfies KafkaMessage);
+            env.send(from, { type: 'ProduceResponse', correlationId: message.correlationId, partitions } satisfies KafkaMessage, connection);
             return;
           }
           default:

@@ -10,12 +10,14 @@ type Heard = { atUs: number; correlationId: number; answer: string };
 function setUp(options: { delayUs: (n: number) => number; silent?: (n: number) => boolean }) {
   const world = new World<unknown>({ seed: 1, network: { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 } });
   let received = 0;
+  let brokerEnv!: Env<unknown>;
   world.spawn('b1', (env) => ({
-    onMessage: (from, message) => {
+    onMessage: (from, message, connection) => {
+      brokerEnv = env;
       const m = message as Extract<KafkaMessage, { type: 'Metadata' }>;
       const n = received++;
       if (options.silent?.(n) === true) return;
-      env.setTimer(options.delayUs(n), () => env.send(from, { type: 'MetadataResponse', correlationId: m.correlationId, controllerId: 1, brokers: [], topics: [] }));
+      env.setTimer(options.delayUs(n), () => env.send(from, { type: 'MetadataResponse', correlationId: m.correlationId, controllerId: 1, brokers: [], topics: [] }, connection));
     },
   }));
   const heard: Heard[] = [];
@@ -27,18 +29,18 @@ function setUp(options: { delayUs: (n: number) => number; silent?: (n: number) =
     client = new NetworkClient(env, { requestTimeoutUs: 30_000_000, reconnectBackoffUs: 50_000, reconnectBackoffMaxUs: 1_000_000 }, (node, channel) => disconnects.push(`${node}|${channel}`));
     return {
       onMessage: (_from, message) => void client.receive('b1', message as KafkaMessage),
-      onUnreachable: (to, message) => client.unreachable(to, message),
-      onConnectionClosed: (peer) => client.closed(peer),
+      onUnreachable: (to, _message, connection) => client.connectionLost(to, connection),
+      onConnectionClosed: (peer, connection) => client.connectionLost(peer, connection),
     };
   });
-  const send = (timeoutUs?: number): void => {
+  const send = (timeoutUs?: number, channel: 'default' | 'coordinator' = 'default'): void => {
     let id = -1;
-    client.send('b1', 'default', (correlationId) => {
+    client.send('b1', channel, (correlationId) => {
       id = correlationId;
       return { type: 'Metadata', correlationId, topics: null };
     }, (answer: Answer<KafkaMessage>) => heard.push({ atUs: clientEnv.now(), correlationId: id, answer: answer.ok ? answer.response.type : answer.error }), timeoutUs);
   };
-  return { world, heard, disconnects, send, client: () => client };
+  return { world, heard, disconnects, send, client: () => client, broker: () => brokerEnv };
 }
 
 describe('clients: network client', () => {
@@ -79,5 +81,38 @@ describe('clients: network client', () => {
     expect(t.heard).toHaveLength(1);
     expect(t.heard[0]!.answer).toBe('NETWORK_EXCEPTION');
     expect(t.heard[0]!.atUs).toBeLessThan(10_000);
+  });
+
+  test('clients: network client: a request sent into a short cut is answered after the heal (TCP retransmits it)', () => {
+    const t = setUp({ delayUs: () => 5000 });
+    const cut = t.world.network.isolate('b1', 'scripted');
+    t.send();
+    t.world.scheduler.run(3_000_000, 1_000_000);
+    t.world.network.heal(cut);
+    t.world.scheduler.run(20_000_000, 1_000_000);
+    expect(t.heard.map((h) => h.answer)).toEqual(['MetadataResponse']);
+    expect(t.disconnects).toEqual([]);
+  });
+
+  test('clients: network client: a timed-out request closes its connection; its late answer never reaches the next request', () => {
+    // b1 answers the first request after 3 s, the next at once; request.timeout.ms is 2 s here.
+    const t = setUp({ delayUs: (n) => (n === 0 ? 3_000_000 : 5000) });
+    t.send(2_000_000);
+    t.world.scheduler.run(2_500_000, 1_000_000);
+    t.send(2_000_000); // on a new connection: the first one is closed
+    t.world.scheduler.run(10_000_000, 1_000_000);
+    expect(t.heard.map((h) => h.answer)).toEqual(['REQUEST_TIMED_OUT', 'MetadataResponse']);
+    expect(t.heard[1]!.atUs).toBeLessThan(2_600_000); // its own answer, not the first one's at 3 s
+  });
+
+  test('clients: network client: the coordinator connection and the default one to the same broker end independently', () => {
+    const t = setUp({ delayUs: () => 1_000_000 });
+    t.send(undefined, 'default');
+    t.send(undefined, 'coordinator');
+    t.world.scheduler.run(100_000, 1_000_000);
+    t.broker().disconnect('c1', 'coordinator#2'); // the broker closes the second connection it accepted
+    t.world.scheduler.run(5_000_000, 1_000_000);
+    expect(t.heard.map((h) => h.answer)).toEqual(['NETWORK_EXCEPTION', 'MetadataResponse']);
+    expect(t.disconnects).toEqual(['b1|coordinator']);
   });
 });

@@ -243,6 +243,32 @@ describe('clients: producer', () => {
     expect(countBySeq(run, 'app.ack').size).toBe(50);
   });
 
+  test('clients: producer: a hold past request.timeout.ms: the closed connection\'s requests still land, then their retries, newest first (claim 14 on TCP)', () => {
+    // The link to b1 is held from 300 ms to 1100 ms (request.timeout.ms is 500). The requests in
+    // flight time out: the producer closes the connection and re-enqueues their batches at the
+    // front, newest first (InFlightRequests.clearAll yields the oldest first; reenqueue adds
+    // each at the front). At the release TCP delivers the old connection's requests, which b1
+    // appends, then the retries on the new connection: appended again, in reverse.
+    const run = runProducer({
+      config: { ...NO_IDEMPOTENCE, ...FIXED_BACKOFF, 'request.timeout.ms': 500, 'max.in.flight.requests.per.connection': 5 },
+      messages: 50,
+      ratePerSec: 50,
+      keys: null,
+      partitions: 1,
+      setup: (_cluster, world) => {
+        world.scheduler.at(300_000, () => {
+          const hold = world.network.hold('p1', 'b1');
+          world.scheduler.at(1_100_000, () => world.network.release(hold), undefined);
+        }, undefined);
+      },
+    });
+    // Seq 15-19 were in flight (one batch each, one request each) when the hold began.
+    const retried = run.of('producer.retry').map(({ event }) => `${event.firstSeq} ${event.error}`);
+    expect(retried).toEqual([15, 16, 17, 18, 19].map((seq) => `${seq} REQUEST_TIMED_OUT`));
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(logSeqs(run, 0)).toEqual([...range(1, 19), 19, 18, 17, 16, 15, ...range(20, 50)]);
+  });
+
   test('clients: producer: max.in.flight=1 keeps order after a lost request (the twin of claim 14)', () => {
     const run = firstRequestLost({ ...NO_IDEMPOTENCE, 'max.in.flight.requests.per.connection': 1 });
     expect(logSeqs(run, 0)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));

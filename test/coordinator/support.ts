@@ -123,7 +123,7 @@ export class TestClient {
     const correlationId = this.nextCorrelationId++;
     const waiting = new Pending<Extract<Response, { type: T }>>();
     this.pending.set(correlationId, waiting as Pending);
-    this.env!.send(to, build(correlationId));
+    this.env!.send(to, build(correlationId), 'client'); // one connection per broker, as a consumer's
     return waiting;
   }
 

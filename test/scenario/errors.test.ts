@@ -77,6 +77,9 @@ const CASES: readonly Case[] = [
   { name: 'an unknown nemesis fault kind', yaml: `${MINIMAL}nemesis: { faults: [kill, powr] }\n`, line: 12, column: 27, path: 'nemesis.faults[1]', text: 'found "powr" (did you mean "power"?)' },
   // cross references
   { name: 'producer naming an undeclared topic', yaml: MINIMAL.replace('topic: orders', 'topic: ordres'), line: 9, column: 12, path: 'producers[0].topic', text: 'expected a topic declared under topics (orders), found "ordres" (did you mean "orders"?)' },
+  // Kafka's traffic is all TCP: a scenario cannot ask for what TCP never does.
+  { name: 'network duplicate under Kafka', yaml: `${MINIMAL}network: { duplicate: 1% }\n`, line: 12, column: 23, path: 'network.duplicate', text: 'expected no network duplicate in a Kafka scenario, found "1%" (Kafka\'s traffic all runs on TCP connections, which never deliver a message twice' },
+  { name: 'network reorder under Kafka', yaml: `${MINIMAL}network: { drop: 1%, reorder: 0.01 }\n`, line: 12, column: 31, path: 'network.reorder', text: 'expected no network reorder in a Kafka scenario, found 0.01' },
   { name: 'replication.factor > brokers', yaml: MINIMAL.replace('replication.factor: 3', 'replication.factor: 5'), line: 6, column: 25, path: 'topics[0].replication.factor', text: 'expected a replication.factor of at most 3 (cluster.brokers), found 5' },
   { name: 'two topics with one name', yaml: `${MINIMAL.replace('producers:', '  - { name: orders }\nproducers:')}`, line: 7, column: 13, path: 'topics[1].name', text: 'expected a topic name not used above, found "orders"' },
   { name: 'group.id set beside the group', yaml: `${MINIMAL}consumers:\n  - { group: g, topic: orders, config: { group.id: other } }\n`, line: 13, column: 42, path: 'consumers[0].config.group.id', text: 'expected no group.id here' },

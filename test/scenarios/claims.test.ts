@@ -49,6 +49,29 @@ describe('claims', () => {
     expect(summary.coverage['fenced-controller']).toBe(fenced.length);
   });
 
+  // Claim 14 on TCP. A stall past request.timeout.ms closes the connection, yet TCP delivers what
+  // it carried: the originals are appended, then their retries. A leader move under held requests
+  // answers each NOT_LEADER_OR_FOLLOWER; re-enqueued at the front in turn, they go newest first.
+  test('claims: max in flight: a stall past request.timeout.ms duplicates the batches it held; a leader move under held requests reorders them', () => {
+    const { events, summary } = run('max-in-flight-reorders');
+    const retries = of(events, 'producer.retry').filter((r) => r.event.partition === 0);
+    const seqsOf = (list: typeof retries): Set<number> => new Set(list.flatMap((r) => Array.from({ length: r.event.count }, (_, i) => r.event.firstSeq + i)));
+    const timedOut = retries.filter((r) => r.event.error === 'REQUEST_TIMED_OUT');
+    expect(timedOut.length).toBeGreaterThanOrEqual(2);
+    // Held from 15 s (a request sent a few ms before still arriving then is held too); request.timeout.ms 3 s.
+    for (const r of timedOut) expect(r.atUs - 15_000_000).toBeGreaterThanOrEqual(3_000_000 - 10_000);
+    const notLeader = retries.filter((r) => r.event.error === 'NOT_LEADER_OR_FOLLOWER' && r.atUs >= 30_000_000);
+    expect(notLeader.length).toBeGreaterThanOrEqual(2);
+    const seqs = (anomaly: string): number[] =>
+      summary.instances.filter((i) => i.anomaly === anomaly).flatMap((i) => [...i.summary.matchAll(/p1#(\d+)/g)].map((m) => Number(m[1])));
+    const duplicated = seqs('duplicated');
+    const reordered = seqs('reordered');
+    expect(duplicated.length).toBeGreaterThan(0);
+    expect(reordered.length).toBeGreaterThan(0);
+    expect(duplicated.every((seq) => seqsOf(timedOut).has(seq))).toBe(true);
+    expect(reordered.every((seq) => seqsOf(notLeader).has(seq))).toBe(true);
+  });
+
   // Claim 7: out after replica.lag.time.max.ms (10 s here) without catching up, back once caught up.
   test('claims: isr: a paused follower leaves the ISR after replica.lag.time.max.ms and rejoins after it resumes', () => {
     const { events } = run('isr-shrink-expand');

@@ -31,13 +31,16 @@ describe('sim: exit and supervisor', () => {
     const world = new World<string>({ seed: 1, network });
     const closed: string[] = [];
     world.spawn('a', exiting(1, 5000, []));
-    world.spawn('b', () => ({ onMessage: () => {}, onConnectionClosed: (peer) => closed.push(peer) }));
+    world.spawn('b', (env) => {
+      env.send('a', 'hello', 'c'); // b's connection c to a, open when a exits
+      return { onMessage: () => {}, onConnectionClosed: (peer, connection) => closed.push(`${peer}:${connection}`) };
+    });
     const seen = processEvents(world);
     world.scheduler.run(1_000_000);
     expect(world.state('a')).toBe('down');
     // No supervisor: nothing starts it again.
     expect(seen).toEqual(['5ms proc.exit a 1']);
-    expect(closed).toEqual(['a']);
+    expect(closed).toEqual(['a:c']);
   });
 
   test('sim: supervisor: a failed exit is started again RestartSec later, every time it fails', () => {
@@ -91,15 +94,16 @@ describe('sim: exit and supervisor', () => {
     expect(seen).toContain('8ms proc.restart-cancelled powered power');
   });
 
-  test('sim: refuse: a message refused before the process listens comes back to its sender as a reset', () => {
+  test('sim: refuse: a message refused before the process listens comes back to its sender as a reset of its connection', () => {
     const world = new World<string>({ seed: 1, network });
     const unreachable: string[] = [];
-    world.spawn('server', (env) => ({ onMessage: (from, m) => env.refuse(from, m) }));
+    world.spawn('server', (env) => ({ onMessage: (from, m, connection) => env.refuse(from, m, connection) }));
     world.spawn('client', (env) => {
-      env.send('server', 'hello');
-      return { onMessage: () => {}, onUnreachable: (to, m) => unreachable.push(`${to}:${m}@${env.now()}`) };
+      env.send('server', 'hello', 'c');
+      env.send('server', 'datagram'); // no connection to reset: nothing answers
+      return { onMessage: () => {}, onUnreachable: (to, m, connection) => unreachable.push(`${to}:${m}:${connection}@${env.now()}`) };
     });
     world.scheduler.run(10_000);
-    expect(unreachable).toEqual(['server:hello@2000']);
+    expect(unreachable).toEqual(['server:hello:c@2000']);
   });
 });

@@ -46,6 +46,21 @@ describe('sim: faults', () => {
     expect(world.state('n1')).toBe('down');
   });
 
+  // A stop's heal is "start it again": a process still shutting down when the heal comes
+  // (its onTerminate takes 5 s here) is started once it exits, not left down for good.
+  test('sim: faults: a stop healed before its process exits starts the process once it has exited', () => {
+    const world = new World<never>({ seed: 5, network });
+    world.spawn('n1', (env) => ({ onMessage: () => {}, onTerminate: (exit) => void env.setTimer(5_000_000, exit) }));
+    const faults = new Faults(world);
+    const stop = faults.apply({ kind: 'stop', node: 'n1' }, 'random');
+    world.scheduler.run(1_000_000);
+    stop.heal();
+    expect(world.state('n1')).toBe('up'); // still shutting down
+    world.scheduler.run(5_000_000);
+    expect(world.state('n1')).toBe('up'); // exited at 5 s, and started again at once
+    expect(world.trace.records.filter((r) => r.event.kind === 'proc.start').map((r) => r.atUs)).toEqual([0, 5_000_000]);
+  });
+
   // turmoil-style: any sequence of process faults leaves each node as a tiny model says.
   test('sim: faults: process fault verbs match a reference model for any sequence', () => {
     const verb = fc.constantFrom('kill', 'power', 'restart', 'pause', 'resume');

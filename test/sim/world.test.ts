@@ -82,25 +82,6 @@ describe('sim: world', () => {
   });
 });
 
-describe('sim: world: connection resets', () => {
-  test('sim: world: a message to a killed process comes back as a reset; a powered-off machine stays silent', () => {
-    const world = new World<Msg>({ seed: 3, network });
-    const resets: string[] = [];
-    world.spawn('client', (env) => {
-      env.setTimer(10_000, () => env.send('server', { type: 'ping', n: 1 }));
-      env.setTimer(50_000, () => env.send('server', { type: 'ping', n: 2 }));
-      return { onMessage: () => {}, onUnreachable: (to, m) => resets.push(`${to}:${m.n}@${env.now()}`) };
-    });
-    world.spawn('server', () => ({ onMessage: () => {} }));
-    world.kill('server');
-    world.scheduler.run(40_000);
-    expect(resets).toEqual(['server:1@12000']); // one hop there, one hop back
-    world.powerLoss('server');
-    world.scheduler.run(100_000);
-    expect(resets).toEqual(['server:1@12000']);
-  });
-});
-
 describe('sim: world: timers across a pause', () => {
   test('sim: world: a timer that came due during a pause can still be cancelled before the resume', () => {
     const world = new World<Msg>({ seed: 3, network });
@@ -121,21 +102,80 @@ describe('sim: world: timers across a pause', () => {
   });
 });
 
-describe('sim: world: connections closed', () => {
-  test('sim: world: peers hear a killed process\'s connections close, and a rebooted machine\'s reset; not a power loss itself', () => {
+describe('sim: world: connections and processes', () => {
+  /** `client` sends ping n on its connection `c` at each time given; records what it hears. */
+  function pair(sendAtUs: readonly number[]): { world: World<Msg>; heard: string[]; got: string[] } {
     const world = new World<Msg>({ seed: 3, network });
-    const closed: string[] = [];
-    world.spawn('client', (env) => ({ onMessage: () => {}, onConnectionClosed: (peer) => closed.push(`${peer}@${env.now()}`) }));
-    world.spawn('server', () => ({ onMessage: () => {} }));
-    world.kill('server');
-    world.scheduler.run(10_000);
-    expect(closed).toEqual(['server@1000']);
-    world.restart('server');
-    world.powerLoss('server');
+    const heard: string[] = [];
+    const got: string[] = [];
+    world.spawn('client', (env) => {
+      sendAtUs.forEach((atUs, i) => env.setTimer(atUs - env.now(), () => env.send('server', { type: 'ping', n: i + 1 }, 'c')));
+      return {
+        onMessage: () => {},
+        onUnreachable: (to, m, connection) => heard.push(`reset ${to}:${m.n} ${connection}@${env.now()}`),
+        onConnectionClosed: (peer, connection) => heard.push(`closed ${peer} ${connection}@${env.now()}`),
+      };
+    });
+    world.spawn('server', (env) => ({ onMessage: (_from, m, connection) => got.push(`${m.n} ${connection}@${env.now()}`) }));
+    return { world, heard, got };
+  }
+
+  test('sim: world: a connection to a killed process comes back as a reset; its connections close with a FIN', () => {
+    const { world, heard, got } = pair([10_000, 50_000]);
     world.scheduler.run(20_000);
-    expect(closed).toEqual(['server@1000']); // the power went: nothing is sent
+    expect(got).toEqual(['1 c#1@11000']); // the acceptor's end is named label#connection
+    world.kill('server');
+    world.scheduler.run(40_000);
+    expect(heard).toEqual(['closed server c@21000']); // its OS closed the connection: one hop
+    world.scheduler.run(60_000);
+    // Ping 2 opens a new connection (the old one is closed), whose SYN the running machine resets.
+    expect(heard).toEqual(['closed server c@21000', 'reset server:2 c@52000']);
+  });
+
+  test('sim: world: a powered-off machine is silent; after its reboot it resets a connection of its previous life', () => {
+    const { world, heard, got } = pair([10_000, 30_000]);
+    world.scheduler.run(20_000);
+    world.powerLoss('server');
+    world.scheduler.run(100_000);
+    expect(heard).toEqual([]); // ping 2 is retransmitted into the silence: no FIN, no reset
     world.restart('server');
+    world.scheduler.run(1_000_000);
+    // Lost at 31 ms against the dark machine; the retransmission after the RTO (200 ms) reaches
+    // the rebooted one at 231 ms, whose OS knows no such connection: its reset is back at 232.
+    expect(heard).toEqual(['reset server:2 c@232000']);
+    expect(got).toEqual(['1 c#1@11000']); // the new process never hears its predecessor's connection
+  });
+
+  test('sim: world: a new incarnation never receives what was sent to its predecessor', () => {
+    const { world, heard, got } = pair([10_000, 11_000]);
+    world.pause('server');
+    world.scheduler.run(15_000); // both pings wait in the paused process's queue
+    world.kill('server');
+    world.restart('server');
+    world.scheduler.run(100_000);
+    expect(got).toEqual([]);
+    expect(heard).toEqual(['closed server c@16000']);
+  });
+
+  test('sim: world: a paused process hears its messages and closes in order when it resumes', () => {
+    const world = new World<Msg>({ seed: 3, network });
+    const seen: string[] = [];
+    world.spawn('client', (env) => {
+      env.setTimer(10_000, () => env.send('server', { type: 'ping', n: 1 }, 'c'));
+      env.setTimer(12_000, () => {
+        env.send('server', { type: 'ping', n: 2 }, 'c');
+        env.disconnect('server', 'c');
+      });
+      return { onMessage: () => {} };
+    });
+    world.spawn('server', (env) => ({
+      onMessage: (_from, m) => seen.push(`${m.n}@${env.now()}`),
+      onConnectionClosed: (peer) => seen.push(`closed ${peer}@${env.now()}`),
+    }));
+    world.pause('server');
+    world.scheduler.run(20_000);
+    world.resume('server');
     world.scheduler.run(30_000);
-    expect(closed).toEqual(['server@1000', 'server@21000']); // rebooted: the stale connection is reset
+    expect(seen).toEqual(['1@20000', '2@20000', 'closed client@20000']);
   });
 });

@@ -41,7 +41,11 @@ export class TestClient {
         },
       });
       this.current = client;
-      return { onMessage: (from, m) => void client.handle(from, m) };
+      return {
+        onMessage: (from, m) => void client.handle(from, m),
+        onConnectionClosed: (peer, connection) => void client.connectionLost(peer, connection),
+        onUnreachable: (peer, _m, connection) => void client.connectionLost(peer, connection),
+      };
     });
   }
 
