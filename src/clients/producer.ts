@@ -32,10 +32,11 @@ import { invariant, type Env, type EventId, type Process, type ProcessFactory } 
 import { RETRIABLE_ERRORS, type KafkaError } from '../kafka/errors.js';
 import type { AppEvent, ProducerEvent } from '../kafka/events.js';
 import type { KafkaMessage } from '../kafka/protocol.js';
-import type { KafkaRecord } from '../kafka/records.js';
 import type { ProducerSpec } from '../scenario/types.js';
 import { KeylessPartitioner, keyHash } from './partitioner.js';
+import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer-batch.js';
 import { NEVER_US as NEVER, producerSettings, type ProducerSettings } from './producer-config.js';
+import { TransactionManager } from './transaction-manager.js';
 
 export { validateProducerConfig, producerSettings, profileAtLeast, type ProducerSettings } from './producer-config.js';
 
@@ -59,8 +60,7 @@ export interface ProducerOptions {
  * workload's messages carry no payload, so a real producer's batches would be about this size.
  */
 export const RECORD_OVERHEAD_BYTES = 50;
-/** A v2 record batch's header (DefaultRecordBatch.RECORD_BATCH_OVERHEAD). */
-export const BATCH_OVERHEAD_BYTES = 61;
+export { BATCH_OVERHEAD_BYTES } from './producer-batch.js';
 
 /** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
 const NEVER_US = NEVER;
@@ -87,46 +87,10 @@ function isInbound(message: unknown): message is Inbound {
   return typeof type === 'string' && INBOUND_TYPES.has(type);
 }
 
-/** One partition's producer batch (ProducerBatch): records are appended until it is closed. */
-class Batch {
-  readonly records: KafkaRecord[] = [];
-  bytes = BATCH_OVERHEAD_BYTES;
-  /** Closed for appends: full, a record did not fit, or drained (then never written again). */
-  appendable = true;
-  /** In its partition's queue (not in flight). */
-  queued = true;
-  done = false;
-  /** Retries so far (ProducerBatch.attempts). */
-  attempts = 0;
-  lastAttemptUs: number;
-  backoffUs = 0;
-  retryLeaderEpoch = -1;
-  producerId = -1;
-  producerEpoch = -1;
-  baseSequence = -1;
-
-  constructor(
-    readonly partition: PartitionState,
-    readonly createdUs: number,
-    readonly allocatedBytes: number,
-  ) {
-    this.lastAttemptUs = createdUs;
-  }
-}
-
-interface PartitionState {
-  readonly id: number;
+interface PartitionState extends PartitionQueue {
   leader: number; // broker id, -1 when unknown or offline
-  leaderEpoch: number;
   /** The leader's connection; null while the leader is unknown. */
   connection: Connection | null;
-  /** Batches not in flight, oldest first (the accumulator's deque). */
-  readonly queue: Batch[];
-  /** max.in.flight=1: a batch of this partition is in flight (guaranteeMessageOrder). */
-  muted: boolean;
-  /** Idempotence: next sequence number, and the batches holding one that are not done, by sequence. */
-  nextSequence: number;
-  readonly unacked: Batch[];
 }
 
 interface Connection {
@@ -187,9 +151,7 @@ class Producer implements Process<unknown> {
   private readonly metadataAlarm: Alarm;
 
   // Idempotence.
-  private producerId = -1;
-  private producerEpoch = -1;
-  private resetPending = false;
+  private readonly transactions = new TransactionManager();
   private initRetryAtUs = 0;
 
   // Accumulator and sender.
@@ -419,7 +381,7 @@ class Producer implements Process<unknown> {
   /** One pass of Sender.sendProducerData: ready nodes, then one request per ready node with room. */
   private sendProducerData(): void {
     const now = this.env.now();
-    if (this.settings.idempotence && (this.producerId < 0 || this.resetPending)) {
+    if (this.settings.idempotence && this.transactions.needsProducerId()) {
       this.maybeInitProducerId(now);
       return;
     }
@@ -484,32 +446,15 @@ class Producer implements Process<unknown> {
       const first = state.queue[0];
       if (first === undefined || this.backingOff(first, state, now)) continue;
       if (size + first.bytes > this.settings.maxRequestSizeBytes && batches.length > 0) break;
-      if (this.settings.idempotence && this.stopDrain(first, state)) break;
+      if (this.settings.idempotence && this.transactions.shouldStopDrain(first)) break;
       state.queue.shift();
       first.queued = false;
-      if (this.settings.idempotence && first.baseSequence < 0) {
-        first.producerId = this.producerId;
-        first.producerEpoch = this.producerEpoch;
-        first.baseSequence = state.nextSequence;
-        state.nextSequence += first.records.length;
-        state.unacked.push(first);
-      }
+      if (this.settings.idempotence) this.transactions.assignSequence(first);
       first.appendable = false;
       size += first.bytes;
       batches.push(first);
     } while (index !== start);
     return batches;
-  }
-
-  /**
-   * RecordAccumulator.shouldStopDrainBatchesForPartition, idempotent producer: a retried batch
-   * (it has a sequence) goes out only as the partition's first unacknowledged sequence, which
-   * brings the partition down to one batch in flight until the retries are through.
-   */
-  private stopDrain(first: Batch, state: PartitionState): boolean {
-    if (first.baseSequence < 0) return false;
-    const oldest = state.unacked[0];
-    return oldest !== undefined && oldest !== first;
   }
 
   private sendProduce(connection: Connection, batches: readonly Batch[]): void {
@@ -581,7 +526,7 @@ class Producer implements Process<unknown> {
     if (RETRIABLE_ERRORS.has(error)) return true;
     // The idempotent producer retries UNKNOWN_PRODUCER_ID with a fresh producer id and sequences (KIP-360, simplified).
     if (this.settings.idempotence && error === 'UNKNOWN_PRODUCER_ID') {
-      this.resetPending = true;
+      this.transactions.resetPending = true;
       return true;
     }
     return false;
@@ -649,7 +594,7 @@ class Producer implements Process<unknown> {
     }
     // The broker may or may not hold this sequence: start over with a new producer id
     // (KafkaProducer's idempotent reset; KIP-360's epoch bump is not modelled in full).
-    if (this.settings.idempotence && batch.baseSequence >= 0) this.resetPending = true;
+    if (this.settings.idempotence && batch.baseSequence >= 0) this.transactions.resetPending = true;
     this.release(batch);
   }
 
@@ -658,10 +603,7 @@ class Producer implements Process<unknown> {
     batch.appendable = false;
     this.allocatedBytes -= batch.allocatedBytes;
     const state = batch.partition;
-    if (batch.baseSequence >= 0) {
-      const at = state.unacked.indexOf(batch);
-      if (at >= 0) state.unacked.splice(at, 1);
-    }
+    this.transactions.removeInFlightBatch(batch);
     if (batch.queued) {
       // Only a batch expired by delivery.timeout.ms leaves from the queue.
       state.queue.splice(state.queue.indexOf(batch), 1);
@@ -931,7 +873,7 @@ class Producer implements Process<unknown> {
 
   private maybeInitProducerId(now: number): void {
     if (this.inFlightOf.init > 0) return;
-    if (this.resetPending && this.inFlightOf.produce > 0) return; // a response will run the sender again
+    if (this.transactions.resetPending && this.inFlightOf.produce > 0) return; // a response will run the sender again
     if (now < this.initRetryAtUs) {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
@@ -955,17 +897,7 @@ class Producer implements Process<unknown> {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
     }
-    this.producerId = response.producerId;
-    this.producerEpoch = response.producerEpoch;
-    if (this.resetPending) {
-      // New producer id: every partition starts again at sequence 0, queued retries included.
-      this.resetPending = false;
-      for (const state of this.partitions) {
-        state.nextSequence = 0;
-        state.unacked.length = 0;
-        for (const batch of state.queue) batch.baseSequence = -1;
-      }
-    }
+    this.transactions.setProducerIdAndEpoch(response.producerId, response.producerEpoch, this.partitions);
     this.runSender();
   }
 
@@ -1038,5 +970,5 @@ class Producer implements Process<unknown> {
 }
 
 function newPartitionState(id: number): PartitionState {
-  return { id, leader: -1, leaderEpoch: -1, connection: null, queue: [], muted: false, nextSequence: 0, unacked: [] };
+  return { id, leader: -1, leaderEpoch: -1, connection: null, queue: [], muted: false };
 }
