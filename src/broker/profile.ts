@@ -1,5 +1,6 @@
 // Behaviour profiles follow Kafka's release lines ("0.10", "2.8", "3.9"): where Kafka's
 // behaviour changed in a way that matters to loss, the profile picks the old or the new.
+import type { ProducerStateRules } from './producer-state.js';
 
 /** "2.8" -> 208, "0.10" -> 10: comparable numbers for release lines. */
 export function profileNumber(profile: string): number {
@@ -19,6 +20,8 @@ export interface Behaviour {
   readonly fetchCarriesLeaderEpoch: boolean;
   /** KIP-380 (2.2): the controller knows brokers by epoch (registration czxid), so it sees a quick bounce. */
   readonly brokerEpochs: boolean;
+  /** How a leader judges an idempotent producer's batches (retained batches, unknown producer ids). */
+  readonly producerState: ProducerStateRules;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -28,6 +31,7 @@ export function behaviourOf(profile: string): Behaviour {
     epochInTruncationAnswer: n >= 200,
     fetchCarriesLeaderEpoch: n >= 201,
     brokerEpochs: n >= 202,
+    producerState: { batchesKept: n >= 100 ? 5 : 1, unknownProducer: n >= 205 ? 'append' : n >= 100 ? 'unknown-producer-id' : 'out-of-order' },
   };
 }
 
