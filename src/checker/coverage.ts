@@ -32,6 +32,7 @@ export const COVERAGE_PROBES = [
   { name: 'broker-session-expired', description: "ZooKeeper expired a broker's session: its /brokers/ids registration (and /controller, if it held it) went" },
   { name: 'controlled-shutdown', description: 'a stopping broker had the controller move its leaderships away (controlled shutdown)' },
   { name: 'stale-broker-epoch', description: "a restarted broker refused a controller request meant for its predecessor (STALE_BROKER_EPOCH, KIP-380)" },
+  { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -66,6 +67,7 @@ const CONSUMER_TRUNCATION_DETECTED = probe('consumer-truncation-detected');
 const BROKER_SESSION_EXPIRED = probe('broker-session-expired');
 const CONTROLLED_SHUTDOWN = probe('controlled-shutdown');
 const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
+const PRODUCER_SEQUENCE_RESET = probe('producer-sequence-reset');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -183,6 +185,9 @@ export class CoverageProbes {
         return;
       case 'broker.stale-request':
         this.hit(STALE_BROKER_EPOCH);
+        return;
+      case 'producer.sequence-reset':
+        this.hit(PRODUCER_SEQUENCE_RESET);
         return;
       default:
         return;

@@ -32,6 +32,8 @@ export class Batch {
   producerId = -1;
   producerEpoch = -1;
   baseSequence = -1;
+  /** Renumbered since it was last drained (ProducerBatch.sequenceHasBeenReset): an OUT_OF_ORDER answer is expected. */
+  sequenceReset = false;
 
   constructor(
     readonly partition: PartitionQueue,

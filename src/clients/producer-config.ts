@@ -62,9 +62,12 @@ function read(config: KafkaConfig, key: string, profile: string): Value {
   const given = explicit(config, key);
   if (given !== undefined && given !== null) return given;
   // Before 3.0, an explicit enable.idempotence=true brings acks=all and retries=MAX_INT unless
-  // they are set too (KafkaProducer.configureAcks / configureRetries, 0.11 to 2.8).
-  if (explicit(config, 'enable.idempotence') === true && (key === 'acks' || key === 'retries')) {
-    return key === 'acks' ? 'all' : INT_MAX;
+  // they are set too (KafkaProducer.configureAcks / configureRetries, 0.11 to 2.8), and in 0.11
+  // max.in.flight.requests.per.connection=1 (configureInflightRequests).
+  if (explicit(config, 'enable.idempotence') === true) {
+    if (key === 'acks') return 'all';
+    if (key === 'retries') return INT_MAX;
+    if (key === 'max.in.flight.requests.per.connection' && !profileAtLeast(profile, '1.0')) return 1;
   }
   const older = OLDER_DEFAULTS[key];
   if (older !== undefined) {
@@ -113,7 +116,12 @@ function idempotenceOf(config: KafkaConfig, profile: string): Idempotence {
   const retries = num(config, 'retries', profile);
   const maxInFlight = num(config, 'max.in.flight.requests.per.connection', profile);
   const conflicts: string[] = [];
-  if (maxInFlight > 5) conflicts.push(`max.in.flight.requests.per.connection must be at most 5 to use the idempotent producer (found ${maxInFlight})`);
+  if (!profileAtLeast(profile, '1.0')) {
+    // 0.11 (KafkaProducer.configureInflightRequests): one request at a time; 1.0 allows five (KAFKA-5494).
+    if (maxInFlight !== 1) conflicts.push(`max.in.flight.requests.per.connection must be 1 to use the idempotent producer in ${profile} (found ${maxInFlight}; at most 5 from 1.0, KAFKA-5494)`);
+  } else if (maxInFlight > 5) {
+    conflicts.push(`max.in.flight.requests.per.connection must be at most 5 to use the idempotent producer (found ${maxInFlight})`);
+  }
   if (acks !== -1) conflicts.push(`acks must be "all" to use the idempotent producer (found "${String(read(config, 'acks', profile))}")`);
   if (retries === 0) conflicts.push('retries must be greater than 0 to use the idempotent producer');
   const given = explicit(config, 'enable.idempotence');
@@ -144,6 +152,7 @@ export function validateProducerConfig(config: KafkaConfig, profile: string): st
   }
   const delivery = deliveryTimeoutMs(config, profile);
   if (delivery.error !== null) errors.push(delivery.error);
+
   const partitioner = explicit(config, 'partitioner.class');
   if (typeof partitioner === 'string' && !partitioner.endsWith('DefaultPartitioner') && !profileAtLeast(profile, '2.4')) {
     errors.push(`partitioner.class: ${partitioner} needs Kafka 2.4 or later (KIP-480), the profile is ${profile}`);

@@ -36,7 +36,7 @@ import type { ProducerSpec } from '../scenario/types.js';
 import { KeylessPartitioner, keyHash } from './partitioner.js';
 import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer-batch.js';
 import { NEVER_US as NEVER, producerSettings, type ProducerSettings } from './producer-config.js';
-import { TransactionManager } from './transaction-manager.js';
+import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
 
 export { validateProducerConfig, producerSettings, profileAtLeast, type ProducerSettings } from './producer-config.js';
 
@@ -151,7 +151,7 @@ class Producer implements Process<unknown> {
   private readonly metadataAlarm: Alarm;
 
   // Idempotence.
-  private readonly transactions = new TransactionManager();
+  private readonly transactions: TransactionManager;
   private initRetryAtUs = 0;
 
   // Accumulator and sender.
@@ -195,6 +195,7 @@ class Producer implements Process<unknown> {
     private readonly settings: ProducerSettings,
   ) {
     this.metadataAlarm = new Alarm(env, () => this.maybeSendMetadata());
+    this.transactions = new TransactionManager(idempotenceRules(options.profile), (reset) => this.traceSequenceReset(reset));
     this.senderAlarm = new Alarm(env, () => this.runSender());
     invariant(options.bootstrap.length > 0, () => `producer ${spec.name}: no bootstrap brokers`);
     this.name = spec.name;
@@ -381,9 +382,19 @@ class Producer implements Process<unknown> {
   /** One pass of Sender.sendProducerData: ready nodes, then one request per ready node with room. */
   private sendProducerData(): void {
     const now = this.env.now();
-    if (this.settings.idempotence && this.transactions.needsProducerId()) {
-      this.maybeInitProducerId(now);
-      return;
+    if (this.settings.idempotence) {
+      // Sender.runOnce: settle unresolved sequences, bump the epoch if asked, then a producer id first.
+      const transactions = this.transactions;
+      transactions.maybeResolveSequences();
+      if (transactions.fatalError !== null) {
+        this.abortBatches(transactions.fatalError);
+        return;
+      }
+      transactions.bumpIdempotentEpochIfNeeded();
+      if (!transactions.hasProducerId()) {
+        this.maybeInitProducerId(now);
+        return;
+      }
     }
     const pass = ++this.senderPass;
     let nextCheckUs = NEVER_US;
@@ -451,6 +462,7 @@ class Producer implements Process<unknown> {
       first.queued = false;
       if (this.settings.idempotence) this.transactions.assignSequence(first);
       first.appendable = false;
+      first.sequenceReset = false; // ProducerBatch.close()
       size += first.bytes;
       batches.push(first);
     } while (index !== start);
@@ -496,40 +508,51 @@ class Producer implements Process<unknown> {
         answer = response.partitions.find((p) => p.topic === this.topic && p.partition === batch.partition.id);
       }
       if (answer === undefined) invariant(false, () => `producer ${this.name}: ProduceResponse ${response.correlationId} lacks ${this.topic}-${batch.partition.id}`);
-      this.completeBatch(batch, answer.error, answer.baseOffset, now);
+      this.completeBatch(batch, answer.error, answer.baseOffset, now, answer.logStartOffset ?? -1);
     }
     this.afterCompletions();
   }
 
   /** Sender.completeBatch: success, retry, or failure of one batch of a response. */
-  private completeBatch(batch: Batch, error: KafkaError, baseOffset: number, now: number): void {
+  private completeBatch(batch: Batch, error: KafkaError, baseOffset: number, now: number, logStartOffset = -1): void {
     const state = batch.partition;
     if (this.settings.maxInFlight === 1) state.muted = false;
-    if (batch.done) return; // expired by delivery.timeout.ms while in flight
-    if (error === 'NONE') {
+    if (batch.done) {
+      this.completeExpiredBatch(batch, error, baseOffset);
+    } else if (error === 'NONE') {
       this.succeed(batch, baseOffset);
-    } else if (this.canRetry(batch, error, now)) {
-      this.reenqueue(batch, error, now);
+    } else if (this.canRetry(batch, error, now, logStartOffset)) {
+      // Before 2.5 a retry must carry the producer id it was numbered under; after a reset it cannot.
+      if (this.settings.idempotence && !this.transactions.retryKeepsProducerId(batch)) this.fail(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER', false);
+      else this.reenqueue(batch, error, now);
     } else if (error === 'DUPLICATE_SEQUENCE_NUMBER') {
       // The broker saw this sequence before but no longer knows its offset: success, offsets
       // unknown (-1) unless the response carries them (Sender.completeBatch, 3.9).
       this.succeed(batch, baseOffset);
     } else {
-      this.fail(batch, error);
+      // "We only adjust sequence numbers if the batch didn't exhaust its retries": then it was
+      // refused for sure; past them, it may have been written.
+      this.fail(batch, error, batch.attempts < this.settings.retries);
     }
     if (METADATA_ERRORS.has(error)) this.requestMetadataUpdate();
   }
 
-  /** Sender.canRetry: a retriable error, retries left, and delivery.timeout.ms not reached. */
-  private canRetry(batch: Batch, error: KafkaError, now: number): boolean {
+  /**
+   * The answer to a batch that delivery.timeout.ms already failed (it expired in flight): its
+   * application was told, but an acknowledgment still moves the last acknowledged sequence on,
+   * and before 3.6 (KAFKA-14831) a failure still went through handleFailedBatch.
+   */
+  private completeExpiredBatch(batch: Batch, error: KafkaError, baseOffset: number): void {
+    if (!this.settings.idempotence) return;
+    if (error === 'NONE' || error === 'DUPLICATE_SEQUENCE_NUMBER') this.transactions.handleCompletedBatch(batch, baseOffset);
+    else if (!this.transactions.lateFailureIgnored) this.transactions.handleFailedBatch(batch, error, batch.attempts < this.settings.retries);
+  }
+
+  /** Sender.canRetry: retries left, delivery.timeout.ms not reached (2.1+), and an error worth retrying. */
+  private canRetry(batch: Batch, error: KafkaError, now: number, logStartOffset: number): boolean {
     if (now - batch.createdUs >= this.settings.deliveryTimeoutUs || batch.attempts >= this.settings.retries) return false;
-    if (RETRIABLE_ERRORS.has(error)) return true;
-    // The idempotent producer retries UNKNOWN_PRODUCER_ID with a fresh producer id and sequences (KIP-360, simplified).
-    if (this.settings.idempotence && error === 'UNKNOWN_PRODUCER_ID') {
-      this.transactions.resetPending = true;
-      return true;
-    }
-    return false;
+    const retriable = RETRIABLE_ERRORS.has(error);
+    return this.settings.idempotence ? this.transactions.canRetry(batch, error, logStartOffset, retriable) : retriable;
   }
 
   /** RecordAccumulator.reenqueue: back to the front of the queue (in sequence order when idempotent). */
@@ -576,6 +599,7 @@ class Producer implements Process<unknown> {
   }
 
   private succeed(batch: Batch, baseOffset: number): void {
+    if (this.settings.idempotence) this.transactions.handleCompletedBatch(batch, baseOffset);
     const { env, name: producer, topic } = this;
     const partition = batch.partition.id;
     const records = batch.records;
@@ -586,16 +610,43 @@ class Producer implements Process<unknown> {
     this.release(batch);
   }
 
-  private fail(batch: Batch, error: KafkaError | 'DELIVERY_TIMEOUT'): void {
+  /** Sender.failBatch: the application is told; the idempotent producer decides what the sequence is now. */
+  private fail(batch: Batch, error: BatchFailure, adjustSequences: boolean): void {
+    if (this.settings.idempotence) this.transactions.handleFailedBatch(batch, error, adjustSequences);
+    this.abort(batch, error);
+  }
+
+  /** The application hears that every record of the batch failed. */
+  private abort(batch: Batch, error: BatchFailure): void {
     const state = batch.partition;
     const records = batch.records;
     for (let i = 0; i < records.length; i++) {
       this.env.trace({ kind: 'app.fail', producer: this.name, seq: records[i]!.seq, topic: this.topic, partition: state.id, error } satisfies AppEvent, false);
     }
-    // The broker may or may not hold this sequence: start over with a new producer id
-    // (KafkaProducer's idempotent reset; KIP-360's epoch bump is not modelled in full).
-    if (this.settings.idempotence && batch.baseSequence >= 0) this.transactions.resetPending = true;
     this.release(batch);
+  }
+
+  /** A fatal error (RecordAccumulator.abortBatches): every batch not done fails with it, in flight or not. */
+  private abortBatches(error: KafkaError): void {
+    for (let i = this.createdHead; i < this.created.length; i++) {
+      const batch = this.created[i]!;
+      if (!batch.done) this.abort(batch, error);
+    }
+    this.compactCreated();
+    if (this.blockedHead < this.blocked.length) this.drainBlocked();
+    this.maybeExit();
+  }
+
+  private traceSequenceReset(reset: SequenceReset): void {
+    this.env.trace({
+      kind: 'producer.sequence-reset',
+      producer: this.name,
+      topic: this.topic,
+      reason: reset.reason,
+      producerId: reset.producerId,
+      producerEpoch: reset.producerEpoch,
+      partitions: [...reset.partitions],
+    } satisfies ProducerEvent);
   }
 
   private release(batch: Batch): void {
@@ -603,7 +654,6 @@ class Producer implements Process<unknown> {
     batch.appendable = false;
     this.allocatedBytes -= batch.allocatedBytes;
     const state = batch.partition;
-    this.transactions.removeInFlightBatch(batch);
     if (batch.queued) {
       // Only a batch expired by delivery.timeout.ms leaves from the queue.
       state.queue.splice(state.queue.indexOf(batch), 1);
@@ -727,7 +777,10 @@ class Producer implements Process<unknown> {
       const batch = this.created[i]!;
       if (now - batch.createdUs < deadline) break;
       if (batch.done) continue;
-      this.fail(batch, 'DELIVERY_TIMEOUT');
+      // Sender.sendProducerData: an expired batch is failed without taking its sequence back; one
+      // that was sent may have been written, so its partition's sequence is unknown for now.
+      this.fail(batch, 'DELIVERY_TIMEOUT', false);
+      if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
       expired = true;
     }
     this.compactCreated();
@@ -873,7 +926,6 @@ class Producer implements Process<unknown> {
 
   private maybeInitProducerId(now: number): void {
     if (this.inFlightOf.init > 0) return;
-    if (this.transactions.resetPending && this.inFlightOf.produce > 0) return; // a response will run the sender again
     if (now < this.initRetryAtUs) {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
@@ -897,7 +949,7 @@ class Producer implements Process<unknown> {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
     }
-    this.transactions.setProducerIdAndEpoch(response.producerId, response.producerEpoch, this.partitions);
+    this.transactions.setProducerIdAndEpoch(response.producerId, response.producerEpoch);
     this.runSender();
   }
 

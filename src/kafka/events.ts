@@ -12,7 +12,14 @@ export type AppEvent =
 
 export type ProducerEvent =
   | { kind: 'producer.retry'; producer: string; topic: string; partition: number; firstSeq: number; count: number; error: KafkaError; attempt: number }
-  | { kind: 'producer.metadata'; producer: string; topic: string; partition: number; leader: number; leaderEpoch: number };
+  | { kind: 'producer.metadata'; producer: string; topic: string; partition: number; leader: number; leaderEpoch: number }
+  /**
+   * The idempotent producer gave up sequence numbers it could not trust: `epoch-bump` (2.5+,
+   * KIP-360) renumbers the in-flight batches of `partitions` from 0 under the new epoch;
+   * `new-producer-id` (before 2.5, or an exhausted epoch) discards the producer id, so every
+   * partition starts again at 0 once InitProducerId answers (producerId -1 until then).
+   */
+  | { kind: 'producer.sequence-reset'; producer: string; topic: string; reason: 'epoch-bump' | 'new-producer-id'; producerId: number; producerEpoch: number; partitions: number[] };
 
 export type BrokerEvent =
   | { kind: 'broker.started'; broker: number; recovered: number }

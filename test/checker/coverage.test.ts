@@ -143,6 +143,11 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     reach: [{ kind: 'broker.stale-request', broker: 1, request: 'StopReplica', requestBrokerEpoch: 13, brokerEpoch: 28 }],
     miss: [{ kind: 'controller.fenced', broker: 3, staleEpoch: 1, currentEpoch: 2 }],
   },
+  'producer-sequence-reset': {
+    reach: [{ kind: 'producer.sequence-reset', producer: 'p1', topic: 'orders', reason: 'epoch-bump', producerId: 7, producerEpoch: 1, partitions: [0] }],
+    // A retry after OUT_OF_ORDER_SEQUENCE_NUMBER keeps its sequence: nothing was restarted.
+    miss: [{ kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 5, count: 2, error: 'OUT_OF_ORDER_SEQUENCE_NUMBER', attempt: 1 }],
+  },
 };
 
 describe('checker: coverage', () => {
