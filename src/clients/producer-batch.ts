@@ -27,6 +27,8 @@ export class Batch {
   /** Retries so far (ProducerBatch.attempts). */
   attempts = 0;
   lastAttemptUs: number;
+  /** When its last record was appended (before 2.1 a full batch expires request.timeout.ms after it). */
+  lastAppendUs: number;
   backoffUs = 0;
   retryLeaderEpoch = -1;
   producerId = -1;
@@ -41,5 +43,6 @@ export class Batch {
     readonly allocatedBytes: number,
   ) {
     this.lastAttemptUs = createdUs;
+    this.lastAppendUs = createdUs;
   }
 }

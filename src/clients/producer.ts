@@ -321,6 +321,7 @@ class Producer implements Process<unknown> {
     }
     batch.records.push({ key, producer: this.name, seq });
     batch.bytes += bytes;
+    batch.lastAppendUs = now;
     if (batch.bytes >= this.batchSize) batch.appendable = false;
     this.env.trace({ kind: 'app.send', producer: this.name, seq, key, topic: this.topic, partition } satisfies AppEvent, false);
     if (!keyed && this.keyless.strategy === 'uniform-sticky') {
@@ -356,7 +357,7 @@ class Producer implements Process<unknown> {
     state.queue.push(batch);
     this.compactCreated();
     this.created.push(batch);
-    if (this.expiryTimer < 0) this.expiryTimer = this.env.setTimer(this.settings.deliveryTimeoutUs, this.onExpiryTimer);
+    if (this.expiryTimer < 0 && !this.settings.accumulatorExpiry) this.expiryTimer = this.env.setTimer(this.settings.deliveryTimeoutUs, this.onExpiryTimer);
     if (this.settings.lingerUs > 0) this.wakeSenderAt(now + this.settings.lingerUs);
     return batch;
   }
@@ -432,7 +433,51 @@ class Producer implements Process<unknown> {
         this.senderAgain = true; // like Sender's poll(0): look again while anything is ready
       }
     }
+    if (this.settings.accumulatorExpiry) nextCheckUs = Math.min(nextCheckUs, this.expireInAccumulator(now));
     this.wakeSenderAt(nextCheckUs);
+  }
+
+  /**
+   * Before 2.1 (RecordAccumulator.expiredBatches, ProducerBatch.maybeExpire, 0.10.2 to 2.0), after
+   * each drain: a batch waiting in a partition's queue expires once it has waited request.timeout.ms
+   * since its last append (if full), since its creation plus linger.ms, or, for a retry, since its
+   * last attempt plus retry.backoff.ms; the first that has not expired stops its partition. A
+   * batch in flight never expires (its request times out instead), and with
+   * max.in.flight.requests.per.connection=1 nothing of a partition with a batch in flight does.
+   * Returns when the next batch would expire.
+   */
+  private expireInAccumulator(now: number): number {
+    const timeoutUs = this.settings.requestTimeoutUs;
+    let nextUs = NEVER_US;
+    let expired = false;
+    for (const state of this.partitions) {
+      if (state.muted) continue;
+      const queue = state.queue;
+      while (queue.length > 0) {
+        const batch = queue[0]!;
+        let sinceUs: number;
+        if (batch.attempts > 0) sinceUs = batch.lastAttemptUs + this.settings.retryBackoffUs;
+        else {
+          sinceUs = batch.createdUs + this.settings.lingerUs;
+          if (batch !== queue[queue.length - 1] || !batch.appendable) sinceUs = Math.min(sinceUs, batch.lastAppendUs);
+        }
+        // Kafka's test is requestTimeoutMs < elapsed: strictly longer than the timeout.
+        if (now - sinceUs <= timeoutUs) {
+          nextUs = Math.min(nextUs, sinceUs + timeoutUs + 1);
+          break;
+        }
+        // Sender.sendProducerData: failed without taking its sequence back; a retry may have been written.
+        this.fail(batch, 'BATCH_EXPIRED', false);
+        if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
+        expired = true;
+      }
+    }
+    if (expired) {
+      this.compactCreated();
+      if (this.blockedHead < this.blocked.length) this.drainBlocked();
+      this.maybeExit();
+    }
+    return nextUs;
   }
 
   private backingOff(batch: Batch, state: PartitionState, now: number): boolean {

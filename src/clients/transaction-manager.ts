@@ -26,7 +26,7 @@ import { profileAtLeast } from './producer-config.js';
 import type { Batch } from './producer-batch.js';
 
 /** What the application is told when a batch fails for good: a Kafka error or an expiry. */
-export type BatchFailure = KafkaError | 'DELIVERY_TIMEOUT';
+export type BatchFailure = KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED';
 
 /** How the idempotent producer handles failures, per release line (see the file comment). */
 export interface IdempotenceRules {

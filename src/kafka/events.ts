@@ -8,7 +8,8 @@ export type AppEvent =
   | { kind: 'app.send'; producer: string; seq: number; key: string | null; topic: string; partition: number }
   | { kind: 'app.ack'; producer: string; seq: number; topic: string; partition: number; offset: number }
   /** partition -1 with MAX_BLOCK_TIMEOUT: send() gave up after max.block.ms (no metadata or no buffer memory). */
-  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'MAX_BLOCK_TIMEOUT' };
+  /** DELIVERY_TIMEOUT: delivery.timeout.ms (2.1+, KIP-91); BATCH_EXPIRED: before 2.1, a batch waited request.timeout.ms in the accumulator. */
+  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'MAX_BLOCK_TIMEOUT' };
 
 export type ProducerEvent =
   | { kind: 'producer.retry'; producer: string; topic: string; partition: number; firstSeq: number; count: number; error: KafkaError; attempt: number }

@@ -4,7 +4,7 @@
 // a file's problems are all reported at once; a field of the wrong type is the schema's to
 // report, and is skipped here.
 import { describeValue, inputError, type PathSegment } from './format.js';
-import { BROKER_CONFIG } from './kafka-config.js';
+import { BROKER_CONFIG, DEFAULT_KAFKA_PROFILE, KAFKA_PROFILES, PRODUCER_KEY_SINCE } from './kafka-config.js';
 import { didYouMean } from './nearest.js';
 import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
 import type { InputError } from './types.js';
@@ -91,6 +91,7 @@ function checkClients(findings: Findings, data: Raw, topics: readonly string[]):
     const name = stringAt(producer['name']);
     if (name !== null) unique(findings, producers, name, ['producers', index, 'name'], 'producer');
     checkTopicRef(findings, producer['topic'], ['producers', index, 'topic'], topics);
+    checkKeysSince(findings, data, producer['config'], ['producers', index, 'config']);
   }
   const groups: string[] = [];
   for (const [index, consumer] of listAt(data['consumers']).entries()) {
@@ -109,6 +110,20 @@ function checkClients(findings: Findings, data: Raw, topics: readonly string[]):
       const path = ['consumers', index, 'config', 'group.id'];
       findings.add(path, 'no group.id here: the entry\'s "group" sets it', describeValue(config['group.id']), null, true);
     }
+  }
+}
+
+/** A producer key the scenario's Kafka release line does not have yet (kafka-config PRODUCER_KEY_SINCE). */
+function checkKeysSince(findings: Findings, data: Raw, config: unknown, path: readonly PathSegment[]): void {
+  if (!isMap(config)) return;
+  const cluster = isMap(data['cluster']) ? data['cluster'] : {};
+  const profile = stringAt(cluster['kafka']) ?? DEFAULT_KAFKA_PROFILE;
+  const line = KAFKA_PROFILES.indexOf(profile as (typeof KAFKA_PROFILES)[number]);
+  if (line < 0) return; // an unknown profile is the schema's to report
+  for (const key of Object.keys(config)) {
+    const since = PRODUCER_KEY_SINCE[key];
+    if (since === undefined || line >= KAFKA_PROFILES.indexOf(since.since)) continue;
+    findings.add([...path, key], `no ${key} with kafka "${profile}": it came in ${since.since} (${since.source})`, key, `remove it, or set cluster.kafka to "${since.since}" or later`, true);
   }
 }
 

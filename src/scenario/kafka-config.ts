@@ -267,6 +267,20 @@ export const KAFKA_PROFILES = [
 export type KafkaProfile = (typeof KAFKA_PROFILES)[number];
 export const DEFAULT_KAFKA_PROFILE: KafkaProfile = '3.9';
 
+/**
+ * Producer keys younger than the oldest profile: the release line each came with. A scenario whose
+ * profile predates a key is refused (Kafka itself would only warn that the key is unknown and
+ * ignore it, which would silently run a newer behaviour).
+ */
+export const PRODUCER_KEY_SINCE: Readonly<Record<string, { readonly since: KafkaProfile; readonly source: string }>> = {
+  'reconnect.backoff.max.ms': { since: '0.11', source: 'KIP-144' },
+  'delivery.timeout.ms': { since: '2.1', source: 'KIP-91; before it a batch waiting in the accumulator expired after request.timeout.ms' },
+  'partitioner.adaptive.partitioning.enable': { since: '3.3', source: 'KIP-794' },
+  'partitioner.availability.timeout.ms': { since: '3.3', source: 'KIP-794' },
+  'partitioner.ignore.keys': { since: '3.3', source: 'KIP-794' },
+  'retry.backoff.max.ms': { since: '3.7', source: 'KIP-580' },
+};
+
 /** A key's default in a table, or undefined when the table has no such key. */
 export function configDefault(table: KafkaConfigTable, key: string): KafkaConfigValue | undefined {
   return Object.hasOwn(table, key) ? table[key]?.default : undefined;
