@@ -21,6 +21,9 @@
 // neither ack nor fail as "maybe sent". A clean stop (SIGTERM) is the application calling
 // close(): every buffered record is sent and answered before the process exits.
 //
+// The idempotent producer's producer id, epoch and sequence numbers, and what a batch failing for
+// good does to them per release line, are the TransactionManager's (transaction-manager.ts).
+//
 // How a lost ack becomes a duplicate, and a retry a reordering (claims 13 and 14, acks=1,
 // max.in.flight.requests.per.connection=5, no idempotence):
 //   1. batch A (seq 1-3) and batch B (seq 4-6) go out in two requests to the leader;
@@ -700,7 +703,7 @@ class Producer implements Process<unknown> {
     this.allocatedBytes -= batch.allocatedBytes;
     const state = batch.partition;
     if (batch.queued) {
-      // Only a batch expired by delivery.timeout.ms leaves from the queue.
+      // Only an expired batch (or one aborted by a fatal error) leaves from the queue.
       state.queue.splice(state.queue.indexOf(batch), 1);
       batch.queued = false;
     }
