@@ -19,6 +19,17 @@ export interface Env<M> {
   readonly disk: Disk;
   /** Records a domain event in the trace (kept for stories unless `keep` is false). */
   trace<E extends TraceEvent>(event: E, keep?: boolean): void;
+  /**
+   * The process exits by itself (System.exit): it is down at once, its memory and timers gone,
+   * its connections closed by its OS, its session-like state elsewhere left to time out. A
+   * non-zero `status` is a failure, which a supervisor (`World.supervise`) answers with a start.
+   */
+  exit(status: number): void;
+  /**
+   * Answers `message` as a machine whose process has not opened its listening socket yet:
+   * the sender's OS gets a connection reset, as from a dead process (`onUnreachable`).
+   */
+  refuse(from: string, message: M): void;
 }
 
 export interface Process<M> {
@@ -46,7 +57,12 @@ export type ProcessEvent =
   | { kind: 'proc.start'; node: string; incarnation: number }
   | { kind: 'proc.kill'; node: string }
   | { kind: 'proc.terminate'; node: string }
-  | { kind: 'proc.exit'; node: string }
+  /** The process exited: after a SIGTERM (status 0), or by itself (`Env.exit`). */
+  | { kind: 'proc.exit'; node: string; status: number }
+  /** A supervised process exited with a failure: its supervisor starts it again at `atUs`. */
+  | { kind: 'proc.restart-scheduled'; node: string; status: number; atUs: number }
+  /** A stop or a power loss of the node called off its supervisor's pending start. */
+  | { kind: 'proc.restart-cancelled'; node: string; why: 'stop' | 'power' }
   | { kind: 'proc.power'; node: string; lostRecords: number }
   | { kind: 'proc.pause'; node: string }
   | { kind: 'proc.resume'; node: string; waited: number }
@@ -64,6 +80,8 @@ interface Node<M> {
   paused: boolean;
   waiting: (() => void)[]; // timers and messages that came due while paused
   waitingTimers: Map<EventId, Timer>; // the timers among them, still cancellable
+  restartOnFailureUs: number | null; // its supervisor's RestartSec, when it has one
+  pendingRestart: EventId | null; // the supervisor's start, after a failed exit
 }
 
 interface Timer {
@@ -144,6 +162,8 @@ export class World<M> {
       paused: false,
       waiting: [],
       waitingTimers: new Map(),
+      restartOnFailureUs: null,
+      pendingRestart: null,
     };
     this.nodes.set(name, node);
     this.network.addNode(name);
@@ -182,7 +202,10 @@ export class World<M> {
    */
   terminate(name: string, graceUs: number, onExit: () => void = () => {}): void {
     const node = this.node(name);
-    if (node.state === 'down') return onExit();
+    if (node.state === 'down') {
+      this.cancelPendingRestart(node, 'stop'); // systemctl stop also calls off a pending restart
+      return onExit();
+    }
     const incarnation = node.incarnation;
     const current = (): boolean => node.incarnation === incarnation && node.state === 'up';
     let exited = false;
@@ -190,7 +213,7 @@ export class World<M> {
       if (exited || !current()) return;
       exited = true;
       this.stop(node);
-      this.record({ kind: 'proc.exit', node: name } satisfies ProcessEvent);
+      this.record({ kind: 'proc.exit', node: name, status: 0 } satisfies ProcessEvent);
       this.closeConnectionsOf(node);
       onExit();
     };
@@ -217,6 +240,7 @@ export class World<M> {
   powerLoss(name: string): void {
     const node = this.node(name);
     const before = countRecords(node.disk);
+    this.cancelPendingRestart(node, 'power'); // the machine's supervisor goes down with it
     this.stop(node);
     node.poweredOff = true;
     node.disk.powerLoss();
@@ -229,6 +253,36 @@ export class World<M> {
     const node = this.node(name);
     if (node.state === 'up') return;
     this.start(node);
+  }
+
+  /**
+   * A supervisor for the node, as systemd's Restart=on-failure with RestartSec=`afterUs`: a
+   * process that exits by itself with a non-zero status is started again `afterUs` later. A
+   * killed process is not its business (whoever killed it starts it); a stop or a power loss
+   * calls off a pending start.
+   */
+  supervise(name: string, afterUs: number): void {
+    this.node(name).restartOnFailureUs = afterUs;
+  }
+
+  private exitBySelf(node: Node<M>, status: number): void {
+    this.stop(node);
+    this.record({ kind: 'proc.exit', node: node.name, status } satisfies ProcessEvent);
+    this.closeConnectionsOf(node);
+    const afterUs = node.restartOnFailureUs;
+    if (status === 0 || afterUs === null) return;
+    this.record({ kind: 'proc.restart-scheduled', node: node.name, status, atUs: this.now() + afterUs } satisfies ProcessEvent);
+    node.pendingRestart = this.scheduler.after(afterUs, () => {
+      node.pendingRestart = null;
+      this.restart(node.name);
+    }, undefined);
+  }
+
+  private cancelPendingRestart(node: Node<M>, why: 'stop' | 'power'): void {
+    if (node.pendingRestart === null) return;
+    this.scheduler.cancel(node.pendingRestart);
+    node.pendingRestart = null;
+    this.record({ kind: 'proc.restart-cancelled', node: node.name, why } satisfies ProcessEvent);
   }
 
   /** A stop-the-world stall (GC, VM): nothing runs; timers and messages wait for `resume`. */
@@ -259,6 +313,8 @@ export class World<M> {
     // A rebooted machine answers the next retransmission on a stale connection with a reset.
     if (node.poweredOff) for (const peer of this.nodes.values()) if (peer !== node && peer.state === 'up') this.network.close(node.name, peer.name);
     node.poweredOff = false;
+    if (node.pendingRestart !== null) this.scheduler.cancel(node.pendingRestart); // started by other means first
+    node.pendingRestart = null;
     node.incarnation += 1;
     node.state = 'up';
     node.paused = false;
@@ -303,6 +359,12 @@ export class World<M> {
       disk: node.disk,
       trace(event, keep = true) {
         world.record(event, keep);
+      },
+      exit(status) {
+        if (alive()) world.exitBySelf(node, status);
+      },
+      refuse(from, message) {
+        if (alive()) world.network.reset(node.name, from, message);
       },
     };
   }

@@ -20,6 +20,7 @@ export type { RunSummary, RunOptions } from './runner/index.js';
 export type { AnomalyName, AnomalyCounts, AnomalyInstance, StoryLine } from './checker/anomalies.js';
 export { ANOMALY_NAMES } from './checker/anomalies.js';
 export { COVERAGE_PROBES, PROBE_NAMES, type CoverageCounts, type ProbeName } from './checker/coverage.js';
+export type { FailedStart } from './checker/start-failures.js';
 export { partitionForKey, murmur2, toPositive } from './clients/partitioner.js';
 export {
   ASSIGNORS, rangeAssign, roundRobinAssign, stickyAssign, cooperativeStickyAssign,

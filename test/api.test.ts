@@ -58,6 +58,9 @@ describe('api', () => {
     expect(summary.anomalies.unprocessed).toBe(0);
     expect(summary.messages.processed).toBe(summary.messages.inLog);
     expect(summary.messages.processed).toBeGreaterThan(1900);
+    // The leader, started again 10 s after its kill, inside its 18 s session: one failed start, then the supervisor's.
+    expect(summary.failedStarts).toHaveLength(1);
+    expect(summary.failedStarts[0]!.nextStartAtMs).toBe(summary.failedStarts[0]!.restartAtMs);
   });
 
   test('api: the key partitioner exported is the one the producer uses (tested against Kafka\'s vectors)', () => {

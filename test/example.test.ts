@@ -1,6 +1,7 @@
 // The kernel's example system shows an anomaly and its remedy, as a Kafka scenario will.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { judgedCounts } from '../src/checker/judged.js';
 import { judgeSeeds } from '../src/checker/verdict.js';
 import { runScenario } from '../src/runner/index.js';
 import { loadScenarioPaths } from '../src/scenario/index.js';
@@ -20,7 +21,7 @@ describe('example', () => {
   test.each(['example-async-primary-kill', 'example-sync-primary-kill', 'example-sync-nemesis'])('example: %s: expectations hold over seeds 1..4', (name) => {
     const loaded = byName(name);
     const runs = [1, 2, 3, 4].map((seed) => runScenario(loaded, seed));
-    const verdict = judgeSeeds(loaded.scenario.expect, runs.map((r) => r.anomalies));
+    const verdict = judgeSeeds(loaded.scenario.expect, runs.map((r) => judgedCounts(r.anomalies, r.coverage)));
     expect(verdict.expectations.map((e) => `${e.anomaly}: ${e.why}`)).toHaveLength(2);
     expect(verdict.ok).toBe(true);
     for (const run of runs) expect(run.messages.acked).toBeGreaterThan(run.messages.sent * 0.9);

@@ -1,11 +1,13 @@
-// A Kafka broker (ZooKeeper mode) as a simulated process: it recovers its logs from disk,
-// registers under /brokers/ids with an ephemeral znode, runs for controller, and serves
+// A Kafka broker (ZooKeeper mode) as a simulated process: it connects to ZooKeeper, loads (and
+// after an unclean shutdown recovers) its logs, registers under /brokers/ids with an ephemeral
+// znode, runs for controller, and serves
 // Produce, Fetch, ListOffsets, Metadata, the controller's requests, and (through its group
 // coordinator) the consumer groups whose __consumer_offsets partition it leads. Told to stop
 // (SIGTERM), it shuts down as KafkaServer does: a controlled shutdown, then logs flushed and the
-// ZooKeeper session closed.
-import type { Env, ProcessFactory } from '../../sim/index.js';
-import type { KafkaEvent } from '../kafka/events.js';
+// ZooKeeper session closed. A start that cannot register (the previous process's session still
+// holds /brokers/ids/<id>) or cannot reach ZooKeeper fails, and the process exits with status 1.
+import { invariant, type Env, type ProcessFactory } from '../../sim/index.js';
+import type { KafkaEvent, StartFailure } from '../kafka/events.js';
 import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
@@ -15,10 +17,11 @@ import type { Stat, ZkClient } from '../zookeeper/api.js';
 import { Controller } from '../controller/controller.js';
 import { coordinatorSettings } from '../coordinator/config.js';
 import { GroupCoordinator } from '../coordinator/group-coordinator.js';
-import { brokerSettings, topicSettings, type TopicSettings } from './config.js';
+import { RECORD_BYTES, brokerSettings, topicSettings, type TopicSettings } from './config.js';
 import { Channels } from './channels.js';
 import { InFlightRequests, type BrokerContext } from './context.js';
 import { ReplicaFetcher } from './fetcher.js';
+import { DEFAULT_STARTUP_MODEL, markCleanShutdown, planLoad, splitKey, takeCleanShutdownMarker, writeMetaProperties, writeRecoveryPoints, type LoadPlan, type StartupModel } from './log-manager.js';
 import { behaviourOf } from './profile.js';
 import { ReplicaManager } from './replica-manager.js';
 import { CONTROLLER, PERSISTENT_PATHS, brokerPath, type BrokerRegistration, type ControllerZnode } from './zk-paths.js';
@@ -31,7 +34,16 @@ export interface BrokerSpec {
   readonly config: KafkaConfig; // broker configs
   readonly zookeeper: KafkaConfig;
   readonly topicConfigs: ReadonlyMap<string, KafkaConfig>;
+  /** How long a restart takes before the registration; default DEFAULT_STARTUP_MODEL. */
+  readonly startup?: StartupModel;
 }
+
+/**
+ * Where KafkaServer.startup is: connecting to ZooKeeper, loading logs (its listener not open:
+ * connections are refused), registering (connections wait: from 1.0 the request processors start
+ * after the registration), running, or failed (exiting).
+ */
+type Phase = 'connecting' | 'loading' | 'registering' | 'running' | 'failed';
 
 type ControlRequest = Extract<KafkaMessage, { type: 'LeaderAndIsr' | 'UpdateMetadata' | 'StopReplica' }>;
 
@@ -59,8 +71,10 @@ class Broker {
   private nextProducerId: number;
   private shuttingDown = false;
   private brokerEpoch = -1; // the czxid of this process's registration, once made
-  // Kafka handles no request before the broker is registered; the controller's ones wait here.
-  private readonly parkedControlRequests: { from: string; request: KafkaMessage }[] = [];
+  private phase: Phase = 'connecting';
+  private readonly connectTimer: number;
+  // Requests that came while the broker registers: handled, in order, once it has.
+  private parkedRequests: { from: string; request: KafkaMessage }[] = [];
 
   constructor(
     private readonly spec: BrokerSpec,
@@ -72,9 +86,7 @@ class Broker {
       server: spec.zookeeperNode,
       sessionTimeoutMs: settings.zookeeperSessionTimeoutMs,
       listener: {
-        onConnected: (_sessionId, isNew) => {
-          if (isNew) this.onNewSession();
-        },
+        onConnected: (_sessionId, isNew) => this.onConnected(isNew),
         onExpired: () => this.resignController(),
       },
     }));
@@ -102,13 +114,13 @@ class Broker {
     };
     this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint());
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
-    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config), {
+    this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config, spec.profile), {
       read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
       append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete),
     });
     this.nextProducerId = this.reserveProducerIds();
-    this.recoverLogs();
-    this.startTimers();
+    // initZkClient waits for the connection; none within zookeeper.connection.timeout.ms is fatal.
+    this.connectTimer = env.setTimer(settings.zookeeperConnectionTimeoutMs * 1000, () => this.startFailed({ reason: 'zookeeper-connection-timeout', timeoutMs: settings.zookeeperConnectionTimeoutMs }));
   }
 
   onMessage(from: string, message: unknown): void {
@@ -116,6 +128,11 @@ class Broker {
     const m = message as KafkaMessage;
     if (m.type.endsWith('Response')) {
       if (!this.requests.complete(m as Extract<KafkaMessage, { correlationId: number }>) && this.controller !== null) this.controller.onResponse(m);
+      return;
+    }
+    if (this.phase === 'connecting' || this.phase === 'loading') return this.env.refuse(from, m);
+    if (this.phase === 'registering') {
+      this.parkedRequests.push({ from, request: m });
       return;
     }
     this.channels.receive(from, m);
@@ -171,6 +188,7 @@ class Broker {
   onConnectionClosed(peer: string): void {
     this.requests.failAllTo(peer);
     this.channels.closed(peer);
+    if (this.parkedRequests.length > 0) this.parkedRequests = this.parkedRequests.filter((r) => r.from !== peer);
   }
 
   // ---- clean shutdown ----------------------------------------------------------------------
@@ -179,6 +197,9 @@ class Broker {
   onTerminate(exit: () => void): void {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    // Still starting: KafkaServer.shutdown refuses ("still starting up"), the shutdown hook halts
+    // the JVM (Exit.halt(1)): nothing flushed, the session left to expire.
+    if (this.phase !== 'running') return exit();
     if (!this.ctx.settings.controlledShutdownEnable) return this.stop(exit, 0);
     this.controlledShutdown(1, exit);
   }
@@ -210,25 +231,75 @@ class Broker {
 
   /** The rest of KafkaServer.shutdown: the controller resigns, logs are flushed, the session closed. */
   private stop(exit: () => void, attempt: number): void {
-    this.resignController();
-    this.replicas.flushAll();
-    this.writeHighWatermarkCheckpoint();
-    this.zk.close();
+    this.closeLogsAndSession();
     this.ctx.trace({ kind: 'broker.shutdown', broker: this.spec.id, phase: 'stopped', attempt, remaining: [] });
     exit();
   }
 
-  // ---- startup ---------------------------------------------------------------------------
+  /** KafkaServer.shutdown after the logs were loaded: LogManager.shutdown leaves the clean-shutdown marker. */
+  private closeLogsAndSession(): void {
+    this.resignController();
+    this.replicas.flushAll();
+    this.writeHighWatermarkCheckpoint();
+    writeRecoveryPoints(this.env.disk, this.replicas.recoveryPoints());
+    markCleanShutdown(this.env.disk);
+    this.zk.close();
+  }
 
-  /** Every partition log on disk is reopened; roles come later, from the controller. */
-  private recoverLogs(): void {
-    const logs = this.env.disk.fileNames().filter((name) => name.endsWith('/log'));
-    for (const name of logs) {
-      const key = name.slice(0, -'/log'.length);
-      const dash = key.lastIndexOf('-');
-      this.replicas.getOrCreate(key.slice(0, dash), Number(key.slice(dash + 1)));
+  // ---- startup (KafkaServer.startup) -----------------------------------------------------
+
+  /**
+   * Connected: LogManager.startup loads every log on disk, recovering, after an unclean
+   * shutdown, each log's segments from the one holding its recovery point; then the registration.
+   */
+  private loadLogs(): void {
+    this.env.cancelTimer(this.connectTimer);
+    this.phase = 'loading';
+    const { numRecoveryThreadsPerDataDir } = this.ctx.settings;
+    const plan = planLoad(this.env.disk, this.spec.startup ?? DEFAULT_STARTUP_MODEL, numRecoveryThreadsPerDataDir, (topic) => this.segmentRecordsOf(topic));
+    takeCleanShutdownMarker(this.env.disk);
+    this.ctx.trace({
+      kind: 'broker.loading', broker: this.spec.id, logs: plan.logs.length, cleanShutdown: plan.cleanShutdown, restart: plan.restart,
+      recoveryBytes: plan.recoveryBytes, durationUs: plan.durationUs,
+    });
+    if (plan.durationUs === 0) return this.logsLoaded(plan);
+    this.env.setTimer(plan.durationUs, () => this.logsLoaded(plan));
+  }
+
+  /** Every partition log is open; roles come later, from the controller. */
+  private logsLoaded(plan: LoadPlan): void {
+    for (const key of plan.logs) {
+      const { topic, partition } = splitKey(key);
+      this.replicas.getOrCreate(topic, partition).partition.log.loadRecoveryPoint(plan.recoveryPoints.get(key) ?? 0, plan.cleanShutdown);
     }
-    this.ctx.trace({ kind: 'broker.started', broker: this.spec.id, recovered: logs.length });
+    this.ctx.trace({ kind: 'broker.started', broker: this.spec.id, recovered: plan.logs.length });
+    this.startTimers();
+    this.phase = 'registering';
+    this.ensurePersistentPaths(() => {
+      // 0.10 to 1.0 start the controller (and run for it) before the registration (KafkaHealthcheck,
+      // last); from 1.1 the registration comes first (KafkaServer.startup, 1.1.1 and 2.0.0).
+      if (this.ctx.behaviour.electionBeforeRegistration) this.electController();
+      this.register();
+    });
+  }
+
+  private segmentRecordsOf(topic: string): number {
+    return Math.max(1, Math.floor(this.topicSettingsOf(topic).segmentBytes / RECORD_BYTES));
+  }
+
+  /**
+   * A fatal error in KafkaServer.startup: it shuts down what it had started (no controlled
+   * shutdown: startup never completed) and the process exits with status 1 (Kafka.main). A start
+   * that never connected to ZooKeeper has no logs open to close.
+   */
+  private startFailed(failure: StartFailure): void {
+    if (this.phase === 'failed') return;
+    const loaded = this.phase === 'registering';
+    this.phase = 'failed';
+    this.ctx.trace({ kind: 'broker.start-failed', broker: this.spec.id, ...failure });
+    if (loaded) this.closeLogsAndSession();
+    else this.zk.close();
+    this.env.exit(1);
   }
 
   private readHighWatermarkCheckpoint(): Map<string, number> {
@@ -258,7 +329,7 @@ class Broker {
   }
 
   private startTimers(): void {
-    const { replicaLagTimeMaxMs, highWatermarkCheckpointIntervalMs } = this.ctx.settings;
+    const { replicaLagTimeMaxMs, highWatermarkCheckpointIntervalMs, logFlushOffsetCheckpointIntervalMs } = this.ctx.settings;
     const every = (ms: number, fn: () => void): void => {
       const tick = (): void => {
         fn();
@@ -269,26 +340,37 @@ class Broker {
     every(Math.max(1, Math.floor(replicaLagTimeMaxMs / 2)), () => this.replicas.maybeShrinkIsrs());
     every(highWatermarkCheckpointIntervalMs, () => this.writeHighWatermarkCheckpoint());
     every(1000, () => this.replicas.flushDueLogs());
+    if (logFlushOffsetCheckpointIntervalMs > 0) every(logFlushOffsetCheckpointIntervalMs, () => writeRecoveryPoints(this.env.disk, this.replicas.recoveryPoints()));
   }
 
   // ---- ZooKeeper: registration and controller election -------------------------------------
 
-  private onNewSession(): void {
+  /** A session: the first one starts the log loading; a later one (the last expired) registers again. */
+  private onConnected(isNew: boolean): void {
+    if (this.phase === 'connecting') return this.loadLogs();
+    if (!isNew || (this.phase !== 'registering' && this.phase !== 'running')) return;
+    this.ensurePersistentPaths(() => {
+      // 1.1+: RegisterBrokerAndReelect; before, the health check and the elector each reacted.
+      if (this.ctx.behaviour.electionBeforeRegistration) this.electController();
+      this.register();
+    });
+  }
+
+  private ensurePersistentPaths(then: () => void): void {
     let pending = PERSISTENT_PATHS.length;
     for (const path of PERSISTENT_PATHS) {
       this.zk.create(path, null, 'PERSISTENT', () => {
-        if (--pending === 0) {
-          this.register();
-          this.electController();
-        }
+        if (--pending === 0) then();
       });
     }
   }
 
   /**
-   * The ephemeral /brokers/ids/<id>; an old session's node must expire before ours can exist.
-   * Created with a setData in one multi, as Kafka's registration does, so the answer carries
-   * its czxid: the broker epoch (KIP-380).
+   * The ephemeral /brokers/ids/<id>, created with a setData in one multi, as Kafka's
+   * registration does, so the answer carries its czxid: the broker epoch (KIP-380). A node that
+   * exists already is read: ours (a create whose answer the connection lost) is the
+   * registration; another session's (the previous process's, not yet expired) is fatal to a
+   * starting broker (ZKCheckedEphemeral, 0.10 to 1.0; KafkaZkClient's CheckedEphemeral, 1.1+).
    */
   private register(): void {
     const registration: BrokerRegistration = { node: this.spec.node, version: 5 };
@@ -296,21 +378,32 @@ class Broker {
     this.zk.multi([{ op: 'create', path, data: registration, mode: 'EPHEMERAL' }, { op: 'setData', path, data: registration, version: 0 }], (result) => {
       if (result.ok) return this.registered((result.value[1] as Stat).czxid);
       if (result.code !== 'NODEEXISTS') return;
-      this.zk.exists(path, () => this.register(), (exists) => {
+      this.zk.exists(path, null, (exists) => {
         if (!exists.ok) return;
-        if (exists.value === null) this.register();
-        // Our own create, whose answer the connection lost: we are registered.
-        else if (exists.value.ephemeralOwner === this.zk.sessionId) this.registered(exists.value.czxid);
+        if (exists.value === null) return this.register(); // gone while we read it: create again
+        if (exists.value.ephemeralOwner === this.zk.sessionId) return this.registered(exists.value.czxid);
+        const heldBySessionId = exists.value.ephemeralOwner;
+        // A running broker re-registers only after its own session expired, which took its node with it.
+        invariant(this.phase === 'registering', () => `b${this.spec.id}: re-registration found ${path} held by session ${heldBySessionId}, not ours (${this.zk.sessionId})`);
+        this.startFailed({ reason: 'registration-exists', path, heldBySessionId, sessionId: this.zk.sessionId });
       });
     });
   }
 
-  /** Controller requests that came before the registration are handled now, against its epoch. */
+  /** Requests that came while the broker registered are handled now, in order, against its epoch. */
   private registered(brokerEpoch: number): void {
     this.brokerEpoch = brokerEpoch;
     this.ctx.trace({ kind: 'broker.registered', broker: this.spec.id, sessionId: this.zk.sessionId, brokerEpoch });
-    const parked = this.parkedControlRequests.splice(0);
-    for (const { from, request } of parked) this.handleRequest(from, request);
+    writeMetaProperties(this.env.disk, this.spec.id);
+    if (this.phase !== 'registering') {
+      if (!this.ctx.behaviour.electionBeforeRegistration) this.electController();
+      return;
+    }
+    this.phase = 'running';
+    if (!this.ctx.behaviour.electionBeforeRegistration) this.electController();
+    const parked = this.parkedRequests;
+    this.parkedRequests = [];
+    for (const { from, request } of parked) this.channels.receive(from, request);
   }
 
   private electController(): void {
@@ -360,10 +453,6 @@ class Broker {
    */
   private onControlRequest(from: string, request: ControlRequest): void {
     const epochs = this.ctx.behaviour.brokerEpochs;
-    if (epochs && this.brokerEpoch < 0) {
-      this.parkedControlRequests.push({ from, request });
-      return;
-    }
     const type = `${request.type}Response` as const;
     if (epochs && request.brokerEpoch >= 0 && request.brokerEpoch < this.brokerEpoch) {
       this.ctx.trace({ kind: 'broker.stale-request', broker: this.spec.id, request: request.type, requestBrokerEpoch: request.brokerEpoch, brokerEpoch: this.brokerEpoch });
@@ -391,7 +480,7 @@ class Broker {
       if (state.leader === this.spec.id) this.fetcher.unfollow(tpKey(state.topic, state.partition));
     }
     const { lead, follow } = this.replicas.becomeLeaderOrFollower(request);
-    for (const { hosted, state } of follow) this.fetcher.follow(hosted, state, nodes.get(state.leader) ?? null);
+    this.fetcher.follow(follow.map(({ hosted, state, restart }) => ({ hosted, state, leaderNode: nodes.get(state.leader) ?? null, restart })));
     // The group coordinator follows the leadership of __consumer_offsets (KafkaApis.onLeadershipChange).
     for (const hosted of lead) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onElection(hosted.partition.partition);
     for (const { hosted } of follow) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onResignation(hosted.partition.partition);

@@ -138,6 +138,8 @@ function channelOf(request: KafkaMessage): Channel {
       return request.replicaId >= 0 ? 'replication' : 'client';
     case 'OffsetsForLeaderEpoch':
       return request.replicaId >= 0 ? 'replication' : 'client'; // a consumer validating its position (KIP-320)
+    case 'ListOffsets':
+      return request.replicaId >= 0 ? 'replication' : 'client'; // a follower out of the leader's range asks its log end
     case 'JoinGroup':
     case 'SyncGroup':
     case 'Heartbeat':

@@ -3,6 +3,9 @@
 import type { KafkaConfig } from '../scenario/types.js';
 import { BROKER_CONFIG, TOPIC_CONFIG, ZOOKEEPER_CONFIG, configDefault, type KafkaConfigTable } from '../scenario/kafka-config.js';
 
+/** The size of one record in this model, where a config counts bytes (fetch sizes, segments, recovery). */
+export const RECORD_BYTES = 100;
+
 export function setting(config: KafkaConfig, table: KafkaConfigTable, key: string): string | number | boolean | null {
   const value = config[key];
   if (value !== undefined) return value;
@@ -41,6 +44,9 @@ export interface BrokerSettings {
   readonly controlledShutdownMaxRetries: number;
   readonly controlledShutdownRetryBackoffMs: number;
   readonly controllerSocketTimeoutMs: number;
+  readonly zookeeperConnectionTimeoutMs: number;
+  readonly logFlushOffsetCheckpointIntervalMs: number;
+  readonly numRecoveryThreadsPerDataDir: number;
 }
 
 /** A topic's log settings, the broker's defaults overridden by the topic's config. */
@@ -49,6 +55,7 @@ export interface TopicSettings {
   readonly uncleanLeaderElectionEnable: boolean;
   readonly flushMessages: number;
   readonly flushMs: number;
+  readonly segmentBytes: number;
 }
 
 export function brokerSettings(broker: KafkaConfig, zookeeper: KafkaConfig): BrokerSettings {
@@ -56,8 +63,8 @@ export function brokerSettings(broker: KafkaConfig, zookeeper: KafkaConfig): Bro
   return {
     replicaLagTimeMaxMs: n('replica.lag.time.max.ms'),
     replicaFetchWaitMaxMs: n('replica.fetch.wait.max.ms'),
-    // replica.fetch.max.bytes (1 MiB) at ~100 bytes a record in this model.
-    replicaFetchMaxRecords: Math.max(1, Math.floor(n('replica.fetch.max.bytes') / 100)),
+    // replica.fetch.max.bytes (1 MiB) at RECORD_BYTES a record.
+    replicaFetchMaxRecords: Math.max(1, Math.floor(n('replica.fetch.max.bytes') / RECORD_BYTES)),
     replicaSocketTimeoutMs: n('replica.socket.timeout.ms'),
     replicaFetchBackoffMs: n('replica.fetch.backoff.ms'),
     highWatermarkCheckpointIntervalMs: n('replica.high.watermark.checkpoint.interval.ms'),
@@ -69,6 +76,12 @@ export function brokerSettings(broker: KafkaConfig, zookeeper: KafkaConfig): Bro
     controlledShutdownMaxRetries: n('controlled.shutdown.max.retries'),
     controlledShutdownRetryBackoffMs: n('controlled.shutdown.retry.backoff.ms'),
     controllerSocketTimeoutMs: n('controller.socket.timeout.ms'),
+    // Unset: the session timeout (KafkaConfig.zkConnectionTimeoutMs, 0.10 to 3.9).
+    zookeeperConnectionTimeoutMs: zookeeper['zookeeper.connection.timeout.ms'] == null
+      ? numberSetting(zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.session.timeout.ms')
+      : numberSetting(zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.connection.timeout.ms'),
+    logFlushOffsetCheckpointIntervalMs: n('log.flush.offset.checkpoint.interval.ms'),
+    numRecoveryThreadsPerDataDir: n('num.recovery.threads.per.data.dir'),
   };
 }
 
@@ -83,6 +96,7 @@ export function topicSettings(broker: KafkaConfig, topic: KafkaConfig): TopicSet
     uncleanLeaderElectionEnable: unclean,
     flushMessages: pick('flush.messages', 'log.flush.interval.messages'),
     flushMs: pick('flush.ms', 'log.flush.interval.ms'),
+    segmentBytes: pick('segment.bytes', 'log.segment.bytes'),
   };
 }
 

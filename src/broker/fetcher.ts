@@ -2,17 +2,26 @@
 // (KIP-227), holding every partition this broker follows there; after its first, full fetch, a
 // fetch lists only the partitions whose fetch offset or leader epoch changed. Before fetching, a
 // new follower truncates its log: to its high watermark before 0.11, by leader epoch since
-// (KIP-101), asking the leader where its own latest epoch ended (with KIP-279's epoch in the
-// answer since 2.0).
+// (KIP-101), asking the leader where its own latest epoch ended; since 2.0 (KIP-279) the answer
+// names the epoch too, and a follower that never had that epoch truncates in rounds, asking
+// again with its new latest epoch until the answer is an epoch both know.
 import { invariant } from '../../sim/index.js';
 import type { FetchPartition, KafkaMessage, PartitionState, TopicPartitionRef } from '../kafka/protocol.js';
 import { tpKey, type RecordBatch } from '../kafka/records.js';
 import type { BrokerContext } from './context.js';
 import type { HostedPartition, ReplicaManager } from './replica-manager.js';
+import { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './log.js';
 import { ProducerStateTable } from './producer-state.js';
 
 type FetchResponse = Extract<KafkaMessage, { type: 'FetchResponse' }>;
 type EpochResponse = Extract<KafkaMessage, { type: 'OffsetsForLeaderEpochResponse' }>;
+
+interface TruncationPoint {
+  readonly offset: number;
+  /** False: truncate there and ask again (KIP-279's intermediate offset). */
+  readonly final: boolean;
+  readonly reason: 'high-watermark' | 'leader-epoch';
+}
 
 interface Followed {
   readonly hosted: HostedPartition;
@@ -70,20 +79,32 @@ export class ReplicaFetcher {
     private readonly replicas: ReplicaManager,
   ) {}
 
-  /** Starts following `state.leader` for this partition (after LeaderAndIsr made us a follower). */
-  follow(hosted: HostedPartition, state: PartitionState, leaderNode: string | null): void {
-    this.unfollow(hosted.partition.key);
-    if (state.leader < 0 || leaderNode === null) return;
-    const leader = this.leaderOf(leaderNode);
-    const entry: Followed = { hosted, leaderEpoch: state.leaderEpoch, leader, state: 'truncating', delayed: false, session: null };
-    this.followed.set(hosted.partition.key, entry);
-    leader.followed.push(entry);
-    if (!this.ctx.behaviour.leaderEpochTruncation) {
-      // Before KIP-101 a new follower trusts its high watermark and cuts everything above it.
-      this.truncate(entry, entry.hosted.partition.highWatermark, 'high-watermark');
-      entry.state = 'fetching';
+  /**
+   * Starts following each partition's `state.leader` (after LeaderAndIsr made us its follower;
+   * ReplicaFetcherManager.addFetcherForPartitions), then lets each leader's fetcher work on all
+   * of them at once. Without `restart` (the same leader, in a release line whose
+   * Partition.makeFollower keeps the fetcher then), a partition this broker already fetches
+   * from that leader goes on as it was.
+   */
+  follow(partitions: readonly { readonly hosted: HostedPartition; readonly state: PartitionState; readonly leaderNode: string | null; readonly restart: boolean }[]): void {
+    const leaders = new Set<Leader>();
+    for (const { hosted, state, leaderNode, restart } of partitions) {
+      const current = this.followed.get(hosted.partition.key);
+      if (!restart && current !== undefined && current.hosted === hosted && current.leader.node === leaderNode) continue;
+      this.unfollow(hosted.partition.key);
+      if (state.leader < 0 || leaderNode === null) continue;
+      const leader = this.leaderOf(leaderNode);
+      const entry: Followed = { hosted, leaderEpoch: state.leaderEpoch, leader, state: 'truncating', delayed: false, session: null };
+      this.followed.set(hosted.partition.key, entry);
+      leader.followed.push(entry);
+      leaders.add(leader);
+      if (!this.ctx.behaviour.leaderEpochTruncation) {
+        // Before KIP-101 a new follower trusts its high watermark and cuts everything above it.
+        this.truncate(entry, entry.hosted.partition.highWatermark, 'high-watermark');
+        entry.state = 'fetching';
+      }
     }
-    this.pump(leader);
+    for (const leader of leaders) this.pump(leader);
   }
 
   /** Stops following (we became leader, or the partition left this broker). */
@@ -117,18 +138,36 @@ export class ReplicaFetcher {
     if (fetching) this.fetch(leader);
   }
 
+  /**
+   * One round of truncation by leader epoch: asks the leader where each partition's latest
+   * cached epoch ended. Since 2.1.1 a follower with no cached epoch does not ask: it truncates
+   * to its high watermark (AbstractFetcherThread.truncateToHighWatermark).
+   */
   private askEpochEnds(leader: Leader, entries: Followed[]): void {
+    let asking = entries;
+    if (!this.ctx.behaviour.asksWithoutEpochs) {
+      asking = entries.filter((f) => f.hosted.partition.log.latestEpoch !== UNDEFINED_EPOCH);
+      for (const f of entries) {
+        if (asking.includes(f)) continue;
+        this.truncate(f, f.hosted.partition.highWatermark, 'high-watermark');
+        f.state = 'fetching';
+      }
+      if (asking.length === 0) return this.pump(leader);
+    }
     leader.inFlight = true;
-    const asked = entries.map((f) => ({ f, epoch: f.hosted.partition.log.latestEpoch }));
+    // KIP-320 (2.1+): the request carries the epoch this follower knows the leader by.
+    const carriesEpoch = this.ctx.behaviour.fetchCarriesLeaderEpoch;
+    const asked = asking.map((f) => ({ f, epoch: f.hosted.partition.log.latestEpoch }));
     this.ctx.request(leader.node, (correlationId) => ({
       type: 'OffsetsForLeaderEpoch',
       correlationId,
       replicaId: this.ctx.id,
-      partitions: asked.map(({ f, epoch }) => ({ topic: f.hosted.partition.topic, partition: f.hosted.partition.partition, currentLeaderEpoch: f.leaderEpoch, leaderEpoch: epoch })),
+      partitions: asked.map(({ f, epoch }) => ({ topic: f.hosted.partition.topic, partition: f.hosted.partition.partition, currentLeaderEpoch: carriesEpoch ? f.leaderEpoch : -1, leaderEpoch: epoch })),
     }), this.ctx.settings.replicaSocketTimeoutMs, (response) => {
       leader.inFlight = false;
-      if (response === null || response.type !== 'OffsetsForLeaderEpochResponse') return this.backoff(entries, leader);
+      if (response === null || response.type !== 'OffsetsForLeaderEpochResponse') return this.backoff(asking, leader);
       for (const { f, epoch } of asked) this.onEpochEnd(f, epoch, response);
+      // Partitions whose truncation is not complete ask again, with their new latest epoch.
       this.pump(leader);
     });
   }
@@ -137,19 +176,43 @@ export class ReplicaFetcher {
     const p = f.hosted.partition;
     if (this.followed.get(p.key) !== f || f.state !== 'truncating') return;
     const answer = response.partitions.find((r) => r.topic === p.topic && r.partition === p.partition);
-    if (answer === undefined || answer.error !== 'NONE') return this.backoff([f], f.leader);
-    const log = p.log;
-    let target: number;
-    if (answer.leaderEpoch < 0 || askedEpoch < 0) {
-      target = p.highWatermark; // no epoch to compare: fall back to the high watermark
-    } else if (!this.ctx.behaviour.epochInTruncationAnswer || answer.leaderEpoch === askedEpoch) {
-      target = Math.min(answer.endOffset, log.logEndOffset);
-    } else {
-      // KIP-279: the leader never had our epoch; truncate where the epoch it did have ends for us.
-      target = Math.min(answer.endOffset, log.endOffsetForEpoch(answer.leaderEpoch).endOffset);
-    }
-    this.truncate(f, Math.max(0, target), 'leader-epoch');
-    f.state = 'fetching';
+    if (answer === undefined) return this.backoff([f], f.leader);
+    if (answer.error === 'FENCED_LEADER_EPOCH') return this.fenced(f);
+    if (answer.error !== 'NONE') return this.backoff([f], f.leader);
+    const point = this.truncationPoint(f, answer);
+    this.ctx.trace({
+      kind: 'truncation.round', broker: this.ctx.id, leader: p.leader, topic: p.topic, partition: p.partition,
+      askedEpoch, leaderEpoch: answer.leaderEpoch, endOffset: answer.endOffset, logEndOffset: p.log.logEndOffset, truncateTo: point.offset, final: point.final,
+    });
+    this.truncate(f, Math.max(0, point.offset), point.reason);
+    if (point.final) f.state = 'fetching';
+  }
+
+  /**
+   * Where the leader's answer says to truncate, and whether truncation is then complete: before
+   * 2.0 ReplicaFetcherThread.maybeTruncate, since AbstractFetcherThread.getOffsetTruncationState.
+   */
+  private truncationPoint(f: Followed, answer: EpochResponse['partitions'][number]): TruncationPoint {
+    const p = f.hosted.partition;
+    const end = p.log.logEndOffset;
+    // The leader cannot say (UNDEFINED_EPOCH_OFFSET): the initial fetch offset, our high watermark.
+    if (answer.endOffset === UNDEFINED_EPOCH_OFFSET) return { offset: p.highWatermark, final: true, reason: 'high-watermark' };
+    // Before KIP-279 the answer is an offset alone: cut there if our log runs past it.
+    if (!this.ctx.behaviour.epochInTruncationAnswer || answer.leaderEpoch === UNDEFINED_EPOCH) return { offset: Math.min(answer.endOffset, end), final: true, reason: 'leader-epoch' };
+    const ours = p.log.endOffsetForEpoch(answer.leaderEpoch, 'epoch-and-end-offset');
+    // No epoch of ours that early: the leader's offset is safe to use, as before KIP-279.
+    if (ours.endOffset === UNDEFINED_EPOCH_OFFSET) return { offset: Math.min(answer.endOffset, end), final: true, reason: 'leader-epoch' };
+    // The leader's epoch is not one we had: cut back to where our epoch before it ends, and ask again.
+    if (ours.leaderEpoch !== answer.leaderEpoch) return { offset: Math.min(ours.endOffset, end), final: false, reason: 'leader-epoch' };
+    return { offset: Math.min(ours.endOffset, answer.endOffset, end), final: true, reason: 'leader-epoch' };
+  }
+
+  /**
+   * FENCED_LEADER_EPOCH (KIP-320): the leader is in a newer epoch than the one we follow it in.
+   * The partition stops until the LeaderAndIsr of that epoch arrives (onPartitionFenced).
+   */
+  private fenced(f: Followed): void {
+    this.unfollow(f.hosted.partition.key);
   }
 
   private fetch(leader: Leader): void {
@@ -180,13 +243,15 @@ export class ReplicaFetcher {
       leader.sessionId = response.sessionId;
       leader.sessionEpoch = sessionRequest.epoch + 1;
       // The answer follows the session's order, which ours mirrors.
+      let outOfRange: Followed[] | null = null;
       let i = 0;
       const parts = leader.sessionPartitions;
       for (const data of response.partitions) {
         while (i < parts.length && (parts[i]!.partition !== data.partition || parts[i]!.topic !== data.topic)) i += 1;
         if (i === parts.length) invariant(false, () => `broker ${this.ctx.id}: ${tpKey(data.topic, data.partition)} answered out of ${leader.node}'s fetch session order`);
-        this.onFetched(parts[i]!.entry, parts[i]!.fetchOffset, data);
+        if (this.onFetched(parts[i]!.entry, parts[i]!.fetchOffset, data) === 'out-of-range') (outOfRange ??= []).push(parts[i]!.entry);
       }
+      if (outOfRange !== null) return this.resetOutOfRange(leader, outOfRange);
       this.pump(leader);
     });
   }
@@ -253,15 +318,13 @@ export class ReplicaFetcher {
     leader.sessionByKey.clear();
   }
 
-  private onFetched(f: Followed, fetchOffset: number, data: FetchResponse['partitions'][number]): void {
+  /** Appends what the leader sent; says when the fetch offset was out of the leader's range. */
+  private onFetched(f: Followed, fetchOffset: number, data: FetchResponse['partitions'][number]): 'out-of-range' | void {
     const hosted = f.hosted;
     const p = hosted.partition;
     if (this.followed.get(p.key) !== f || f.state !== 'fetching' || f.delayed) return;
-    if (data.error === 'OFFSET_OUT_OF_RANGE') {
-      // Our log runs past the leader's: cut back to what the leader has committed, refetch the rest.
-      this.truncate(f, Math.min(data.highWatermark, p.log.logEndOffset), 'high-watermark');
-      return;
-    }
+    if (data.error === 'OFFSET_OUT_OF_RANGE') return 'out-of-range';
+    if (data.error === 'FENCED_LEADER_EPOCH') return this.fenced(f);
     if (data.error !== 'NONE') return this.backoff([f], f.leader);
     if (fetchOffset !== p.log.logEndOffset) return; // the log moved meanwhile (a truncation): refetch
     const batches = skipBelow(data.batches, fetchOffset);
@@ -279,11 +342,45 @@ export class ReplicaFetcher {
     p.checkHighWatermark();
   }
 
-  private truncate(f: Followed, offset: number, reason: 'high-watermark' | 'leader-epoch'): void {
+  /**
+   * OFFSET_OUT_OF_RANGE: our log runs past the leader's. We ask the leader for its log end offset
+   * (ListOffsets, the latest, as a replica) and truncate to it if our log is longer, else fetch
+   * on from our own end (ReplicaFetcherThread.handleOffsetOutOfRange to 2.0,
+   * AbstractFetcherThread.fetchOffsetAndTruncate since). Before 2.0.1 (KAFKA-7414) a broker
+   * whose topic disallows unclean elections exits there instead (FatalExitError): not modelled.
+   */
+  private resetOutOfRange(leader: Leader, entries: readonly Followed[]): void {
+    leader.inFlight = true;
+    this.ctx.request(leader.node, (correlationId) => ({
+      type: 'ListOffsets',
+      correlationId,
+      replicaId: this.ctx.id,
+      partitions: entries.map((f) => ({ topic: f.hosted.partition.topic, partition: f.hosted.partition.partition, timestamp: -1 as const })),
+    }), this.ctx.settings.replicaSocketTimeoutMs, (response) => {
+      leader.inFlight = false;
+      if (response === null || response.type !== 'ListOffsetsResponse') return this.backoff(entries, leader);
+      const failed: Followed[] = [];
+      for (const f of entries) {
+        const p = f.hosted.partition;
+        if (this.followed.get(p.key) !== f || f.state !== 'fetching') continue;
+        const answer = response.partitions.find((r) => r.topic === p.topic && r.partition === p.partition);
+        if (answer === undefined || answer.error !== 'NONE') failed.push(f);
+        else if (answer.offset < p.log.logEndOffset) this.truncate(f, answer.offset, 'out-of-range');
+      }
+      if (failed.length > 0) this.backoff(failed, leader);
+      this.pump(leader);
+    });
+  }
+
+  private truncate(f: Followed, offset: number, reason: 'high-watermark' | 'leader-epoch' | 'out-of-range'): void {
     const hosted = f.hosted;
     const p = hosted.partition;
     const before = p.log.logEndOffset;
-    if (offset >= before) return;
+    if (offset >= before) {
+      // KAFKA-10706 (2.7+): an epoch cached at our log end, with no records, goes even so.
+      if (this.ctx.behaviour.truncationAtEndClearsEpochs) p.log.truncateEpochsFromEnd(before);
+      return;
+    }
     p.log.truncateTo(offset);
     hosted.producers = ProducerStateTable.fromBatches(p.log.batches.slice());
     const hwBefore = p.highWatermark;

@@ -16,9 +16,18 @@ export interface EpochEndOffset {
   readonly endOffset: number; // -1 when unknown (UNDEFINED_EPOCH_OFFSET)
 }
 
+/** How a release line's epoch cache answers: an end offset alone (before 2.0), or the epoch too (KIP-279). */
+export type EpochEndAnswer = 'end-offset' | 'epoch-and-end-offset';
+
+export const UNDEFINED_EPOCH = -1;
+export const UNDEFINED_EPOCH_OFFSET = -1;
+const UNDEFINED_EPOCH_END: EpochEndOffset = { leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
+
 export interface FlushPolicy {
   readonly intervalMessages: number; // log.flush.interval.messages / flush.messages
   readonly intervalMs: number; // log.flush.interval.ms / flush.ms (Number.MAX_SAFE_INTEGER = never)
+  /** Records per segment (segment.bytes at the model's record size); absent: one segment. */
+  readonly segmentRecords?: number;
 }
 
 export class PartitionLog {
@@ -26,6 +35,11 @@ export class PartitionLog {
   private readonly epochs: DiskFile<EpochEntry>;
   private unflushedMessages = 0;
   private lastFlushUs: number;
+  /**
+   * Kafka's recovery point: the LEO at the log's last flush (fsync by Kafka, not the OS's
+   * writeback). After an unclean shutdown the segments from the one holding it are recovered.
+   */
+  private recovery = 0;
   /** The LEO, kept as the log changes: only this object writes its file while its broker lives. */
   private logEnd: number;
 
@@ -45,6 +59,18 @@ export class PartitionLog {
 
   get logEndOffset(): number {
     return this.logEnd;
+  }
+
+  get recoveryPoint(): number {
+    return this.recovery;
+  }
+
+  /**
+   * The recovery point a loaded log starts with: its LEO after a clean shutdown, else the
+   * checkpointed one, which recovery does not advance (Log.recoverLog, 2.8; LogLoader, 3.x).
+   */
+  loadRecoveryPoint(checkpointed: number, cleanShutdown: boolean): void {
+    this.recovery = cleanShutdown ? this.logEnd : Math.min(checkpointed, this.logEnd);
   }
 
   private readEndOffset(): number {
@@ -121,14 +147,24 @@ export class PartitionLog {
       this.batches.append({ ...straddling, records: straddling.records.slice(0, offset - straddling.baseOffset) });
     }
     this.logEnd = this.readEndOffset();
-    // Epochs that start at or after the new end are gone with their records (LeaderEpochFileCache.truncateFromEnd).
+    if (this.recovery > this.logEnd) this.recovery = this.logEnd; // Log.truncateTo
+    // Epochs that start at or after the new end are gone with their records.
+    this.truncateEpochsFromEnd(offset);
+    this.unflushedMessages = 0;
+  }
+
+  /**
+   * Drops the cached epochs that start at or after `endOffset` (LeaderEpochFileCache.truncateFromEnd).
+   * Since 2.7 (KAFKA-10706) a truncation to the log end does this too, for an epoch cached at
+   * election that got no records.
+   */
+  truncateEpochsFromEnd(endOffset: number): void {
     let epochs = this.epochs.length;
-    while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= offset) epochs -= 1;
+    while (epochs > 0 && this.epochs.at(epochs - 1).startOffset >= endOffset) epochs -= 1;
     if (epochs < this.epochs.length) {
       this.epochs.truncate(epochs);
       this.epochs.flush();
     }
-    this.unflushedMessages = 0;
   }
 
   /** Records that `epoch` starts at `startOffset` (the leader does this on election). */
@@ -139,17 +175,30 @@ export class PartitionLog {
   }
 
   /**
-   * OffsetsForLeaderEpoch on this log (KIP-101, with KIP-279's answer): the largest epoch ≤
-   * `epoch` that this log knows, and the start offset of the next epoch (or the LEO).
+   * OffsetsForLeaderEpoch on this log (LeaderEpochFileCache.endOffsetFor): where `requested`
+   * ended, that is the start offset of the first epoch after it, or the LEO for the latest
+   * epoch; -1 where the cache cannot say (UNDEFINED_EPOCH_OFFSET).
+   * - `end-offset` (0.11 to 1.1, OffsetsForLeaderEpoch v0): the offset alone, the epoch always
+   *   UNDEFINED_EPOCH; -1 for UNDEFINED_EPOCH, an empty cache, an epoch below the first cached
+   *   one or above the latest.
+   * - `epoch-and-end-offset` (2.0.1 on, KIP-279 with KAFKA-7415): also the largest cached epoch
+   *   ≤ `requested`; an epoch below the first cached one is answered with itself and the first
+   *   epoch's start offset (the log before it is gone; a follower replicates from there); an
+   *   epoch above the latest, or an empty cache, with -1 and -1. (2.0.0 answered -1 and -1 below
+   *   the first too; no profile follows 2.0.0.)
    */
-  endOffsetForEpoch(epoch: number): EpochEndOffset {
-    const entries = this.epochs.slice();
-    if (entries.length === 0 || epoch < entries[0]!.epoch) return { leaderEpoch: -1, endOffset: -1 };
-    const latest = entries[entries.length - 1]!;
-    if (epoch >= latest.epoch) return { leaderEpoch: latest.epoch, endOffset: this.logEndOffset };
-    let i = entries.length - 1;
-    while (i > 0 && entries[i]!.epoch > epoch) i -= 1;
-    return { leaderEpoch: entries[i]!.epoch, endOffset: entries[i + 1]!.startOffset };
+  endOffsetForEpoch(requested: number, answer: EpochEndAnswer): EpochEndOffset {
+    const length = this.epochs.length;
+    if (requested === UNDEFINED_EPOCH || length === 0) return UNDEFINED_EPOCH_END;
+    const withEpoch = answer === 'epoch-and-end-offset';
+    if (requested === this.epochs.at(length - 1).epoch) return { leaderEpoch: withEpoch ? requested : UNDEFINED_EPOCH, endOffset: this.logEndOffset };
+    // The first cached epoch above the one asked: its start is where `requested` ended.
+    let higher = length - 1;
+    while (higher > 0 && this.epochs.at(higher - 1).epoch > requested) higher -= 1;
+    const next = this.epochs.at(higher);
+    if (next.epoch <= requested) return UNDEFINED_EPOCH_END; // above the latest cached epoch
+    if (higher === 0) return withEpoch ? { leaderEpoch: requested, endOffset: next.startOffset } : UNDEFINED_EPOCH_END;
+    return { leaderEpoch: withEpoch ? this.epochs.at(higher - 1).epoch : UNDEFINED_EPOCH, endOffset: next.startOffset };
   }
 
   /** Flushes when the policy says so; returns true when it did. */
@@ -165,14 +214,21 @@ export class PartitionLog {
     this.batches.flush();
     this.unflushedMessages = 0;
     this.lastFlushUs = nowUs;
+    this.recovery = this.logEnd;
   }
 
   private append(batch: RecordBatch, nowUs: number): void {
     if (batch.leaderEpoch > this.latestEpoch) this.assignEpochStartOffset(batch.leaderEpoch, batch.baseOffset);
+    const length = this.batches.length;
+    const segment = this.flushPolicy.segmentRecords;
+    const rolled = segment !== undefined && length > 0 && segmentOf(batch, segment) > segmentOf(this.batches.at(length - 1), segment);
     this.batches.append(batch);
     this.logEnd = nextOffset(batch);
     this.unflushedMessages += batch.records.length;
-    this.maybeFlush(nowUs);
+    // A batch that starts a new segment rolls the log, and Log.roll flushes the segments before
+    // it (2.8 Log.roll, "flush-log"); ksim's file flushes whole, this batch with them.
+    if (rolled) this.flush(nowUs);
+    else this.maybeFlush(nowUs);
   }
 
   private indexOfOffset(offset: number): number {
@@ -203,4 +259,30 @@ export class PartitionLog {
     while (keep > 0 && this.epochs.at(keep - 1).startOffset > end) keep -= 1;
     if (keep < this.epochs.length) this.epochs.truncate(keep);
   }
+}
+
+/**
+ * The segment a batch is in: ksim cuts segments at whole multiples of `segmentRecords`, by each
+ * batch's base offset (Kafka cuts where the next batch would not fit in segment.bytes).
+ */
+function segmentOf(batch: RecordBatch, segmentRecords: number): number {
+  return Math.floor(batch.baseOffset / segmentRecords);
+}
+
+/**
+ * Records an unclean shutdown leaves to recover: every segment from the one holding the
+ * recovery point to the log's end, whole (Log.recoverLog recovers logSegments(recoveryPoint,
+ * ∞), the floor segment included, 0.10 to 3.9). Zero for an empty log.
+ */
+export function recordsToRecover(batches: DiskFile<RecordBatch>, recoveryPoint: number, segmentRecords: number | undefined): number {
+  const length = batches.length;
+  if (length === 0) return 0;
+  const end = nextOffset(batches.at(length - 1));
+  if (segmentRecords === undefined) return end - batches.at(0).baseOffset;
+  // The batch holding the recovery point, or the last one when the point is at the end.
+  let index = length - 1;
+  while (index > 0 && batches.at(index).baseOffset > recoveryPoint) index -= 1;
+  const segment = segmentOf(batches.at(index), segmentRecords);
+  while (index > 0 && segmentOf(batches.at(index - 1), segmentRecords) === segment) index -= 1;
+  return end - batches.at(index).baseOffset;
 }

@@ -57,14 +57,17 @@ export class Partition {
     return this.role === 'leader';
   }
 
-  /** Becomes leader for `state` (LeaderAndIsr). Returns false for a stale request. */
-  makeLeader(state: PartitionState, nowUs: number): void {
+  /**
+   * Becomes leader for `state` (LeaderAndIsr). With `cacheEpochStart` (2.0.1+, KAFKA-7415) the
+   * new epoch is cached at once, so a follower asking about an epoch this log never had learns
+   * where it diverges; before, the first append in the epoch caches it.
+   */
+  makeLeader(state: PartitionState, nowUs: number, cacheEpochStart = true): void {
     this.adopt(state);
     const isNewLeader = this.role !== 'leader';
     this.role = 'leader';
     this.leaderEpochStartOffset = this.log.logEndOffset;
-    // Cache the new epoch now, so a follower asking about it gets this LEO (KIP-101).
-    this.log.assignEpochStartOffset(state.leaderEpoch, this.leaderEpochStartOffset);
+    if (cacheEpochStart) this.log.assignEpochStartOffset(state.leaderEpoch, this.leaderEpochStartOffset);
     const leaderEnd = this.log.logEndOffset;
     for (const replica of this.replicas) {
       if (replica === this.brokerId) continue;

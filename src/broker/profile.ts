@@ -1,5 +1,7 @@
 // Behaviour profiles follow Kafka's release lines ("0.10", "2.8", "3.9"): where Kafka's
-// behaviour changed in a way that matters to loss, the profile picks the old or the new.
+// behaviour changed in a way that matters to loss, the profile picks the old or the new. A
+// profile follows its line's last release (0.10.2.2, 0.11.0.3, 1.0.2, 1.1.1, 2.0.1, 2.1.1, ...,
+// 2.8.2): a fix made in a patch release (KAFKA-7415 and KAFKA-7164 in 2.0.1) is in its line.
 import type { ProducerStateRules } from './producer-state.js';
 
 /** "2.8" -> 208, "0.10" -> 10: comparable numbers for release lines. */
@@ -14,12 +16,58 @@ export function profileNumber(profile: string): number {
 export interface Behaviour {
   /** KIP-101 (0.11): a follower truncates by leader epoch, not to its high watermark. */
   readonly leaderEpochTruncation: boolean;
-  /** KIP-279 (2.0): OffsetsForLeaderEpoch answers with the epoch too, so fast leader changes truncate right. */
+  /**
+   * KIP-279 (2.0): OffsetsForLeaderEpoch answers with the epoch too; a follower that does not
+   * know that epoch truncates to where its own previous epoch ends and asks again, round after
+   * round, until the answer names an epoch both know (AbstractFetcherThread.getOffsetTruncationState).
+   */
   readonly epochInTruncationAnswer: boolean;
-  /** KIP-320 (2.1): fetches carry the current leader epoch; a stale one is FENCED_LEADER_EPOCH. */
+  /**
+   * KAFKA-7415 (2.0.1): a new leader caches its epoch's start offset when elected, not at its
+   * first append; its cache answers an epoch below its first with that epoch and the first
+   * epoch's start offset (LeaderEpochFileCache.endOffsetFor).
+   */
+  readonly epochStartOnElection: boolean;
+  /**
+   * When a LeaderAndIsr for the same leader makes a follower truncate again (Partition.makeFollower
+   * returning true): before 2.0.1 only a new leader does; 2.0.1 also a leader epoch that skipped
+   * one (KAFKA-7164); since 2.1 any new leader epoch.
+   */
+  readonly followerRestartsOn: 'new-leader' | 'missed-epoch' | 'new-epoch';
+  /**
+   * KIP-320 (2.1): fetches and OffsetsForLeaderEpoch carry the follower's current leader epoch;
+   * a stale one is FENCED_LEADER_EPOCH (the follower stops until the next LeaderAndIsr), a newer
+   * one UNKNOWN_LEADER_EPOCH (it retries).
+   */
   readonly fetchCarriesLeaderEpoch: boolean;
+  /**
+   * Before 2.1 a follower with an empty epoch cache still asks OffsetsForLeaderEpoch (with
+   * UNDEFINED_EPOCH, answered UNDEFINED_EPOCH_OFFSET) and falls back to its high watermark;
+   * since 2.1.1 (the cache's latestEpoch an Option) it truncates to it without asking.
+   */
+  readonly asksWithoutEpochs: boolean;
+  /**
+   * KAFKA-10706 (2.7): truncating to the log end offset or past it still drops cached epochs
+   * that start there (a leader's epoch with no records). Before, Log.truncateTo returned early,
+   * and a follower whose last epoch the leader never had could ask the same question forever.
+   */
+  readonly truncationAtEndClearsEpochs: boolean;
   /** KIP-380 (2.2): the controller knows brokers by epoch (registration czxid), so it sees a quick bounce. */
   readonly brokerEpochs: boolean;
+  /**
+   * Before 1.1 the controller wrote a partition state with ReplicationUtils.updateLeaderAndIsr,
+   * whose checker (checkLeaderAndIsrZkData) reads the znode back after a BADVERSION and takes a
+   * state equal to its own as written (a re-sent write whose first answer was lost); 1.1's
+   * KafkaZkClient has no checker: the controller re-reads and decides again.
+   */
+  readonly controllerWriteChecker: boolean;
+  /** KAFKA-3143 (2.3): a new controller moves replicas on dead brokers offline, out of the ISR (ReplicaStateMachine.startup). */
+  readonly offlineReplicasOnFailover: boolean;
+  /**
+   * Before 1.1 KafkaServer.startup starts the controller (and runs for it) before the broker
+   * registers (KafkaHealthcheck comes last, 0.10.2.2, 1.0.2); from 1.1 the registration comes first.
+   */
+  readonly electionBeforeRegistration: boolean;
   /** How a leader judges an idempotent producer's batches (retained batches, unknown producer ids). */
   readonly producerState: ProducerStateRules;
 }
@@ -29,21 +77,31 @@ export function behaviourOf(profile: string): Behaviour {
   return {
     leaderEpochTruncation: n >= 11,
     epochInTruncationAnswer: n >= 200,
+    epochStartOnElection: n >= 200,
+    followerRestartsOn: n < 200 ? 'new-leader' : n === 200 ? 'missed-epoch' : 'new-epoch',
     fetchCarriesLeaderEpoch: n >= 201,
+    asksWithoutEpochs: n < 201,
     brokerEpochs: n >= 202,
+    controllerWriteChecker: n < 101,
+    offlineReplicasOnFailover: n >= 203,
+    electionBeforeRegistration: n < 101,
+    truncationAtEndClearsEpochs: n >= 207,
     producerState: { batchesKept: n >= 100 ? 5 : 1, unknownProducer: n >= 205 ? 'append' : n >= 100 ? 'unknown-producer-id' : 'out-of-order' },
   };
 }
 
 /**
- * Broker defaults that older release lines had; a scenario's own setting always wins.
- * Only defaults that change what can be lost or how fast a failure is noticed are listed.
+ * Broker defaults that older release lines had (KafkaConfig.scala's Defaults of each line's last
+ * release); a scenario's own setting always wins. A key a line does not have at all (such as
+ * group.initial.rebalance.delay.ms before 0.11) is not here: see KafkaConfigEntry.since.
  */
 export function olderBrokerDefaults(profile: string): { readonly broker: Record<string, number | boolean>; readonly zookeeper: Record<string, number> } {
   const n = profileNumber(profile);
   const broker: Record<string, number | boolean> = {};
   const zookeeper: Record<string, number> = {};
   if (n < 11) broker['unclean.leader.election.enable'] = true; // KIP-106: false since 0.11
+  if (n < 200) broker['offsets.retention.minutes'] = 1440; // KIP-186: 7 days since 2.0
+  if (n < 203) broker['group.max.session.timeout.ms'] = 300_000; // KAFKA-7862 (KIP-345): 30 min since 2.3
   if (n < 205) {
     broker['replica.lag.time.max.ms'] = 10_000; // KIP-537: 30 s since 2.5
     zookeeper['zookeeper.session.timeout.ms'] = 6_000; // KIP-537: 18 s since 2.5

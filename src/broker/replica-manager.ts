@@ -8,7 +8,9 @@ import type { BrokerEvent } from '../kafka/events.js';
 import type { FetchSessionError, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ZkResult, Stat } from '../zookeeper/api.js';
+import { RECORD_BYTES } from './config.js';
 import type { BrokerContext } from './context.js';
+import type { Behaviour } from './profile.js';
 import { PartitionLog } from './log.js';
 import { Partition, unpark, type FetchClock, type FollowerState } from './partition.js';
 import { ProducerStateTable } from './producer-state.js';
@@ -132,7 +134,8 @@ export class ReplicaManager {
     let hosted = this.hosted.get(key);
     if (hosted === undefined) {
       const settings = this.ctx.topicSettings(topic);
-      const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs }, this.ctx.env.now());
+      const segmentRecords = Math.max(1, Math.floor(settings.segmentBytes / RECORD_BYTES));
+      const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs, segmentRecords }, this.ctx.env.now());
       const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
       hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: [] };
       this.hosted.set(key, hosted);
@@ -397,13 +400,24 @@ export class ReplicaManager {
 
   /** Why this broker cannot serve a fetch of the partition from `fetchOffset`, or NONE. */
   private fetchError(hosted: HostedPartition | undefined, fetchOffset: number, currentLeaderEpoch: number): KafkaError {
-    if (hosted === undefined || !hosted.partition.isLeader) return 'NOT_LEADER_OR_FOLLOWER';
+    if (hosted === undefined) return 'NOT_LEADER_OR_FOLLOWER';
     const p = hosted.partition;
-    if (this.ctx.behaviour.fetchCarriesLeaderEpoch && currentLeaderEpoch >= 0) {
-      if (currentLeaderEpoch < p.leaderEpoch) return 'FENCED_LEADER_EPOCH';
-      if (currentLeaderEpoch > p.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
-    }
+    const epochError = this.leaderEpochError(p, currentLeaderEpoch);
+    if (epochError !== 'NONE') return epochError;
+    if (!p.isLeader) return 'NOT_LEADER_OR_FOLLOWER';
     if (fetchOffset > p.log.logEndOffset) return 'OFFSET_OUT_OF_RANGE';
+    return 'NONE';
+  }
+
+  /**
+   * KIP-320 (2.1+): a request's current leader epoch against this replica's, checked before
+   * whether it leads (Partition.checkCurrentLeaderEpoch): older is FENCED_LEADER_EPOCH, newer
+   * UNKNOWN_LEADER_EPOCH. Requests before 2.1 carry none (-1).
+   */
+  private leaderEpochError(p: Partition, currentLeaderEpoch: number): KafkaError {
+    if (!this.ctx.behaviour.fetchCarriesLeaderEpoch || currentLeaderEpoch < 0) return 'NONE';
+    if (currentLeaderEpoch < p.leaderEpoch) return 'FENCED_LEADER_EPOCH';
+    if (currentLeaderEpoch > p.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
     return 'NONE';
   }
 
@@ -495,14 +509,19 @@ export class ReplicaManager {
     this.ctx.env.send(from, { type: 'ListOffsetsResponse', correlationId: request.correlationId, partitions });
   }
 
-  /** Where each asked epoch ended in this leader's log (KIP-101; KIP-279's epoch in the answer). */
+  /**
+   * Where each asked epoch ended in this leader's log (Partition.lastOffsetForLeaderEpoch;
+   * KIP-101, with KIP-279's epoch in the answer from 2.0 and KIP-320's epoch check from 2.1).
+   */
   handleOffsetsForLeaderEpoch(from: string, request: Extract<KafkaMessage, { type: 'OffsetsForLeaderEpoch' }>): void {
+    const answer = this.ctx.behaviour.epochInTruncationAnswer ? 'epoch-and-end-offset' : 'end-offset';
     const partitions = request.partitions.map(({ topic, partition, currentLeaderEpoch, leaderEpoch }) => {
       const hosted = this.get(topic, partition);
-      if (hosted === undefined || !hosted.partition.isLeader) return { topic, partition, error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1, endOffset: -1 };
-      const p = hosted.partition;
-      if (currentLeaderEpoch >= 0 && currentLeaderEpoch < p.leaderEpoch) return { topic, partition, error: 'FENCED_LEADER_EPOCH' as const, leaderEpoch: -1, endOffset: -1 };
-      const end = p.log.endOffsetForEpoch(leaderEpoch);
+      const error = hosted === undefined ? 'NOT_LEADER_OR_FOLLOWER' : this.leaderEpochError(hosted.partition, currentLeaderEpoch);
+      if (error !== 'NONE') return { topic, partition, error, leaderEpoch: -1, endOffset: -1 };
+      const p = hosted!.partition;
+      if (!p.isLeader) return { topic, partition, error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1, endOffset: -1 };
+      const end = p.log.endOffsetForEpoch(leaderEpoch, answer);
       return { topic, partition, error: 'NONE' as const, leaderEpoch: end.leaderEpoch, endOffset: end.endOffset };
     });
     this.ctx.env.send(from, { type: 'OffsetsForLeaderEpochResponse', correlationId: request.correlationId, partitions });
@@ -587,11 +606,12 @@ export class ReplicaManager {
   /**
    * Applies the controller's decisions; returns the partitions this broker now follows, and those
    * it newly leads (Partition.makeLeader's isNewLeader: a new epoch of a partition it already
-   * led is not in `lead`).
+   * led is not in `lead`). A followed partition whose leader stayed says whether its fetcher
+   * starts over, truncating again (`restart`, see Behaviour.followerRestartsOn).
    */
-  becomeLeaderOrFollower(request: LeaderAndIsr): { lead: HostedPartition[]; follow: { hosted: HostedPartition; state: PartitionState }[] } {
+  becomeLeaderOrFollower(request: LeaderAndIsr): { lead: HostedPartition[]; follow: { hosted: HostedPartition; state: PartitionState; restart: boolean }[] } {
     const lead: HostedPartition[] = [];
-    const follow: { hosted: HostedPartition; state: PartitionState }[] = [];
+    const follow: { hosted: HostedPartition; state: PartitionState; restart: boolean }[] = [];
     for (const state of request.partitionStates) {
       if (!state.replicas.includes(this.ctx.id)) continue;
       const hosted = this.getOrCreate(state.topic, state.partition);
@@ -603,15 +623,16 @@ export class ReplicaManager {
       }
       if (state.leader === this.ctx.id) {
         if (!p.isLeader) lead.push(hosted);
-        p.makeLeader(state, this.ctx.env.now());
+        p.makeLeader(state, this.ctx.env.now(), this.ctx.behaviour.epochStartOnElection);
         this.ctx.trace({ kind: 'leader', broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...p.isr] });
         this.maybeIncrementHighWatermark(hosted);
       } else {
+        const restart = followerRestarts(this.ctx.behaviour.followerRestartsOn, p, state);
         this.failProduceWaits(hosted);
         this.wakeFetches(hosted, 'all');
         p.makeFollower(state);
         this.ctx.trace({ kind: 'follower', broker: this.ctx.id, topic: p.topic, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
-        follow.push({ hosted, state });
+        follow.push({ hosted, state, restart });
       }
     }
     return { lead, follow };
@@ -620,6 +641,11 @@ export class ReplicaManager {
   /** The replication-offset-checkpoint file's content: every hosted partition's HW. */
   highWatermarks(): [string, number][] {
     return [...this.hosted.entries()].map(([key, hosted]) => [key, hosted.partition.highWatermark]);
+  }
+
+  /** The recovery-point-offset-checkpoint file's content: where each hosted log was last flushed. */
+  recoveryPoints(): [string, number][] {
+    return [...this.hosted.entries()].map(([key, hosted]) => [key, hosted.partition.log.recoveryPoint]);
   }
 
   /** A clean shutdown flushes every log (LogManager.shutdown). */
@@ -637,6 +663,23 @@ export class ReplicaManager {
         this.ctx.trace({ kind: 'log.flush', broker: this.ctx.id, topic: p.topic, partition: p.partition, durableOffset: p.log.durableOffset }, false);
       }
     }
+  }
+}
+
+/**
+ * Whether a follower starts fetching over (Partition.makeFollower returning true): always for a
+ * new leader; for the same leader in a new epoch only since 2.1, or in 2.0.1 when an epoch was
+ * missed (KAFKA-7164: the leader may have truncated in the epoch this follower never saw).
+ */
+function followerRestarts(rule: Behaviour['followerRestartsOn'], p: Partition, state: PartitionState): boolean {
+  if (p.role !== 'follower' || p.leader !== state.leader) return true;
+  switch (rule) {
+    case 'new-leader':
+      return false;
+    case 'missed-epoch':
+      return state.leaderEpoch > p.leaderEpoch + 1;
+    case 'new-epoch':
+      return state.leaderEpoch !== p.leaderEpoch;
   }
 }
 

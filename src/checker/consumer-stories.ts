@@ -245,6 +245,8 @@ function groupEventText(ctx: ConsumerStoryContext, group: GroupFacts, tp: string
       return touches(e.action, group.members, coordinator) ? faultText(e) : null;
     case 'fault.heal':
       return touches(e.action, group.members, null) ? `healed (${e.source}): ${e.label}` : null;
+    case 'broker.start-failed':
+      return coordinator === b(e.broker) ? eventText(ctx, e) : null;
     case 'group.loaded':
       return e.groups.includes(g) ? `${b(e.broker)} became the coordinator of group ${g} (it loaded __consumer_offsets-${e.partition})` : null;
     case 'group.unloaded':

@@ -32,6 +32,10 @@ export const COVERAGE_PROBES = [
   { name: 'broker-session-expired', description: "ZooKeeper expired a broker's session: its /brokers/ids registration (and /controller, if it held it) went" },
   { name: 'controlled-shutdown', description: 'a stopping broker had the controller move its leaderships away (controlled shutdown)' },
   { name: 'stale-broker-epoch', description: "a restarted broker refused a controller request meant for its predecessor (STALE_BROKER_EPOCH, KIP-380)" },
+  { name: 'controller-write-retried', description: "the controller's write of a partition state met BADVERSION (the leader had changed the ISR since): it re-read the state and decided the election or ISR change again (PartitionStateMachine's retry)" },
+  { name: 'broker-bounced', description: 'the controller found a broker registered again under a newer broker epoch before it saw it gone, and failed it before starting it again (KIP-380)' },
+  { name: 'failover-isr-shrink', description: 'a new controller took replicas on dead brokers out of an ISR as it took over (ReplicaStateMachine.startup, KAFKA-3143)' },
+  { name: 'broker-start-failed', description: "a broker's start failed and its process exited: its previous process's ZooKeeper session still held /brokers/ids/<id>, or ZooKeeper was out of reach" },
   { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
 ] as const;
 
@@ -67,6 +71,10 @@ const CONSUMER_TRUNCATION_DETECTED = probe('consumer-truncation-detected');
 const BROKER_SESSION_EXPIRED = probe('broker-session-expired');
 const CONTROLLED_SHUTDOWN = probe('controlled-shutdown');
 const STALE_BROKER_EPOCH = probe('stale-broker-epoch');
+const CONTROLLER_WRITE_RETRIED = probe('controller-write-retried');
+const BROKER_BOUNCED = probe('broker-bounced');
+const FAILOVER_ISR_SHRINK = probe('failover-isr-shrink');
+const BROKER_START_FAILED = probe('broker-start-failed');
 const PRODUCER_SEQUENCE_RESET = probe('producer-sequence-reset');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
@@ -144,9 +152,13 @@ export class CoverageProbes {
         this.onIsr(e.topic, e.partition, e.isr.length);
         return;
       }
+      case 'controller.isr':
+        // A new controller's OfflineReplica step: the ISR lost a member (not only a dead leader's leadership).
+        if (e.reason === 'controller-failover' && e.isr.length < at(this.topicOf(e.topic).isrSize, e.partition, 0)) this.hit(FAILOVER_ISR_SHRINK);
+        this.onIsr(e.topic, e.partition, e.isr.length);
+        return;
       case 'isr.shrink':
       case 'isr.expand':
-      case 'controller.isr':
         this.onIsr(e.topic, e.partition, e.isr.length);
         return;
       case 'offline': {
@@ -185,6 +197,16 @@ export class CoverageProbes {
         return;
       case 'broker.stale-request':
         this.hit(STALE_BROKER_EPOCH);
+        return;
+      case 'controller.write-conflict':
+        // Decided again on the re-read state; finding its own write (before 1.1) or a newer controller's is not a retry.
+        if (e.then === 'retry' || e.then === 'not-needed') this.hit(CONTROLLER_WRITE_RETRIED);
+        return;
+      case 'broker.bounced':
+        this.hit(BROKER_BOUNCED);
+        return;
+      case 'broker.start-failed':
+        this.hit(BROKER_START_FAILED);
         return;
       case 'producer.sequence-reset':
         this.hit(PRODUCER_SEQUENCE_RESET);

@@ -75,6 +75,10 @@ export function lostStory(ctx: StoryContext, m: MessageFacts, final: FinalFacts,
       case 'proc.power':
         if (final.replicaNodes.has(e.node)) text = eventText(ctx, e);
         break;
+      case 'broker.bounced':
+      case 'broker.start-failed':
+        if (final.replicaNodes.has(ctx.node(e.broker))) text = eventText(ctx, e);
+        break;
       default:
         break;
     }
@@ -123,11 +127,12 @@ export function partitionStory(
   final: FinalFacts,
   finding: StoryLine,
 ): StoryLine[] {
-  const story = partitionEvents(ctx, topic, partition, 0, untilUs, ['election', 'offline', 'truncate']);
+  const story = partitionEvents(ctx, topic, partition, 0, untilUs, ['election', 'offline', 'truncation.round', 'truncate']);
   for (const record of ctx.records) {
     if (record.atUs > untilUs) break;
     const e = record.event as StoryEvent;
     if (e.kind === 'proc.power' && final.replicaNodes.has(e.node)) story.push({ atUs: record.atUs, text: eventText(ctx, e) });
+    if (e.kind === 'broker.start-failed' && final.replicaNodes.has(ctx.node(e.broker))) story.push({ atUs: record.atUs, text: eventText(ctx, e) });
   }
   return close(story, final, finding);
 }
@@ -195,15 +200,17 @@ export function partitionEvents(
   partition: number,
   fromUs: number,
   toUs: number,
-  kinds: readonly ('election' | 'offline' | 'truncate')[],
+  kinds: readonly ('election' | 'offline' | 'truncation.round' | 'truncate')[],
 ): StoryLine[] {
   const lines: StoryLine[] = [];
   for (const record of ctx.records) {
     if (record.atUs < fromUs) continue;
     if (record.atUs > toUs) break;
     const e = record.event as StoryEvent;
-    if (e.kind !== 'election' && e.kind !== 'offline' && e.kind !== 'truncate') continue;
+    if (e.kind !== 'election' && e.kind !== 'offline' && e.kind !== 'truncate' && e.kind !== 'truncation.round') continue;
     if (e.topic !== topic || e.partition !== partition || !kinds.includes(e.kind)) continue;
+    // A truncation round tells why its truncation cut where it did; one that cut nothing says nothing.
+    if (e.kind === 'truncation.round' && e.truncateTo >= e.logEndOffset) continue;
     lines.push({ atUs: record.atUs, text: eventText(ctx, e) });
   }
   return lines;
@@ -229,14 +236,30 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
         `${b(e.broker)} truncated ${tpKey(e.topic, e.partition)} from ${e.fromOffset} to ${e.toOffset} ` +
         `(${e.reason}; its high watermark ${e.highWatermark})`
       );
+    case 'truncation.round': {
+      const asked = `${b(e.broker)} asked ${b(e.leader)} where its epoch ${e.askedEpoch} of ${tpKey(e.topic, e.partition)} ended`;
+      if (e.endOffset < 0) return `${asked}: ${b(e.leader)} could not say, so ${b(e.broker)} keeps its log up to its high watermark`;
+      if (e.leaderEpoch < 0) return `${asked}: at ${e.endOffset} (an end offset alone, before KIP-279)`;
+      const answer = `${asked}: ${b(e.leader)}'s epoch ${e.leaderEpoch} ended at ${e.endOffset}`;
+      return e.final ? answer : `${answer}, an epoch ${b(e.broker)} never had: it cuts back to ${e.truncateTo}, where its own epoch before that ends, and asks again (KIP-279)`;
+    }
     case 'isr.shrink':
       return `${b(e.broker)} shrank the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (removed ${isr(e.removed)}, lagging ${e.lagMs} ms; epoch ${e.leaderEpoch})`;
     case 'isr.expand':
       return `${b(e.broker)} grew the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (added ${isr(e.added)}; epoch ${e.leaderEpoch})`;
     case 'controller.isr':
-      return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${b(e.leader)}, epoch ${e.leaderEpoch})`;
+      return `controller ${b(e.controller)} set the ISR of ${tpKey(e.topic, e.partition)} to ${isr(e.isr)} (leader ${e.leader < 0 ? 'none' : b(e.leader)}, epoch ${e.leaderEpoch}, ${e.reason})`;
+    case 'broker.bounced':
+      return (
+        `controller ${b(e.controller)} found ${b(e.broker)} registered again (broker epoch ${e.previousEpoch} → ${e.brokerEpoch}): ` +
+        'failed it before starting it again (KIP-380)'
+      );
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
+    case 'broker.start-failed':
+      return e.reason === 'registration-exists'
+        ? `${b(e.broker)} failed to start and exited: ${e.path} is still held by session ${e.heldBySessionId}, its previous process's, not yet expired`
+        : `${b(e.broker)} failed to start and exited: no ZooKeeper connection within ${e.timeoutMs} ms`;
     case 'producer.retry': {
       const last = e.firstSeq + e.count - 1;
       const seqs = e.count === 1 ? `#${e.firstSeq}` : `#${e.firstSeq}..${last}`;

@@ -1,16 +1,17 @@
 // Judging a scenario's `expect:` (DESIGN.md): `never` = zero in every seed; `always` = at least one
 // in every seed; `sometimes` = at least one in at least one seed. Unlisted anomalies are not judged.
-import { ANOMALY_NAMES, type AnomalyCounts, type AnomalyName } from './anomalies.js';
+// A coverage probe is judged the same way, by how many times a seed reached it.
+import { JUDGED_NAMES, type JudgedCounts, type JudgedName } from './judged.js';
 import type { Expectation } from '../scenario/types.js';
 
-export type Expectations = Readonly<Partial<Record<AnomalyName, Expectation>>>;
+export type Expectations = Readonly<Partial<Record<JudgedName, Expectation>>>;
 
 /** The expectations one seed breaks on its own: a `never` it showed, an `always` it did not. */
-export function brokenBySeed(expect: Expectations, anomalies: AnomalyCounts): string[] {
+export function brokenBySeed(expect: Expectations, counts: JudgedCounts): string[] {
   const broken: string[] = [];
-  for (const name of ANOMALY_NAMES) {
+  for (const name of JUDGED_NAMES) {
     const expectation = expect[name];
-    const found = anomalies[name];
+    const found = counts[name];
     if (expectation === 'never' && found > 0) broken.push(`${name}: expected never, found ${found}`);
     if (expectation === 'always' && found === 0) broken.push(`${name}: expected always, found 0`);
   }
@@ -18,7 +19,7 @@ export function brokenBySeed(expect: Expectations, anomalies: AnomalyCounts): st
 }
 
 export interface ExpectationVerdict {
-  readonly anomaly: AnomalyName;
+  readonly anomaly: JudgedName; // an anomaly or a coverage probe
   readonly expectation: Expectation;
   readonly seeds: number; // seeds judged
   readonly seedsWith: number; // seeds that showed the anomaly at least once
@@ -33,17 +34,18 @@ export interface ScenarioVerdict {
 }
 
 /** Judges all seeds of one scenario together. The result depends only on the set of counts. */
-export function judgeSeeds(expect: Expectations, perSeed: readonly AnomalyCounts[]): ScenarioVerdict {
+export function judgeSeeds(expect: Expectations, perSeed: readonly JudgedCounts[]): ScenarioVerdict {
   const expectations: ExpectationVerdict[] = [];
-  for (const anomaly of ANOMALY_NAMES) {
+  for (const anomaly of JUDGED_NAMES) {
     const expectation = expect[anomaly];
     if (expectation === undefined) continue;
     const seeds = perSeed.length;
     let seedsWith = 0;
     let total = 0;
     for (const counts of perSeed) {
-      total += counts[anomaly];
-      if (counts[anomaly] > 0) seedsWith += 1;
+      const found = counts[anomaly] ?? 0;
+      total += found;
+      if (found > 0) seedsWith += 1;
     }
     const ok =
       seeds > 0 &&

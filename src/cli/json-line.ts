@@ -14,6 +14,7 @@ export function summaryLine(summary: RunSummary): string {
     messages: summary.messages,
     anomalies: summary.anomalies,
     coverage: summary.coverage,
+    failedStarts: summary.failedStarts,
     ok: summary.ok,
     broken: summary.broken,
     budgetExhausted: summary.budgetExhausted,

@@ -5,6 +5,8 @@
 // seeds together with the same function as `ksim run`: the verdicts one machine would give.
 import { readFileSync } from 'node:fs';
 import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts } from '../checker/anomalies.js';
+import { PROBE_NAMES, zeroCoverage, type CoverageCounts } from '../checker/coverage.js';
+import { judgedCounts, type JudgedCounts } from '../checker/judged.js';
 import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
 import { formatInputError, loadScenarioPaths } from '../scenario/index.js';
 import type { LoadedScenario } from '../scenario/types.js';
@@ -13,12 +15,13 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printError } from './errors.js';
 import { formatSeeds, plural } from './format.js';
 import { tableRow, verdictTable } from './verdict-table.js';
 
-/** What judging needs of one `--json` line; `anomalies` is null for a run that crashed. */
+/** What judging needs of one `--json` line; `anomalies` (with the coverage probes) is null for a run that crashed. */
 export interface ResultLine {
   readonly scenario: string;
   readonly file: string;
   readonly seed: number;
   readonly anomalies: AnomalyCounts | null;
+  readonly coverage: CoverageCounts | null; // null with anomalies
   readonly where: string; // FILE:LINE, for messages
 }
 
@@ -45,10 +48,10 @@ export function parseResultLines(text: string, source: string): { lines: ResultL
 function resultLine(value: unknown, where: string): ResultLine | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'expected a JSON object of ksim run --json';
   const record = value as Record<string, unknown>;
-  const { scenario, file, seed, anomalies, simulatorBug } = record;
+  const { scenario, file, seed, anomalies, coverage, simulatorBug } = record;
   if (typeof scenario !== 'string' || typeof file !== 'string') return 'expected "scenario" and "file" strings (a line of ksim run --json)';
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) return 'expected "seed" to be a whole number';
-  if (typeof simulatorBug === 'string') return { scenario, file, seed, anomalies: null, where };
+  if (typeof simulatorBug === 'string') return { scenario, file, seed, anomalies: null, coverage: null, where };
   if (typeof anomalies !== 'object' || anomalies === null) return 'expected "anomalies" (or "simulatorBug")';
   const counts = zeroCounts();
   for (const name of ANOMALY_NAMES) {
@@ -56,14 +59,22 @@ function resultLine(value: unknown, where: string): ResultLine | string {
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return `expected "anomalies.${name}" to be a count`;
     counts[name] = count;
   }
-  return { scenario, file, seed, anomalies: counts, where };
+  // The probes too: expect: may judge them.
+  if (typeof coverage !== 'object' || coverage === null) return 'expected "coverage" (the probes ksim run --json reports)';
+  const reached = zeroCoverage();
+  for (const name of PROBE_NAMES) {
+    const count = (coverage as Record<string, unknown>)[name];
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return `expected "coverage.${name}" to be a count`;
+    reached[name] = count;
+  }
+  return { scenario, file, seed, anomalies: counts, coverage: reached, where };
 }
 
 export interface CombinedScenario {
   readonly name: string;
   readonly file: string;
   readonly seeds: readonly number[];
-  readonly perSeed: readonly AnomalyCounts[];
+  readonly perSeed: readonly JudgedCounts[];
   readonly totals: AnomalyCounts;
   readonly bugs: number;
 }
@@ -73,7 +84,7 @@ export interface CombinedScenario {
 export function combineLines(lines: readonly ResultLine[]): { scenarios: CombinedScenario[]; errors: string[] } {
   const errors: string[] = [];
   const seen = new Map<string, string>();
-  const groups = new Map<string, { file: string; seeds: number[]; perSeed: AnomalyCounts[]; totals: AnomalyCounts; bugs: number }>();
+  const groups = new Map<string, { file: string; seeds: number[]; perSeed: JudgedCounts[]; totals: AnomalyCounts; bugs: number }>();
   for (const line of lines) {
     const key = `${line.scenario}\u0000${line.seed}`;
     const earlier = seen.get(key);
@@ -88,9 +99,9 @@ export function combineLines(lines: readonly ResultLine[]): { scenarios: Combine
       groups.set(line.scenario, group);
     }
     group.seeds.push(line.seed);
-    if (line.anomalies === null) group.bugs += 1;
+    if (line.anomalies === null || line.coverage === null) group.bugs += 1;
     else {
-      group.perSeed.push(line.anomalies);
+      group.perSeed.push(judgedCounts(line.anomalies, line.coverage));
       for (const name of ANOMALY_NAMES) group.totals[name] += line.anomalies[name];
     }
   }

@@ -7,7 +7,7 @@ import { colorsFor } from './colors.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printError, printInputErrors, printWarning } from './errors.js';
 import { readFailureFile, type FailureRecord } from './failure-file.js';
 import { formatCounts } from './format.js';
-import { storyLines } from './text-report.js';
+import { failedStartText, storyLines } from './text-report.js';
 import { KSIM_VERSION } from './version.js';
 
 export interface ReplayFlags {
@@ -55,6 +55,7 @@ function report(record: FailureRecord, summary: RunSummary, c: ChalkInstance): s
     summary.ok ? c.green('this seed now breaks no never/always expectation') : `broken: ${c.red(summary.broken.join('; '))}`,
   ];
   if (summary.budgetExhausted) lines.push(c.yellow('warning: the run stopped at its event budget before the scenario ended'));
+  for (const f of summary.failedStarts) lines.push(c.yellow(failedStartText(f)));
   lines.push(...storyLines(summary.instances, c, '  ', true));
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,7 @@
 // writes or clears each seed's failure file, and prints a scenario's verdict block as soon as its
 // last seed is in. Human text goes to stdout, or to stderr under --json so stdout stays pure JSON.
 import type { ChalkInstance } from 'chalk';
-import type { AnomalyName } from '../checker/anomalies.js';
+import type { JudgedName } from '../checker/judged.js';
 import type { ExpectationVerdict, ScenarioVerdict } from '../checker/verdict.js';
 import type { RunSummary } from '../runner/types.js';
 import type { LoadedScenario } from '../scenario/types.js';
@@ -129,9 +129,9 @@ export class RunSession {
   /** On a shard that holds only some of a scenario's seeds, `never` and `always` are judged seed by
    * seed as usual, but a `sometimes` no seed here showed may be shown by another shard's seeds: it
    * is left open (not failed), and `ksim judge` decides it over all the shards' --json lines. */
-  private shardVerdict(tally: ScenarioTally): { verdict: ScenarioVerdict; open: Set<AnomalyName> } {
+  private shardVerdict(tally: ScenarioTally): { verdict: ScenarioVerdict; open: Set<JudgedName> } {
     const verdict = tally.verdict();
-    const open = new Set<AnomalyName>();
+    const open = new Set<JudgedName>();
     const shard = this.options.shard;
     if (shard == null || !shard.split.has(tally.loaded.file)) return { verdict, open };
     const expectations = verdict.expectations.map((e): ExpectationVerdict => {

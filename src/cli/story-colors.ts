@@ -26,7 +26,7 @@ const PATTERNS: readonly (readonly [StoryKind, RegExp])[] = [
   ['rebalance', / did not poll for \d+ ms /],
   ['rebalance', /^\S+ joins group /],
   ['rebalance', / (became the coordinator of|stopped coordinating) group /],
-  ['leadership', /^controller \S+ (elected \S+ leader of|set the ISR of) /],
+  ['leadership', /^controller \S+ (elected \S+ leader of|set the ISR of|found \S+ registered again) /],
   ['leadership', / (shrank|grew) the ISR of /],
   ['leadership', / went offline: no replica of ISR /],
   ['leadership', /^\S+ became primary of view /],

@@ -3,7 +3,9 @@
 // seeds (their stories), so a run of many seeds holds little memory.
 import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts, type AnomalyInstance, type AnomalyName } from '../checker/anomalies.js';
 import { PROBE_NAMES, zeroCoverage, type CoverageCounts } from '../checker/coverage.js';
+import { judgedCounts, type JudgedCounts } from '../checker/judged.js';
 import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
+import type { FailedStart } from '../checker/start-failures.js';
 import type { RunSummary } from '../runner/types.js';
 import type { LoadedScenario } from '../scenario/types.js';
 import { shellQuote } from './format.js';
@@ -27,7 +29,7 @@ export interface BugRun {
 
 export class ScenarioTally {
   readonly seeds: number[] = [];
-  readonly perSeed: AnomalyCounts[] = [];
+  readonly perSeed: JudgedCounts[] = []; // anomalies and coverage probes
   readonly totals: AnomalyCounts = zeroCounts();
   readonly failing: FailingSeed[] = [];
   readonly bugs: BugRun[] = [];
@@ -37,6 +39,10 @@ export class ScenarioTally {
   /** Per coverage probe: how many of the seeds that ran reached it, and how often in all. */
   readonly reachedSeeds: CoverageCounts = zeroCoverage();
   readonly reachedTimes: CoverageCounts = zeroCoverage();
+  /** Seeds with a failed broker start, how many in all, and the first such seed's (the report tells them). */
+  failedStartSeeds = 0;
+  failedStartTotal = 0;
+  failedStartExample: { readonly seed: number; readonly failedStarts: readonly FailedStart[] } | null = null;
 
   constructor(
     readonly loaded: LoadedScenario,
@@ -53,12 +59,17 @@ export class ScenarioTally {
 
   addSummary(summary: RunSummary, failureFile: string | null): void {
     this.seeds.push(summary.seed);
-    this.perSeed.push(summary.anomalies);
+    this.perSeed.push(judgedCounts(summary.anomalies, summary.coverage));
     for (const name of ANOMALY_NAMES) this.totals[name] += summary.anomalies[name];
     for (const name of PROBE_NAMES) {
       const times = summary.coverage[name];
       if (times > 0) this.reachedSeeds[name] += 1;
       this.reachedTimes[name] += times;
+    }
+    if (summary.failedStarts.length > 0) {
+      this.failedStartSeeds += 1;
+      this.failedStartTotal += summary.failedStarts.length;
+      if (this.failedStartExample === null || summary.seed < this.failedStartExample.seed) this.failedStartExample = { seed: summary.seed, failedStarts: summary.failedStarts };
     }
     if (summary.budgetExhausted) this.exhausted.push(summary.seed);
     for (const instance of summary.instances) {

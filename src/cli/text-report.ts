@@ -1,7 +1,8 @@
 // The human report: one verdict block per scenario, then one total line. Everything printed
 // here depends only on the results, never on timing or the worker count (timing goes to stderr).
 import type { ChalkInstance } from 'chalk';
-import type { AnomalyInstance } from '../checker/anomalies.js';
+import { isAnomalyName, type AnomalyInstance } from '../checker/anomalies.js';
+import type { FailedStart } from '../checker/start-failures.js';
 import { PROBE_NAMES } from '../checker/coverage.js';
 import type { ScenarioVerdict } from '../checker/verdict.js';
 import type { Expectations } from '../checker/verdict.js';
@@ -16,6 +17,8 @@ const MAX_STORY_LINES = 40;
 const MAX_REPLAYS = 10;
 /** The coverage line wraps at this width, its continuation lines aligned under the first probe. */
 const COVERAGE_WIDTH = 100;
+/** Failed starts told of the example seed. */
+const MAX_FAILED_STARTS = 3;
 
 export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c: ChalkInstance, quiet: boolean): string {
   const scenario = tally.loaded.scenario;
@@ -29,6 +32,7 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   lines.push(...expectationLines(verdict, c));
   lines.push(`  anomalies: ${formatCounts(tally.totals)}`);
   lines.push(...coverageLines(tally, c));
+  lines.push(...failedStartLines(tally, c));
   if (tally.exhausted.length > 0) {
     lines.push(c.yellow(`  warning: seeds ${formatSeeds(tally.exhausted)} stopped at the event budget before the scenario's end`));
   }
@@ -55,6 +59,35 @@ function coverageLines(tally: ScenarioTally, c: ChalkInstance): string[] {
   const rest = PROBE_NAMES.length - reached.length;
   const tail = rest === 0 ? [] : [c.dim(`(${rest} other ${rest === 1 ? 'probe' : 'probes'} not reached)`)];
   return wrapItems('  reached: ', items.map((item, i) => (i < items.length - 1 ? `${item},` : item)).concat(tail), COVERAGE_WIDTH);
+}
+
+/**
+ * Brokers whose start failed: in how many seeds, then the example seed's, each with why and
+ * what started it again (`b2 failed to start at t=27.102s: /brokers/ids/2 still held by ...`).
+ */
+function failedStartLines(tally: ScenarioTally, c: ChalkInstance): string[] {
+  const example = tally.failedStartExample;
+  if (example === null) return [];
+  const runs = tally.perSeed.length;
+  const seeds = runs === 1 ? `seed ${example.seed}` : `${tally.failedStartSeeds} of ${plural(runs, 'seed')} (${tally.failedStartTotal} in all); seed ${example.seed}`;
+  const lines = [`  failed starts: ${seeds}:`];
+  for (const f of example.failedStarts.slice(0, MAX_FAILED_STARTS)) lines.push(`    ${c.yellow(failedStartText(f))}`);
+  const more = example.failedStarts.length - MAX_FAILED_STARTS;
+  if (more > 0) lines.push(`    ... and ${plural(more, 'more failed start')} in seed ${example.seed}`);
+  return lines;
+}
+
+/** One failed start, why, and what (if anything) started the broker again. */
+export function failedStartText(f: FailedStart): string {
+  const at = (ms: number): string => formatAt(ms * 1000);
+  const why = f.reason === 'registration-exists'
+    ? `${f.path} still held by the session of its previous process (${f.sessionExpiredAtMs === null ? 'which outlived the run' : `expires at ${at(f.sessionExpiredAtMs)}`})`
+    : 'no ZooKeeper connection within zookeeper.connection.timeout.ms';
+  let then: string;
+  if (f.nextStartAtMs !== null) then = f.restartAtMs === f.nextStartAtMs ? `the supervisor started it again at ${at(f.nextStartAtMs)}` : `it was started again at ${at(f.nextStartAtMs)}`;
+  else if (f.restartAtMs !== null) then = `the supervisor would start it at ${at(f.restartAtMs)}, after the run`;
+  else then = 'nothing started it again (no supervisor): it stayed down';
+  return `${f.broker} failed to start at ${at(f.atMs)}: ${why}; ${then}`;
 }
 
 /** Items separated by spaces after `head`, wrapped at `width` visible characters. */
@@ -94,7 +127,7 @@ function expectationLines(verdict: ScenarioVerdict, c: ChalkInstance): string[] 
 function exampleLines(tally: ScenarioTally, verdict: ScenarioVerdict, c: ChalkInstance): string[] {
   const lines: string[] = [];
   for (const e of verdict.expectations) {
-    const example = tally.examples.get(e.anomaly);
+    const example = isAnomalyName(e.anomaly) ? tally.examples.get(e.anomaly) : undefined; // a probe has no story
     if (!e.ok || e.expectation === 'never' || example === undefined) continue;
     lines.push(`  ${e.anomaly}, as expected; seed ${example.seed} shows it:`);
     lines.push(...storyLines([example.instance], c, '    '));

@@ -3,7 +3,8 @@
 // seeds, and its claim, shortened. Built from results only, so two runs of the same seeds, on any
 // number of workers or shards, print the same table.
 import type { ChalkInstance } from 'chalk';
-import { ANOMALY_NAMES, type AnomalyCounts, type AnomalyName } from '../checker/anomalies.js';
+import { ANOMALY_NAMES, type AnomalyCounts } from '../checker/anomalies.js';
+import type { JudgedName } from '../checker/judged.js';
 import type { ScenarioVerdict } from '../checker/verdict.js';
 import type { Expectation } from '../scenario/types.js';
 import { plural } from './format.js';
@@ -22,7 +23,7 @@ export interface TableRow {
 }
 
 export interface TableExpectation {
-  readonly anomaly: AnomalyName;
+  readonly anomaly: JudgedName; // an anomaly or a coverage probe
   readonly expectation: Expectation;
   readonly state: ExpectationState;
   /** Why it failed, where the anomalies column cannot show it: `not reproduced in 20 seeds`. */
@@ -37,7 +38,7 @@ export function tableRow(
   bugs: number,
   totals: AnomalyCounts,
   verdict: ScenarioVerdict,
-  open: ReadonlySet<AnomalyName> = new Set(),
+  open: ReadonlySet<JudgedName> = new Set(),
 ): TableRow {
   const expectations = verdict.expectations.map((e): TableExpectation => {
     const state = open.has(e.anomaly) ? 'open' : e.ok ? 'ok' : 'FAIL';

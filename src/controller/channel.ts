@@ -1,6 +1,8 @@
 // The controller's channel to each broker (ControllerChannelManager): one queue per broker,
 // requests sent in order, the head re-sent until the broker answers, for as long as the broker
-// is live. A LeaderAndIsr lost to a network fault is therefore retried, not forgotten.
+// is live. A LeaderAndIsr lost to a network fault is therefore retried, not forgotten. A broker
+// whose channel was removed (dead, or bounced until re-added) gets nothing: Kafka's
+// ControllerChannelManager.sendRequest drops requests for a broker it has no channel to.
 import type { BrokerContext } from '../broker/context.js';
 import type { KafkaMessage } from '../kafka/protocol.js';
 
@@ -17,6 +19,7 @@ interface BrokerQueue {
 
 export class ControllerChannels {
   private readonly queues = new Map<number, BrokerQueue>();
+  private readonly removed = new Set<number>(); // brokers without a channel until added again
   private closed = false;
 
   constructor(
@@ -25,7 +28,7 @@ export class ControllerChannels {
   ) {}
 
   send(broker: number, node: string, build: Build): void {
-    if (this.closed) return;
+    if (this.closed || this.removed.has(broker)) return;
     let queue = this.queues.get(broker);
     if (queue === undefined || queue.node !== node) {
       queue = { node, pending: [], sending: false };
@@ -35,9 +38,15 @@ export class ControllerChannels {
     this.pump(broker, queue);
   }
 
-  /** A broker left the cluster: what was queued for it goes. */
+  /** A broker (re)joined the cluster: requests for it are sent again, on a fresh queue. */
+  add(broker: number): void {
+    this.removed.delete(broker);
+  }
+
+  /** A broker left the cluster (or bounced): what was queued for it goes, and nothing more is sent until it is added. */
   remove(broker: number): void {
     this.queues.delete(broker);
+    this.removed.add(broker);
   }
 
   /** The controller resigned: nothing more is sent. */

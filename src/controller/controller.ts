@@ -10,13 +10,13 @@ import type { BrokerContext } from '../broker/context.js';
 import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
-import type { Stat, ZkResult } from '../zookeeper/api.js';
 import {
   BROKER_IDS, BROKER_TOPICS, CONTROLLER, CONTROLLER_EPOCH, ISR_CHANGE_NOTIFICATION,
   PREFERRED_REPLICA_ELECTION, partitionPath, partitionStatePath, partitionsPath, topicPath,
   sameState, type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
 } from '../broker/zk-paths.js';
 import { ControllerChannels } from './channel.js';
+import { createPartitionState, guardedMulti, updateLeaderAndIsr } from './kafka-zk-client.js';
 import {
   controlledShutdownLeaderElection, newPartitionLeader, offlinePartitionLeaderElection, preferredReplicaLeaderElection, removeReplicaFromIsr, type Election,
 } from './election.js';
@@ -36,6 +36,26 @@ interface PartitionInfo {
 
 type Task = (done: () => void) => void;
 type ElectionReason = Extract<ControllerEvent, { kind: 'election' }>['reason'];
+
+/** A partition's next leader and ISR; `election` when a leader was elected (else an ISR change, or leader -1). */
+interface StateChange {
+  readonly leader: number;
+  readonly isr: readonly number[];
+  readonly election: Election | null;
+}
+
+/**
+ * The rule that made a change, run again on the state re-read after a BADVERSION (the election
+ * strategy of PartitionStateMachine.doElectLeaderForPartitions, or ReplicaStateMachine's ISR
+ * removal); null: nothing to change on that state.
+ */
+type Decide = (current: PartitionInfo) => StateChange | null;
+
+/** A change to write for `p`. Without `decide`, a BADVERSION only refreshes what the controller knows of `p`. */
+interface PartitionChange extends StateChange {
+  readonly p: PartitionInfo;
+  readonly decide?: Decide;
+}
 
 
 export class Controller {
@@ -134,7 +154,16 @@ export class Controller {
     this.onLost();
   }
 
-  /** Reads the cluster from ZooKeeper, then repairs what a dead controller may have left. */
+  /**
+   * Reads the cluster from ZooKeeper, then repairs what a dead controller may have left, in the
+   * order of KafkaController.onControllerFailover (2.8.2, 3.9): UpdateMetadata to every live
+   * broker first (they must know the live brokers before any LeaderAndIsr), then
+   * ReplicaStateMachine.startup (LeaderAndIsr with the current state to every live replica; from
+   * 2.3, KAFKA-3143, replicas on dead brokers go OfflineReplica: out of the ISR, and a dead leader
+   * leaves its partition leaderless), then PartitionStateMachine.startup (elections for the
+   * partitions without a live leader). Before 2.3 a dead follower stayed in the ISR until its
+   * leader shrank it after replica.lag.time.max.ms.
+   */
   private failover(done: () => void): void {
     this.readBrokers((brokers) => {
       for (const [id, b] of brokers) {
@@ -145,11 +174,16 @@ export class Controller {
       this.watchPreferredElectionRequests();
       this.scheduleLeaderRebalance();
       this.onTopicsChanged(() => {
-        const offline = [...this.partitions.values()].filter((p) => p.leader < 0 || !this.live.has(p.leader));
-        this.electLeaders(offline, 'broker-failure', () => {
-          this.sendLeaderAndIsr([...this.live.keys()], [...this.partitions.values()]);
-          this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
-          done();
+        const live = [...this.live.keys()];
+        const all = [...this.partitions.values()];
+        // Before 2.2 an UpdateMetadata naming no partition carried them all (addUpdateMetadataRequestForBrokers, 2.1.1).
+        this.sendUpdateMetadata(live, this.ctx.behaviour.brokerEpochs ? [] : all);
+        this.sendLeaderAndIsr(live, all);
+        const dead = new Set(all.flatMap((p) => p.replicas).filter((r) => !this.live.has(r)));
+        const withDead = this.ctx.behaviour.offlineReplicasOnFailover ? all.filter((p) => p.isr.some((r) => dead.has(r))) : [];
+        this.removeFromIsr(withDead, dead, 'controller-failover', () => {
+          const offline = [...this.partitions.values()].filter((p) => p.leader < 0 || !this.live.has(p.leader));
+          this.electLeaders(offline, 'broker-failure', done);
         });
       });
     });
@@ -172,38 +206,80 @@ export class Controller {
     });
   }
 
+  /**
+   * /brokers/ids changed (KafkaController.processBrokerChange, 2.2.0 and 2.8.2): new brokers are
+   * added and started first; then bounced ones (registered again under a newer broker epoch,
+   * KIP-380) are taken out of the live brokers, failed, added back and started, so they take no
+   * part in the elections their own failure causes; dead ones are failed last. Until each step,
+   * brokers still count as they did before it (a dead broker is live while the new ones start).
+   * Before 2.2 (BrokerChange, 2.1.1) the live brokers become the registered ones at once, new ones
+   * start, dead ones fail, and a bounce between two reads goes unseen.
+   */
   private onBrokersChanged(done: () => void): void {
     this.readBrokers((brokers) => {
-      // KIP-380 (2.2): a broker whose registration is newer than the one we knew restarted
-      // between two reads of /brokers/ids; before 2.2 such a bounce went unseen.
+      const known = [...this.live.keys()].sort((a, b) => a - b);
+      const born = [...brokers.keys()].filter((id) => !this.live.has(id));
+      const dead = known.filter((id) => !brokers.has(id));
       const bounced = this.ctx.behaviour.brokerEpochs
-        ? [...brokers.entries()].filter(([id, b]) => this.live.has(id) && this.brokerEpochs.get(id) !== b.epoch).map(([id]) => id)
+        ? known.filter((id) => brokers.has(id) && brokers.get(id)!.epoch > (this.brokerEpochs.get(id) ?? -1))
         : [];
-      const dead = [...this.live.keys()].filter((id) => !brokers.has(id) || bounced.includes(id));
-      const born = [...brokers.keys()].filter((id) => !this.live.has(id) || bounced.includes(id));
-      for (const id of dead) {
-        this.live.delete(id);
-        this.shuttingDown.delete(id);
-        this.channels.remove(id);
+      for (const id of born) this.channels.add(id);
+      for (const id of bounced) {
+        this.channels.remove(id); // requests queued for the old registration go
+        this.channels.add(id);
       }
-      for (const [id, b] of brokers) {
-        this.live.set(id, b.node);
-        this.brokerEpochs.set(id, b.epoch);
+      for (const id of dead) this.channels.remove(id);
+      const addLive = (ids: readonly number[]): void => {
+        for (const id of ids) {
+          const b = brokers.get(id)!;
+          this.live.set(id, b.node);
+          this.brokerEpochs.set(id, b.epoch);
+        }
+      };
+      // ControllerContext.addLiveBrokers / removeLiveBrokers: a broker and its epoch come and go together.
+      const removeLive = (ids: readonly number[]): void => {
+        for (const id of ids) {
+          this.live.delete(id);
+          this.brokerEpochs.delete(id);
+        }
+      };
+      if (!this.ctx.behaviour.brokerEpochs) {
+        removeLive(dead);
+        addLive([...brokers.keys()]);
+        return this.onBrokerStartup(born, () => this.onBrokerFailure(dead, done));
       }
-      for (const id of dead) this.ctx.trace({ kind: 'broker.failed', controller: this.ctx.id, broker: id });
-      for (const id of born) this.ctx.trace({ kind: 'broker.joined', controller: this.ctx.id, broker: id });
-      this.onBrokerFailure(dead, () => this.onBrokerStartup(born, done));
+      addLive(born);
+      this.onBrokerStartup(born, () => {
+        for (const id of bounced) {
+          this.ctx.trace({ kind: 'broker.bounced', controller: this.ctx.id, broker: id, previousEpoch: this.brokerEpochs.get(id) ?? -1, brokerEpoch: brokers.get(id)!.epoch });
+        }
+        removeLive(bounced);
+        this.onBrokerFailure(bounced, () => {
+          addLive(bounced);
+          this.onBrokerStartup(bounced, () => {
+            removeLive(dead);
+            this.onBrokerFailure(dead, done);
+          });
+        });
+      });
     });
   }
 
-  /** Partitions led by a dead broker get a new leader; dead followers leave the ISR. */
+  /**
+   * Partitions led by a dead broker get a new leader; dead followers leave the ISR
+   * (KafkaController.onBrokerFailure → onReplicasBecomeOffline: elections first, then OfflineReplica).
+   */
   private onBrokerFailure(dead: readonly number[], then: () => void): void {
     if (dead.length === 0) return then();
     const deadSet = new Set(dead);
+    for (const id of dead) {
+      this.shuttingDown.delete(id);
+      this.ctx.trace({ kind: 'broker.failed', controller: this.ctx.id, broker: id });
+    }
     const leaderless = [...this.partitions.values()].filter((p) => deadSet.has(p.leader));
     this.electLeaders(leaderless, 'broker-failure', () => {
       const shrinking = [...this.partitions.values()].filter((p) => p.isr.some((r) => deadSet.has(r)));
-      this.removeFromIsr(shrinking, deadSet, () => {
+      this.removeFromIsr(shrinking, deadSet, 'broker-failure', () => {
         this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
         then();
       });
@@ -227,13 +303,17 @@ export class Controller {
       const led = replicated.filter((p) => p.leader === broker);
       const followed = replicated.filter((p) => p.leader !== broker);
       const live = new Set(this.live.keys());
+      const decide: Decide = (current) => {
+        const election = controlledShutdownLeaderElection(current.replicas, current.isr, live, this.shuttingDown);
+        return election === null ? null : { leader: election.leader, isr: election.isr, election };
+      };
       const moves = led.flatMap((p) => {
-        const election = controlledShutdownLeaderElection(p.replicas, p.isr, live, this.shuttingDown);
-        return election === null ? [] : [{ p, leader: election.leader, isr: election.isr, election }];
+        const change = decide(p);
+        return change === null ? [] : [{ p, ...change, decide }];
       });
       this.writeStates(moves, 'controlled-shutdown', () => {
         this.sendStopReplica(broker, followed);
-        this.removeFromIsr(followed, new Set([broker]), () => {
+        this.removeFromIsr(followed, new Set([broker]), 'controlled-shutdown', () => {
           const remaining = [...this.partitions.values()].filter((p) => p.leader === broker && p.replicas.length > 1);
           answer('NONE', remaining.map((p) => ({ topic: p.topic, partition: p.partition })));
           done();
@@ -245,6 +325,7 @@ export class Controller {
   private onBrokerStartup(born: readonly number[], done: () => void): void {
     if (born.length === 0) return done();
     const bornSet = new Set(born);
+    for (const id of born) this.ctx.trace({ kind: 'broker.joined', controller: this.ctx.id, broker: id });
     this.sendUpdateMetadata([...this.live.keys()], [...this.partitions.values()]);
     const hosted = [...this.partitions.values()].filter((p) => p.replicas.some((r) => bornSet.has(r)));
     this.sendLeaderAndIsr(born, hosted);
@@ -300,36 +381,41 @@ export class Controller {
     });
   }
 
+  /**
+   * A new partition's state znode (PartitionStateMachine.initializeLeaderAndIsrForPartitions):
+   * the first live replica leads, every live one is in sync. The creates are guarded by the
+   * controller epoch (KafkaZkClient.createTopicPartitionStatesRaw, 2.1+); the state create
+   * succeeds or the partition stays new: NODEEXISTS (even our own create, re-sent after its
+   * answer was lost with the connection: Kafka has no check of what the znode holds here, in
+   * any version) and no live replica are failed state changes, logged and not retried.
+   */
   private createPartition(topic: string, partition: number, replicas: readonly number[], then: (info: PartitionInfo | null) => void): void {
     const election = newPartitionLeader(replicas, this.electable());
-    if (election === null) return then(null);
+    if (election === null) {
+      this.traceFailedChange(topic, partition, 'create', 'no assigned replica is alive');
+      return then(null);
+    }
     const zk = this.ctx.zk;
-    zk.create(partitionsPath(topic), null, 'PERSISTENT', () => {
-      zk.create(partitionPath(topic, partition), null, 'PERSISTENT', () => {
-        const znode: PartitionStateZnode = { version: 1, leader: election.leader, leader_epoch: 0, isr: [...election.isr], controller_epoch: this.epoch };
-        zk.multi([
-          { op: 'check', path: CONTROLLER_EPOCH, version: this.epochZkVersion },
-          { op: 'create', path: partitionStatePath(topic, partition), data: znode, mode: 'PERSISTENT' },
-        ], (result) => {
-          const created = (zkVersion: number): void => {
-            const info: PartitionInfo = { topic, partition, replicas, leader: election.leader, leaderEpoch: 0, isr: election.isr, zkVersion, controllerEpoch: this.epoch };
-            this.partitions.set(tpKey(topic, partition), info);
-            this.traceElection(info, election, 'new-topic');
-            then(info);
-          };
-          if (result.ok) return created(0);
-          if (result.code === 'BADVERSION') {
-            this.lose();
-            return then(null);
-          }
-          // NODEEXISTS: maybe our own create, re-sent after its answer was lost with the connection.
-          this.ctx.zk.getData(partitionStatePath(topic, partition), null, (state) => {
-            if (state.ok && sameState(state.value.data as PartitionStateZnode, znode)) return created(state.value.stat.version);
-            then(null);
-          });
-        });
+    const create = (path: string, next: () => void): void =>
+      guardedMulti(zk, this.epochZkVersion, { op: 'create', path, data: null, mode: 'PERSISTENT' }, (write) => {
+        // Only a moved controller matters here: NODEEXISTS is the usual answer for /partitions.
+        if (write.outcome === 'controller-moved') return this.lose();
+        next();
       });
-    });
+    create(partitionsPath(topic), () => create(partitionPath(topic, partition), () => {
+      const znode: PartitionStateZnode = { version: 1, leader: election.leader, leader_epoch: 0, isr: [...election.isr], controller_epoch: this.epoch };
+      createPartitionState(zk, this.epochZkVersion, partitionStatePath(topic, partition), znode, (write) => {
+        if (write.outcome === 'controller-moved') return this.lose();
+        if (write.outcome === 'failed') {
+          this.traceFailedChange(topic, partition, 'create', write.code);
+          return then(null);
+        }
+        const info: PartitionInfo = { topic, partition, replicas, leader: election.leader, leaderEpoch: 0, isr: election.isr, zkVersion: write.zkVersion, controllerEpoch: this.epoch };
+        this.partitions.set(tpKey(topic, partition), info);
+        this.traceElection(info, election, 'new-topic');
+        then(info);
+      });
+    }));
   }
 
   // ---- elections and ISR changes -------------------------------------------------------------
@@ -341,31 +427,47 @@ export class Controller {
 
   private electLeaders(partitions: readonly PartitionInfo[], reason: ElectionReason, then: () => void): void {
     const live = this.electable();
-    const changes: { p: PartitionInfo; leader: number; isr: readonly number[]; election: Election | null }[] = [];
+    const changes: PartitionChange[] = [];
     for (const p of partitions) {
       const unclean = this.ctx.topicSettings(p.topic).uncleanLeaderElectionEnable;
-      const election = offlinePartitionLeaderElection(p.replicas, p.isr, live, unclean);
-      if (election !== null) changes.push({ p, leader: election.leader, isr: election.isr, election });
-      else if (p.leader >= 0) changes.push({ p, leader: -1, isr: p.isr, election: null });
+      // OfflinePartitionLeaderElectionStrategy; with none electable, a partition that had a leader loses it (leader -1).
+      const decide: Decide = (current) => {
+        const election = offlinePartitionLeaderElection(current.replicas, current.isr, live, unclean);
+        if (election !== null) return { leader: election.leader, isr: election.isr, election };
+        return current.leader >= 0 ? { leader: -1, isr: current.isr, election: null } : null;
+      };
+      const change = decide(p);
+      if (change !== null) changes.push({ p, ...change, decide });
       else this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...p.isr] });
     }
     this.writeStates(changes, reason, then);
   }
 
-  private removeFromIsr(partitions: readonly PartitionInfo[], dead: ReadonlySet<number>, then: () => void): void {
-    const changes = partitions.map((p) => {
-      let next = { leader: p.leader, isr: p.isr };
+  private removeFromIsr(partitions: readonly PartitionInfo[], dead: ReadonlySet<number>, reason: ElectionReason, then: () => void): void {
+    // ReplicaStateMachine.doRemoveReplicasFromIsr: decided on what was read; a replica already out needs nothing.
+    const decide: Decide = (current) => {
+      let next = { leader: current.leader, isr: current.isr };
       for (const replica of dead) if (next.isr.includes(replica)) next = removeReplicaFromIsr(next.leader, next.isr, replica);
-      return { p, leader: next.leader, isr: next.isr, election: null };
+      const changed = next.isr.length !== current.isr.length || next.leader !== current.leader;
+      return changed ? { leader: next.leader, isr: next.isr, election: null } : null;
+    };
+    const changes = partitions.flatMap((p) => {
+      const change = decide(p);
+      return change === null ? [] : [{ p, ...change, decide }];
     });
-    this.writeStates(changes.filter((c) => c.isr.length !== c.p.isr.length || c.leader !== c.p.leader), 'broker-failure', then);
+    this.writeStates(changes, reason, then);
   }
 
   /**
    * Writes each new leader and ISR (with a new leader epoch) guarded by the controller epoch's
-   * version, then sends LeaderAndIsr to the partition's live replicas.
+   * version, then sends LeaderAndIsr to the partition's live replicas. A partition whose write
+   * meets BADVERSION is re-read and decided again until its write lands or is not needed
+   * (PartitionStateMachine.electLeaderForPartitions' loop over "updatesToRetry", 1.1+;
+   * ReplicaStateMachine.removeReplicasFromIsr's; before 1.1 the while loop of
+   * electLeaderForPartition). A failed check of /controller_epoch means another controller was
+   * elected: this one resigns (ControllerMovedException).
    */
-  private writeStates(changes: readonly { p: PartitionInfo; leader: number; isr: readonly number[]; election: Election | null }[], reason: ElectionReason, then: () => void): void {
+  private writeStates(changes: readonly PartitionChange[], reason: ElectionReason, then: () => void): void {
     if (changes.length === 0) return then();
     const written: PartitionInfo[] = [];
     const finish = latch(changes.length, () => {
@@ -373,53 +475,89 @@ export class Controller {
       this.sendUpdateMetadata([...this.live.keys()], written);
       then();
     });
-    for (const { p, leader, isr, election } of changes) {
-      const epoch = p.leaderEpoch + 1;
-      const znode: PartitionStateZnode = { version: 1, leader, leader_epoch: epoch, isr: [...isr], controller_epoch: this.epoch };
-      this.ctx.zk.multi([
-        { op: 'check', path: CONTROLLER_EPOCH, version: this.epochZkVersion },
-        { op: 'setData', path: partitionStatePath(p.topic, p.partition), data: znode, version: p.zkVersion },
-      ], (result: ZkResult<readonly (string | Stat | null)[]>) => {
-        const landed = (zkVersion: number): void => {
-          p.leader = leader;
-          p.leaderEpoch = epoch;
-          p.isr = isr;
-          p.zkVersion = zkVersion;
-          p.controllerEpoch = this.epoch;
+    for (const change of changes) this.writeState(change.p, change, change.decide, reason, written, finish);
+  }
+
+  /** One partition's guarded write (KafkaZkClient.updateLeaderAndIsr); `finish` once it is settled. */
+  private writeState(p: PartitionInfo, change: StateChange, decide: Decide | undefined, reason: ElectionReason, written: PartitionInfo[], finish: () => void): void {
+    const epoch = p.leaderEpoch + 1;
+    const znode: PartitionStateZnode = { version: 1, leader: change.leader, leader_epoch: epoch, isr: [...change.isr], controller_epoch: this.epoch };
+    updateLeaderAndIsr(this.ctx.zk, this.epochZkVersion, partitionStatePath(p.topic, p.partition), znode, p.zkVersion, (write) => {
+      switch (write.outcome) {
+        case 'written':
+          this.landed(p, change, epoch, write.zkVersion, reason);
           written.push(p);
-          if (election !== null) this.traceElection(p, election, reason);
-          else if (leader < 0) this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...isr] });
-          else this.ctx.trace({ kind: 'controller.isr', controller: this.ctx.id, topic: p.topic, partition: p.partition, leader, leaderEpoch: epoch, isr: [...isr] });
-          finish();
-        };
-        if (result.ok) return landed((result.value[1] as Stat).version);
-        this.onWriteFailed(p, znode, landed, finish);
-      });
-    }
+          return finish();
+        case 'controller-moved':
+          return this.lose();
+        case 'failed':
+          if (write.code === 'BADVERSION') return this.onWriteConflict(p, znode, change, decide, reason, written, finish);
+          this.traceFailedChange(p.topic, p.partition, 'update', write.code);
+          return finish();
+      }
+    });
+  }
+
+  /** A change written: the controller's view of `p` takes it, and the trace says what it was. */
+  private landed(p: PartitionInfo, change: StateChange, leaderEpoch: number, zkVersion: number, reason: ElectionReason): void {
+    const { leader, isr, election } = change;
+    Object.assign(p, { leader, leaderEpoch, isr, zkVersion, controllerEpoch: this.epoch });
+    if (election !== null) this.traceElection(p, election, reason);
+    // A new controller leaves a dead leader's partition leaderless before electing: whether it stays offline is the election's to say.
+    else if (leader < 0 && reason !== 'controller-failover') this.ctx.trace({ kind: 'offline', controller: this.ctx.id, topic: p.topic, partition: p.partition, isr: [...isr] });
+    else this.ctx.trace({ kind: 'controller.isr', controller: this.ctx.id, topic: p.topic, partition: p.partition, leader, leaderEpoch, isr: [...isr], reason });
   }
 
   /**
-   * A failed guarded write: a newer controller exists (resign); or our write landed and only its
-   * answer was lost with the connection (ReplicationUtils' check: the znode holds what we wrote);
-   * or the leader changed the ISR meanwhile (reread, and let the next event decide).
+   * Our write met BADVERSION: the znode changed since we read it (the leader shrank or expanded
+   * the ISR). Re-read it (getTopicPartitionStatesRaw) and, unless a newer controller wrote it
+   * ("Aborted leader election ... written by another controller"), decide again on what it
+   * holds and write that. Before 1.1, ReplicationUtils' checker first takes a znode equal to
+   * what we wrote as our own write, whose answer the connection lost; 1.1+ has no such check
+   * and decides again (a second leader epoch for the same leader).
    */
-  private onWriteFailed(p: PartitionInfo, intended: PartitionStateZnode, landed: (zkVersion: number) => void, finish: () => void): void {
-    this.ctx.zk.getData(CONTROLLER_EPOCH, null, (epoch) => {
-      if (!epoch.ok || epoch.value.stat.version !== this.epochZkVersion) {
-        this.lose();
-        return;
+  private onWriteConflict(
+    p: PartitionInfo, intended: PartitionStateZnode, change: StateChange, decide: Decide | undefined,
+    reason: ElectionReason, written: PartitionInfo[], finish: () => void,
+  ): void {
+    const expectedZkVersion = p.zkVersion;
+    this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
+      if (!state.ok) {
+        this.traceFailedChange(p.topic, p.partition, 'update', state.code);
+        return finish();
       }
-      this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
-        if (!state.ok) return finish();
-        const z = state.value.data as PartitionStateZnode;
-        if (sameState(z, intended)) return landed(state.value.stat.version);
-        p.isr = z.isr;
-        p.zkVersion = state.value.stat.version;
-        p.leaderEpoch = z.leader_epoch;
-        p.leader = z.leader;
-        finish();
+      const z = state.value.data as PartitionStateZnode;
+      const zkVersion = state.value.stat.version;
+      const conflict = (then: Extract<ControllerEvent, { kind: 'controller.write-conflict' }>['then']): void => this.ctx.trace({
+        kind: 'controller.write-conflict', controller: this.ctx.id, topic: p.topic, partition: p.partition, expectedZkVersion, zkVersion,
+        leader: z.leader, leaderEpoch: z.leader_epoch, isr: [...z.isr], controllerEpoch: z.controller_epoch, then,
       });
+      if (this.ctx.behaviour.controllerWriteChecker && sameState(z, intended)) {
+        conflict('ours');
+        this.landed(p, change, intended.leader_epoch, zkVersion, reason);
+        written.push(p);
+        return finish();
+      }
+      if (z.controller_epoch > this.epoch) {
+        conflict('newer-controller');
+        return finish();
+      }
+      Object.assign(p, { leader: z.leader, leaderEpoch: z.leader_epoch, isr: z.isr, zkVersion, controllerEpoch: z.controller_epoch });
+      const next = decide?.(p) ?? null;
+      if (next === null) {
+        conflict('not-needed');
+        // An ISR change found already made is sent as read (removeReplicasFromIsr keeps it); a failed election sends nothing.
+        if (change.election === null) written.push(p);
+        return finish();
+      }
+      conflict('retry');
+      this.writeState(p, next, decide, reason, written, finish);
     });
+  }
+
+  /** A state change that could not be made (Kafka's logFailedStateChange): the partition stays as it was. */
+  private traceFailedChange(topic: string, partition: number, change: 'create' | 'update', error: string): void {
+    this.ctx.trace({ kind: 'controller.state-change-failed', controller: this.ctx.id, topic, partition, change, error });
   }
 
   private traceElection(p: PartitionInfo, election: Election, reason: ElectionReason): void {
@@ -533,9 +671,14 @@ export class Controller {
 
   electPreferred(partitions: readonly PartitionInfo[], done: () => void): void {
     const live = this.electable();
+    const decide: Decide = (current) => {
+      const election = preferredReplicaLeaderElection(current.replicas, current.isr, live);
+      return election === null ? null : { leader: election.leader, isr: election.isr, election };
+    };
+    // Partitions already led by their preferred replica are left out; a retry elects on what it read.
     const changes = partitions.flatMap((p) => {
-      const election = preferredReplicaLeaderElection(p.replicas, p.isr, live);
-      return election === null || election.leader === p.leader ? [] : [{ p, leader: election.leader, isr: election.isr, election }];
+      const change = decide(p);
+      return change === null || change.leader === p.leader ? [] : [{ p, ...change, decide }];
     });
     this.writeStates(changes, 'preferred', done);
   }

@@ -264,7 +264,7 @@ export class GroupCoordinator {
     group.transitionTo('PreparingRebalance');
     this.trace({ kind: 'group.rebalance', broker: this.ctx.id, group: group.groupId, generation: group.generationId, reason });
     const delayMs = this.settings.groupInitialRebalanceDelayMs;
-    if (initial) this.scheduleInitialDelayedJoin(group, delayMs, Math.max(group.rebalanceTimeoutMs - delayMs, 0));
+    if (initial && delayMs !== null) this.scheduleInitialDelayedJoin(group, delayMs, delayMs, Math.max(group.rebalanceTimeoutMs - delayMs, 0));
     else this.scheduleDelayedJoin(group);
   }
 
@@ -282,14 +282,14 @@ export class GroupCoordinator {
    * InitialDelayedJoin: never completes early; when it expires and members joined meanwhile, it
    * waits again, up to the rebalance timeout in all (its arithmetic is Kafka's).
    */
-  private scheduleInitialDelayedJoin(group: GroupMetadata, delayMs: number, remainingMs: number): void {
+  private scheduleInitialDelayedJoin(group: GroupMetadata, configuredDelayMs: number, delayMs: number, remainingMs: number): void {
     group.initialJoin = true;
     group.joinTimer = this.ctx.env.setTimer(delayMs * 1000, () => {
       group.joinTimer = null;
       if (group.newMemberAdded && remainingMs !== 0) {
         group.newMemberAdded = false;
-        const delay = Math.min(this.settings.groupInitialRebalanceDelayMs, remainingMs);
-        return this.scheduleInitialDelayedJoin(group, delay, Math.max(remainingMs - delayMs, 0));
+        const delay = Math.min(configuredDelayMs, remainingMs);
+        return this.scheduleInitialDelayedJoin(group, configuredDelayMs, delay, Math.max(remainingMs - delayMs, 0));
       }
       this.onCompleteJoin(group);
     });

@@ -24,6 +24,7 @@ export function buildExample(world: World<unknown>, spec: ExampleSpec, stopAtUs:
     check: () => checkExample(typed, servers),
     retainedBytes: () => 0,
     coverage: zeroCoverage, // the example is not Kafka: none of the probes applies
+    failedStarts: () => [],
   };
 }
 

@@ -22,8 +22,22 @@ export type ProducerEvent =
    */
   | { kind: 'producer.sequence-reset'; producer: string; topic: string; reason: 'epoch-bump' | 'new-producer-id'; producerId: number; producerEpoch: number; partitions: number[] };
 
+/** Why KafkaServer.startup failed ("Fatal error during KafkaServer startup"): the process exits with status 1. */
+export type StartFailure =
+  /** /brokers/ids/<id> exists, owned by another session: the previous process's, not yet expired. */
+  | { reason: 'registration-exists'; path: string; heldBySessionId: number; sessionId: number }
+  /** No ZooKeeper connection within zookeeper.connection.timeout.ms. */
+  | { reason: 'zookeeper-connection-timeout'; timeoutMs: number };
+
 export type BrokerEvent =
+  /**
+   * Connected to ZooKeeper, the broker loads its logs (LogManager.loadLogs): after an unclean
+   * shutdown (no marker) it recovers `recoveryBytes`; a restart also pays the start-up time.
+   */
+  | { kind: 'broker.loading'; broker: number; logs: number; cleanShutdown: boolean; restart: boolean; recoveryBytes: number; durationUs: number }
+  /** Its logs are loaded: it registers next. */
   | { kind: 'broker.started'; broker: number; recovered: number }
+  | ({ kind: 'broker.start-failed'; broker: number } & StartFailure)
   | { kind: 'broker.registered'; broker: number; sessionId: number; brokerEpoch: number }
   /** A controller request meant for an older registration of this broker was refused (STALE_BROKER_EPOCH, KIP-380). */
   | { kind: 'broker.stale-request'; broker: number; request: string; requestBrokerEpoch: number; brokerEpoch: number }
@@ -47,7 +61,27 @@ export type BrokerEvent =
       fromOffset: number; // log end offset before
       toOffset: number; // log end offset after
       highWatermark: number;
-      reason: 'high-watermark' | 'leader-epoch' | 'power-loss';
+      /** out-of-range: the leader's log ends below ours (OFFSET_OUT_OF_RANGE); cut to its end. */
+      reason: 'high-watermark' | 'leader-epoch' | 'out-of-range' | 'power-loss';
+    }
+  /**
+   * One round of a follower's truncation by leader epoch (KIP-101): it asked its leader where
+   * `askedEpoch` ended and was told `leaderEpoch` (-1 before 2.0: the answer had none) ended at
+   * `endOffset`; it truncates its log (ending at `logEndOffset`) to `truncateTo` and, unless
+   * `final`, asks again (KIP-279: the leader's epoch was one it never had).
+   */
+  | {
+      kind: 'truncation.round';
+      broker: number;
+      leader: number;
+      topic: string;
+      partition: number;
+      askedEpoch: number;
+      leaderEpoch: number;
+      endOffset: number;
+      logEndOffset: number;
+      truncateTo: number;
+      final: boolean;
     }
   | { kind: 'produce.rejected'; broker: number; topic: string; partition: number; error: KafkaError; isr: number[] }
   | { kind: 'log.flush'; broker: number; topic: string; partition: number; durableOffset: number };
@@ -58,6 +92,11 @@ export type ControllerEvent =
   | { kind: 'controller.fenced'; broker: number; staleEpoch: number; currentEpoch: number }
   | { kind: 'broker.failed'; controller: number; broker: number }
   | { kind: 'broker.joined'; controller: number; broker: number }
+  /**
+   * The controller found a live broker registered again under a newer broker epoch (the czxid of
+   * /brokers/ids/<id>): it restarted or lost its session between two reads (KIP-380, 2.2+).
+   */
+  | { kind: 'broker.bounced'; controller: number; broker: number; previousEpoch: number; brokerEpoch: number }
   /** A broker asked to stop cleanly: the controller no longer elects it and moves its leaderships away. */
   | { kind: 'controller.shutting-down'; controller: number; broker: number }
   | {
@@ -70,11 +109,52 @@ export type ControllerEvent =
       leaderEpoch: number;
       isr: number[];
       unclean: boolean;
-      reason: 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change' | 'controlled-shutdown';
+      reason: ControllerReason;
     }
   | { kind: 'offline'; controller: number; topic: string; partition: number; isr: number[] }
-  /** The controller took dead replicas out of an ISR (leader unchanged, new leader epoch). */
-  | { kind: 'controller.isr'; controller: number; topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[] };
+  /**
+   * The controller took dead replicas out of an ISR (a new leader epoch; leader -1 when the dead
+   * replica led): on a broker failure, a controlled shutdown, or as a new controller (2.3+).
+   */
+  | {
+      kind: 'controller.isr';
+      controller: number;
+      topic: string;
+      partition: number;
+      leader: number;
+      leaderEpoch: number;
+      isr: number[];
+      reason: ControllerReason;
+    }
+  /**
+   * The controller's write of a partition state failed with BADVERSION (the leader had changed
+   * the ISR since the controller read it): it re-read the znode (what it found is given) and
+   * `then` retried the election or ISR change on it, found none needed, found its own write there
+   * (before 1.1: ReplicationUtils' checker), or gave up on a state a newer controller wrote.
+   */
+  | {
+      kind: 'controller.write-conflict';
+      controller: number;
+      topic: string;
+      partition: number;
+      expectedZkVersion: number;
+      zkVersion: number;
+      leader: number;
+      leaderEpoch: number;
+      isr: number[];
+      controllerEpoch: number;
+      then: 'retry' | 'not-needed' | 'ours' | 'newer-controller';
+    }
+  /** A partition state change the controller could not make (Kafka's logFailedStateChange), with the ZooKeeper error. */
+  | { kind: 'controller.state-change-failed'; controller: number; topic: string; partition: number; change: 'create' | 'update'; error: string };
+
+/**
+ * Why the controller wrote a partition's state: its leader's broker failed, a new topic, a
+ * preferred-leader election, an offline partition found a leader, a controlled shutdown, or a
+ * new controller repairing what it found (ISR writes only: ReplicaStateMachine.startup, 2.3+).
+ */
+export type ControllerReason =
+  | 'broker-failure' | 'new-topic' | 'preferred' | 'offline-recovered' | 'isr-change' | 'controlled-shutdown' | 'controller-failover';
 
 export type AdminEvent =
   | { kind: 'topic.created'; topic: string; assignment: number[][] }

@@ -2,6 +2,7 @@
 // random faults during `duration`, heal everything, let the system settle, then check.
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Faults, World, describeFault, startNemesis, type FaultAction, type TraceObserver } from '../../sim/index.js';
+import { judgedCounts } from '../checker/judged.js';
 import { brokenBySeed } from '../checker/verdict.js';
 import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
 import { buildExample } from '../example/index.js';
@@ -30,13 +31,6 @@ export function unsupportedReason(scenario: Scenario): string | null {
   if (zookeeperKind !== undefined) return `nemesis ${zookeeperKind} needs a Kafka cluster: the example system has no ZooKeeper`;
   const unknown = unknownNemesisTargets(scenario);
   if (unknown.length > 0) problems.push(`nemesis.targets: ${unknown.map((t) => `"${t}"`).join(', ')} names no node, role or set of this scenario (sets: brokers, zookeeper, producers, consumers)`);
-  const cluster = scenario.cluster;
-  if (cluster !== null && scenario.consumers.length > 0) {
-    const offsetsReplicas = Number(cluster.config['offsets.topic.replication.factor'] ?? 3);
-    if (offsetsReplicas > cluster.brokers) {
-      problems.push(`cluster.config: offsets.topic.replication.factor is ${offsetsReplicas} and there are ${cluster.brokers} brokers: Kafka cannot create __consumer_offsets, so no group could ever find its coordinator (set it to at most ${cluster.brokers})`);
-    }
-  }
   return problems.length === 0 ? null : problems.join('; ');
 }
 
@@ -85,7 +79,8 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     outcome = world.scheduler.run(endUs, budget - world.scheduler.eventsRun);
   }
   const check = system.check();
-  const broken = brokenBySeed(scenario.expect, check.anomalies);
+  const coverage = system.coverage();
+  const broken = brokenBySeed(scenario.expect, judgedCounts(check.anomalies, coverage));
   const budgetExhausted = outcome === 'budget';
   if (budgetExhausted) broken.push(`the run spent its budget of ${budget} events before ${endUs / 1000}ms of simulated time`);
   return {
@@ -97,7 +92,8 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     events: world.scheduler.eventsRun,
     messages: check.messages,
     anomalies: check.anomalies,
-    coverage: system.coverage(),
+    coverage,
+    failedStarts: system.failedStarts(),
     ok: broken.length === 0,
     broken,
     instances: check.instances,

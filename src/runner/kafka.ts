@@ -6,9 +6,10 @@ import { admin } from '../admin/admin.js';
 import { assignAddedPartitions, assignReplicas } from '../admin/assignment.js';
 import { broker } from '../broker/broker.js';
 import { numberSetting } from '../broker/config.js';
-import { olderBrokerDefaults } from '../broker/profile.js';
+import { olderBrokerDefaults, profileNumber } from '../broker/profile.js';
 import { CoverageProbes } from '../checker/coverage.js';
 import { LogChecker } from '../checker/kafka-log.js';
+import { StartFailures } from '../checker/start-failures.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer.js';
 import { consumerProcess } from '../clients/consumer.js';
@@ -40,12 +41,16 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     assignment: assignReplicas(t.partitions, t.replicationFactor, brokerIds, { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) }),
   }));
   // Kafka creates __consumer_offsets at the first FindCoordinator; ksim has the admin create it
-  // with the others when the scenario has consumer groups (and not at all when it has none).
+  // with the others, once every broker has registered, when the scenario has consumer groups (and
+  // not at all when it has none). 0.10 gave it as many replicas as there were live brokers if
+  // fewer than offsets.topic.replication.factor (KafkaApis.createGroupMetadataTopic, 0.10.2);
+  // since 0.11 the loader refuses such a scenario (KIP-115).
+  const offsetsReplicationFactor = numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.replication.factor');
   const offsetsTopic = scenario.consumers.length === 0 ? null : {
     name: CONSUMER_OFFSETS,
     assignment: assignReplicas(
       numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.num.partitions'),
-      numberSetting(cluster.config, BROKER_CONFIG, 'offsets.topic.replication.factor'),
+      profileNumber(given.kafka) < 11 ? Math.min(offsetsReplicationFactor, brokerIds.length) : offsetsReplicationFactor,
       brokerIds,
       { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) },
     ),
@@ -73,6 +78,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     ...(offsetsTopic === null ? {} : { groups, offsetsTopic: { partitions: offsetsTopic.assignment.length, replicas: offsetsTopic.assignment } }),
   });
   const probes = new CoverageProbes(world);
+  const startFailures = new StartFailures(world, brokerNode);
   const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name), ...groups.flatMap((g) => g.members)];
   const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0);
 
@@ -80,7 +86,9 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   world.spawn(ZOOKEEPER_NODE, zookeeperServer({ tickTimeMs }));
   const topicConfigs = new Map<string, KafkaConfig>(scenario.topics.map((t) => [t.name, t.config]));
   for (const id of brokerIds) {
-    world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs }));
+    world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs, startup: cluster.startup }));
+    // systemd's Restart=on-failure: a broker whose start failed (it exits with status 1) is started again.
+    if (cluster.supervisor !== null) world.supervise(brokerNode(id), cluster.supervisor.restartAfterUs);
   }
   const preferredElections = scenario.faults.flatMap((f) => (f.action.kind === 'elect-preferred' ? [{ atUs: f.atUs, partition: f.action.partition, line: f.line }] : []));
   world.spawn(ADMIN_NODE, admin({ zookeeperNode: ZOOKEEPER_NODE, brokers: brokerIds.length, topics: initial, preferredElections, addedPartitions }));
@@ -111,5 +119,6 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     check: () => checker.finish(),
     retainedBytes: () => checker.retainedBytes(),
     coverage: () => probes.counts(),
+    failedStarts: () => startFailures.list(),
   };
 }

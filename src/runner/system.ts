@@ -1,6 +1,7 @@
 import type { SystemFaultKind } from '../../sim/index.js';
 import type { CoverageCounts } from '../checker/coverage.js';
 import type { CheckOutcome } from '../checker/outcome.js';
+import type { FailedStart } from '../checker/start-failures.js';
 
 /** What the runner needs from a simulated system (the example now, Kafka later). */
 export interface SystemUnderTest {
@@ -18,4 +19,6 @@ export interface SystemUnderTest {
   retainedBytes(): number;
   /** How often the run reached each rare situation so far: every probe, zero included. */
   coverage(): CoverageCounts;
+  /** Processes whose start failed, in order (none for a system without such starts). */
+  failedStarts(): FailedStart[];
 }

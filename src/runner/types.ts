@@ -1,6 +1,7 @@
 import type { TraceObserver } from '../../sim/index.js';
 import type { AnomalyCounts, AnomalyInstance } from '../checker/anomalies.js';
 import type { CoverageCounts } from '../checker/coverage.js';
+import type { FailedStart } from '../checker/start-failures.js';
 
 export interface MessageCounts {
   readonly sent: number; // the application called send()
@@ -22,6 +23,8 @@ export interface RunSummary {
   readonly anomalies: AnomalyCounts; // every name, zero included
   /** How often the run reached each rare Kafka situation (COVERAGE_PROBES): every probe, zero included. */
   readonly coverage: CoverageCounts;
+  /** Brokers whose start failed (e.g. restarted while their previous process's session still held their registration). */
+  readonly failedStarts: readonly FailedStart[];
   /** This seed broke no `never` and no `always` expectation. */
   readonly ok: boolean;
   /** The expectations this seed broke, e.g. `lost: expected never, found 3`. */

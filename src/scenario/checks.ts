@@ -4,7 +4,17 @@
 // a file's problems are all reported at once; a field of the wrong type is the schema's to
 // report, and is skipped here.
 import { describeValue, inputError, type PathSegment } from './format.js';
-import { BROKER_CONFIG, DEFAULT_KAFKA_PROFILE, KAFKA_PROFILES, PRODUCER_KEY_SINCE } from './kafka-config.js';
+import {
+  BROKER_CONFIG,
+  CONSUMER_CONFIG,
+  DEFAULT_KAFKA_PROFILE,
+  KAFKA_PROFILES,
+  PRODUCER_CONFIG,
+  TOPIC_CONFIG,
+  ZOOKEEPER_CONFIG,
+  type KafkaConfigTable,
+  type KafkaProfile,
+} from './kafka-config.js';
 import { didYouMean } from './nearest.js';
 import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
 import type { InputError } from './types.js';
@@ -36,7 +46,60 @@ export function crossChecks(source: Source, data: unknown): InputError[] {
   checkClients(findings, data, topics);
   checkFaults(findings, data);
   checkAddedPartitions(findings, data);
+  checkProfileKeys(findings, data);
+  checkOffsetsTopic(findings, data);
   return findings.errors;
+}
+
+/**
+ * Consumer groups need __consumer_offsets, which ksim's admin creates with the topics while every
+ * broker is up. Since 0.11 (KIP-115, KAFKA-3959) Kafka does not create it with fewer live brokers
+ * than offsets.topic.replication.factor: no group could ever find its coordinator. (0.10 created
+ * it with as many replicas as there were live brokers.)
+ */
+function checkOffsetsTopic(findings: Findings, data: Raw): void {
+  const cluster = isMap(data['cluster']) ? data['cluster'] : null;
+  if (cluster === null || listAt(data['consumers']).length === 0) return;
+  const profile = cluster['kafka'] === undefined ? DEFAULT_KAFKA_PROFILE : stringAt(cluster['kafka']);
+  if (!KAFKA_PROFILES.includes(profile as KafkaProfile) || profile === '0.10') return;
+  const count = intAt(cluster['brokers']);
+  if (count === null || count < 1 || count > MAX_BROKERS) return;
+  const config = isMap(cluster['config']) ? cluster['config'] : {};
+  const explicit = config['offsets.topic.replication.factor'] !== undefined;
+  const factor = explicit ? intAt(config['offsets.topic.replication.factor']) : intAt(BROKER_CONFIG['offsets.topic.replication.factor'].default);
+  if (factor === null || factor <= count) return;
+  findings.add(
+    ['cluster', 'config', 'offsets.topic.replication.factor'],
+    `an offsets.topic.replication.factor of at most ${count} (cluster.brokers) for the consumer groups' __consumer_offsets`,
+    explicit ? String(factor) : `${factor} (its default)`,
+    `Kafka ${profile} does not create it with fewer live brokers (KIP-115), so no group would find its coordinator; set it to at most ${count}`,
+  );
+}
+
+/**
+ * A config key the scenario's release line does not have yet (group.initial.rebalance.delay.ms
+ * on "0.10") is refused at the key: that Kafka would not know it, and ksim would not model it.
+ */
+function checkProfileKeys(findings: Findings, data: Raw): void {
+  const cluster = isMap(data['cluster']) ? data['cluster'] : null;
+  if (cluster === null) return;
+  // An unknown profile is the schema's to report.
+  const profile = cluster['kafka'] === undefined ? DEFAULT_KAFKA_PROFILE : stringAt(cluster['kafka']);
+  const rank = KAFKA_PROFILES.indexOf(profile as KafkaProfile);
+  if (rank < 0) return;
+  const check = (config: unknown, path: readonly PathSegment[], table: KafkaConfigTable, label: string): void => {
+    if (!isMap(config)) return;
+    for (const key of Object.keys(config)) {
+      const since = Object.hasOwn(table, key) ? table[key]!.since : undefined;
+      if (since === undefined || KAFKA_PROFILES.indexOf(since.line as KafkaProfile) <= rank) continue;
+      findings.add([...path, key], `a ${label} config key that Kafka ${profile} has`, JSON.stringify(key), `it came in Kafka ${since.line} (${since.source}); remove it or use a newer cluster.kafka`, true);
+    }
+  };
+  check(cluster['config'], ['cluster', 'config'], BROKER_CONFIG, 'broker');
+  check(cluster['zookeeper'], ['cluster', 'zookeeper'], ZOOKEEPER_CONFIG, 'ZooKeeper');
+  for (const [index, topic] of listAt(data['topics']).entries()) if (isMap(topic)) check(topic['config'], ['topics', index, 'config'], TOPIC_CONFIG, 'topic');
+  for (const [index, producer] of listAt(data['producers']).entries()) if (isMap(producer)) check(producer['config'], ['producers', index, 'config'], PRODUCER_CONFIG, 'producer');
+  for (const [index, consumer] of listAt(data['consumers']).entries()) if (isMap(consumer)) check(consumer['config'], ['consumers', index, 'config'], CONSUMER_CONFIG, 'consumer');
 }
 
 function checkSystem(findings: Findings, data: Raw): void {
@@ -91,7 +154,6 @@ function checkClients(findings: Findings, data: Raw, topics: readonly string[]):
     const name = stringAt(producer['name']);
     if (name !== null) unique(findings, producers, name, ['producers', index, 'name'], 'producer');
     checkTopicRef(findings, producer['topic'], ['producers', index, 'topic'], topics);
-    checkKeysSince(findings, data, producer['config'], ['producers', index, 'config']);
   }
   const groups: string[] = [];
   for (const [index, consumer] of listAt(data['consumers']).entries()) {
@@ -110,20 +172,6 @@ function checkClients(findings: Findings, data: Raw, topics: readonly string[]):
       const path = ['consumers', index, 'config', 'group.id'];
       findings.add(path, 'no group.id here: the entry\'s "group" sets it', describeValue(config['group.id']), null, true);
     }
-  }
-}
-
-/** A producer key the scenario's Kafka release line does not have yet (kafka-config PRODUCER_KEY_SINCE). */
-function checkKeysSince(findings: Findings, data: Raw, config: unknown, path: readonly PathSegment[]): void {
-  if (!isMap(config)) return;
-  const cluster = isMap(data['cluster']) ? data['cluster'] : {};
-  const profile = stringAt(cluster['kafka']) ?? DEFAULT_KAFKA_PROFILE;
-  const line = KAFKA_PROFILES.indexOf(profile as (typeof KAFKA_PROFILES)[number]);
-  if (line < 0) return; // an unknown profile is the schema's to report
-  for (const key of Object.keys(config)) {
-    const since = PRODUCER_KEY_SINCE[key];
-    if (since === undefined || line >= KAFKA_PROFILES.indexOf(since.since)) continue;
-    findings.add([...path, key], `no ${key} with kafka "${profile}": it came in ${since.since} (${since.source})`, key, `remove it, or set cluster.kafka to "${since.since}" or later`, true);
   }
 }
 

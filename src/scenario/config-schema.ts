@@ -95,7 +95,8 @@ function keySchema(entry: KafkaConfigEntry) {
   const schema = valueSchema(entry);
   // Keys whose Kafka default is null accept an explicit null ("leave it unset").
   const nullable = entry.default === null ? schema.nullable() : schema;
-  return nullable.optional().describe(`${entry.doc} Kafka ${entry.type}, default ${formatDefault(entry)}.`);
+  const since = entry.since === undefined ? '' : ` Since Kafka ${entry.since.line} (${entry.since.source}).`;
+  return nullable.optional().describe(`${entry.doc} Kafka ${entry.type}, default ${formatDefault(entry)}.${since}`);
 }
 
 /** A strict map of one table's keys, each type-checked; `label` names the table in messages. */

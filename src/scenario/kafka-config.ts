@@ -19,6 +19,11 @@ export interface KafkaConfigEntry {
   readonly aliases?: Readonly<Record<string, string>>;
   readonly min?: number;
   readonly max?: number;
+  /**
+   * The release line that added the key, and why (a KIP or JIRA); a scenario whose profile is
+   * older cannot set it (the loader says so), and the model runs without it there.
+   */
+  readonly since?: { readonly line: string; readonly source: string };
 }
 
 export type KafkaConfigTable = Readonly<Record<string, KafkaConfigEntry>>;
@@ -50,6 +55,8 @@ const double = (value: number, doc: string, bounds: Bounds = {}): KafkaConfigEnt
 const bool = (value: boolean, doc: string): KafkaConfigEntry => ({ type: 'boolean', default: value, doc });
 const str = (value: string | null, doc: string, values?: readonly string[]): KafkaConfigEntry =>
   values === undefined ? { type: 'string', default: value, doc } : { type: 'string', default: value, doc, values };
+/** A key that older release lines do not have (read in KafkaConfig.scala / LogConfig.scala of each line's last release). */
+const since = (line: string, source: string, entry: KafkaConfigEntry): KafkaConfigEntry => ({ ...entry, since: { line, source } });
 
 /** Kafka's `short` configs (replication factors) are ints bounded by Short.MAX_VALUE. */
 const SHORT_MAX = 32_767;
@@ -90,6 +97,8 @@ export const BROKER_CONFIG = {
   // null: falls back to log.flush.scheduler.interval.ms (Long.MAX_VALUE, i.e. never).
   'log.flush.interval.ms': long(null, 'Time a message stays unflushed before an fsync.'),
   'log.flush.scheduler.interval.ms': long(LONG_MAX, 'How often the flusher checks whether a log needs an fsync.'),
+  'log.flush.offset.checkpoint.interval.ms': int(60000, 'How often the recovery points (where each log was last flushed) are written to disk.', { min: 0 }),
+  'num.recovery.threads.per.data.dir': int(1, 'Threads that recover the logs of a data directory at startup (and flush them at shutdown).', { min: 1 }),
   // null: falls back to log.retention.minutes, then log.retention.hours (168).
   'log.retention.ms': long(null, 'Time a log segment is kept before deletion.'),
   'log.retention.minutes': int(null, 'Retention in minutes, used when log.retention.ms is unset.'),
@@ -107,16 +116,16 @@ export const BROKER_CONFIG = {
   // 7 days since 2.0 (KIP-186); 1 day before.
   'offsets.retention.minutes': int(10080, 'How long committed offsets of an empty group are kept.', { min: 1 }),
   'offsets.commit.timeout.ms': int(5000, 'Wait for an offset commit to reach all replicas of __consumer_offsets.', { min: 1 }),
-  'group.initial.rebalance.delay.ms': int(3000, 'Delay of the first rebalance of a new group, to let members join.'),
+  'group.initial.rebalance.delay.ms': since('0.11', 'KIP-134', int(3000, 'Delay of the first rebalance of a new group, to let members join.')),
   'group.min.session.timeout.ms': int(6000, 'Smallest session.timeout.ms a consumer may ask for.'),
   'group.max.session.timeout.ms': int(1800000, 'Largest session.timeout.ms a consumer may ask for.'),
-  'group.max.size': int(INT_MAX, 'Most members in one consumer group.', { min: 1 }),
-  'transaction.state.log.replication.factor': int(3, 'Replication factor of __transaction_state.', { min: 1, max: SHORT_MAX }),
-  'transaction.state.log.min.isr': int(2, 'min.insync.replicas of __transaction_state.', { min: 1 }),
-  'transaction.state.log.num.partitions': int(50, 'Partitions of __transaction_state.', { min: 1 }),
-  'transaction.max.timeout.ms': int(900000, 'Largest transaction.timeout.ms a producer may ask for.', { min: 1 }),
-  'transactional.id.expiration.ms': int(604800000, 'Time without use after which a transactional id expires.', { min: 1 }),
-  'producer.id.expiration.ms': int(86400000, 'Time without use after which an idempotent producer id expires.', { min: 1 }),
+  'group.max.size': since('2.2', 'KAFKA-7641', int(INT_MAX, 'Most members in one consumer group.', { min: 1 })),
+  'transaction.state.log.replication.factor': since('0.11', 'KIP-98', int(3, 'Replication factor of __transaction_state.', { min: 1, max: SHORT_MAX })),
+  'transaction.state.log.min.isr': since('0.11', 'KIP-98', int(2, 'min.insync.replicas of __transaction_state.', { min: 1 })),
+  'transaction.state.log.num.partitions': since('0.11', 'KIP-98', int(50, 'Partitions of __transaction_state.', { min: 1 })),
+  'transaction.max.timeout.ms': since('0.11', 'KIP-98', int(900000, 'Largest transaction.timeout.ms a producer may ask for.', { min: 1 })),
+  'transactional.id.expiration.ms': since('0.11', 'KIP-98', int(604800000, 'Time without use after which a transactional id expires.', { min: 1 })),
+  'producer.id.expiration.ms': since('3.4', 'KIP-854', int(86400000, 'Time without use after which an idempotent producer id expires.', { min: 1 })),
 } satisfies KafkaConfigTable;
 
 /** Per-topic configs (`kafka-configs --entity-type topics`): `topics[].config`. */
@@ -127,7 +136,7 @@ export const TOPIC_CONFIG = {
   'file.delete.delay.ms': long(60000, 'Wait before a deleted segment file is removed.', { min: 0 }),
   'flush.messages': long(LONG_MAX, 'Messages written before the log is fsynced (default: never).', { min: 1 }),
   'flush.ms': long(LONG_MAX, 'Time a message stays unflushed before an fsync (default: never).', { min: 0 }),
-  'max.compaction.lag.ms': long(LONG_MAX, 'Longest time a record stays uncompacted.', { min: 1 }),
+  'max.compaction.lag.ms': since('2.3', 'KIP-354', long(LONG_MAX, 'Longest time a record stays uncompacted.', { min: 1 })),
   'max.message.bytes': int(1048588, 'Largest record batch the topic accepts.', { min: 0 }),
   'message.timestamp.type': str('CreateTime', 'Which timestamp a record keeps.', TIMESTAMP_TYPES),
   'min.cleanable.dirty.ratio': double(0.5, 'Dirty share of the log that triggers compaction.', { min: 0, max: 1 }),
@@ -155,7 +164,7 @@ export const PRODUCER_CONFIG = {
   'buffer.memory': long(33554432, 'Bytes the producer buffers before send() blocks.', { min: 0 }),
   'client.id': str('', 'Client id sent with every request.'),
   'compression.type': str('none', 'Compression of record batches.', ['none', 'gzip', 'snappy', 'lz4', 'zstd']),
-  'delivery.timeout.ms': int(120000, 'Upper bound on the time between send() and its success or failure.', { min: 0 }),
+  'delivery.timeout.ms': since('2.1', 'KIP-91', int(120000, 'Upper bound on the time between send() and its success or failure.', { min: 0 })),
   // true since 3.0 (KIP-679); false before.
   'enable.idempotence': bool(true, 'Producer id + sequence numbers so retries neither duplicate nor reorder.'),
   // 0 in 3.9; 5 from 4.0 (KIP-1030).
@@ -166,8 +175,8 @@ export const PRODUCER_CONFIG = {
   }),
   'max.request.size': int(1048576, 'Largest produce request.', { min: 0 }),
   'metadata.max.age.ms': long(300000, 'Metadata refresh period even without errors.', { min: 0 }),
-  'partitioner.adaptive.partitioning.enable': bool(true, 'Send more records to faster brokers (KIP-794).'),
-  'partitioner.availability.timeout.ms': long(0, 'Time after which a slow partition is skipped; 0 = off.', { min: 0 }),
+  'partitioner.adaptive.partitioning.enable': since('3.3', 'KIP-794', bool(true, 'Send more records to faster brokers (KIP-794).')),
+  'partitioner.availability.timeout.ms': since('3.3', 'KIP-794', long(0, 'Time after which a slow partition is skipped; 0 = off.', { min: 0 })),
   // null since 3.3 (KIP-794): the built-in partitioner, murmur2 of the key.
   'partitioner.class': {
     type: 'class',
@@ -175,14 +184,14 @@ export const PRODUCER_CONFIG = {
     doc: 'Partitioner class; unset = murmur2 of the key, sticky batches without one.',
     values: PARTITIONERS,
   },
-  'partitioner.ignore.keys': bool(false, 'Ignore keys when choosing a partition.'),
+  'partitioner.ignore.keys': since('3.3', 'KIP-794', bool(false, 'Ignore keys when choosing a partition.')),
   'reconnect.backoff.ms': long(50, 'Pause before reconnecting to a broker.', { min: 0 }),
-  'reconnect.backoff.max.ms': long(1000, 'Longest reconnect pause (exponential backoff).', { min: 0 }),
+  'reconnect.backoff.max.ms': since('0.11', 'KIP-144', long(1000, 'Longest reconnect pause (exponential backoff).', { min: 0 })),
   'request.timeout.ms': int(30000, 'Wait for a response before the request is retried or failed.', { min: 0 }),
   // Integer.MAX_VALUE since 2.1 (KIP-91: delivery.timeout.ms bounds retries instead).
   'retries': int(INT_MAX, 'Retries of a failed send (bounded by delivery.timeout.ms).', { min: 0, max: INT_MAX }),
   'retry.backoff.ms': long(100, 'Pause before a retry.', { min: 0 }),
-  'retry.backoff.max.ms': long(1000, 'Longest retry pause (exponential backoff, KIP-580).', { min: 0 }),
+  'retry.backoff.max.ms': since('3.7', 'KIP-580', long(1000, 'Longest retry pause (exponential backoff, KIP-580).', { min: 0 })),
   'transaction.timeout.ms': int(60000, 'Time a transaction may stay open before the coordinator aborts it.'),
   'transactional.id': str(null, 'Enables transactions; fences older producers with the same id.'),
 } satisfies KafkaConfigTable;
@@ -241,7 +250,7 @@ export const ZOOKEEPER_CONFIG = {
   'zookeeper.session.timeout.ms': int(18000, 'A broker whose ZooKeeper session expires loses its ephemeral znodes.', { min: 1 }),
   // null: falls back to zookeeper.session.timeout.ms (ZkConfigs.java).
   'zookeeper.connection.timeout.ms': int(null, 'Longest wait for a ZooKeeper connection; unset = the session timeout.'),
-  'zookeeper.max.in.flight.requests': int(10, 'Unacknowledged requests a broker sends to ZooKeeper.', { min: 1 }),
+  'zookeeper.max.in.flight.requests': since('1.1', 'KAFKA-5894', int(10, 'Unacknowledged requests a broker sends to ZooKeeper.', { min: 1 })),
   // ZooKeeperServer.DEFAULT_TICK_TIME; Kafka's config/zookeeper.properties does not set tickTime.
   'tickTime': int(3000, 'ZooKeeper server tick in ms; sessions are checked once per tick.', { min: 1 }),
   // null: ZooKeeper uses 2 × tickTime and 20 × tickTime (ZooKeeper administrator's guide).
@@ -266,20 +275,6 @@ export const KAFKA_PROFILES = [
 ] as const;
 export type KafkaProfile = (typeof KAFKA_PROFILES)[number];
 export const DEFAULT_KAFKA_PROFILE: KafkaProfile = '3.9';
-
-/**
- * Producer keys younger than the oldest profile: the release line each came with. A scenario whose
- * profile predates a key is refused (Kafka itself would only warn that the key is unknown and
- * ignore it, which would silently run a newer behaviour).
- */
-export const PRODUCER_KEY_SINCE: Readonly<Record<string, { readonly since: KafkaProfile; readonly source: string }>> = {
-  'reconnect.backoff.max.ms': { since: '0.11', source: 'KIP-144' },
-  'delivery.timeout.ms': { since: '2.1', source: 'KIP-91; before it a batch waiting in the accumulator expired after request.timeout.ms' },
-  'partitioner.adaptive.partitioning.enable': { since: '3.3', source: 'KIP-794' },
-  'partitioner.availability.timeout.ms': { since: '3.3', source: 'KIP-794' },
-  'partitioner.ignore.keys': { since: '3.3', source: 'KIP-794' },
-  'retry.backoff.max.ms': { since: '3.7', source: 'KIP-580' },
-};
 
 /** A key's default in a table, or undefined when the table has no such key. */
 export function configDefault(table: KafkaConfigTable, key: string): KafkaConfigValue | undefined {

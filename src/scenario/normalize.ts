@@ -73,6 +73,8 @@ function normalizeCluster(cluster: NonNullable<RawScenario['cluster']>): Cluster
     kafka: cluster.kafka,
     config: kafkaConfig(cluster.config),
     zookeeper: kafkaConfig(cluster.zookeeper),
+    supervisor: cluster.supervisor === undefined ? null : { restartAfterUs: cluster.supervisor['restart-after'] },
+    startup: { baseUs: cluster.startup.time, recoveryBytesPerSec: cluster.startup['log-recovery'] },
   };
 }
 

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { didYouMean } from './nearest.js';
 import {
+  BYTE_RATE_EXPECTED,
+  BYTE_RATE_PATTERN,
   DURATION_PATTERN,
   RANGE_PATTERN,
   RATE_EXPECTED,
@@ -11,6 +13,7 @@ import {
   RATIO_PATTERN,
   durationExpected,
   rangeExpected,
+  parseByteRate,
   parseDuration,
   parseRange,
   parseRate,
@@ -76,6 +79,14 @@ export function rate() {
     .string({ error: RATE_EXPECTED })
     .meta({ pattern: RATE_PATTERN })
     .transform(parsedBy(parseRate));
+}
+
+/** `50MB/s` or `100MiB/s` → bytes per second. */
+export function byteRate() {
+  return z
+    .string({ error: BYTE_RATE_EXPECTED })
+    .meta({ pattern: BYTE_RATE_PATTERN })
+    .transform(parsedBy(parseByteRate));
 }
 
 /** `0.5%`, `1/1000` or a number in [0, 1] → integer ppm. */

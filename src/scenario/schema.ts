@@ -2,7 +2,9 @@
 // json-schema.ts publishes its input side as scenario.schema.json for editors. Unit strings
 // are already turned into integers here (µs, ppm); normalize.ts fills the rest of `Scenario`.
 import { z } from 'zod';
-import { ANOMALY_NAMES, type AnomalyName } from '../checker/anomalies.js';
+import { ANOMALY_NAMES } from '../checker/anomalies.js';
+import { COVERAGE_PROBES } from '../checker/coverage.js';
+import type { JudgedName } from '../checker/judged.js';
 import { configMap } from './config-schema.js';
 import {
   BROKER_CONFIG,
@@ -14,7 +16,7 @@ import {
   ZOOKEEPER_CONFIG,
 } from './kafka-config.js';
 import { nearest } from './nearest.js';
-import { duration, intBetween, name, oneOf, range, rate, ratio, strictMap, target, type IssueParams } from './schema-leaves.js';
+import { byteRate, duration, intBetween, name, oneOf, range, rate, ratio, strictMap, target, type IssueParams } from './schema-leaves.js';
 
 export const MAX_BROKERS = 64;
 const MAX_MESSAGES = 10_000_000;
@@ -58,6 +60,33 @@ const kafkaProfile = z
     return z.NEVER;
   });
 
+const supervisor = strictMap(
+  {
+    'restart-after': duration(1).describe(
+      'Time from a failed exit to the next start (systemd\'s RestartSec); a broker exits with a failure when its ' +
+        'start fails, e.g. when its previous process\'s ZooKeeper session still holds /brokers/ids/<id>.',
+    ),
+  },
+  { map: 'a map such as { restart-after: 10s }' },
+);
+
+// Defaults: DEFAULT_STARTUP_MODEL in src/broker/log-manager.ts (a test keeps them equal).
+const startup = strictMap(
+  {
+    time: duration()
+      .prefault('1s')
+      .describe('Time a restarted broker spends starting (JVM, services) before it loads its logs; the first start of a run takes none.'),
+    'log-recovery': byteRate()
+      .prefault('50MB/s')
+      .describe(
+        'Rate at which a broker restarted after an unclean shutdown (kill, power loss) recovers its logs: every segment ' +
+          'from the one holding the log\'s recovery point (its last flush) on, at 100 bytes a record, one log per ' +
+          'num.recovery.threads.per.data.dir thread.',
+      ),
+  },
+  { map: 'a map such as { time: 1s, log-recovery: 50MB/s }' },
+);
+
 const cluster = strictMap(
   {
     brokers: intBetween(1, MAX_BROKERS).describe('Number of Kafka brokers, named b1..bN.'),
@@ -71,6 +100,13 @@ const cluster = strictMap(
     zookeeper: configMap(ZOOKEEPER_CONFIG, 'ZooKeeper')
       .prefault({})
       .describe('The brokers\' zookeeper.* configs and the ZooKeeper server\'s settings (tickTime, minSessionTimeout, maxSessionTimeout).'),
+    supervisor: supervisor
+      .optional()
+      .describe(
+        'What starts a broker whose process exited with a failure (systemd\'s Restart=on-failure): omitted, nothing ' +
+          'does, and a failed start stays down. A killed broker is started by its fault\'s heal, not by the supervisor.',
+      ),
+    startup: startup.prefault({}).describe('How long a restarted broker takes before it registers: a start-up time, then log recovery.'),
   },
   { map: 'a map describing the Kafka cluster' },
 );
@@ -218,11 +254,15 @@ const nemesis = strictMap(
   { map: 'a map describing the random nemesis' },
 );
 
-const expectShape = {} as Record<AnomalyName, z.ZodOptional<ReturnType<typeof oneOf<typeof EXPECTATIONS>>>>;
+const expectShape = {} as Record<JudgedName, z.ZodOptional<ReturnType<typeof oneOf<typeof EXPECTATIONS>>>>;
 for (const anomaly of ANOMALY_NAMES) {
   expectShape[anomaly] = oneOf(EXPECTATIONS).optional().describe(`How often "${anomaly}" must occur across the seeds run.`);
 }
-const expectations = strictMap(expectShape, { map: 'a map of anomaly: never | sometimes | always', key: 'an anomaly name' });
+// DESIGN.md: expect: also judges the coverage probes (how often a seed reached each rare situation).
+for (const probe of COVERAGE_PROBES) {
+  expectShape[probe.name] = oneOf(EXPECTATIONS).optional().describe(`How often the run must reach the coverage probe "${probe.name}": ${probe.description}.`);
+}
+const expectations = strictMap(expectShape, { map: 'a map of anomaly or coverage probe: never | sometimes | always', key: 'an anomaly or coverage probe name' });
 
 const listOf = <T extends z.ZodType>(item: T, what: string) => z.array(item, { error: `a list of ${what}` }).prefault([]);
 
@@ -242,7 +282,7 @@ export const scenarioSchema = strictMap(
     consumers: listOf(consumer, 'consumer groups').describe('Consumer group applications.'),
     faults: listOf(fault, 'faults').describe('Scripted faults, such as { at: 20s, kill: leader(orders/0), heal: 10s }.'),
     nemesis: nemesis.optional().describe('Seeded random faults, for exploring many seeds.'),
-    expect: expectations.prefault({}).describe('Per anomaly: never, sometimes or always. Unlisted anomalies are reported, not judged.'),
+    expect: expectations.prefault({}).describe('Per anomaly or coverage probe: never, sometimes or always. Unlisted ones are reported, not judged.'),
   },
   { map: 'a map of scenario settings (name, cluster, topics, ...)', key: 'a scenario key' },
 )

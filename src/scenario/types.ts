@@ -1,7 +1,7 @@
 // The normalized scenario: what the loader hands the runner after validation.
 // Every duration is an integer count of microseconds (names end in `Us`); every ratio is an
 // integer count of parts per million (names end in `Ppm`), so the model never sees a float.
-import type { AnomalyName } from '../checker/anomalies.js';
+import type { JudgedName } from '../checker/judged.js';
 import type { NEMESIS_FAULTS } from './schema.js';
 
 export type Expectation = 'never' | 'sometimes' | 'always';
@@ -26,6 +26,10 @@ export interface ClusterSpec {
   readonly kafka: string; // behaviour profile, e.g. "3.9", "2.8", "0.10"
   readonly config: KafkaConfig; // broker configs
   readonly zookeeper: KafkaConfig; // zookeeper.* broker configs and ZooKeeper server settings (tickTime)
+  /** Starts a broker that exited with a failure this long after (systemd's RestartSec); null: nothing does. */
+  readonly supervisor: { readonly restartAfterUs: number } | null;
+  /** A restart's start-up time, and the rate of its log recovery after an unclean shutdown. */
+  readonly startup: { readonly baseUs: number; readonly recoveryBytesPerSec: number };
 }
 
 export interface TopicSpec {
@@ -118,7 +122,7 @@ export interface Scenario {
   readonly consumers: readonly ConsumerSpec[];
   readonly faults: readonly FaultSpec[];
   readonly nemesis: NemesisSpec | null;
-  readonly expect: Readonly<Partial<Record<AnomalyName, Expectation>>>;
+  readonly expect: Readonly<Partial<Record<JudgedName, Expectation>>>; // anomalies and coverage probes
 }
 
 /** A validated scenario together with the text it came from (failure files embed the text). */

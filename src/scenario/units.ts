@@ -19,17 +19,21 @@ export const DURATION_PATTERN = '^\\d+(\\.\\d+)?(us|µs|ms|s|m|h)$';
 export const RANGE_PATTERN = '^\\d+(\\.\\d+)?(us|µs|ms|s|m|h)(\\.\\.\\d+(\\.\\d+)?(us|µs|ms|s|m|h))?$';
 export const RATE_PATTERN = '^\\d+(\\.\\d+)?/(s|m)$';
 export const RATIO_PATTERN = '^(\\d+(\\.\\d+)?%|\\d+/\\d+)$';
+export const BYTE_RATE_PATTERN = '^\\d+(\\.\\d+)?(B|KB|MB|GB|KiB|MiB|GiB)/s$';
 
 const DURATION_RE = /^(\d+)(?:\.(\d+))?(us|µs|ms|s|m|h)$/;
 const RATE_RE = /^(\d+(?:\.\d+)?)\/(s|m)$/;
 const PERCENT_RE = /^(\d+(?:\.\d+)?)%$/;
 const FRACTION_RE = /^(\d+)\/(\d+)$/;
+const BYTE_RATE_RE = /^(\d+(?:\.\d+)?)(B|KB|MB|GB|KiB|MiB|GiB)\/s$/;
+const BYTE_UNITS = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
 
 const fail = <T>(expected: string, hint: string | null = null): Parsed<T> => ({ ok: false, expected, hint });
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 
 export const RATE_EXPECTED = 'a rate such as "500/s" or "30/m"';
 export const RATIO_EXPECTED = 'a ratio from 0 to 1, such as 0.01, "1%" or "1/1000"';
+export const BYTE_RATE_EXPECTED = 'a byte rate such as "50MB/s" or "100MiB/s"';
 
 export function durationExpected(minUs: number): string {
   return minUs > 0 ? 'a duration above zero such as "250ms"' : 'a duration such as "250ms"';
@@ -87,6 +91,19 @@ export function parseRate(text: string): Parsed<number> {
   const perSec = match[2] === 'm' ? perUnit / 60 : perUnit;
   if (perSec <= 0) return fail(`${expected}, above zero`);
   if (perSec > MAX_RATE_PER_SEC) return fail(`${expected}, at most ${MAX_RATE_PER_SEC}/s`);
+  return ok(perSec);
+}
+
+/** `50MB/s` → 50000000 bytes a second (decimal KB/MB/GB, binary KiB/MiB/GiB), at least 1 B/s. */
+export function parseByteRate(text: string): Parsed<number> {
+  const match = BYTE_RATE_RE.exec(text.trim());
+  if (match === null) {
+    const bare = /^\d+(\.\d+)?$/.test(text.trim());
+    return fail(BYTE_RATE_EXPECTED, bare ? `add a unit: "${text.trim()}MB/s"` : null);
+  }
+  const perSec = Math.round(Number(match[1]) * BYTE_UNITS[match[2] as keyof typeof BYTE_UNITS]);
+  if (perSec < 1) return fail(`${BYTE_RATE_EXPECTED}, of at least 1B/s`);
+  if (perSec > Number.MAX_SAFE_INTEGER / 1_000_000) return fail(`${BYTE_RATE_EXPECTED}, at most 9GB/s`);
   return ok(perSec);
 }
 

@@ -24,13 +24,17 @@ import type {
   ZkClient,
   ZkClientListener,
   ZkErrorCode,
+  ZkMultiResult,
   ZkOp,
+  ZkOpCode,
   ZkResult,
   ZnodeData,
 } from './api.js';
 import { SPECIAL_PATHS } from './data-tree.js';
 import { validatePath } from './path.js';
-import { isZkMessage, type SetWatches, type ZkClientMessage, type ZkReply, type ZkReplyBody, type ZkRequest, type ZkServerMessage } from './protocol.js';
+import {
+  isZkMessage, type MultiOpResult, type SetWatches, type ZkClientMessage, type ZkReply, type ZkReplyBody, type ZkRequest, type ZkServerMessage,
+} from './protocol.js';
 
 export interface ZkClientOptions {
   /** The ZooKeeper server's node name. */
@@ -97,6 +101,11 @@ class Client implements ZkClient {
     return this.session;
   }
 
+  /** ClientCnxn.negotiatedSessionTimeout, set from the server's ConnectResponse; 0 with no session. */
+  get sessionTimeoutMs(): number {
+    return this.session === 0 ? 0 : this.timeoutMs;
+  }
+
   // --- the API ------------------------------------------------------------------------------
 
   create(path: string, data: ZnodeData, mode: CreateMode, callback: (result: ZkResult<string>) => void): void {
@@ -153,14 +162,30 @@ class Client implements ZkClient {
     });
   }
 
-  multi(ops: readonly ZkOp[], callback: (result: ZkResult<readonly (string | Stat | null)[]>) => void): void {
+  getChildren2(path: string, watcher: Watcher | null, callback: (result: ZkResult<{ readonly children: readonly string[]; readonly stat: Stat }>) => void): void {
+    validatePath(path);
+    this.submit({ op: 'getChildren2', path, watch: watcher !== null }, (reply) => {
+      if (!reply.ok) return callback(reply);
+      const { children, stat } = bodyOf(reply.body, 'getChildren2');
+      if (watcher !== null) this.watches.child.add(path, watcher);
+      callback({ ok: true, value: { children, stat } });
+    });
+  }
+
+  multi(ops: readonly ZkOp[], callback: (result: ZkMultiResult) => void): void {
+    // ZooKeeper's async multi answers a bad path with BADARGUMENTS; in ksim that is the caller's bug, thrown as for the other calls.
     const sent = ops.map((op) => {
       if (op.op === 'delete') validateDelete(op.path);
       else validatePath(op.path, op.op === 'create' && (op.mode === 'PERSISTENT_SEQUENTIAL' || op.mode === 'EPHEMERAL_SEQUENTIAL'));
       return op.op === 'create' || op.op === 'setData' ? { ...op, data: frozenCopy(op.data) } : op;
     });
+    if (sent.length === 0) {
+      // ZooKeeper.multiInternal: "nothing to do, early exit": OK from the event thread, nothing sent.
+      this.env.setTimer(0, () => callback({ ok: true, value: [] }));
+      return;
+    }
     this.submit({ op: 'multi', ops: sent }, (reply) => {
-      callback(reply.ok ? { ok: true, value: bodyOf(reply.body, 'multi').results } : reply);
+      callback(reply.ok ? multiResult(bodyOf(reply.body, 'multi').results) : { ok: false, code: reply.code, opResults: null });
     });
   }
 
@@ -458,6 +483,24 @@ class WatcherTable {
 function bodyOf<K extends ZkReplyBody['op']>(body: ZkReplyBody, op: K): Extract<ZkReplyBody, { op: K }> {
   invariant(body.op === op, () => `zookeeper: ${op} answered with a ${body.op} reply`);
   return body as Extract<ZkReplyBody, { op: K }>;
+}
+
+/**
+ * A multi's answer as ClientCnxn hands it to a MultiCallback: its code is the first ErrorResult
+ * that is not OK, and on failure every op's code is given (a failed multi's ops are all ErrorResults).
+ */
+function multiResult(results: readonly MultiOpResult[]): ZkMultiResult {
+  const opResults = results.map((r): ZkOpCode => (r.type === 'error' ? r.err : 'OK'));
+  const code = opResults.find((c) => c !== 'OK');
+  if (code !== undefined) {
+    invariant(code !== 'RUNTIMEINCONSISTENCY', () => 'zookeeper: a multi failed with RUNTIMEINCONSISTENCY before its failing op');
+    return { ok: false, code, opResults };
+  }
+  const value = results.map((r): string | Stat | null => {
+    invariant(r.type !== 'error', () => 'zookeeper: a successful multi answered an ErrorResult');
+    return r.type === 'create' ? r.path : r.type === 'setData' ? r.stat : null;
+  });
+  return { ok: true, value };
 }
 
 /** ZooKeeper answers BADARGUMENTS to a delete of its own nodes; a caller doing that has a bug. */

@@ -13,21 +13,29 @@ import type { SetWatches } from './protocol.js';
 import type { DataTxn } from './txn.js';
 import { WatchManager } from './watch-manager.js';
 
+/** A znode and its StatPersisted (what ZooKeeper keeps; the Stat a client sees is derived from it). */
 interface DataNode {
   data: ZnodeData;
+  dataLength: number; // bytes of the data's JSON text (see Stat.dataLength)
   readonly czxid: number;
   mzxid: number;
+  readonly ctime: number;
+  mtime: number;
   pzxid: number; // zxid of the last child create or delete: SetWatches compares it
   version: number;
-  cversion: number; // counts child creates only (ZooKeeper bumps it on create, not on delete)
+  /**
+   * StatPersisted's cversion: child creates only (PrepRequestProcessor bumps it on create, not on
+   * delete). Sequential names come from it; the Stat reports creates + deletes (DataNode.copyStat).
+   */
+  cversion: number;
   readonly ephemeralOwner: number;
   readonly children: Set<string>;
 }
 
-/** The parts of a node that PrepRequestProcessor checks before a write. */
+/** The parts of a node that PrepRequestProcessor checks before a write (its ChangeRecord). */
 export interface NodeView {
   readonly version: number;
-  readonly cversion: number;
+  readonly cversion: number; // persisted: child creates only
   readonly ephemeralOwner: number;
   readonly numChildren: number;
 }
@@ -47,7 +55,7 @@ export class DataTree {
   constructor(private readonly notify: Notify) {
     // ZooKeeper's own nodes exist from the start, outside any transaction (zxid 0).
     for (const path of SPECIAL_PATHS) {
-      this.nodes.set(path, newNode(null, 0, 0));
+      this.nodes.set(path, newNode(null, 0, 0, 0));
       if (path !== '/') this.nodes.get(parentOf(path))!.children.add(nameOf(path));
     }
   }
@@ -73,12 +81,15 @@ export class DataTree {
     return node === undefined ? null : statOf(node);
   }
 
-  /** The children's names in lexical order, or null (NONODE). A watch is set only on an existing node. */
-  getChildren(path: string, watcher: number | null): string[] | null {
+  /**
+   * The children's names in lexical order and the parent's Stat (getChildren2 answers both), or
+   * null (NONODE). A watch is set only on an existing node (DataTree.getChildren).
+   */
+  getChildren(path: string, watcher: number | null): { readonly children: string[]; readonly stat: Stat } | null {
     const node = this.nodes.get(path);
     if (node === undefined) return null;
     if (watcher !== null) this.childWatches.addWatch(path, watcher);
-    return [...node.children].sort();
+    return { children: [...node.children].sort(), stat: statOf(node) };
   }
 
   /** The ephemeral paths a session owns, oldest first. */
@@ -86,17 +97,17 @@ export class DataTree {
     return [...(this.ephemerals.get(sessionId) ?? [])];
   }
 
-  /** Applies a prepared (already validated) change; returns what the client is told. */
-  apply(txn: DataTxn, zxid: number): string | Stat | null {
+  /** Applies a prepared (already validated) change made at `timeMs`; returns what the client is told. */
+  apply(txn: DataTxn, zxid: number, timeMs: number): string | Stat | null {
     switch (txn.type) {
       case 'create':
-        this.createNode(txn.path, txn.data, txn.ephemeralOwner, txn.parentCversion, zxid);
+        this.createNode(txn.path, txn.data, txn.ephemeralOwner, txn.parentCversion, zxid, timeMs);
         return txn.path;
       case 'delete':
         this.deleteNode(txn.path, zxid);
         return null;
       case 'setData':
-        return this.setData(txn.path, txn.data, txn.version, zxid);
+        return this.setData(txn.path, txn.data, txn.version, zxid, timeMs);
       case 'check':
         return null;
     }
@@ -140,14 +151,14 @@ export class DataTree {
     this.childWatches.removeWatcher(sessionId);
   }
 
-  private createNode(path: string, data: ZnodeData, ephemeralOwner: number, parentCversion: number, zxid: number): void {
+  private createNode(path: string, data: ZnodeData, ephemeralOwner: number, parentCversion: number, zxid: number, timeMs: number): void {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     invariant(parent !== undefined && !this.nodes.has(path), () => `zookeeper: create ${path} was prepared against another tree`);
     parent.cversion = parentCversion;
     parent.pzxid = zxid;
     parent.children.add(nameOf(path));
-    this.nodes.set(path, newNode(data, zxid, ephemeralOwner));
+    this.nodes.set(path, newNode(data, zxid, timeMs, ephemeralOwner));
     if (ephemeralOwner !== 0) addTo(this.ephemerals, ephemeralOwner, path);
     this.trigger(this.dataWatches, path, 'NodeCreated');
     this.trigger(this.childWatches, parentPath, 'NodeChildrenChanged');
@@ -168,12 +179,14 @@ export class DataTree {
     this.trigger(this.childWatches, parentPath, 'NodeChildrenChanged');
   }
 
-  private setData(path: string, data: ZnodeData, version: number, zxid: number): Stat {
+  private setData(path: string, data: ZnodeData, version: number, zxid: number, timeMs: number): Stat {
     const node = this.nodes.get(path);
     invariant(node !== undefined, () => `zookeeper: setData ${path} was prepared against another tree`);
     node.data = data;
+    node.dataLength = dataLengthOf(data);
     node.version = version;
     node.mzxid = zxid;
+    node.mtime = timeMs;
     this.trigger(this.dataWatches, path, 'NodeDataChanged');
     return statOf(node);
   }
@@ -183,18 +196,47 @@ export class DataTree {
   }
 }
 
-function newNode(data: ZnodeData, zxid: number, ephemeralOwner: number): DataNode {
-  return { data, czxid: zxid, mzxid: zxid, pzxid: zxid, version: 0, cversion: 0, ephemeralOwner, children: new Set() };
-}
-
-function statOf(node: DataNode): Stat {
+function newNode(data: ZnodeData, zxid: number, timeMs: number, ephemeralOwner: number): DataNode {
   return {
-    czxid: node.czxid,
-    mzxid: node.mzxid,
-    version: node.version,
-    cversion: node.cversion,
-    ephemeralOwner: node.ephemeralOwner,
-    numChildren: node.children.size,
+    data, dataLength: dataLengthOf(data), czxid: zxid, mzxid: zxid, ctime: timeMs, mtime: timeMs, pzxid: zxid,
+    version: 0, cversion: 0, ephemeralOwner, children: new Set(),
   };
 }
 
+/** DataNode.copyStat: the Stat a client sees. aversion stays 0: ksim has no ACLs. */
+function statOf(node: DataNode): Stat {
+  const numChildren = node.children.size;
+  return {
+    czxid: node.czxid,
+    mzxid: node.mzxid,
+    ctime: node.ctime,
+    mtime: node.mtime,
+    version: node.version,
+    // "translate from the count of the creates to the count of the changes (v3 semantics)":
+    // every create has a delete except for the children still present.
+    cversion: node.cversion * 2 - numChildren,
+    aversion: 0,
+    ephemeralOwner: node.ephemeralOwner,
+    dataLength: node.dataLength,
+    numChildren,
+    pzxid: node.pzxid,
+  };
+}
+
+/** The data's size in bytes as Kafka would have written it: its JSON text in UTF-8; null is no data (0). */
+export function dataLengthOf(data: ZnodeData): number {
+  if (data === null || data === undefined) return 0;
+  const text = JSON.stringify(data);
+  invariant(typeof text === 'string', () => 'zookeeper: znode data must be a JSON value');
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one code point above U+FFFF
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}

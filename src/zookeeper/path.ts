@@ -8,6 +8,7 @@ export function validatePath(path: string, isSequential = false): void {
   if (why !== null) throw new Error(`zookeeper: invalid path "${path}": ${why}`);
 }
 
+// PathUtils.validatePath (ZooKeeper 3.8), check for check; "/" alone is the root.
 function pathProblem(path: string): string | null {
   if (path.length === 0) return 'path length must be > 0';
   if (path[0] !== '/') return 'path must start with / character';
@@ -18,7 +19,15 @@ function pathProblem(path: string): string | null {
     if (name.length === 0) return 'empty node name specified';
     if (name === '.' || name === '..') return 'relative paths not allowed';
   }
+  for (let i = 1; i < path.length; i++) {
+    if (invalidChar(path.charCodeAt(i))) return `invalid character @${i}`;
+  }
   return null;
+}
+
+/** Control characters and the ranges PathUtils refuses (\u0001-\u001f, \u007f-\u009f, \ud800-\uf8ff, \ufff0-\uffff). */
+function invalidChar(c: number): boolean {
+  return (c > 0x00 && c <= 0x1f) || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0;
 }
 
 /** The parent of a valid path other than the root: `/a/b` → `/a`, `/a` → `/`. */

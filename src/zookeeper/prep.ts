@@ -8,15 +8,19 @@ import { SPECIAL_PATHS, type DataTree, type NodeView } from './data-tree.js';
 import { parentOf, sequentialName } from './path.js';
 import type { DataTxn } from './txn.js';
 
-export type Prepared = { readonly ok: true; readonly txns: readonly DataTxn[] } | { readonly ok: false; readonly code: ZkErrorCode };
+/** On failure, `index` is the failing op's place in the request (the ops after it are not checked). */
+export type Prepared =
+  | { readonly ok: true; readonly txns: readonly DataTxn[] }
+  | { readonly ok: false; readonly code: ZkErrorCode; readonly index: number };
 
 /** Turns ops into transactions, or names the first op's error (then nothing is applied). */
 export function prepare(tree: DataTree, ops: readonly ZkOp[], sessionId: number): Prepared {
   const changes = new OutstandingChanges(tree);
   const txns: DataTxn[] = [];
-  for (const op of ops) {
+  for (const [index, op] of ops.entries()) {
     const txn = prepareOp(changes, op, sessionId);
-    if (typeof txn === 'string') return { ok: false, code: txn };
+    // pRequestHelper: once an op failed, the rest become ErrorTxn(RUNTIMEINCONSISTENCY) unchecked.
+    if (typeof txn === 'string') return { ok: false, code: txn, index };
     txns.push(txn);
   }
   return { ok: true, txns };
@@ -86,7 +90,8 @@ function prepareDelete(changes: OutstandingChanges, path: string, version: numbe
   if (node.numChildren > 0) return 'NOTEMPTY';
   const parent = changes.get(parentPath);
   invariant(parent !== null, () => `zookeeper: ${path} exists without its parent`);
-  // A delete leaves the parent's cversion as it was: ZooKeeper only counts creates in it.
+  // A delete leaves the parent's persisted cversion as it was: it counts creates only (the Stat's
+  // cversion, creates + deletes, is derived from it and numChildren in DataNode.copyStat).
   changes.set(parentPath, { ...parent, numChildren: parent.numChildren - 1 });
   changes.set(path, null);
   return { type: 'delete', path };

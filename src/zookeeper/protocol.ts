@@ -11,7 +11,7 @@
 //   - `seq` numbers the messages of one connection in each direction (connect and connected are
 //     0); a gap means a message was lost, and the receiver treats the connection as broken, as
 //     TCP would have (the server answers with `zk.disconnect`, its RST).
-import type { CreateMode, Stat, WatchedEvent, ZkErrorCode, ZkOp, ZnodeData } from './api.js';
+import type { CreateMode, Stat, WatchedEvent, ZkErrorCode, ZkOp, ZkOpCode, ZnodeData } from './api.js';
 
 /** What a client asks for, by ZooKeeper's operation names. */
 export type ZkRequest =
@@ -21,7 +21,21 @@ export type ZkRequest =
   | { readonly op: 'getData'; readonly path: string; readonly watch: boolean }
   | { readonly op: 'exists'; readonly path: string; readonly watch: boolean }
   | { readonly op: 'getChildren'; readonly path: string; readonly watch: boolean }
+  | { readonly op: 'getChildren2'; readonly path: string; readonly watch: boolean }
   | { readonly op: 'multi'; readonly ops: readonly ZkOp[] };
+
+/**
+ * One op's result in a multi's reply (OpResult: CreateResult, DeleteResult, SetDataResult,
+ * CheckResult, ErrorResult). A failed multi is still an answered request: the reply header says
+ * OK and every op carries an ErrorResult (FinalRequestProcessor); the client derives the
+ * multi's code from them (ClientCnxn's MultiCallback).
+ */
+export type MultiOpResult =
+  | { readonly type: 'create'; readonly path: string }
+  | { readonly type: 'delete' }
+  | { readonly type: 'setData'; readonly stat: Stat }
+  | { readonly type: 'check' }
+  | { readonly type: 'error'; readonly err: ZkOpCode };
 
 /** A successful reply, shaped by the operation it answers. */
 export type ZkReplyBody =
@@ -31,7 +45,8 @@ export type ZkReplyBody =
   | { readonly op: 'getData'; readonly data: ZnodeData; readonly stat: Stat }
   | { readonly op: 'exists'; readonly stat: Stat | null }
   | { readonly op: 'getChildren'; readonly children: readonly string[] }
-  | { readonly op: 'multi'; readonly results: readonly (string | Stat | null)[] };
+  | { readonly op: 'getChildren2'; readonly children: readonly string[]; readonly stat: Stat }
+  | { readonly op: 'multi'; readonly results: readonly MultiOpResult[] };
 
 export type ZkReply = { readonly ok: true; readonly body: ZkReplyBody } | { readonly ok: false; readonly code: ZkErrorCode };
 

@@ -16,6 +16,7 @@ import { DataTree } from './data-tree.js';
 import { prepare } from './prep.js';
 import {
   isZkMessage,
+  type MultiOpResult,
   type ZkClientMessage,
   type ZkReply,
   type ZkReplyBody,
@@ -132,14 +133,15 @@ class ZooKeeperServer implements Process<unknown> {
     for (const record of this.log.slice()) {
       invariant(record.zxid > this.lastZxid, () => `zookeeper: txn log zxid ${record.zxid} after ${this.lastZxid}`);
       this.lastZxid = record.zxid;
-      this.applyTxn(record.txn, record.zxid);
+      this.applyTxn(record);
     }
     const now = this.env.now();
     for (const session of this.sessions.values()) this.tracker.touch(session.id, session.timeoutMs, now);
     this.scheduleTick();
   }
 
-  private applyTxn(txn: Txn, zxid: number): void {
+  private applyTxn(record: TxnRecord): void {
+    const { txn, zxid } = record;
     switch (txn.type) {
       case 'createSession':
         this.addSession(txn.sessionId, txn.timeoutMs, txn.owner);
@@ -147,23 +149,30 @@ class ZooKeeperServer implements Process<unknown> {
       case 'closeSession':
         this.endSession(txn.sessionId, zxid);
         break;
+      case 'error':
+        break; // a failed write: it took a zxid and changed nothing
       case 'multi':
-        this.applyData(txn.txns, zxid);
+        this.applyData(txn.txns, record);
         break;
       default:
-        this.applyData([txn], zxid);
+        this.applyData([txn], record);
     }
   }
 
-  private applyData(txns: readonly DataTxn[], zxid: number): (string | Stat | null)[] {
-    return txns.map((txn) => this.tree.apply(txn, zxid));
+  private applyData(txns: readonly DataTxn[], record: TxnRecord): (string | Stat | null)[] {
+    return txns.map((txn) => this.tree.apply(txn, record.zxid, record.timeMs));
   }
 
-  /** Appends a transaction to the log under the next zxid; the flush comes in `sync`. */
-  private append(txn: Txn): number {
+  /**
+   * Appends a transaction to the log under the next zxid, stamped with the time (TxnHeader.time,
+   * which ZooKeeper takes from the leader's wall clock; here virtual ms since the run's start).
+   * The flush comes in `sync`.
+   */
+  private append(txn: Txn): TxnRecord {
     this.lastZxid += 1;
-    this.log.append({ zxid: this.lastZxid, txn });
-    return this.lastZxid;
+    const record: TxnRecord = { zxid: this.lastZxid, timeMs: Math.floor(this.env.now() / 1000), txn };
+    this.log.append(record);
+    return record;
   }
 
   // --- sessions -------------------------------------------------------------------------------
@@ -235,7 +244,7 @@ class ZooKeeperServer implements Process<unknown> {
 
   /** Closes a session for good (an expiry or the client's close) and records why. */
   private closeSession(session: Session, why: 'expired' | 'closed'): void {
-    const zxid = this.append({ type: 'closeSession', sessionId: session.id });
+    const { zxid } = this.append({ type: 'closeSession', sessionId: session.id });
     // The client learns at once if it can still be reached (ZooKeeper closes its connection).
     if (why === 'expired' && session.connected) this.enqueue(session.owner, { type: 'zk.expired', client: session.client, sessionId: session.id });
     const ephemerals = this.endSession(session.id, zxid).sort();
@@ -312,16 +321,19 @@ class ZooKeeperServer implements Process<unknown> {
       }
       case 'exists':
         return this.read({ op: 'exists', stat: this.tree.statNode(request.path, watcher(request.watch)) });
-      case 'getChildren': {
-        const children = this.tree.getChildren(request.path, watcher(request.watch));
-        return this.read(children === null ? 'NONODE' : { op: 'getChildren', children });
+      case 'getChildren':
+      case 'getChildren2': {
+        const found = this.tree.getChildren(request.path, watcher(request.watch));
+        if (found === null) return this.read('NONODE');
+        // getChildren2 also answers the parent's Stat (FinalRequestProcessor, OpCode.getChildren2).
+        return this.read(request.op === 'getChildren' ? { op: 'getChildren', children: found.children } : { op: 'getChildren2', ...found });
       }
       case 'create':
       case 'delete':
       case 'setData':
         return this.write(session, [request], false, (results) => singleReply(request, results[0] ?? null));
       case 'multi':
-        return this.write(session, request.ops, true, (results) => ({ op: 'multi', results }));
+        return this.write(session, request.ops, true, (results) => ({ op: 'multi', results: request.ops.map((op, i) => opResult(op, results[i] ?? null)) }));
     }
   }
 
@@ -330,7 +342,11 @@ class ZooKeeperServer implements Process<unknown> {
     return { zxid: this.lastZxid, result };
   }
 
-  /** Prepares, logs and applies a write (a multi is one transaction under one zxid). */
+  /**
+   * Prepares, logs and applies a write (a multi is one transaction under one zxid). A write that
+   * fails its checks is logged as an error txn under its own zxid and answered after its flush,
+   * as any other (PrepRequestProcessor takes the zxid first; SyncRequestProcessor logs it).
+   */
   private write(
     session: Session,
     ops: readonly ZkOp[],
@@ -338,11 +354,18 @@ class ZooKeeperServer implements Process<unknown> {
     reply: (results: (string | Stat | null)[]) => ZkReplyBody,
   ): { zxid: number; result: ZkReply } {
     const prepared = prepare(this.tree, ops, session.id);
-    if (!prepared.ok) return { zxid: this.lastZxid, result: { ok: false, code: prepared.code } };
+    if (!prepared.ok) {
+      const { zxid } = this.append({ type: 'error', code: prepared.code });
+      if (!multi) return { zxid, result: { ok: false, code: prepared.code } };
+      // A failed multi is answered OK with an ErrorResult per op (FinalRequestProcessor): OK before
+      // the failing op (DataTree.processTxn), its code, RUNTIMEINCONSISTENCY after (pRequestHelper).
+      const results = ops.map((_, i): MultiOpResult => ({ type: 'error', err: i < prepared.index ? 'OK' : i === prepared.index ? prepared.code : 'RUNTIMEINCONSISTENCY' }));
+      return { zxid, result: { ok: true, body: { op: 'multi', results } } };
+    }
     const txn: Txn = multi ? { type: 'multi', txns: prepared.txns } : prepared.txns[0]!;
-    const zxid = this.append(txn);
-    const results = this.applyData(prepared.txns, zxid);
-    return { zxid, result: { ok: true, body: reply(results) } };
+    const record = this.append(txn);
+    const results = this.applyData(prepared.txns, record);
+    return { zxid: record.zxid, result: { ok: true, body: reply(results) } };
   }
 
   // --- output ---------------------------------------------------------------------------------
@@ -388,6 +411,22 @@ class ZooKeeperServer implements Process<unknown> {
       sent += 1;
     }
     if (sent > 0) this.outbox.splice(0, sent);
+  }
+}
+
+/** A successful multi op's OpResult: CreateResult, DeleteResult, SetDataResult or CheckResult. */
+function opResult(op: ZkOp, result: string | Stat | null): MultiOpResult {
+  switch (op.op) {
+    case 'create':
+      invariant(typeof result === 'string', () => 'zookeeper: create applied without a path');
+      return { type: 'create', path: result };
+    case 'delete':
+      return { type: 'delete' };
+    case 'setData':
+      invariant(result !== null && typeof result === 'object', () => 'zookeeper: setData applied without a stat');
+      return { type: 'setData', stat: result };
+    case 'check':
+      return { type: 'check' };
   }
 }
 

@@ -7,6 +7,7 @@ import { World } from '../../sim/index.js';
 import { broker } from '../../src/broker/broker.js';
 import type { FetchPartition, FetchSessionRequest, KafkaMessage, PartitionState } from '../../src/kafka/protocol.js';
 import type { RecordBatch } from '../../src/kafka/records.js';
+import { PartitionLog } from '../../src/broker/log.js';
 import { zookeeperServer } from '../../src/zookeeper/server.js';
 import { createZkClient } from '../../src/zookeeper/client.js';
 import { topicPath, type TopicAssignment } from '../../src/broker/zk-paths.js';
@@ -35,10 +36,11 @@ function brokerToldB1Leads(id: 1 | 2, partitions: number[]): World<unknown> {
   world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
   world.spawn(node, broker({ id, node, zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
   world.spawn('controller', (env) => {
-    env.send(node, {
+    // Sent once the broker has registered, as a controller does (before, it refuses or parks requests).
+    env.setTimer(ms(100), () => env.send(node, {
       type: 'LeaderAndIsr', correlationId: 1, controllerId: 9, controllerEpoch: 1, brokerEpoch: -1, liveLeaders: [{ id: 1, node: 'b1' }],
       partitionStates: partitions.map((p) => state(p, 1, [1, 2])),
-    });
+    }));
     return { onMessage: () => {} };
   });
   return world;
@@ -156,9 +158,11 @@ describe('broker: fetch session (KIP-227)', () => {
 
   test('broker: fetcher: a partition whose truncation answer is an error waits replica.fetch.backoff.ms, while the others fetch', () => {
     // AbstractFetcherThread.delayPartitions: t-0's OffsetsForLeaderEpoch comes back
-    // FENCED_LEADER_EPOCH, so t-0 is asked about again only after a second (the backoff), not at
+    // UNKNOWN_LEADER_EPOCH, so t-0 is asked about again only after a second (the backoff), not at
     // once in a loop; t-1, truncated, fetches meanwhile (the stand-in leader long-polls 400 ms).
+    // Both logs hold a record of epoch 0: a 3.9 follower with no epoch would not ask at all.
     const world = followerOfB1();
+    for (const partition of [0, 1]) new PartitionLog('t', partition, world.disk('b2'), { intervalMessages: 1, intervalMs: 0 }, 0).appendAsLeader(batch([1]), 0, 0);
     const asked: { atUs: number; partitions: number[] }[] = [];
     const fetched: number[][] = [];
     world.spawn('b1', (env) => ({
@@ -168,7 +172,7 @@ describe('broker: fetch session (KIP-227)', () => {
           asked.push({ atUs: env.now(), partitions: message.partitions.map((p) => p.partition) });
           env.send(from, {
             type: 'OffsetsForLeaderEpochResponse', correlationId: message.correlationId,
-            partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: p.partition === 0 ? 'FENCED_LEADER_EPOCH' as const : 'NONE' as const, leaderEpoch: -1, endOffset: -1 })),
+            partitions: message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: p.partition === 0 ? 'UNKNOWN_LEADER_EPOCH' as const : 'NONE' as const, leaderEpoch: -1, endOffset: -1 })),
           });
         } else if (message.type === 'Fetch') {
           fetched.push(message.partitions.map((p) => p.partition));
@@ -188,10 +192,11 @@ describe('broker: fetch session (KIP-227)', () => {
   test('broker: fetch session: an idle partition skipped by the leader still dates its follower\'s last catch-up to its last fetch', () => {
     // t-1 stays idle while replica 2 fetches (every 100 ms from 2 s to 9.9 s), so the leader skips
     // it in each read of the session. A record comes at 12 s, after the fetches stopped: the
-    // follower lags from then on, and its lag counts from its last fetch (9.901 s, one hop later),
-    // so the ISR check at 30 s keeps it (20 s) and the one at 45 s drops it, 35.099 s behind
-    // (the ZooKeeper write lands 2 ms later). t-0 never gets a record: a follower at the leader's
-    // log end is never out of sync.
+    // follower lags from then on, and its lag counts from its last fetch (9.901 s, one hop later).
+    // The ISR check runs every 15 s from the end of the log loading (at 2 ms, once connected to
+    // ZooKeeper: ReplicaManager.startup follows LogManager's), so the one at 30.002 s keeps it
+    // (20 s) and the one at 45.002 s drops it, 35.101 s behind (the ZooKeeper write lands 2 ms
+    // later). t-0 never gets a record: a follower at the leader's log end is never out of sync.
     const world = new World<unknown>({ seed: 1, network });
     world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
     world.spawn('b1', broker({ id: 1, node: 'b1', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
@@ -214,6 +219,6 @@ describe('broker: fetch session (KIP-227)', () => {
     });
     world.scheduler.run(ms(60_000));
     expect(answers.every((a) => a.response.error === 'NONE')).toBe(true);
-    expect(shrinks).toEqual([{ atUs: ms(45_000) + 2 * 1000, event: { kind: 'isr.shrink', broker: 1, topic: 't', partition: 1, leaderEpoch: 0, isr: [1], removed: [2], lagMs: 35_099 } }]);
+    expect(shrinks).toEqual([{ atUs: ms(45_002) + 2 * 1000, event: { kind: 'isr.shrink', broker: 1, topic: 't', partition: 1, leaderEpoch: 0, isr: [1], removed: [2], lagMs: 35_101 } }]);
   });
 });

@@ -52,10 +52,16 @@ const retry = (error: Extract<KafkaEvent, { kind: 'producer.retry' }>['error']):
   kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 1, count: 10, error, attempt: 1,
 });
 const controllerElected = (broker: number, controllerEpoch: number): Event => ({ kind: 'controller.elected', broker, controllerEpoch });
+const isrWrite = (leader: number, leaderEpoch: number, isr: number[], reason: 'broker-failure' | 'controller-failover', partition = 0): Event => ({
+  kind: 'controller.isr', controller: 2, topic: 'orders', partition, leader, leaderEpoch, isr, reason,
+});
 const offline = (partition = 0): Event => ({ kind: 'offline', controller: 1, topic: 'orders', partition, isr: [1] });
 const removed = (reason: 'session-timeout' | 'leave' | 'rebalance-timeout' | 'fenced'): Event => ({ kind: 'group.member-removed', broker: 1, group: 'billing', memberId: 'billing-1-0', generation: 3, reason });
 const position = (source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected'): Event => ({
   kind: 'consumer.position', group: 'billing', member: 'billing-1', topic: 'orders', partition: 0, offset: 10, source, reason: source === 'truncation-detected' ? 'log-truncation' : 'committed',
+});
+const writeConflict = (then: 'retry' | 'not-needed' | 'ours' | 'newer-controller'): Event => ({
+  kind: 'controller.write-conflict', controller: 1, topic: 'orders', partition: 0, expectedZkVersion: 3, zkVersion: 4, leader: 1, leaderEpoch: 2, isr: [1, 3], controllerEpoch: 1, then,
 });
 
 /**
@@ -143,6 +149,24 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     reach: [{ kind: 'broker.stale-request', broker: 1, request: 'StopReplica', requestBrokerEpoch: 13, brokerEpoch: 28 }],
     miss: [{ kind: 'controller.fenced', broker: 3, staleEpoch: 1, currentEpoch: 2 }],
   },
+  'controller-write-retried': {
+    reach: [writeConflict('retry')],
+    miss: [writeConflict('ours'), writeConflict('newer-controller')], // before 1.1 its own write found; a newer controller's state left alone
+  },
+  'broker-bounced': {
+    reach: [{ kind: 'broker.bounced', controller: 1, broker: 2, previousEpoch: 13, brokerEpoch: 28 }],
+    miss: [{ kind: 'broker.failed', controller: 1, broker: 2 }, { kind: 'broker.joined', controller: 1, broker: 2 }], // seen gone, then back: no bounce
+  },
+  'failover-isr-shrink': {
+    // A new controller drops dead b3 from [1 2 3] (and makes dead leader b1's partition 1 leaderless, ISR kept).
+    reach: [...created, election(1, 0, [1, 2, 3]), election(1, 0, [1], false, 1), isrWrite(1, 1, [1, 2], 'controller-failover'), isrWrite(-1, 1, [1], 'controller-failover', 1)],
+    // The same shrink by a controller that saw the broker die; a new controller only taking a dead leader's leadership.
+    miss: [...created, election(1, 0, [1, 2, 3]), election(1, 0, [1], false, 1), isrWrite(1, 1, [1, 2], 'broker-failure'), isrWrite(-1, 1, [1], 'controller-failover', 1)],
+  },
+  'broker-start-failed': {
+    reach: [{ kind: 'broker.start-failed', broker: 2, reason: 'registration-exists', path: '/brokers/ids/2', heldBySessionId: 4, sessionId: 9 }],
+    miss: [{ kind: 'broker.loading', broker: 2, logs: 3, cleanShutdown: false, restart: true, recoveryBytes: 1000, durationUs: 1_000_020 }], // a restart that loads its logs and goes on
+  },
   'producer-sequence-reset': {
     reach: [{ kind: 'producer.sequence-reset', producer: 'p1', topic: 'orders', reason: 'epoch-bump', producerId: 7, producerEpoch: 1, partitions: [0] }],
     // A retry after OUT_OF_ORDER_SEQUENCE_NUMBER keeps its sequence: nothing was restarted.
@@ -175,7 +199,7 @@ describe('checker: coverage', () => {
     const counts = probe([
       ...created, election(1, 0, [1, 2, 3]),
       shrink([1, 2]), shrink([1]), // 1: the leader alone
-      { kind: 'controller.isr', controller: 2, topic: 'orders', partition: 0, leader: 1, leaderEpoch: 1, isr: [1] }, // the same stay, a new epoch
+      { kind: 'controller.isr', controller: 2, topic: 'orders', partition: 0, leader: 1, leaderEpoch: 1, isr: [1], reason: 'broker-failure' }, // the same stay, a new epoch
       election(1, 2, [1]), // still the same stay
       expand([1, 3]), shrink([1]), // 2: back to one after growing
       election(2, 0, [2, 3, 1], false, 1), shrink([2], 1), // 3: another partition

@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { zeroCounts, type AnomalyCounts } from '../../src/checker/anomalies.js';
+import { zeroCounts } from '../../src/checker/anomalies.js';
+import { zeroCoverage } from '../../src/checker/coverage.js';
+import type { JudgedCounts } from '../../src/checker/judged.js';
 import { brokenBySeed, judgeSeeds } from '../../src/checker/verdict.js';
 
-const counts = (over: Partial<AnomalyCounts>): AnomalyCounts => ({ ...zeroCounts(), ...over });
+const counts = (over: Partial<JudgedCounts>): JudgedCounts => ({ ...zeroCounts(), ...zeroCoverage(), ...over });
 
 describe('checker: verdict', () => {
   test('checker: verdict: a seed breaks `never` by showing it and `always` by not showing it; `sometimes` never per seed', () => {
@@ -24,9 +26,33 @@ describe('checker: verdict', () => {
     ]);
   });
 
+  // DESIGN.md: expect: judges the coverage probes too, by how often each seed reached them.
+  test('checker: verdict: a coverage probe is judged as an anomaly is, after the anomalies', () => {
+    const seeds = [counts({ 'controller-write-retried': 2 }), counts({ lost: 1 })];
+    const verdict = judgeSeeds({ 'controller-write-retried': 'sometimes', 'unclean-election': 'never', lost: 'sometimes' }, seeds);
+    expect(verdict.expectations.map((e) => [e.anomaly, e.ok, e.why])).toEqual([
+      ['lost', true, 'seen in 1 of 2 seeds (1 in all)'],
+      ['unclean-election', true, 'none in 2 seeds'],
+      ['controller-write-retried', true, 'seen in 1 of 2 seeds (2 in all)'],
+    ]);
+    expect(brokenBySeed({ 'controller-write-retried': 'always' }, seeds[1]!)).toEqual(['controller-write-retried: expected always, found 0']);
+  });
+
   test('checker: verdict: no seeds proves nothing, and unlisted anomalies are not judged', () => {
     expect(judgeSeeds({ lost: 'never' }, []).ok).toBe(false);
     expect(judgeSeeds({}, [counts({ lost: 9 })])).toEqual({ ok: true, expectations: [] });
     expect(judgeSeeds({ lost: 'never' }, [counts({})]).expectations[0]!.why).toBe('none in 1 seed');
+  });
+
+  // DESIGN.md: `expect:` judges the coverage probes as it judges anomalies.
+  test('checker: verdict: a coverage probe is judged like an anomaly; a probe a seed did not report counts as zero', () => {
+    const expect_ = { 'broker-start-failed': 'always', 'unclean-election': 'never' } as const;
+    expect(brokenBySeed(expect_, { ...counts({}), 'broker-start-failed': 0, 'unclean-election': 2 })).toEqual([
+      'unclean-election: expected never, found 2',
+      'broker-start-failed: expected always, found 0',
+    ]);
+    expect(brokenBySeed(expect_, { ...counts({}), 'broker-start-failed': 1 })).toEqual([]);
+    const verdict = judgeSeeds({ 'broker-start-failed': 'sometimes' }, [counts({}), { ...counts({}), 'broker-start-failed': 2 }]);
+    expect(verdict.expectations.map((e) => [e.anomaly, e.ok, e.why])).toEqual([['broker-start-failed', true, 'seen in 1 of 2 seeds (2 in all)']]);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { zeroCounts } from '../../src/checker/anomalies.js';
+import { zeroCoverage } from '../../src/checker/coverage.js';
 import { runJob } from '../../src/cli/run-job.js';
 import { RunSession } from '../../src/cli/session.js';
 import { combineLines, judgeCombined, parseResultLines, type ResultLine } from '../../src/cli/judge.js';
@@ -141,7 +142,7 @@ describe('cli: shard: judging combined lines', () => {
     const text = readFileSync(HOLDS, 'utf8').replace('name: cli-holds', 'name: s').replace('expect: {}', 'expect: { lost: sometimes }');
     const loaded = loadScenarioText(text, 's.yaml');
     if (!loaded.ok) throw new Error('the scenario must load');
-    const line = (seed: number, lost: number, where: string): ResultLine => ({ scenario: 's', file: 's.yaml', seed, anomalies: { ...zeroCounts(), lost }, where });
+    const line = (seed: number, lost: number, where: string): ResultLine => ({ scenario: 's', file: 's.yaml', seed, anomalies: { ...zeroCounts(), lost }, coverage: zeroCoverage(), where });
     const none = combineLines([line(1, 0, 'a:1'), line(2, 0, 'b:1')]).scenarios[0];
     const some = combineLines([line(1, 0, 'a:1'), line(2, 3, 'b:1')]).scenarios[0];
     if (none === undefined || some === undefined) throw new Error('one scenario each');
@@ -150,10 +151,20 @@ describe('cli: shard: judging combined lines', () => {
   });
 
   test('cli: shard: the scenario order of the suite is rebuilt from the shards\' orders', () => {
-    const line = (scenario: string, where: string): ResultLine => ({ scenario, file: `${scenario}.yaml`, seed: 1, anomalies: zeroCounts(), where });
+    const line = (scenario: string, where: string): ResultLine => ({ scenario, file: `${scenario}.yaml`, seed: 1, anomalies: zeroCounts(), coverage: zeroCoverage(), where });
     // Suite a, b, c, d; shard 1 saw a and c, shard 2 saw b, c and d.
     const lines = [line('a', 's1:1'), line('c', 's1:2'), line('b', 's2:1'), line('c', 's2:2'), line('d', 's2:3')].map((l, i) => ({ ...l, seed: i }));
     expect(combineLines(lines).scenarios.map((s) => s.name)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('cli: shard: a coverage probe expected `sometimes` is judged over every shard\'s lines', () => {
+    const text = readFileSync(HOLDS, 'utf8').replace('name: cli-holds', 'name: s').replace('expect: {}', "expect: { 'broker-start-failed': sometimes }");
+    const loaded = loadScenarioText(text, 's.yaml');
+    if (!loaded.ok) throw new Error('the scenario must load');
+    const json = (seed: number, failed: number): string => JSON.stringify({ scenario: 's', file: 's.yaml', seed, anomalies: zeroCounts(), coverage: { ...zeroCoverage(), 'broker-start-failed': failed } });
+    const judged = (texts: string[]) => judgeCombined(combineLines(texts.flatMap((t, i) => parseResultLines(t, `shard-${i}`).lines)).scenarios[0]!, loaded.value).ok;
+    expect(judged([json(1, 0), json(2, 0)])).toBe(false);
+    expect(judged([json(1, 0), json(2, 1)])).toBe(true);
   });
 
   test('cli: shard: lines that are not ksim --json results are named by file and line', () => {

@@ -31,7 +31,8 @@ describe('cli: story colours: each story line by the kind of event it tells', ()
     expect(storyKind(line({ kind: 'offline', controller: 1, topic: 'orders', partition: 0, isr: [3] }))).toBe('leadership');
     expect(storyKind(line({ kind: 'isr.shrink', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 2, isr: [1], removed: [2, 3], lagMs: 30000 }))).toBe('leadership');
     expect(storyKind(line({ kind: 'isr.expand', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 2, isr: [1, 2], added: [2] }))).toBe('leadership');
-    expect(storyKind(line({ kind: 'controller.isr', controller: 1, topic: 'orders', partition: 0, leader: 2, leaderEpoch: 5, isr: [2] }))).toBe('leadership');
+    expect(storyKind(line({ kind: 'controller.isr', controller: 1, topic: 'orders', partition: 0, leader: 2, leaderEpoch: 5, isr: [2], reason: 'broker-failure' }))).toBe('leadership');
+    expect(storyKind(line({ kind: 'broker.bounced', controller: 1, broker: 2, previousEpoch: 13, brokerEpoch: 28 }))).toBe('leadership');
     expect(storyKind(line({ kind: 'truncate', broker: 1, topic: 'orders', partition: 0, fromOffset: 9, toOffset: 4, highWatermark: 4, reason: 'high-watermark' }))).toBe('truncation');
     expect(storyKind(line({ kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 3, count: 2, error: 'NOT_LEADER_OR_FOLLOWER', attempt: 2 }))).toBeNull();
   });

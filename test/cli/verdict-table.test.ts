@@ -1,7 +1,12 @@
 import { Chalk } from 'chalk';
 import { describe, expect, test } from 'vitest';
-import { zeroCounts } from '../../src/checker/anomalies.js';
+import { zeroCounts, type AnomalyCounts } from '../../src/checker/anomalies.js';
+import { zeroCoverage } from '../../src/checker/coverage.js';
+import { judgedCounts } from '../../src/checker/judged.js';
 import { judgeSeeds } from '../../src/checker/verdict.js';
+
+/** A seed's counts as judging takes them: these anomalies, no probe reached. */
+const seed = (anomalies: AnomalyCounts) => judgedCounts(anomalies, zeroCoverage());
 import { shorten, tableRow, verdictTable } from '../../src/cli/verdict-table.js';
 
 const plain = new Chalk({ level: 0 });
@@ -11,10 +16,10 @@ function rows() {
   const lost = { ...zeroCounts(), lost: 3, reordered: 12 };
   return [
     tableRow('acks-1-leader-crash', 'seeds 000 "ack = 1 写入 | 从节点没同步，主节点挂了，消息丢失"; 001 "如果在 follower 同步成功之前 leader 故障"', 2, 0, lost,
-      judgeSeeds({ lost: 'sometimes', inconsistent: 'never' }, [lost, zeroCounts()])),
-    tableRow('b', null, 2, 0, zeroCounts(), judgeSeeds({ lost: 'always' }, [zeroCounts(), zeroCounts()])),
+      judgeSeeds({ lost: 'sometimes', inconsistent: 'never' }, [seed(lost), seed(zeroCounts())])),
+    tableRow('b', null, 2, 0, zeroCounts(), judgeSeeds({ lost: 'always' }, [seed(zeroCounts()), seed(zeroCounts())])),
     tableRow('c', 'short claim', 1, 1, zeroCounts(), judgeSeeds({}, []), new Set()),
-    tableRow('d', null, 1, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, [zeroCounts()]), new Set(['lost'] as const)),
+    tableRow('d', null, 1, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, [seed(zeroCounts())]), new Set(['lost'] as const)),
   ];
 }
 
@@ -38,8 +43,8 @@ describe('cli: verdict table', () => {
 
   test('cli: verdict table: a `sometimes` no seed showed says so in words; one left open to other shards does not', () => {
     // Its anomaly count is zero, so without the words the row would not say why it failed.
-    const unseen = tableRow('e', null, 20, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, Array.from({ length: 20 }, zeroCounts)));
-    const open = tableRow('f', null, 20, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, Array.from({ length: 20 }, zeroCounts)), new Set(['lost'] as const));
+    const unseen = tableRow('e', null, 20, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, Array.from({ length: 20 }, () => seed(zeroCounts()))));
+    const open = tableRow('f', null, 20, 0, zeroCounts(), judgeSeeds({ lost: 'sometimes' }, Array.from({ length: 20 }, () => seed(zeroCounts()))), new Set(['lost'] as const));
     expect(verdictTable([unseen, open], plain).split('\n').slice(3, 5)).toEqual([
       'FAIL     e         20     lost: sometimes FAIL: not reproduced in 20 seeds  none',
       'FAIL     f         20     lost: sometimes open                              none',

@@ -88,6 +88,25 @@ describe('coordinator: join and sync', () => {
     expect(cluster.of('group.generation')).toHaveLength(1);
   });
 
+  // Before KIP-134 (0.11) an Empty group's first rebalance is a plain DelayedJoin: complete as
+  // soon as every member it knows has joined, so the first member forms generation 1 alone, in
+  // one round trip, and the second, 100 ms later, makes generation 2 (GroupCoordinator 0.10.2).
+  test('coordinator: join: on 0.10 a new group rebalances at once for its first member, then again for the second', () => {
+    const cluster = new TestCluster({}, '0.10');
+    const coordinator = coordinatorOf(cluster);
+    const a = cluster.client('billing-1');
+    const b = cluster.client('billing-2');
+    const joinA = a.join(coordinator);
+    cluster.advance(100);
+    expect(joinA.value).toMatchObject({ error: 'NONE', generationId: 1, leader: joinA.value.memberId });
+    const [rebalance] = cluster.of('group.rebalance');
+    const [first] = cluster.of('group.generation');
+    expect(first!.atUs).toBe(rebalance!.atUs);
+    const joinB = b.join(coordinator);
+    cluster.runUntil(() => joinB.done);
+    expect(cluster.of('group.generation').map((g) => g.event.generation)).toEqual([1, 2]);
+  });
+
   test('coordinator: sync: the follower waits for the leader; both get their assignment; the group is Stable', () => {
     const { cluster, idA, idB, generation } = formGroup();
     const syncs = cluster.of('group.stable');

@@ -59,12 +59,12 @@ export class Harness {
 }
 
 export class TestCluster extends Harness {
-  constructor(config: KafkaConfig = {}) {
+  constructor(config: KafkaConfig = {}, profile = '3.9') {
     super();
     const brokerConfig: KafkaConfig = { 'offsets.topic.num.partitions': 3, 'min.insync.replicas': 2, ...config };
     this.world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
     BROKERS.forEach((node, i) => {
-      this.world.spawn(node, broker({ id: i + 1, node, zookeeperNode: 'zk', profile: '3.9', config: brokerConfig, zookeeper: {}, topicConfigs: new Map() }));
+      this.world.spawn(node, broker({ id: i + 1, node, zookeeperNode: 'zk', profile, config: brokerConfig, zookeeper: {}, topicConfigs: new Map() }));
     });
     const topics = [
       { name: CONSUMER_OFFSETS, assignment: [[1, 2, 3], [2, 3, 1], [3, 1, 2]] },

@@ -10,7 +10,9 @@ import {
   PRODUCER_CONFIG,
   TOPIC_CONFIG,
   ZOOKEEPER_CONFIG,
+  KAFKA_PROFILES,
   configDefault,
+  type KafkaProfile,
 } from '../../src/scenario/kafka-config.js';
 import { errorsOf, expectOneError, loaded } from './support.js';
 
@@ -99,6 +101,17 @@ describe('scenario: kafka config', () => {
     const yaml = (value: string) => `cluster: { brokers: 1 }\ntopics: [{ name: t, config: { cleanup.policy: ${value} } }]\n`;
     expect(loaded(yaml('"compact, delete"')).scenario.topics[0]?.config).toEqual({ 'cleanup.policy': 'compact,delete' });
     expectOneError(errorsOf(yaml('[compact, delet]')), { line: 2, column: 57, path: 'topics[0].config.cleanup.policy[1]', text: 'expected a list of "compact", "delete", found "delet" (did you mean "delete"?)' });
+  });
+
+  // KIP-134 added group.initial.rebalance.delay.ms in 0.11: a 0.11 scenario may set it, a 0.10 one may not.
+  it('scenario: kafka config: a key is accepted from the release line that added it, not before', () => {
+    const yaml = (kafka: string): string => `cluster: { brokers: 1, kafka: "${kafka}", config: { group.initial.rebalance.delay.ms: 0 } }\n`;
+    expect(loaded(yaml('0.11')).scenario.cluster?.config).toEqual({ 'group.initial.rebalance.delay.ms': 0 });
+    expectOneError(errorsOf(yaml('0.10')), { line: 1, column: 49, path: 'cluster.config.group.initial.rebalance.delay.ms', text: 'it came in Kafka 0.11 (KIP-134)' });
+    // Every key with a line names one of ksim's profiles after the oldest.
+    for (const { table } of CONFIG_TABLES) {
+      for (const entry of Object.values(table)) if (entry.since !== undefined) expect(KAFKA_PROFILES.indexOf(entry.since.line as KafkaProfile)).toBeGreaterThan(0);
+    }
   });
 
   it('scenario: kafka config: null unsets a key whose Kafka default is null, and nothing else', () => {

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenarioText } from '../../src/scenario/index.js';
+import { DEFAULT_STARTUP_MODEL } from '../../src/broker/log-manager.js';
 import { DESIGN_EXAMPLE, EXAMPLE_SYSTEM, MINIMAL, loaded } from './support.js';
 
 describe('scenario: loader', () => {
@@ -23,6 +24,8 @@ describe('scenario: loader', () => {
         kafka: '2.8',
         config: { 'min.insync.replicas': 2, 'unclean.leader.election.enable': false },
         zookeeper: { 'zookeeper.session.timeout.ms': 6000 },
+        supervisor: null,
+        startup: { baseUs: 1_000_000, recoveryBytesPerSec: 50_000_000 },
       },
       example: null,
       topics: [{ name: 'orders', partitions: 3, replicationFactor: 3, config: {} }],
@@ -57,9 +60,22 @@ describe('scenario: loader', () => {
     expect(scenario.name).toBe('minimal');
     expect([scenario.seed, scenario.durationUs, scenario.settleUs]).toEqual([1, 60_000_000, 30_000_000]);
     expect(scenario.network).toEqual({ latencyUs: { minUs: 1_000, maxUs: 5_000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 });
-    expect(scenario.cluster).toEqual({ brokers: 3, kafka: '3.9', config: {}, zookeeper: {} });
+    expect(scenario.cluster).toEqual({ brokers: 3, kafka: '3.9', config: {}, zookeeper: {}, supervisor: null, startup: { baseUs: 1_000_000, recoveryBytesPerSec: 50_000_000 } });
     expect(scenario.producers[0]?.keys).toBeNull();
     expect([scenario.consumers, scenario.faults, scenario.nemesis, scenario.expect]).toEqual([[], [], null, {}]);
+  });
+
+  // DESIGN.md: expect: judges the coverage probes as it judges anomalies.
+  it('scenario: loader: expect: takes coverage probes beside anomalies', () => {
+    const { scenario } = loaded(`${MINIMAL}expect: { lost: never, controller-write-retried: sometimes, unclean-election: never }\n`);
+    expect(scenario.expect).toEqual({ lost: 'never', 'controller-write-retried': 'sometimes', 'unclean-election': 'never' });
+  });
+
+  it('scenario: loader: a cluster\'s supervisor and start-up model load; the defaults are the broker\'s own', () => {
+    const { scenario } = loaded(MINIMAL.replace('  brokers: 3\n', '  brokers: 3\n  supervisor: { restart-after: 10s }\n  startup: { time: 2s, log-recovery: 100MiB/s }\n'));
+    expect(scenario.cluster).toMatchObject({ supervisor: { restartAfterUs: 10_000_000 }, startup: { baseUs: 2_000_000, recoveryBytesPerSec: 100 * 1024 * 1024 } });
+    // The schema's defaults are the model's (src/broker/log-manager.ts), written twice: keep them equal.
+    expect(loaded(MINIMAL).scenario.cluster?.startup).toEqual({ baseUs: DEFAULT_STARTUP_MODEL.baseUs, recoveryBytesPerSec: DEFAULT_STARTUP_MODEL.recoveryBytesPerSec });
   });
 
   it('scenario: loader: a consumer group and a nemesis take their defaults', () => {
@@ -115,7 +131,7 @@ describe('scenario: loader', () => {
 
   it('scenario: loader: kafka configs are type-checked and normalized (acks: 1 → "1", assignor classes → short names)', () => {
     const yaml = [
-      'cluster: { brokers: 1, zookeeper: { tickTime: 2000, zookeeper.connection.timeout.ms: null } }',
+      'cluster: { brokers: 1, config: { offsets.topic.replication.factor: 1 }, zookeeper: { tickTime: 2000, zookeeper.connection.timeout.ms: null } }',
       'topics: [{ name: t, config: { cleanup.policy: [compact, delete], flush.messages: 9223372036854775807 } }]',
       'producers: [{ name: p, topic: t, messages: 1, rate: 30/m, config: { acks: -1, transactional.id: tx } }]',
       'consumers:',

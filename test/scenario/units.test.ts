@@ -1,6 +1,6 @@
 // Durations, ranges, rates and ratios: exact integers, and a reason when the text is wrong.
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration, parseRange, parseRate, parseRatio } from '../../src/scenario/units.js';
+import { formatDuration, parseByteRate, parseDuration, parseRange, parseRate, parseRatio } from '../../src/scenario/units.js';
 
 const value = <T>(result: { ok: true; value: T } | { ok: false }): T | 'error' => (result.ok ? result.value : 'error');
 
@@ -36,6 +36,14 @@ describe('scenario: units', () => {
     expect(value(parseRate('30/m'))).toBe(0.5);
     expect(parseRate('500')).toMatchObject({ ok: false, hint: 'add a unit: "500/s"' });
     for (const text of ['0/s', '2/ms', '5/h', '-1/s', '2000000/s']) expect(parseRate(text).ok, text).toBe(false);
+  });
+
+  it('scenario: units: byte rates are decimal (MB) or binary (MiB) bytes a second', () => {
+    expect(value(parseByteRate('50MB/s'))).toBe(50_000_000);
+    expect(value(parseByteRate('100MiB/s'))).toBe(104_857_600);
+    expect(value(parseByteRate('1.5KB/s'))).toBe(1500);
+    expect(parseByteRate('50')).toMatchObject({ ok: false, hint: 'add a unit: "50MB/s"' });
+    for (const text of ['0B/s', '50mb/s', '50MB', '-1MB/s', '10000GB/s']) expect(parseByteRate(text).ok, text).toBe(false);
   });
 
   it('scenario: units: ratios become parts per million, rounded, never silently zero', () => {

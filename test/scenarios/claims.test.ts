@@ -108,6 +108,33 @@ describe('claims', () => {
     expect(current.every((t) => t.event.reason === 'leader-epoch')).toBe(true);
   });
 
+  // Claim 9, KIP-279: the broker that comes back after three fast unclean leader changes asks its
+  // leader where its latest epoch ended. On 1.1 one answer (an end offset) settles it, and the
+  // replicas diverge; on 2.0 the first answer names an epoch it never had, so it truncates part
+  // way, asks again with its new latest epoch, and ends where both logs agree.
+  test('claims: truncation: after fast unclean leader changes 1.1 truncates in one round and diverges, 2.0 in rounds and agrees', () => {
+    const rounds = (name: string) => {
+      const { events, summary } = run(name);
+      const lastElection = of(events, 'election').at(-1)!;
+      const returning = of(events, 'truncation.round').filter((r) => r.atUs > lastElection.atUs).map((r) => r.event);
+      return { returning, summary };
+    };
+    const old = rounds('kip279-divergence-1.1');
+    expect(old.returning).toHaveLength(1);
+    expect(old.returning[0]).toMatchObject({ leaderEpoch: -1, final: true });
+    expect(old.summary.anomalies.divergent).toBeGreaterThan(0);
+    // The divergence's story says what the returning broker was told.
+    const story = old.summary.instances.find((i) => i.anomaly === 'divergent')!.story.map((line) => line.text);
+    expect(story.some((text) => /asked b\d where its epoch \d+ of orders-0 ended: at \d+ \(an end offset alone, before KIP-279\)/.test(text))).toBe(true);
+    const fixed = rounds('kip279-divergence-2.0');
+    expect(fixed.returning.length).toBeGreaterThanOrEqual(2);
+    expect(fixed.returning.at(-1)!.final).toBe(true);
+    expect(fixed.returning.slice(0, -1).every((r) => !r.final && r.leaderEpoch < r.askedEpoch)).toBe(true);
+    // Each round asks about the epoch the previous one left as the latest, lower every time.
+    for (let i = 1; i < fixed.returning.length; i++) expect(fixed.returning[i]!.askedEpoch).toBeLessThan(fixed.returning[i - 1]!.askedEpoch);
+    expect(fixed.summary.anomalies.divergent).toBe(0);
+  });
+
   // Claim 12's other side: a session outlives a ZooKeeper outage shorter than its timeout.
   test('claims: zookeeper: an 8 s ZooKeeper outage declares no broker dead and moves no leader', () => {
     const { events, summary } = run('zookeeper-outage');
@@ -188,4 +215,69 @@ describe('claims', () => {
     expect(summary.messages.processed).toBe(summary.messages.inLog);
     expect(summary.messages.inLog).toBe(summary.messages.acked);
   });
+
+  // Issue 11, item 1: a broker started again while its killed predecessor's ZooKeeper session
+  // still holds /brokers/ids/<id> cannot register (CheckedEphemeral): the start fails and the
+  // process exits; a supervisor's later start registers once the old session has expired.
+  test('claims: restart: a broker started inside its old session fails once its logs are loaded, exits, and without a supervisor stays down, out of the ISR', () => {
+    const { events, summary } = run('restart-inside-session');
+    const { node, broker, killedAt, firstSession } = killedBroker(events);
+    const restart = processEvents(events).find((e) => e.event.kind === 'proc.start' && e.event.node === node && e.atUs > killedAt)!;
+    const failed = of(events, 'broker.start-failed');
+    expect(failed).toHaveLength(1);
+    // Registered only after a second's start-up and the recovery of its log (milliseconds here).
+    expect(failed[0]!.atUs - restart.atUs).toBeGreaterThan(1_000_000);
+    expect(failed[0]!.atUs - restart.atUs).toBeLessThan(1_500_000);
+    expect(failed[0]!.event).toMatchObject({ broker, reason: 'registration-exists', heldBySessionId: firstSession });
+    const exits = processEvents(events).filter((e) => e.event.kind === 'proc.exit' && e.event.node === node);
+    expect(exits).toEqual([{ atUs: failed[0]!.atUs, event: { kind: 'proc.exit', node, status: 1 } }]);
+    expect(processEvents(events).filter((e) => e.event.kind === 'proc.start' && e.event.node === node && e.atUs > failed[0]!.atUs)).toEqual([]);
+    // The old session expires later; then the controller leaves the broker out, to the end.
+    const expired = of(events, 'zk.expired').find((e) => e.event.sessionId === firstSession)!;
+    expect(expired.atUs).toBeGreaterThan(failed[0]!.atUs);
+    expect(finalIsr(events)).not.toContain(broker);
+    expect(finalIsr(events)).toHaveLength(2);
+    expect(summary.failedStarts).toEqual([{ broker: node, atMs: Math.floor(failed[0]!.atUs / 1000), reason: 'registration-exists', path: `/brokers/ids/${broker}`, heldBySessionId: firstSession, sessionExpiredAtMs: Math.floor(expired.atUs / 1000), restartAtMs: null, nextStartAtMs: null }]);
+    expect(summary.coverage['broker-start-failed']).toBe(1);
+  });
+
+  test('claims: restart: with a supervisor the broker is started again until a start comes after its old session expired; that one registers and rejoins the ISR', () => {
+    const { events, summary } = run('restart-inside-session-supervised');
+    const { node, broker, firstSession } = killedBroker(events);
+    const expired = of(events, 'zk.expired').find((e) => e.event.sessionId === firstSession)!;
+    const failed = of(events, 'broker.start-failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((f) => f.atUs < expired.atUs)).toBe(true);
+    // Each failed start is followed, 10 s later, by the supervisor's.
+    const starts = processEvents(events).filter((e) => e.event.kind === 'proc.start' && e.event.node === node).map((e) => e.atUs);
+    for (const f of failed) expect(starts).toContain(f.atUs + 10_000_000);
+    const registered = of(events, 'broker.registered').filter((e) => e.event.broker === broker);
+    expect(registered).toHaveLength(2); // the first process's, and the one after the expiry
+    expect(registered[1]!.atUs).toBeGreaterThan(expired.atUs);
+    expect(finalIsr(events)).toContain(broker);
+    expect(summary.failedStarts.every((f) => f.restartAtMs !== null && f.nextStartAtMs === f.restartAtMs)).toBe(true);
+    expect(summary.anomalies.lost).toBe(0);
+  });
 });
+
+function processEvents(events: { atUs: number; event: KafkaEvent }[]): { atUs: number; event: { kind: string; node?: string; status?: number } }[] {
+  return (events as { atUs: number; event: { kind: string; node?: string } }[]).filter((e) => e.event.kind.startsWith('proc.'));
+}
+
+/** The broker the scenario's kill hit, when, and the ZooKeeper session of its first registration. */
+function killedBroker(events: { atUs: number; event: KafkaEvent }[]): { node: string; broker: number; killedAt: number; firstSession: number } {
+  const kill = processEvents(events).find((e) => e.event.kind === 'proc.kill')!;
+  const node = kill.event.node!;
+  const broker = Number(node.slice(1));
+  const firstSession = of(events, 'broker.registered').find((e) => e.event.broker === broker)!.event.sessionId;
+  return { node, broker, killedAt: kill.atUs, firstSession };
+}
+
+/** orders-0's ISR as the last election or ISR change left it. */
+function finalIsr(events: { atUs: number; event: KafkaEvent }[]): number[] {
+  let isr: number[] = [];
+  for (const { event } of events) {
+    if ((event.kind === 'election' || event.kind === 'isr.shrink' || event.kind === 'isr.expand' || event.kind === 'controller.isr') && event.topic === 'orders' && event.partition === 0) isr = event.isr;
+  }
+  return isr;
+}

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { World } from '../../sim/index.js';
-import type { CreateMode, Stat, ZkErrorCode, ZkOp, ZkResult } from '../../src/zookeeper/api.js';
+import type { CreateMode, Stat, ZkErrorCode, ZkMultiResult, ZkOp, ZkOpCode, ZkResult } from '../../src/zookeeper/api.js';
 import { MS, TestClient, ZK, call, connect, ok, ops, runFor, runUntil, zkWorld } from './support.js';
 
 // A ten-line reference model of the znode tree: a map from path to node, checked in
@@ -9,7 +9,8 @@ import { MS, TestClient, ZK, call, connect, ok, ops, runFor, runUntil, zkWorld }
 interface ModelNode {
   readonly data: number;
   readonly version: number;
-  readonly cversion: number;
+  readonly creates: number; // child creates: sequential names count these (PrepRequestProcessor)
+  readonly cversion: number; // child creates + deletes: what Stat reports (DataNode.copyStat)
   readonly ephemeral: boolean;
 }
 type Model = Map<string, ModelNode>;
@@ -24,11 +25,11 @@ function modelApply(model: Model, op: ZkOp): Outcome {
     case 'create': {
       const up = model.get(parent(op.path));
       if (up === undefined) return fail('NONODE');
-      const path = op.mode.endsWith('SEQUENTIAL') ? op.path + String(up.cversion).padStart(10, '0') : op.path;
+      const path = op.mode.endsWith('SEQUENTIAL') ? op.path + String(up.creates).padStart(10, '0') : op.path;
       if (model.has(path)) return fail('NODEEXISTS');
       if (up.ephemeral) return fail('NOCHILDRENFOREPHEMERALS');
-      model.set(parent(op.path), { ...up, cversion: up.cversion + 1 });
-      model.set(path, { data: op.data as number, version: 0, cversion: 0, ephemeral: op.mode.startsWith('EPHEMERAL') });
+      model.set(parent(op.path), { ...up, creates: up.creates + 1, cversion: up.cversion + 1 });
+      model.set(path, { data: op.data as number, version: 0, creates: 0, cversion: 0, ephemeral: op.mode.startsWith('EPHEMERAL') });
       return { ok: true, value: path };
     }
     case 'delete':
@@ -36,6 +37,7 @@ function modelApply(model: Model, op: ZkOp): Outcome {
       if (op.version !== -1 && op.version !== node.version) return fail('BADVERSION');
       if ([...model.keys()].some((p) => p !== op.path && parent(p) === op.path)) return fail('NOTEMPTY');
       model.delete(op.path);
+      model.set(parent(op.path), { ...model.get(parent(op.path))!, cversion: model.get(parent(op.path))!.cversion + 1 });
       return { ok: true, value: null };
     case 'setData':
       if (node === undefined) return fail('NONODE');
@@ -48,13 +50,16 @@ function modelApply(model: Model, op: ZkOp): Outcome {
   }
 }
 
-/** A multi on a copy: kept only if every op succeeds. */
-function modelMulti(model: Model, list: readonly ZkOp[]): Outcome[] | ZkErrorCode {
+/** A multi on a copy: kept only if every op succeeds; else OK before the failing op, RUNTIMEINCONSISTENCY after. */
+function modelMulti(model: Model, list: readonly ZkOp[]): Outcome[] | ZkMultiResult {
   const copy = new Map(model);
   const outcomes: Outcome[] = [];
-  for (const op of list) {
+  for (const [i, op] of list.entries()) {
     const outcome = modelApply(copy, op);
-    if (!outcome.ok) return outcome.code;
+    if (!outcome.ok) {
+      const opResults = list.map((_, j): ZkOpCode => (j < i ? 'OK' : j === i ? outcome.code : 'RUNTIMEINCONSISTENCY'));
+      return { ok: false, code: outcome.code, opResults };
+    }
     outcomes.push(outcome);
   }
   model.clear();
@@ -75,7 +80,9 @@ function snapshot(world: World<unknown>, client: TestClient): Model {
   const out: Model = new Map();
   const visit = (path: string): void => {
     const { data, stat } = ok(ops.getData(world, client.zk, path));
-    out.set(path, { data: data as number, version: stat.version, cversion: stat.cversion, ephemeral: stat.ephemeralOwner !== 0 });
+    // Stat's cversion is 2 × creates − numChildren, so the creates can be read back from it.
+    const creates = (stat.cversion + stat.numChildren) / 2;
+    out.set(path, { data: data as number, version: stat.version, creates, cversion: stat.cversion, ephemeral: stat.ephemeralOwner !== 0 });
     for (const name of ok(ops.children(world, client.zk, path))) {
       if (path === '/' && name === 'zookeeper') continue;
       visit(path === '/' ? `/${name}` : `${path}/${name}`);
@@ -116,10 +123,10 @@ function runStep(world: World<unknown>, client: TestClient, model: Model, s: Ste
       return;
     }
     case 'multi': {
-      const real = call<ZkResult<readonly (string | Stat | null)[]>>(world, (done) => client.zk.multi(s.ops, done));
+      const real = call<ZkMultiResult>(world, (done) => client.zk.multi(s.ops, done));
       const expected = modelMulti(model, s.ops);
-      if (typeof expected === 'string') expect(real, JSON.stringify(s.ops)).toEqual({ ok: false, code: expected });
-      else expect(ok(real).map((r) => summary({ ok: true, value: r }))).toEqual(expected);
+      if (!Array.isArray(expected)) expect(real, JSON.stringify(s.ops)).toEqual(expected);
+      else expect(ok(real as ZkResult<readonly (string | Stat | null)[]>).map((r) => summary({ ok: true, value: r }))).toEqual(expected);
       return;
     }
     case 'restart': {
@@ -141,7 +148,8 @@ describe('zookeeper: model', () => {
         const world = zkWorld({ config: { tickTimeMs: 1000 } });
         const client = new TestClient(world, 'c', 6000);
         connect(world, client);
-        const model: Model = new Map([['/', { data: null as unknown as number, version: 0, cversion: 0, ephemeral: false }]]);
+        // The root starts at cversion -1: /zookeeper is its child without a create (DataTree's constructor).
+        const model: Model = new Map([['/', { data: null as unknown as number, version: 0, creates: 0, cversion: -1, ephemeral: false }]]);
         for (const s of steps) runStep(world, client, model, s);
         runFor(world, 10 * MS);
         expect(snapshot(world, client)).toEqual(model);

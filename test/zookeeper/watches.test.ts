@@ -125,6 +125,36 @@ describe('zookeeper: watches', () => {
     expect(heard.heard).toEqual(['NodeDeleted /m/old', 'NodeChildrenChanged /m', 'NodeCreated /m/new']);
   });
 
+  // FinalRequestProcessor applies the txn (DataTree.processTxn triggers the watches, queued on
+  // the connection at once) before it sends the reply; a failed multi changes nothing, fires nothing.
+  test('zookeeper: watches: a multi\'s events reach its own session before its reply; a failed multi fires none', () => {
+    const { world, a, b } = setup();
+    ok(ops.create(world, a.zk, '/q'));
+    const order: string[] = [];
+    call(world, (done) => a.zk.getData('/q', (e) => order.push(`${e.type} ${e.path}`), done));
+    call(world, (done) => a.zk.getChildren('/q', (e) => order.push(`${e.type} ${e.path}`), done));
+    call(world, (done) => a.zk.multi([
+      { op: 'setData', path: '/q', data: 1, version: -1 },
+      { op: 'create', path: '/q/c', data: null, mode: 'PERSISTENT' },
+    ], (r) => {
+      order.push(`reply ${r.ok}`);
+      done(r);
+    }));
+    expect(order).toEqual(['NodeDataChanged /q', 'NodeChildrenChanged /q', 'reply true']);
+
+    const heard = recorder();
+    call(world, (done) => b.zk.getData('/q', heard.watcher, done));
+    call(world, (done) => b.zk.exists('/q/missing', heard.watcher, done));
+    const failed = call(world, (done) => a.zk.multi([
+      { op: 'setData', path: '/q', data: 2, version: -1 },
+      { op: 'create', path: '/q/missing', data: null, mode: 'PERSISTENT' },
+      { op: 'create', path: '/q/c', data: null, mode: 'PERSISTENT' },
+    ], done));
+    expect(failed).toEqual({ ok: false, code: 'NODEEXISTS', opResults: ['OK', 'OK', 'NODEEXISTS'] });
+    runFor(world, 100 * MS);
+    expect(heard.heard).toEqual([]);
+  });
+
   test('zookeeper: watches: an ephemeral deleted by its session\'s close fires the watches of others', () => {
     const { world, a, b } = setup();
     ok(ops.create(world, a.zk, '/controller', { brokerid: 1 }, 'EPHEMERAL'));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import type { Stat, ZkOp, ZkResult } from '../../src/zookeeper/api.js';
+import type { Stat, ZkMultiResult, ZkOp } from '../../src/zookeeper/api.js';
 import { isZkMessage } from '../../src/zookeeper/protocol.js';
-import { TestClient, call, connect, ok, ops, zkWorld } from './support.js';
+import { MS, TestClient, ZK, call, connect, ok, ops, runUntil, zkWorld } from './support.js';
 
 function setup(): { world: ReturnType<typeof zkWorld>; a: TestClient } {
   const world = zkWorld();
@@ -60,6 +60,33 @@ describe('zookeeper: znodes', () => {
     expect(() => a.zk.create('/a/', null, 'PERSISTENT_SEQUENTIAL', none)).not.toThrow();
   });
 
+  // PathUtils.validatePath (3.8): "Path must not end with / character", checked by every call of
+  // ZooKeeper.java before anything is queued; "/" alone is the root and valid.
+  test('zookeeper: znodes: a path ending in / is refused by every call before it is sent (PathUtils.validatePath)', () => {
+    const { world, a } = setup();
+    const none = (): void => {};
+    const calls: [string, () => void][] = [
+      ['create', () => a.zk.create('/b/', null, 'PERSISTENT', none)],
+      ['delete', () => a.zk.delete('/b/', -1, none)],
+      ['setData', () => a.zk.setData('/b/', 1, -1, none)],
+      ['getData', () => a.zk.getData('/b/', null, none)],
+      ['exists', () => a.zk.exists('/b/', null, none)],
+      ['getChildren', () => a.zk.getChildren('/b/', null, none)],
+      ['getChildren2', () => a.zk.getChildren2('/b/', null, none)],
+      ['multi', () => a.zk.multi([{ op: 'check', path: '/b/', version: -1 }], none)],
+    ];
+    let sent = 0;
+    world.trace.observe((_at, event) => {
+      const e = event as { kind: string; from?: string; type?: string };
+      if (e.kind === 'net.deliver' && e.from === 'a' && e.type === 'zk.request') sent += 1;
+    });
+    for (const [name, run] of calls) expect(run, name).toThrow(/must not end with \//);
+    expect(() => a.zk.getData('/b\u0001', null, none)).toThrow(/invalid character @2/);
+    world.scheduler.run(world.now() + 100 * MS);
+    expect(sent).toBe(0);
+    expect(ok(ops.exists(world, a.zk, '/'))?.numChildren).toBe(1); // "/" itself is valid
+  });
+
   // PrepRequestProcessor appends the parent's cversion, which counts child creates (not deletes).
   test('zookeeper: znodes: sequential names count the parent\'s creates (/a/n-0000000000, -0000000001), a delete does not reuse one', () => {
     const { world, a } = setup();
@@ -87,9 +114,11 @@ describe('zookeeper: znodes', () => {
 
 describe('zookeeper: multi', () => {
   const multi = (world: ReturnType<typeof zkWorld>, a: TestClient, list: readonly ZkOp[]) =>
-    call<ZkResult<readonly (string | Stat | null)[]>>(world, (done) => a.zk.multi(list, done));
+    call<ZkMultiResult>(world, (done) => a.zk.multi(list, done));
 
-  test('zookeeper: multi: all or nothing; the error is the first failing op\'s', () => {
+  // PrepRequestProcessor stops at the first failing op (the rest: ErrorTxn(RUNTIMEINCONSISTENCY));
+  // DataTree.processTxn makes the ops before it ErrorTxn(OK); ClientCnxn's MultiCallback rc is the first non-OK.
+  test('zookeeper: multi: all or nothing; the error is the first failing op\'s; OK before it, RUNTIMEINCONSISTENCY after', () => {
     const { world, a } = setup();
     ok(ops.create(world, a.zk, '/m'));
     const failed = multi(world, a, [
@@ -98,7 +127,7 @@ describe('zookeeper: multi', () => {
       { op: 'delete', path: '/nope', version: -1 },
       { op: 'create', path: '/m', data: null, mode: 'PERSISTENT' },
     ]);
-    expect(failed).toEqual({ ok: false, code: 'NONODE' });
+    expect(failed).toEqual({ ok: false, code: 'NONODE', opResults: ['OK', 'OK', 'NONODE', 'RUNTIMEINCONSISTENCY'] });
     expect(ops.exists(world, a.zk, '/m/1')).toEqual({ ok: true, value: null });
     expect(ok(ops.getData(world, a.zk, '/m')).stat.version).toBe(0);
 
@@ -127,12 +156,60 @@ describe('zookeeper: multi', () => {
         { op: 'setData', path: '/state', data: `new@${version}`, version: -1 },
       ]);
     ok(ops.setData(world, a.zk, '/epoch', 2));
-    expect(guarded(0)).toEqual({ ok: false, code: 'BADVERSION' });
+    expect(guarded(0)).toEqual({ ok: false, code: 'BADVERSION', opResults: ['BADVERSION', 'RUNTIMEINCONSISTENCY'] });
     expect(ok(ops.getData(world, a.zk, '/state')).data).toBe('old');
     expect(guarded(1).ok).toBe(true);
     expect(ok(ops.getData(world, a.zk, '/state')).data).toBe('new@1');
-    expect(multi(world, a, [{ op: 'check', path: '/missing', version: -1 }])).toEqual({ ok: false, code: 'NONODE' });
+    expect(multi(world, a, [{ op: 'check', path: '/missing', version: -1 }])).toEqual({ ok: false, code: 'NONODE', opResults: ['NONODE'] });
+  });
+
+  // The per-op results are how Kafka's controller tells a fenced controller (its check on
+  // /controller_epoch failed: ControllerMovedException) from a stale partition znode (its setData
+  // failed: re-read and retry) in KafkaZkClient.unwrapResponseWithControllerEpochCheck.
+  test('zookeeper: multi: a passing check and a failing setData: the check is OK, the write BADVERSION', () => {
+    const { world, a } = setup();
+    ok(ops.create(world, a.zk, '/epoch', 1));
+    ok(ops.create(world, a.zk, '/state', 'old'));
+    ok(ops.setData(world, a.zk, '/state', 'moved'));
+    const failed = multi(world, a, [
+      { op: 'check', path: '/epoch', version: 0 },
+      { op: 'setData', path: '/state', data: 'mine', version: 0 },
+    ]);
+    expect(failed).toEqual({ ok: false, code: 'BADVERSION', opResults: ['OK', 'BADVERSION'] });
+    expect(ok(ops.getData(world, a.zk, '/state')).data).toBe('moved');
+  });
+
+  // ClientCnxn passes no results to a MultiCallback whose request failed as a whole.
+  test('zookeeper: multi: CONNECTIONLOSS and SESSIONEXPIRED come without per-op results', () => {
+    const { world, a } = setup();
+    let lost: ZkMultiResult | null = null;
+    a.zk.multi([{ op: 'create', path: '/x', data: null, mode: 'PERSISTENT' }], (r) => (lost = r));
+    world.kill(ZK);
+    runUntil(world, () => lost !== null);
+    expect(lost).toEqual({ ok: false, code: 'CONNECTIONLOSS', opResults: null });
+    a.zk.close();
+    expect(multi(world, a, [{ op: 'check', path: '/', version: -1 }])).toEqual({ ok: false, code: 'SESSIONEXPIRED', opResults: null });
+  });
+
+  // ZooKeeper.multiInternal: an empty multi is answered OK at once ("nothing to do, early exit").
+  test('zookeeper: multi: an empty multi is answered OK without reaching the server (no zxid taken)', () => {
+    const { world, a } = setup();
+    const before = ok(ops.create(world, a.zk, '/e1'));
+    const first = ok(ops.exists(world, a.zk, before))!.czxid;
     expect(multi(world, a, [])).toEqual({ ok: true, value: [] });
+    const next = ok(ops.exists(world, a.zk, ok(ops.create(world, a.zk, '/e2'))))!.czxid;
+    expect(next).toBe(first + 1);
+  });
+
+  // PrepRequestProcessor takes the zxid (zks.getNextZxid()) before it checks a write; a failed one
+  // becomes an ErrorTxn that is logged and committed like any other (SyncRequestProcessor).
+  test('zookeeper: multi: a failed write or multi still takes a zxid (an error txn in the log)', () => {
+    const { world, a } = setup();
+    const first = ok(ops.exists(world, a.zk, ok(ops.create(world, a.zk, '/z1'))))!.czxid;
+    expect(ops.create(world, a.zk, '/z1')).toEqual({ ok: false, code: 'NODEEXISTS' });
+    expect(multi(world, a, [{ op: 'delete', path: '/nope', version: -1 }]).ok).toBe(false);
+    const next = ok(ops.exists(world, a.zk, ok(ops.create(world, a.zk, '/z2'))))!.czxid;
+    expect(next).toBe(first + 3);
   });
 });
 
