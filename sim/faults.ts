@@ -104,9 +104,20 @@ export class Faults<M> {
       case 'power':
         world.powerLoss(action.node);
         return () => world.restart(action.node);
-      case 'stop':
-        world.terminate(action.node, this.stopGraceUs);
-        return () => world.restart(action.node);
+      case 'stop': {
+        // Healed while it is still shutting down (a long controlled shutdown): started once it
+        // has exited, as a supervisor does, rather than never.
+        let exited = false;
+        let healed = false;
+        world.terminate(action.node, this.stopGraceUs, () => {
+          exited = true;
+          if (healed) world.restart(action.node);
+        });
+        return () => {
+          healed = true;
+          if (exited || world.state(action.node) === 'down') world.restart(action.node);
+        };
+      }
       case 'restart':
         // A running process is bounced: stopped cleanly, started again once it has exited.
         if (world.state(action.node) === 'up') world.terminate(action.node, this.stopGraceUs, () => world.restart(action.node));

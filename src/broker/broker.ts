@@ -112,7 +112,11 @@ class Broker {
       trace: (event: KafkaEvent, keep = true) => env.trace(event, keep),
       request: (to, build, timeoutMs, onResponse) => this.requests.send(to, build, timeoutMs, onResponse),
     };
-    this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint());
+    this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint(), {
+      controllerNode: () => this.liveBrokers.find((b) => b.id === this.controllerId)?.node ?? null,
+      brokerEpoch: () => this.brokerEpoch,
+      isAliveBroker: (id) => this.liveBrokers.some((b) => b.id === id),
+    });
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
     this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config, spec.profile), {
       read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
@@ -170,6 +174,9 @@ class Broker {
       case 'UpdateMetadata':
       case 'StopReplica':
         return this.onControlRequest(from, m);
+      case 'AlterPartition':
+        if (this.controller === null) return this.ctx.env.send(from, { type: 'AlterPartitionResponse', correlationId: m.correlationId, error: 'NOT_CONTROLLER', partitions: [] });
+        return this.controller.onAlterPartition(m, (error, partitions) => this.ctx.env.send(from, { type: 'AlterPartitionResponse', correlationId: m.correlationId, error, partitions }));
       case 'ControlledShutdown':
         if (this.controller === null) return this.ctx.env.send(from, { type: 'ControlledShutdownResponse', correlationId: m.correlationId, error: 'NOT_CONTROLLER', remainingPartitions: [] });
         return this.controller.onControlledShutdown(m.brokerId, (error, remainingPartitions) =>

@@ -35,6 +35,7 @@ const RESPONSE_OF: Partial<Record<KafkaMessage['type'], KafkaMessage['type']>> =
   UpdateMetadata: 'UpdateMetadataResponse',
   StopReplica: 'StopReplicaResponse',
   ControlledShutdown: 'ControlledShutdownResponse',
+  AlterPartition: 'AlterPartitionResponse',
   ListOffsets: 'ListOffsetsResponse',
   FindCoordinator: 'FindCoordinatorResponse',
   JoinGroup: 'JoinGroupResponse',
@@ -133,6 +134,9 @@ function channelOf(request: KafkaMessage): Channel {
     case 'LeaderAndIsr':
     case 'UpdateMetadata':
     case 'StopReplica':
+    // A leader's ISR change to the controller (BrokerToControllerChannelManager's own connection in
+    // Kafka); here it shares the controller connection, whose other traffic flows the other way.
+    case 'AlterPartition':
       return 'controller';
     case 'Fetch':
       return request.replicaId >= 0 ? 'replication' : 'client';

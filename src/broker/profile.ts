@@ -68,6 +68,37 @@ export interface Behaviour {
    * registers (KafkaHealthcheck comes last, 0.10.2.2, 1.0.2); from 1.1 the registration comes first.
    */
   readonly electionBeforeRegistration: boolean;
+  /**
+   * KIP-497 (2.7, with 2.7's default inter.broker.protocol.version): the leader asks the controller
+   * to change the ISR (AlterIsr; AlterPartition from 3.2) and applies it from the answer, using the
+   * maximal ISR meanwhile; before, it wrote the partition state znode itself (Partition.scala 2.6).
+   */
+  readonly alterIsr: boolean;
+  /** 2.8 (Partition.handleAlterIsrResponse): an answer with the ISR version we already have commits too (2.7 ignored it). */
+  readonly alterIsrSameVersionCommits: boolean;
+  /** 2.8 (DefaultAlterIsrManager.submit): a change is sent at once when no request is in flight; 2.7 sent every 50 ms. */
+  readonly alterIsrSentAtOnce: boolean;
+  /**
+   * KAFKA-12686 (3.0): a LeaderAndIsr no longer clears the manager's unsent change
+   * (AlterIsrManager.clearPending); a change submitted while one of the same partition is still
+   * unanswered is not sent, and the leader goes back to its committed ISR (3.1: OPERATION_NOT_ATTEMPTED).
+   */
+  readonly alterIsrKeepsUnanswered: boolean;
+  /** KAFKA-13091 (3.1): the leader re-evaluates the HW when an answer commits the new ISR. */
+  readonly hwAfterAlterIsr: boolean;
+  /** KIP-704 (3.2): AlterIsr is called AlterPartition (and carries the leader recovery state). */
+  readonly alterPartitionName: boolean;
+  /**
+   * KIP-841 / KAFKA-14140 (3.3): the controller refuses a new ISR naming a broker that is not live or
+   * is shutting down (INELIGIBLE_REPLICA), checks the partition epoch before writing, and answers
+   * NOT_CONTROLLER to a leader ahead of it; the leader proposes only followers its metadata has alive.
+   */
+  readonly ineligibleReplicas: boolean;
+  /**
+   * KAFKA-15583 (3.7): the leader does not advance the HW while its ISR is smaller than
+   * min.insync.replicas, and min.insync.replicas counts as at most the replica count (effectiveMinIsr).
+   */
+  readonly hwHeldUnderMinIsr: boolean;
   /** How a leader judges an idempotent producer's batches (retained batches, unknown producer ids). */
   readonly producerState: ProducerStateRules;
 }
@@ -86,6 +117,14 @@ export function behaviourOf(profile: string): Behaviour {
     offlineReplicasOnFailover: n >= 203,
     electionBeforeRegistration: n < 101,
     truncationAtEndClearsEpochs: n >= 207,
+    alterIsr: n >= 207,
+    alterIsrSameVersionCommits: n >= 208,
+    alterIsrSentAtOnce: n >= 208,
+    alterIsrKeepsUnanswered: n >= 300,
+    hwAfterAlterIsr: n >= 301,
+    alterPartitionName: n >= 302,
+    ineligibleReplicas: n >= 303,
+    hwHeldUnderMinIsr: n >= 307,
     producerState: { batchesKept: n >= 100 ? 5 : 1, unknownProducer: n >= 205 ? 'append' : n >= 100 ? 'unknown-producer-id' : 'out-of-order' },
   };
 }

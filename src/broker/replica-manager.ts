@@ -1,20 +1,20 @@
 // The replica manager: the partitions a broker hosts, Produce (acks 0, 1, all), the leader's
 // side of Fetch (followers and consumers), ListOffsets, the purgatories where acks=all produces
-// (and the group coordinator's own appends) and empty fetches wait, LeaderAndIsr, and ISR
-// changes written to ZooKeeper. The follower's side of replication is in fetcher.ts.
+// (and the group coordinator's own appends) and empty fetches wait, LeaderAndIsr, and the ISR
+// changes a leader asks for (sent by isr-change-manager.ts). The follower's side of replication
+// is in fetcher.ts.
 import type { EventId } from '../../sim/index.js';
 import type { KafkaError } from '../kafka/errors.js';
 import type { BrokerEvent } from '../kafka/events.js';
-import type { FetchSessionError, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import type { AlterPartitionResult, FetchSessionError, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
-import type { ZkResult, Stat } from '../zookeeper/api.js';
-import { RECORD_BYTES } from './config.js';
+import { RECORD_BYTES, type TopicSettings } from './config.js';
 import type { BrokerContext } from './context.js';
+import { AlterPartitionManager, ZkIsrManager, type BrokerMetadata, type IsrChangeManager } from './isr-change-manager.js';
 import type { Behaviour } from './profile.js';
 import { PartitionLog } from './log.js';
-import { Partition, unpark, type FetchClock, type FollowerState } from './partition.js';
+import { Partition, unpark, type FetchClock, type FollowerState, type PendingIsrChange } from './partition.js';
 import { ProducerStateTable } from './producer-state.js';
-import { ISR_CHANGE_PREFIX, partitionStatePath, sameState, type IsrChangeNotification, type PartitionStateZnode } from './zk-paths.js';
 
 type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
@@ -91,6 +91,9 @@ const NO_RESULTS: readonly FetchResult[] = [];
 const NOT_LEADER: AppendOutcome = { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 };
 const UNKNOWN_PRODUCER_ID: AppendOutcome = { error: 'UNKNOWN_PRODUCER_ID', baseOffset: -1, logStartOffset: 0 };
 
+/** A broker with no metadata yet: no controller, every broker alive (tests that drive a broker by hand). */
+const NO_METADATA: BrokerMetadata = { controllerNode: () => null, brokerEpoch: () => -1, isAliveBroker: () => true };
+
 /** The group coordinator's append finished: NONE once replicated to the ISR, else why not. */
 export type CoordinatorAppendCallback = (error: KafkaError, baseOffset: number) => void;
 
@@ -115,12 +118,16 @@ export class ReplicaManager {
   /** Followers' fetches waiting in purgatory, in the order they began to wait (one per follower at most). */
   private readonly followerFetchWaits: DelayedFetch[] = [];
   private fetchWaitSequence = 0;
+  /** How a leader's ISR change is made: its own ZooKeeper write before 2.7, AlterIsr / AlterPartition since. */
+  private readonly isrChanges: IsrChangeManager;
 
   constructor(
     private readonly ctx: BrokerContext,
     private readonly checkpointedHighWatermarks: ReadonlyMap<string, number>,
+    private readonly metadata: BrokerMetadata = NO_METADATA,
   ) {
     this.nextSessionId = ctx.env.now() + 1;
+    this.isrChanges = ctx.behaviour.alterIsr ? new AlterPartitionManager(ctx, metadata) : new ZkIsrManager(ctx);
   }
 
   get(topic: string, partition: number): HostedPartition | undefined {
@@ -137,6 +144,7 @@ export class ReplicaManager {
       const segmentRecords = Math.max(1, Math.floor(settings.segmentBytes / RECORD_BYTES));
       const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs, segmentRecords }, this.ctx.env.now());
       const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
+      if (this.ctx.behaviour.hwHeldUnderMinIsr) partitionState.minIsrForHighWatermark = settings.minInsyncReplicas;
       hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: [] };
       this.hosted.set(key, hosted);
       let partitions = this.byTopic.get(topic);
@@ -198,9 +206,9 @@ export class ReplicaManager {
 
   private appendToLeader(hosted: HostedPartition, batch: RecordBatch, acks: -1 | 0 | 1): AppendOutcome {
     const p = hosted.partition;
-    const settings = this.ctx.topicSettings(p.topic);
-    // acks=all refuses before writing when the ISR is already too small (Partition.appendRecordsToLeader).
-    if (acks === -1 && p.isr.length < settings.minInsyncReplicas) {
+    // acks=all refuses before writing when the committed ISR is already too small
+    // (Partition.appendRecordsToLeader, every version: partitionState.isr, not the maximal ISR).
+    if (acks === -1 && p.isr.length < this.minIsr(p, this.ctx.topicSettings(p.topic))) {
       this.ctx.trace({ kind: 'produce.rejected', broker: this.ctx.id, topic: p.topic, partition: p.partition, error: 'NOT_ENOUGH_REPLICAS', isr: [...p.isr] }, false);
       return { error: 'NOT_ENOUGH_REPLICAS', baseOffset: -1 };
     }
@@ -221,7 +229,8 @@ export class ReplicaManager {
   private completeProduceWaits(hosted: HostedPartition): void {
     const p = hosted.partition;
     if (hosted.produceWaits.length === 0) return;
-    const minIsr = this.ctx.topicSettings(p.topic).minInsyncReplicas;
+    const minIsr = this.minIsr(p, this.ctx.topicSettings(p.topic));
+    const inSync = p.isrSizeAfterAppend(this.ctx.behaviour);
     const still: ProduceWait[] = [];
     for (const wait of hosted.produceWaits) {
       if (wait.produce.done) continue;
@@ -230,10 +239,16 @@ export class ReplicaManager {
         continue;
       }
       // Replicated, but by fewer than min.insync.replicas: the write stays, the producer is told.
-      const error: KafkaError = p.isr.length < minIsr ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : 'NONE';
+      const error: KafkaError = inSync < minIsr ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : 'NONE';
       this.settleProduceWait(wait, error);
     }
     hosted.produceWaits = still;
+  }
+
+  /** min.insync.replicas, from 3.7 counted as at most the replica count (Partition.effectiveMinIsr, KAFKA-15583). */
+  private minIsr(p: Partition, settings: TopicSettings): number {
+    const minIsr = settings.minInsyncReplicas;
+    return this.ctx.behaviour.hwHeldUnderMinIsr ? Math.min(minIsr, p.replicas.length) : minIsr;
   }
 
   private settleProduceWait(wait: ProduceWait, error: KafkaError): void {
@@ -439,9 +454,9 @@ export class ReplicaManager {
   private recordFollowerFetch(hosted: HostedPartition, replica: number, fetchOffset: number, nowUs: number): void {
     const p = hosted.partition;
     p.recordFollowerFetch(replica, fetchOffset, nowUs);
-    if (p.followerToAdd(replica) && !p.isrUpdateInFlight) {
-      const isr = p.replicas.filter((r) => r === replica || p.isr.includes(r));
-      this.proposeIsr(hosted, isr, { added: [replica], removed: [], lagMs: 0 });
+    // Partition.maybeExpandIsr; from 3.3 only a follower the metadata has alive (KAFKA-14140).
+    if (p.followerToAdd(replica) && !p.isrUpdateInFlight && (!this.ctx.behaviour.ineligibleReplicas || this.metadata.isAliveBroker(replica))) {
+      this.proposeIsr(hosted, p.prepareIsrExpand(replica));
     }
     this.maybeIncrementHighWatermark(hosted);
   }
@@ -531,7 +546,10 @@ export class ReplicaManager {
 
   maybeIncrementHighWatermark(hosted: HostedPartition): void {
     const p = hosted.partition;
-    if (!p.maybeIncrementHighWatermark()) return;
+    if (!p.maybeIncrementHighWatermark()) {
+      if (p.hwHeldNews) this.traceHighWatermarkHeld(p);
+      return;
+    }
     this.traceHighWatermark(p);
     this.completeProduceWaits(hosted);
     this.wakeFetches(hosted, 'consumers');
@@ -539,6 +557,12 @@ export class ReplicaManager {
 
   traceHighWatermark(p: Partition): void {
     this.ctx.trace({ kind: 'hw', broker: this.ctx.id, topic: p.topic, partition: p.partition, highWatermark: p.highWatermark }, false);
+  }
+
+  private traceHighWatermarkHeld(p: Partition): void {
+    p.hwHeldNews = false;
+    const minIsr = this.minIsr(p, this.ctx.topicSettings(p.topic));
+    this.ctx.trace({ kind: 'hw.held', broker: this.ctx.id, topic: p.topic, partition: p.partition, highWatermark: p.highWatermark, logEndOffset: p.log.logEndOffset, isr: [...p.isr], minIsr });
   }
 
   /** Runs every replica.lag.time.max.ms / 2: drops followers that stopped catching up. */
@@ -551,54 +575,44 @@ export class ReplicaManager {
       const outOfSync = p.outOfSyncReplicas(now, lagMaxUs);
       if (outOfSync.length === 0) continue;
       const lagMs = Math.max(...outOfSync.map((r) => Math.floor((now - p.lastCaughtUpUs(r)) / 1000)));
-      this.proposeIsr(hosted, p.isr.filter((r) => !outOfSync.includes(r)), { added: [], removed: outOfSync, lagMs });
+      this.proposeIsr(hosted, p.prepareIsrShrink(outOfSync, lagMs));
     }
   }
 
   /**
-   * The leader changes the ISR by a conditional write of the partition state znode: if the
-   * controller changed it meanwhile (a new zkVersion), the write fails and the leader waits for
-   * the controller's LeaderAndIsr instead. The controller hears of the change through
-   * /isr_change_notification.
+   * The leader asks for an ISR change (Partition.submitAlterPartition; before 2.7 its own
+   * ZooKeeper write). It is applied only from the answer; meanwhile the maximal ISR counts.
    */
-  private proposeIsr(hosted: HostedPartition, isr: readonly number[], change: { added: number[]; removed: number[]; lagMs: number }): void {
+  private proposeIsr(hosted: HostedPartition, change: PendingIsrChange): void {
     const p = hosted.partition;
-    const epoch = p.leaderEpoch;
-    p.pendingIsr = isr;
-    const znode: PartitionStateZnode = { version: 1, leader: this.ctx.id, leader_epoch: epoch, isr: [...isr], controller_epoch: p.controllerEpoch };
-    this.ctx.zk.setData(partitionStatePath(p.topic, p.partition), znode, p.zkVersion, (result: ZkResult<Stat>) => {
-      if (!p.isLeader || p.leaderEpoch !== epoch) return;
-      if (result.ok) return this.isrChanged(hosted, isr, result.value.version, change);
-      if (result.code !== 'BADVERSION') {
-        p.pendingIsr = null;
-        return;
-      }
-      // ReplicationUtils.updateLeaderAndIsr: our write may have landed before its answer was
-      // lost; if the znode holds what we wrote, it did. Otherwise the controller moved on and
-      // its LeaderAndIsr will follow.
-      this.ctx.zk.getData(partitionStatePath(p.topic, p.partition), null, (state) => {
-        if (!p.isLeader || p.leaderEpoch !== epoch) return;
-        if (state.ok && sameState(state.value.data as PartitionStateZnode, znode)) return this.isrChanged(hosted, isr, state.value.stat.version, change);
-        p.pendingIsr = null;
-      });
-    });
+    const via = !this.ctx.behaviour.alterIsr ? 'zookeeper' : this.ctx.behaviour.alterPartitionName ? 'AlterPartition' : 'AlterIsr';
+    this.ctx.trace({ kind: 'isr.proposed', broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: change.leaderEpoch, zkVersion: change.zkVersion, isr: [...change.isr], maximalIsr: [...change.maximalIsr], via }, false);
+    this.isrChanges.submit(p, change, (answer) => this.onIsrAnswer(hosted, change, answer));
   }
 
-  private isrChanged(hosted: HostedPartition, isr: readonly number[], zkVersion: number, change: { added: number[]; removed: number[]; lagMs: number }): void {
+  private onIsrAnswer(hosted: HostedPartition, change: PendingIsrChange, answer: AlterPartitionResult): void {
     const p = hosted.partition;
-    p.pendingIsr = null;
-    p.isr = isr;
-    p.zkVersion = zkVersion;
-    const base = { broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...isr] };
-    const event: BrokerEvent = change.removed.length > 0
-      ? { kind: 'isr.shrink', ...base, removed: change.removed, lagMs: change.lagMs }
-      : { kind: 'isr.expand', ...base, added: change.added };
+    const outcome = p.handleIsrAnswer(change, answer, this.ctx.behaviour);
+    if (outcome === 'committed') return this.isrChanged(hosted, change);
+    if (outcome === 'ignored' || answer.error === 'NONE') return;
+    // The leader's own refusal (a change already unsent) is not the controller's.
+    if (this.ctx.behaviour.alterIsr && answer.error !== 'OPERATION_NOT_ATTEMPTED') {
+      this.ctx.trace({ kind: 'isr.refused', broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: change.leaderEpoch, isr: [...change.isr], error: answer.error, then: outcome }, false);
+    }
+    if (outcome === 'retries') this.proposeIsr(hosted, change);
+  }
+
+  private isrChanged(hosted: HostedPartition, change: PendingIsrChange): void {
+    const p = hosted.partition;
+    const base = { broker: this.ctx.id, topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, isr: [...p.isr] };
+    const event: BrokerEvent = change.kind === 'shrink'
+      ? { kind: 'isr.shrink', ...base, removed: [...change.removed], lagMs: change.lagMs }
+      : { kind: 'isr.expand', ...base, added: [...change.added] };
     this.ctx.trace(event);
-    const notification: IsrChangeNotification = { version: 1, partitions: [{ topic: p.topic, partition: p.partition }] };
-    this.ctx.zk.create(ISR_CHANGE_PREFIX, notification, 'PERSISTENT_SEQUENTIAL', () => {});
-    // A smaller ISR may let the high watermark move, and waiting produces complete or fail.
-    this.maybeIncrementHighWatermark(hosted);
-    this.completeProduceWaits(hosted);
+    // A smaller ISR may let the high watermark move, and waiting produces complete. Before 2.7 the
+    // leader did so after its ZooKeeper write; from 2.7 to 3.0 nothing did until the next append or
+    // follower fetch (fixed by KAFKA-13091 in 3.1).
+    if (!this.ctx.behaviour.alterIsr || this.ctx.behaviour.hwAfterAlterIsr) this.maybeIncrementHighWatermark(hosted);
   }
 
   // ---- LeaderAndIsr ----------------------------------------------------------------------
@@ -621,6 +635,8 @@ export class ReplicaManager {
         p.adopt(state);
         continue;
       }
+      // 2.7 and 2.8: a LeaderAndIsr drops the partition's unsent ISR change (AlterIsrManager.clearPending).
+      if (!this.ctx.behaviour.alterIsrKeepsUnanswered) this.isrChanges.clearPending(hosted.partition.key);
       if (state.leader === this.ctx.id) {
         if (!p.isLeader) lead.push(hosted);
         p.makeLeader(state, this.ctx.env.now(), this.ctx.behaviour.epochStartOnElection);

@@ -36,6 +36,9 @@ export const COVERAGE_PROBES = [
   { name: 'broker-bounced', description: 'the controller found a broker registered again under a newer broker epoch before it saw it gone, and failed it before starting it again (KIP-380)' },
   { name: 'failover-isr-shrink', description: 'a new controller took replicas on dead brokers out of an ISR as it took over (ReplicaStateMachine.startup, KAFKA-3143)' },
   { name: 'broker-start-failed', description: "a broker's start failed and its process exited: its previous process's ZooKeeper session still held /brokers/ids/<id>, or ZooKeeper was out of reach" },
+  { name: 'hw-held-under-min-isr', description: 'a leader held its high watermark below its log end: its ISR was smaller than min.insync.replicas (3.7+, KAFKA-15583)' },
+  { name: 'alter-isr-refused', description: "the controller refused a leader's ISR change (AlterIsr / AlterPartition, 2.7+): FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA, STALE_BROKER_EPOCH ..." },
+  { name: 'alter-isr-unanswered', description: "a leader's AlterIsr / AlterPartition got no answer from a controller (unreachable, timed out, or NOT_CONTROLLER) and was sent again; the ISR waited" },
   { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
 ] as const;
 
@@ -75,6 +78,9 @@ const CONTROLLER_WRITE_RETRIED = probe('controller-write-retried');
 const BROKER_BOUNCED = probe('broker-bounced');
 const FAILOVER_ISR_SHRINK = probe('failover-isr-shrink');
 const BROKER_START_FAILED = probe('broker-start-failed');
+const HW_HELD_UNDER_MIN_ISR = probe('hw-held-under-min-isr');
+const ALTER_ISR_REFUSED = probe('alter-isr-refused');
+const ALTER_ISR_UNANSWERED = probe('alter-isr-unanswered');
 const PRODUCER_SEQUENCE_RESET = probe('producer-sequence-reset');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
@@ -207,6 +213,17 @@ export class CoverageProbes {
         return;
       case 'broker.start-failed':
         this.hit(BROKER_START_FAILED);
+        return;
+      case 'hw.held':
+        this.hit(HW_HELD_UNDER_MIN_ISR);
+        return;
+      case 'isr.refused':
+        this.hit(ALTER_ISR_REFUSED);
+        return;
+      case 'isr.alter-retry':
+        // A top-level error refuses the whole request; no answer, or NOT_CONTROLLER, is no controller's decision.
+        if (e.why === 'no-answer' || e.why === 'NOT_CONTROLLER') this.hit(ALTER_ISR_UNANSWERED);
+        else if (e.why !== 'no-controller') this.hit(ALTER_ISR_REFUSED);
         return;
       case 'producer.sequence-reset':
         this.hit(PRODUCER_SEQUENCE_RESET);

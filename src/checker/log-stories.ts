@@ -64,6 +64,7 @@ export function lostStory(ctx: StoryContext, m: MessageFacts, final: FinalFacts,
       case 'isr.shrink':
       case 'isr.expand':
       case 'controller.isr':
+      case 'hw.held':
         if (e.topic === m.topic && e.partition === m.partition) text = eventText(ctx, e);
         break;
       case 'truncate':
@@ -254,6 +255,8 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
         `controller ${b(e.controller)} found ${b(e.broker)} registered again (broker epoch ${e.previousEpoch} → ${e.brokerEpoch}): ` +
         'failed it before starting it again (KIP-380)'
       );
+    case 'hw.held':
+      return `${b(e.broker)} held the high watermark of ${tpKey(e.topic, e.partition)} at ${e.highWatermark} below its log end ${e.logEndOffset}: ISR ${isr(e.isr)} smaller than min.insync.replicas ${e.minIsr}`;
     case 'proc.power':
       return `power loss on ${e.node}: ${e.lostRecords} unflushed disk ${e.lostRecords === 1 ? 'write' : 'writes'} gone`;
     case 'broker.start-failed':

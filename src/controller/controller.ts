@@ -15,6 +15,7 @@ import {
   PREFERRED_REPLICA_ELECTION, partitionPath, partitionStatePath, partitionsPath, topicPath,
   sameState, type BrokerRegistration, type IsrChangeNotification, type PartitionStateZnode, type PreferredReplicaElection, type TopicAssignment,
 } from '../broker/zk-paths.js';
+import { AlterPartitionHandler, type AlterPartitionAnswer } from './alter-partition.js';
 import { ControllerChannels } from './channel.js';
 import { createPartitionState, guardedMulti, updateLeaderAndIsr } from './kafka-zk-client.js';
 import {
@@ -70,6 +71,7 @@ export class Controller {
   private readonly queue: Task[] = [];
   private running = false;
   private readonly channels: ControllerChannels;
+  private readonly alterPartitions: AlterPartitionHandler;
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -77,6 +79,17 @@ export class Controller {
     private readonly topicConfigs: ReadonlyMap<string, KafkaConfig>,
   ) {
     this.channels = new ControllerChannels(ctx, (broker) => this.active && this.live.has(broker));
+    this.alterPartitions = new AlterPartitionHandler({
+      ctx,
+      isActive: () => this.active,
+      controllerEpoch: () => this.epoch,
+      controllerEpochZkVersion: () => this.epochZkVersion,
+      partition: (topic, partition) => this.partitions.get(tpKey(topic, partition)),
+      liveBrokerEpoch: (id) => (this.live.has(id) ? this.brokerEpochs.get(id) : undefined),
+      isShuttingDown: (id) => this.shuttingDown.has(id),
+      sendUpdateMetadata: (partitions) => this.sendUpdateMetadata([...this.live.keys()], partitions),
+      lose: () => this.lose(),
+    });
   }
 
   start(): void {
@@ -90,7 +103,14 @@ export class Controller {
     this.active = false;
     this.queue.length = 0;
     this.channels.close();
+    this.alterPartitions.preempt();
     this.ctx.trace({ kind: 'controller.resigned', broker: this.ctx.id, controllerEpoch: this.epoch });
+  }
+
+  /** A leader's AlterIsr / AlterPartition (KIP-497, 2.7+): queued with the other events (alter-partition.ts). */
+  onAlterPartition(request: Extract<KafkaMessage, { type: 'AlterPartition' }>, answer: AlterPartitionAnswer): void {
+    if (!this.active) return answer('NOT_CONTROLLER', []);
+    this.alterPartitions.receive(request, answer, (task) => this.enqueue(task));
   }
 
   onResponse(_response: KafkaMessage): void {

@@ -22,6 +22,11 @@ export type KafkaError =
   | 'STALE_BROKER_EPOCH'
   | 'FETCH_SESSION_ID_NOT_FOUND'
   | 'INVALID_FETCH_SESSION_EPOCH'
+  | 'UNKNOWN_SERVER_ERROR'
+  // the controller's answers to AlterIsr / AlterPartition (KIP-497, KIP-841)
+  | 'INVALID_UPDATE_VERSION'
+  | 'OPERATION_NOT_ATTEMPTED'
+  | 'INELIGIBLE_REPLICA'
   // the group coordinator's
   | 'NOT_COORDINATOR'
   | 'COORDINATOR_LOAD_IN_PROGRESS'

@@ -53,6 +53,28 @@ export type BrokerEvent =
   | { kind: 'follower'; broker: number; topic: string; partition: number; leader: number; leaderEpoch: number }
   | { kind: 'isr.shrink'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[]; removed: number[]; lagMs: number }
   | { kind: 'isr.expand'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[]; added: number[] }
+  /**
+   * Unkept: the leader asked for an ISR change (a ZooKeeper write before 2.7; AlterIsr / AlterPartition
+   * to the controller since), based on state znode version zkVersion. Until the answer, the HW counts
+   * the maximal ISR (the ISR plus a replica being added) and no other change starts.
+   */
+  | { kind: 'isr.proposed'; broker: number; topic: string; partition: number; leaderEpoch: number; zkVersion: number; isr: number[]; maximalIsr: number[]; via: 'zookeeper' | 'AlterIsr' | 'AlterPartition' }
+  /**
+   * Unkept: the controller refused the leader's ISR change for this partition (its error), and what
+   * the leader did: keeps waiting for a LeaderAndIsr with the change pending, went back to its
+   * committed ISR, or sends the change again.
+   */
+  | { kind: 'isr.refused'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[]; error: KafkaError; then: 'stays-pending' | 'back-to-committed' | 'retries' }
+  /**
+   * Unkept: an AlterIsr / AlterPartition request is sent again, its partitions still unanswered: no
+   * controller known yet, no answer (unreachable, timed out, reset), or a top-level error.
+   */
+  | { kind: 'isr.alter-retry'; broker: number; partitions: number; why: 'no-controller' | 'no-answer' | KafkaError }
+  /**
+   * Kept, once per stay: the leader holds the HW although its log goes further, because its ISR is
+   * smaller than min.insync.replicas (KAFKA-15583, 3.7+): records above it are invisible to consumers.
+   */
+  | { kind: 'hw.held'; broker: number; topic: string; partition: number; highWatermark: number; logEndOffset: number; isr: number[]; minIsr: number }
   | {
       kind: 'truncate';
       broker: number;

@@ -70,6 +70,28 @@ export interface FetchSessionRequest {
   readonly forgotten: readonly TopicPartitionRef[];
 }
 
+/** One partition of an AlterPartition request: the ISR the leader wants, and the state it starts from. */
+export interface AlterPartitionData {
+  readonly topic: string;
+  readonly partition: number;
+  readonly leaderEpoch: number;
+  readonly newIsr: readonly number[];
+  /** The partition state znode's version the change is based on (2.7: currentIsrVersion; 3.x: partitionEpoch). */
+  readonly zkVersion: number;
+}
+
+/** The controller's answer for one partition: the state it now has (error NONE), or why not. */
+export interface AlterPartitionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly error: KafkaError;
+  /** The partition's state after the answer; -1 and [] with an error. */
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly isr: readonly number[];
+  readonly zkVersion: number;
+}
+
 /** A session the leader does not have (it restarted), or a fetch out of the session's order. */
 export type FetchSessionError = Extract<KafkaError, 'FETCH_SESSION_ID_NOT_FOUND' | 'INVALID_FETCH_SESSION_EPOCH'>;
 
@@ -258,5 +280,12 @@ export type KafkaMessage =
       /** Partitions the broker still leads: no other live ISR member could take them. */
       readonly remainingPartitions: readonly { readonly topic: string; readonly partition: number }[];
     }
+  /**
+   * A leader asks the controller to change ISRs (KIP-497): AlterIsr from 2.7, AlterPartition from
+   * 3.2. The controller writes the state znodes and answers each partition with its new state.
+   */
+  | { readonly type: 'AlterPartition'; readonly correlationId: number; readonly brokerId: number; readonly brokerEpoch: number; readonly partitions: readonly AlterPartitionData[] }
+  /** error: a top-level error (NOT_CONTROLLER, STALE_BROKER_EPOCH, UNKNOWN_SERVER_ERROR) answers no partition. */
+  | { readonly type: 'AlterPartitionResponse'; readonly correlationId: number; readonly error: KafkaError; readonly partitions: readonly AlterPartitionResult[] }
 
 export type KafkaMessageType = KafkaMessage['type'];

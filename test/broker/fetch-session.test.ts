@@ -10,7 +10,7 @@ import type { RecordBatch } from '../../src/kafka/records.js';
 import { PartitionLog } from '../../src/broker/log.js';
 import { zookeeperServer } from '../../src/zookeeper/server.js';
 import { createZkClient } from '../../src/zookeeper/client.js';
-import { topicPath, type TopicAssignment } from '../../src/broker/zk-paths.js';
+import { brokerPath, topicPath, type BrokerRegistration, type TopicAssignment } from '../../src/broker/zk-paths.js';
 
 const network = { latencyUs: { minUs: 1000, maxUs: 1000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 };
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
@@ -195,16 +195,21 @@ describe('broker: fetch session (KIP-227)', () => {
     // follower lags from then on, and its lag counts from its last fetch (9.901 s, one hop later).
     // The ISR check runs every 15 s from the end of the log loading (at 2 ms, once connected to
     // ZooKeeper: ReplicaManager.startup follows LogManager's), so the one at 30.002 s keeps it
-    // (20 s) and the one at 45.002 s drops it, 35.101 s behind (the ZooKeeper write lands 2 ms
-    // later). t-0 never gets a record: a follower at the leader's log end is never out of sync.
+    // (20 s) and the one at 45.002 s drops it, 35.101 s behind (committed 4 ms later: the
+    // AlterPartition to the controller, b1 itself, 1 ms; its ZooKeeper write, 2 ms; the answer,
+    // 1 ms). t-0 never gets a record: a follower at the leader's log end is never out of sync.
     const world = new World<unknown>({ seed: 1, network });
     world.spawn('zk', zookeeperServer({ tickTimeMs: 2000 }));
     world.spawn('b1', broker({ id: 1, node: 'b1', zookeeperNode: 'zk', profile: '3.9', config: {}, zookeeper: {}, topicConfigs: new Map() }));
     world.spawn('admin', (env) => {
-      // Creates topic t, replicas [1, 2]: b1, the only broker and so the controller, elects itself.
+      // Registers broker 2 for the stand-in follower (from 3.3 a leader adds to the ISR only a
+      // broker its metadata has alive, KAFKA-14140), then creates topic t, replicas [1, 2]: b1,
+      // the controller, leads, with ISR [1, 2].
       const zk = createZkClient(env, { server: 'zk', sessionTimeoutMs: 18_000 });
       const assignment: TopicAssignment = { version: 2, partitions: { 0: [1, 2], 1: [1, 2] } };
-      zk.create('/brokers', null, 'PERSISTENT', () => zk.create('/brokers/topics', null, 'PERSISTENT', () => zk.create(topicPath('t'), assignment, 'PERSISTENT', () => {})));
+      const registration: BrokerRegistration = { node: 'b2', version: 5 };
+      zk.create('/brokers', null, 'PERSISTENT', () => zk.create('/brokers/ids', null, 'PERSISTENT', () => zk.create(brokerPath(2), registration, 'EPHEMERAL', () =>
+        zk.create('/brokers/topics', null, 'PERSISTENT', () => zk.create(topicPath('t'), assignment, 'PERSISTENT', () => {})))));
       return { onMessage: (from, m) => void zk.handle(from, m) };
     });
     producer(world, [{ atMs: 12_000, partition: 1, seqs: [1] }]);
@@ -219,6 +224,6 @@ describe('broker: fetch session (KIP-227)', () => {
     });
     world.scheduler.run(ms(60_000));
     expect(answers.every((a) => a.response.error === 'NONE')).toBe(true);
-    expect(shrinks).toEqual([{ atUs: ms(45_002) + 2 * 1000, event: { kind: 'isr.shrink', broker: 1, topic: 't', partition: 1, leaderEpoch: 0, isr: [1], removed: [2], lagMs: 35_101 } }]);
+    expect(shrinks).toEqual([{ atUs: ms(45_002) + 4 * 1000, event: { kind: 'isr.shrink', broker: 1, topic: 't', partition: 1, leaderEpoch: 0, isr: [1], removed: [2], lagMs: 35_101 } }]);
   });
 });

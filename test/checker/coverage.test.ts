@@ -167,6 +167,20 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     reach: [{ kind: 'broker.start-failed', broker: 2, reason: 'registration-exists', path: '/brokers/ids/2', heldBySessionId: 4, sessionId: 9 }],
     miss: [{ kind: 'broker.loading', broker: 2, logs: 3, cleanShutdown: false, restart: true, recoveryBytes: 1000, durationUs: 1_000_020 }], // a restart that loads its logs and goes on
   },
+  'hw-held-under-min-isr': {
+    reach: [{ kind: 'hw.held', broker: 1, topic: 'orders', partition: 0, highWatermark: 40, logEndOffset: 45, isr: [1], minIsr: 2 }],
+    miss: [{ kind: 'produce.rejected', broker: 1, topic: 'orders', partition: 0, error: 'NOT_ENOUGH_REPLICAS', isr: [1] }], // acks=all refused: no HW held
+  },
+  'alter-isr-refused': {
+    reach: [{ kind: 'isr.refused', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 3, isr: [1, 2], error: 'FENCED_LEADER_EPOCH', then: 'stays-pending' }],
+    // Unanswered, or no controller known yet: nobody refused anything.
+    miss: [{ kind: 'isr.alter-retry', broker: 1, partitions: 1, why: 'no-answer' }, { kind: 'isr.alter-retry', broker: 1, partitions: 1, why: 'no-controller' }],
+  },
+  'alter-isr-unanswered': {
+    reach: [{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'NOT_CONTROLLER' }],
+    // A top-level refusal is an answer; a proposal is not yet unanswered.
+    miss: [{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'STALE_BROKER_EPOCH' }, { kind: 'isr.proposed', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 3, zkVersion: 4, isr: [1], maximalIsr: [1, 2], via: 'AlterPartition' }],
+  },
   'producer-sequence-reset': {
     reach: [{ kind: 'producer.sequence-reset', producer: 'p1', topic: 'orders', reason: 'epoch-bump', producerId: 7, producerEpoch: 1, partitions: [0] }],
     // A retry after OUT_OF_ORDER_SEQUENCE_NUMBER keeps its sequence: nothing was restarted.

@@ -1,7 +1,7 @@
 // Claims the anomaly counts alone cannot show: what the cluster did, read from the trace.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { TraceEvent } from '../../sim/index.js';
+import type { FaultEvent, TraceEvent } from '../../sim/index.js';
 import type { KafkaEvent } from '../../src/kafka/events.js';
 import { partitionForKey } from '../../src/clients/partitioner.js';
 import { runScenario } from '../../src/runner/index.js';
@@ -18,8 +18,8 @@ function run(name: string, seed?: number): { events: { atUs: number; event: Kafk
   return { events, summary };
 }
 
-const of = <K extends KafkaEvent['kind']>(events: { atUs: number; event: KafkaEvent }[], kind: K) =>
-  events.filter((e) => e.event.kind === kind) as { atUs: number; event: Extract<KafkaEvent, { kind: K }> }[];
+const of = <K extends (KafkaEvent | FaultEvent)['kind']>(events: { atUs: number; event: KafkaEvent }[], kind: K) =>
+  events.filter((e) => e.event.kind === kind) as unknown as { atUs: number; event: Extract<KafkaEvent | FaultEvent, { kind: K }> }[];
 
 describe('claims', () => {
   // Claim 5: below min.insync.replicas, acks=all is refused rather than accepted on one copy.
@@ -214,6 +214,70 @@ describe('claims', () => {
     expect(summary.anomalies.lost).toBe(0);
     expect(summary.messages.processed).toBe(summary.messages.inLog);
     expect(summary.messages.inLog).toBe(summary.messages.acked);
+  });
+
+  // Claim 8, since 3.7 (KAFKA-15583): no HW advance while the ISR is below min.insync.replicas.
+  test('claims: high watermark: below min.insync.replicas 3.6 advances it and the group reads acks=1 writes an unclean election then replaces; 3.7 holds it and the group reads none of them', () => {
+    const killUs = 30_000_000; // the leader dies (scenario line 29)
+    /** The leader's HW when its ISR became itself alone, and what the group read above it before the leader died. */
+    const aloneRun = (name: string) => {
+      const { events, summary } = run(name);
+      const alone = of(events, 'controller.isr').find((e) => e.event.topic === 'orders' && e.event.isr.length === 1)!;
+      const leader = alone.event.leader;
+      const hwThen = of(events, 'hw').filter((e) => e.event.topic === 'orders' && e.event.broker === leader && e.atUs <= alone.atUs).at(-1)!.event.highWatermark;
+      const readAbove = of(events, 'app.processed').filter((p) => p.event.topic === 'orders' && p.atUs > alone.atUs && p.atUs < killUs && p.event.offset >= hwThen);
+      return { events, summary, alone, leader, hwThen, readAbove };
+    };
+    const held = aloneRun('hw-under-min-isr-3.7');
+    expect(held.alone.atUs).toBeGreaterThan(10_000_000); // the follower stopped at 10 s
+    const holds = of(held.events, 'hw.held').filter((e) => e.event.topic === 'orders');
+    expect(holds[0]!.event).toMatchObject({ broker: held.leader, highWatermark: held.hwThen, isr: [held.leader], minIsr: 2 });
+    expect(holds[0]!.event.logEndOffset).toBeGreaterThan(held.hwThen);
+    expect(held.readAbove).toEqual([]);
+    expect(held.summary.coverage['hw-held-under-min-isr']).toBe(holds.length);
+    expect(held.summary.anomalies.lost).toBeGreaterThan(0); // acks=1: acknowledged, then lost to the unclean election
+    expect(held.summary.anomalies.inconsistent).toBe(0); // but never read
+    const advanced = aloneRun('hw-under-min-isr-3.6');
+    expect(of(advanced.events, 'hw.held')).toEqual([]);
+    expect(advanced.readAbove.length).toBeGreaterThan(500); // ~50 records a second for 20 s
+    expect(advanced.summary.anomalies.inconsistent).toBeGreaterThan(0);
+  });
+
+  // KIP-497 (2.7): a leader changes its ISR only through the controller, and applies it from the answer.
+  test('claims: isr: from 2.7 a leader cut off from the controller cannot shrink its ISR and acknowledges nothing alone; 2.6 writes its own ISR to ZooKeeper and does', () => {
+    const cutUs = 10_000_000;
+    const killUs = 60_000_000;
+    /** The broker cut off (and killed at 60 s), a partition it led, and what happened to that partition in between. */
+    const cutRun = (name: string) => {
+      const { events, summary } = run(name);
+      const killed = of(events, 'fault').find((f) => f.atUs === killUs)!.event.action as { node: string };
+      const broker = Number(killed.node.slice(1));
+      const led = of(events, 'leader').filter((e) => e.event.broker === broker && e.event.topic === 'orders' && e.atUs < cutUs).at(-1)!.event.partition;
+      const mine = <T extends { topic: string; partition: number }>(e: { atUs: number; event: T }) => e.event.topic === 'orders' && e.event.partition === led && e.atUs > cutUs && e.atUs < killUs;
+      return {
+        summary,
+        shrinks: of(events, 'isr.shrink').filter((e) => e.event.broker === broker && mine(e)),
+        proposals: of(events, 'isr.proposed').filter((e) => e.event.broker === broker && mine(e)),
+        acks: of(events, 'app.ack').filter((e) => mine(e) && e.atUs > cutUs + 1_000_000),
+        unanswered: of(events, 'isr.alter-retry').filter((e) => e.event.broker === broker && e.atUs > cutUs && e.event.why === 'no-answer'),
+      };
+    };
+    const now = cutRun('isr-change-via-controller-3.9');
+    expect(now.proposals.length).toBeGreaterThan(0);
+    expect(now.proposals[0]!.event.via).toBe('AlterPartition');
+    expect(now.proposals[0]!.event.isr).toHaveLength(1); // it asked to go on alone...
+    expect(now.proposals[0]!.event.maximalIsr).toHaveLength(3); // (the followers count until the answer)
+    expect(now.shrinks).toEqual([]); // ...and never did
+    expect(now.unanswered.length).toBeGreaterThan(0); // its AlterPartition timed out (controller.socket.timeout.ms) and went again
+    expect(now.acks).toEqual([]);
+    expect(now.summary.coverage['alter-isr-unanswered']).toBeGreaterThan(0);
+    expect(now.summary.anomalies.lost).toBe(0);
+    const before = cutRun('isr-change-via-controller-2.6');
+    expect(before.proposals[0]!.event.via).toBe('zookeeper');
+    expect(before.shrinks).toHaveLength(1);
+    expect(before.shrinks[0]!.event.isr).toHaveLength(1);
+    expect(before.acks.length).toBeGreaterThan(100);
+    expect(before.summary.anomalies.lost).toBeGreaterThan(0);
   });
 
   // Issue 11, item 1: a broker started again while its killed predecessor's ZooKeeper session

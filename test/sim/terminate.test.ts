@@ -93,4 +93,19 @@ describe('sim: terminate (SIGTERM)', () => {
       '10000ms proc.terminate a', '10002ms proc.exit a', '10002ms proc.start a',
     ]);
   });
+
+  // The seed-30 run of acks-all-nemesis-sessions: a stop healed during a 15 s controlled shutdown
+  // found the broker up, started nothing, and the broker never came back once it exited.
+  test('sim: faults: a stop healed while the process is still shutting down starts it once it has exited', () => {
+    const world = new World<string>({ seed: 1, network });
+    world.spawn('a', polite('b', 5000, []));
+    world.spawn('b', () => ({ onMessage: () => {} }));
+    const seen = kinds(world);
+    const faults = new Faults(world);
+    const stop = faults.apply({ kind: 'stop', node: 'a' }, 'scripted');
+    world.scheduler.after(1000, () => stop.heal(), undefined);
+    world.scheduler.run(10_000_000, 1000);
+    expect(world.state('a')).toBe('up');
+    expect(seen).toEqual(['0ms proc.terminate a', '5ms proc.exit a', '5ms proc.start a']);
+  });
 });
