@@ -2,6 +2,7 @@
 // behaviour changed in a way that matters to loss, the profile picks the old or the new. A
 // profile follows its line's last release (0.10.2.2, 0.11.0.3, 1.0.2, 1.1.1, 2.0.1, 2.1.1, ...,
 // 2.8.2): a fix made in a patch release (KAFKA-7415 and KAFKA-7164 in 2.0.1) is in its line.
+import type { ProducerStateRules } from './producer-state.js';
 
 /** "2.8" -> 208, "0.10" -> 10: comparable numbers for release lines. */
 export function profileNumber(profile: string): number {
@@ -98,6 +99,8 @@ export interface Behaviour {
    * min.insync.replicas, and min.insync.replicas counts as at most the replica count (effectiveMinIsr).
    */
   readonly hwHeldUnderMinIsr: boolean;
+  /** How a leader judges an idempotent producer's batches (retained batches, unknown producer ids). */
+  readonly producerState: ProducerStateRules;
 }
 
 export function behaviourOf(profile: string): Behaviour {
@@ -122,6 +125,7 @@ export function behaviourOf(profile: string): Behaviour {
     alterPartitionName: n >= 302,
     ineligibleReplicas: n >= 303,
     hwHeldUnderMinIsr: n >= 307,
+    producerState: { batchesKept: n >= 100 ? 5 : 1, unknownProducer: n >= 205 ? 'append' : n >= 100 ? 'unknown-producer-id' : 'out-of-order' },
   };
 }
 

@@ -20,9 +20,9 @@ type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
 type LeaderAndIsr = Extract<KafkaMessage, { type: 'LeaderAndIsr' }>;
 type ListOffsets = Extract<KafkaMessage, { type: 'ListOffsets' }>;
-type ProduceResult = { topic: string; partition: number; error: KafkaError; baseOffset: number };
+type ProduceResult = { topic: string; partition: number; error: KafkaError; baseOffset: number; logStartOffset?: number };
 type FetchResult = Extract<KafkaMessage, { type: 'FetchResponse' }>['partitions'][number];
-type AppendOutcome = { readonly error: KafkaError; readonly baseOffset: number; readonly requiredOffset?: number };
+type AppendOutcome = { readonly error: KafkaError; readonly baseOffset: number; readonly requiredOffset?: number; readonly logStartOffset?: number };
 
 /**
  * An acks=all append waiting in purgatory for the high watermark (DelayedProduce): a client's
@@ -89,6 +89,7 @@ interface SessionPartition {
 const NO_BATCHES: readonly RecordBatch[] = [];
 const NO_RESULTS: readonly FetchResult[] = [];
 const NOT_LEADER: AppendOutcome = { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 };
+const UNKNOWN_PRODUCER_ID: AppendOutcome = { error: 'UNKNOWN_PRODUCER_ID', baseOffset: -1, logStartOffset: 0 };
 
 /** A broker with no metadata yet: no controller, every broker alive (tests that drive a broker by hand). */
 const NO_METADATA: BrokerMetadata = { controllerNode: () => null, brokerEpoch: () => -1, isAliveBroker: () => true };
@@ -164,7 +165,7 @@ export class ReplicaManager {
     for (const { topic, partition, batch } of request.partitions) {
       const hosted = this.get(topic, partition);
       const outcome = hosted === undefined || !hosted.partition.isLeader ? NOT_LEADER : this.appendToLeader(hosted, batch, request.acks);
-      results.push({ topic, partition, error: outcome.error, baseOffset: outcome.baseOffset });
+      results.push(outcome.logStartOffset === undefined ? { topic, partition, error: outcome.error, baseOffset: outcome.baseOffset } : { topic, partition, error: outcome.error, baseOffset: outcome.baseOffset, logStartOffset: outcome.logStartOffset });
       if (outcome.error === 'NONE' && request.acks === -1 && hosted !== undefined) {
         (waits ??= []).push({ index: results.length - 1, hosted, requiredOffset: outcome.requiredOffset! });
       }
@@ -211,9 +212,11 @@ export class ReplicaManager {
       this.ctx.trace({ kind: 'produce.rejected', broker: this.ctx.id, topic: p.topic, partition: p.partition, error: 'NOT_ENOUGH_REPLICAS', isr: [...p.isr] }, false);
       return { error: 'NOT_ENOUGH_REPLICAS', baseOffset: -1 };
     }
-    const sequence = hosted.producers.check(batch);
+    const sequence = hosted.producers.check(batch, this.ctx.behaviour.producerState);
     if (sequence.kind === 'duplicate') return { error: 'NONE', baseOffset: sequence.baseOffset, requiredOffset: sequence.baseOffset + batch.records.length };
-    if (sequence.kind === 'out-of-order') return { error: 'OUT_OF_ORDER_SEQUENCE_NUMBER', baseOffset: -1 };
+    // UNKNOWN_PRODUCER_ID carries the log start offset (ProduceResponse v5+, 1.0): the producer
+    // compares it with its last acknowledged offset. No retention here: the log starts at 0.
+    if (sequence.kind === 'error') return sequence.error === 'UNKNOWN_PRODUCER_ID' ? UNKNOWN_PRODUCER_ID : { error: sequence.error, baseOffset: -1 };
     const stored = p.log.appendAsLeader(batch, p.leaderEpoch, this.ctx.env.now());
     hosted.producers.record(stored);
     this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: stored.baseOffset, count: stored.records.length, leaderEpoch: stored.leaderEpoch, role: 'leader' }, false);

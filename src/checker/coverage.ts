@@ -39,6 +39,7 @@ export const COVERAGE_PROBES = [
   { name: 'hw-held-under-min-isr', description: 'a leader held its high watermark below its log end: its ISR was smaller than min.insync.replicas (3.7+, KAFKA-15583)' },
   { name: 'alter-isr-refused', description: "the controller refused a leader's ISR change (AlterIsr / AlterPartition, 2.7+): FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA, STALE_BROKER_EPOCH ..." },
   { name: 'alter-isr-unanswered', description: "a leader's AlterIsr / AlterPartition got no answer from a controller (unreachable, timed out, or NOT_CONTROLLER) and was sent again; the ISR waited" },
+  { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -80,6 +81,7 @@ const BROKER_START_FAILED = probe('broker-start-failed');
 const HW_HELD_UNDER_MIN_ISR = probe('hw-held-under-min-isr');
 const ALTER_ISR_REFUSED = probe('alter-isr-refused');
 const ALTER_ISR_UNANSWERED = probe('alter-isr-unanswered');
+const PRODUCER_SEQUENCE_RESET = probe('producer-sequence-reset');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -222,6 +224,9 @@ export class CoverageProbes {
         // A top-level error refuses the whole request; no answer, or NOT_CONTROLLER, is no controller's decision.
         if (e.why === 'no-answer' || e.why === 'NOT_CONTROLLER') this.hit(ALTER_ISR_UNANSWERED);
         else if (e.why !== 'no-controller') this.hit(ALTER_ISR_REFUSED);
+        return;
+      case 'producer.sequence-reset':
+        this.hit(PRODUCER_SEQUENCE_RESET);
         return;
       default:
         return;

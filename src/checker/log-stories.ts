@@ -173,18 +173,26 @@ function leaderAt(ctx: StoryContext, m: MessageFacts, atUs: number): string {
   return metadata ?? cluster ?? '';
 }
 
-/** The producer's retries of batches that held this message. */
+/**
+ * The producer's retries of batches that held this message, and the sequence resets of its
+ * partition (an epoch bump renumbers a batch in flight) from the send to its last retry or ack.
+ */
 function retriesOf(ctx: StoryContext, m: MessageFacts): StoryLine[] {
   const lines: StoryLine[] = [];
+  const resets: StoryLine[] = [];
   const fromUs = m.sendUs ?? 0;
   for (const record of ctx.records) {
     if (record.atUs < fromUs) continue;
     const e = record.event as StoryEvent;
+    if (e.kind === 'producer.sequence-reset' && e.producer === m.producer && e.topic === m.topic && e.partitions.includes(m.partition)) {
+      resets.push({ atUs: record.atUs, text: eventText(ctx, e) });
+    }
     if (e.kind !== 'producer.retry' || e.producer !== m.producer || e.topic !== m.topic || e.partition !== m.partition) continue;
     if (m.seq < e.firstSeq || m.seq >= e.firstSeq + e.count) continue;
     lines.push({ atUs: record.atUs, text: eventText(ctx, e) });
   }
-  return lines;
+  const toUs = Math.max(m.ackUs ?? 0, ...lines.map((line) => line.atUs));
+  return [...lines, ...resets.filter((line) => line.atUs <= toUs)];
 }
 
 export function partitionEvents(
@@ -260,6 +268,10 @@ export function eventText(ctx: StoryContext, e: StoryEvent): string {
       const seqs = e.count === 1 ? `#${e.firstSeq}` : `#${e.firstSeq}..${last}`;
       return `${e.producer} retried ${seqs} to ${tpKey(e.topic, e.partition)} after ${e.error} (attempt ${e.attempt})`;
     }
+    case 'producer.sequence-reset':
+      return e.reason === 'epoch-bump'
+        ? `${e.producer} bumped its producer epoch to ${e.producerEpoch} and renumbered its batches in flight to ${e.partitions.map((p) => tpKey(e.topic, p)).join(', ')} from sequence 0`
+        : `${e.producer} discarded its producer id: every partition starts again at sequence 0 under a new one`;
     case 'fault':
       return faultText(e);
     default:

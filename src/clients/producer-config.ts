@@ -25,7 +25,13 @@ export interface ProducerSettings {
   readonly acks: -1 | 0 | 1;
   readonly batchSizeBytes: number;
   readonly bufferMemoryBytes: number;
+  /** delivery.timeout.ms (2.1+, KIP-91); NEVER_US before 2.1, which had no such bound. */
   readonly deliveryTimeoutUs: number;
+  /**
+   * Before 2.1: a batch waiting in the accumulator expires after request.timeout.ms
+   * (RecordAccumulator.expiredBatches / ProducerBatch.maybeExpire); a batch in flight never does.
+   */
+  readonly accumulatorExpiry: boolean;
   readonly idempotence: boolean;
   readonly lingerUs: number;
   readonly maxBlockUs: number;
@@ -62,9 +68,12 @@ function read(config: KafkaConfig, key: string, profile: string): Value {
   const given = explicit(config, key);
   if (given !== undefined && given !== null) return given;
   // Before 3.0, an explicit enable.idempotence=true brings acks=all and retries=MAX_INT unless
-  // they are set too (KafkaProducer.configureAcks / configureRetries, 0.11 to 2.8).
-  if (explicit(config, 'enable.idempotence') === true && (key === 'acks' || key === 'retries')) {
-    return key === 'acks' ? 'all' : INT_MAX;
+  // they are set too (KafkaProducer.configureAcks / configureRetries, 0.11 to 2.8), and in 0.11
+  // max.in.flight.requests.per.connection=1 (configureInflightRequests).
+  if (explicit(config, 'enable.idempotence') === true) {
+    if (key === 'acks') return 'all';
+    if (key === 'retries') return INT_MAX;
+    if (key === 'max.in.flight.requests.per.connection' && !profileAtLeast(profile, '1.0')) return 1;
   }
   const older = OLDER_DEFAULTS[key];
   if (older !== undefined) {
@@ -113,7 +122,12 @@ function idempotenceOf(config: KafkaConfig, profile: string): Idempotence {
   const retries = num(config, 'retries', profile);
   const maxInFlight = num(config, 'max.in.flight.requests.per.connection', profile);
   const conflicts: string[] = [];
-  if (maxInFlight > 5) conflicts.push(`max.in.flight.requests.per.connection must be at most 5 to use the idempotent producer (found ${maxInFlight})`);
+  if (!profileAtLeast(profile, '1.0')) {
+    // 0.11 (KafkaProducer.configureInflightRequests): one request at a time; 1.0 allows five (KAFKA-5494).
+    if (maxInFlight !== 1) conflicts.push(`max.in.flight.requests.per.connection must be 1 to use the idempotent producer in ${profile} (found ${maxInFlight}; at most 5 from 1.0, KAFKA-5494)`);
+  } else if (maxInFlight > 5) {
+    conflicts.push(`max.in.flight.requests.per.connection must be at most 5 to use the idempotent producer (found ${maxInFlight})`);
+  }
   if (acks !== -1) conflicts.push(`acks must be "all" to use the idempotent producer (found "${String(read(config, 'acks', profile))}")`);
   if (retries === 0) conflicts.push('retries must be greater than 0 to use the idempotent producer');
   const given = explicit(config, 'enable.idempotence');
@@ -123,6 +137,7 @@ function idempotenceOf(config: KafkaConfig, profile: string): Idempotence {
 }
 
 function deliveryTimeoutMs(config: KafkaConfig, profile: string): { readonly ms: number; readonly error: string | null } {
+  if (!profileAtLeast(profile, '2.1')) return { ms: Number.POSITIVE_INFINITY, error: null };
   const linger = num(config, 'linger.ms', profile);
   const request = num(config, 'request.timeout.ms', profile);
   const delivery = num(config, 'delivery.timeout.ms', profile);
@@ -136,6 +151,10 @@ function deliveryTimeoutMs(config: KafkaConfig, profile: string): { readonly ms:
   };
 }
 
+/** Why a delivery.timeout.ms is refused in a profile before 2.1 (also the loader's message). */
+export const DELIVERY_TIMEOUT_BEFORE_2_1 = (profile: string): string =>
+  `delivery.timeout.ms: no such setting in Kafka ${profile}: it came in 2.1 (KIP-91); before it a batch waiting in the accumulator expires after request.timeout.ms, and retries (default 0) bounds the retries`;
+
 /** Checks KafkaProducer's constructor makes, plus what ksim does not model; [] when runnable. */
 export function validateProducerConfig(config: KafkaConfig, profile: string): string[] {
   const errors = [...idempotenceOf(config, profile).errors];
@@ -144,6 +163,7 @@ export function validateProducerConfig(config: KafkaConfig, profile: string): st
   }
   const delivery = deliveryTimeoutMs(config, profile);
   if (delivery.error !== null) errors.push(delivery.error);
+  if (explicit(config, 'delivery.timeout.ms') !== undefined && !profileAtLeast(profile, '2.1')) errors.push(DELIVERY_TIMEOUT_BEFORE_2_1(profile));
   const partitioner = explicit(config, 'partitioner.class');
   if (typeof partitioner === 'string' && !partitioner.endsWith('DefaultPartitioner') && !profileAtLeast(profile, '2.4')) {
     errors.push(`partitioner.class: ${partitioner} needs Kafka 2.4 or later (KIP-480), the profile is ${profile}`);
@@ -175,11 +195,13 @@ export function producerSettings(config: KafkaConfig, profile: string): Producer
   }
   const idempotence = idempotenceOf(config, profile);
   const since37 = profileAtLeast(profile, '3.7');
+  const before21 = !profileAtLeast(profile, '2.1');
   return {
     acks: acksOf(read(config, 'acks', profile)),
     batchSizeBytes: num(config, 'batch.size', profile),
     bufferMemoryBytes: num(config, 'buffer.memory', profile),
-    deliveryTimeoutUs: msToUs(deliveryTimeoutMs(config, profile).ms),
+    deliveryTimeoutUs: before21 ? NEVER_US : msToUs(deliveryTimeoutMs(config, profile).ms),
+    accumulatorExpiry: before21,
     idempotence: idempotence.enabled,
     lingerUs: msToUs(num(config, 'linger.ms', profile)),
     maxBlockUs: msToUs(num(config, 'max.block.ms', profile)),

@@ -25,6 +25,9 @@
 // neither ack nor fail as "maybe sent". A clean stop (SIGTERM) is the application calling
 // close(): every buffered record is sent and answered before the process exits.
 //
+// The idempotent producer's producer id, epoch and sequence numbers, and what a batch failing for
+// good does to them per release line, are the TransactionManager's (transaction-manager.ts).
+//
 // How a lost ack becomes a duplicate, and a retry a reordering (claims 13 and 14, acks=1,
 // max.in.flight.requests.per.connection=5, no idempotence):
 //   1. batch A (seq 1-3) and batch B (seq 4-6) go out in two requests to the leader;
@@ -41,10 +44,11 @@ import { invariant, type Env, type EventId, type Process, type ProcessFactory } 
 import { RETRIABLE_ERRORS, type KafkaError } from '../kafka/errors.js';
 import type { AppEvent, ProducerEvent } from '../kafka/events.js';
 import type { KafkaMessage } from '../kafka/protocol.js';
-import type { KafkaRecord } from '../kafka/records.js';
 import type { ProducerSpec } from '../scenario/types.js';
 import { KeylessPartitioner, keyHash } from './partitioner.js';
+import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer-batch.js';
 import { NEVER_US as NEVER, producerSettings, type ProducerSettings } from './producer-config.js';
+import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
 
 export { validateProducerConfig, producerSettings, profileAtLeast, type ProducerSettings } from './producer-config.js';
 
@@ -68,8 +72,7 @@ export interface ProducerOptions {
  * workload's messages carry no payload, so a real producer's batches would be about this size.
  */
 export const RECORD_OVERHEAD_BYTES = 50;
-/** A v2 record batch's header (DefaultRecordBatch.RECORD_BATCH_OVERHEAD). */
-export const BATCH_OVERHEAD_BYTES = 61;
+export { BATCH_OVERHEAD_BYTES } from './producer-batch.js';
 
 /** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
 const NEVER_US = NEVER;
@@ -96,46 +99,10 @@ function isInbound(message: unknown): message is Inbound {
   return typeof type === 'string' && INBOUND_TYPES.has(type);
 }
 
-/** One partition's producer batch (ProducerBatch): records are appended until it is closed. */
-class Batch {
-  readonly records: KafkaRecord[] = [];
-  bytes = BATCH_OVERHEAD_BYTES;
-  /** Closed for appends: full, a record did not fit, or drained (then never written again). */
-  appendable = true;
-  /** In its partition's queue (not in flight). */
-  queued = true;
-  done = false;
-  /** Retries so far (ProducerBatch.attempts). */
-  attempts = 0;
-  lastAttemptUs: number;
-  backoffUs = 0;
-  retryLeaderEpoch = -1;
-  producerId = -1;
-  producerEpoch = -1;
-  baseSequence = -1;
-
-  constructor(
-    readonly partition: PartitionState,
-    readonly createdUs: number,
-    readonly allocatedBytes: number,
-  ) {
-    this.lastAttemptUs = createdUs;
-  }
-}
-
-interface PartitionState {
-  readonly id: number;
+interface PartitionState extends PartitionQueue {
   leader: number; // broker id, -1 when unknown or offline
-  leaderEpoch: number;
   /** The leader's connection; null while the leader is unknown. */
   connection: Connection | null;
-  /** Batches not in flight, oldest first (the accumulator's deque). */
-  readonly queue: Batch[];
-  /** max.in.flight=1: a batch of this partition is in flight (guaranteeMessageOrder). */
-  muted: boolean;
-  /** Idempotence: next sequence number, and the batches holding one that are not done, by sequence. */
-  nextSequence: number;
-  readonly unacked: Batch[];
 }
 
 /** The producer's connection to each broker, as the kernel labels it. */
@@ -198,9 +165,7 @@ class Producer implements Process<unknown> {
   private readonly metadataAlarm: Alarm;
 
   // Idempotence.
-  private producerId = -1;
-  private producerEpoch = -1;
-  private resetPending = false;
+  private readonly transactions: TransactionManager;
   private initRetryAtUs = 0;
 
   // Accumulator and sender.
@@ -244,6 +209,7 @@ class Producer implements Process<unknown> {
     private readonly settings: ProducerSettings,
   ) {
     this.metadataAlarm = new Alarm(env, () => this.maybeSendMetadata());
+    this.transactions = new TransactionManager(idempotenceRules(options.profile), (reset) => this.traceSequenceReset(reset));
     this.senderAlarm = new Alarm(env, () => this.runSender());
     invariant(options.bootstrap.length > 0, () => `producer ${spec.name}: no bootstrap brokers`);
     this.name = spec.name;
@@ -369,6 +335,7 @@ class Producer implements Process<unknown> {
     }
     batch.records.push({ key, producer: this.name, seq });
     batch.bytes += bytes;
+    batch.lastAppendUs = now;
     if (batch.bytes >= this.batchSize) batch.appendable = false;
     this.env.trace({ kind: 'app.send', producer: this.name, seq, key, topic: this.topic, partition } satisfies AppEvent, false);
     if (!keyed && this.keyless.strategy === 'uniform-sticky') {
@@ -404,7 +371,7 @@ class Producer implements Process<unknown> {
     state.queue.push(batch);
     this.compactCreated();
     this.created.push(batch);
-    if (this.expiryTimer < 0) this.expiryTimer = this.env.setTimer(this.settings.deliveryTimeoutUs, this.onExpiryTimer);
+    if (this.expiryTimer < 0 && !this.settings.accumulatorExpiry) this.expiryTimer = this.env.setTimer(this.settings.deliveryTimeoutUs, this.onExpiryTimer);
     if (this.settings.lingerUs > 0) this.wakeSenderAt(now + this.settings.lingerUs);
     return batch;
   }
@@ -430,9 +397,19 @@ class Producer implements Process<unknown> {
   /** One pass of Sender.sendProducerData: ready nodes, then one request per ready node with room. */
   private sendProducerData(): void {
     const now = this.env.now();
-    if (this.settings.idempotence && (this.producerId < 0 || this.resetPending)) {
-      this.maybeInitProducerId(now);
-      return;
+    if (this.settings.idempotence) {
+      // Sender.runOnce: settle unresolved sequences, bump the epoch if asked, then a producer id first.
+      const transactions = this.transactions;
+      transactions.maybeResolveSequences();
+      if (transactions.fatalError !== null) {
+        this.abortBatches(transactions.fatalError);
+        return;
+      }
+      transactions.bumpIdempotentEpochIfNeeded();
+      if (!transactions.hasProducerId()) {
+        this.maybeInitProducerId(now);
+        return;
+      }
     }
     const pass = ++this.senderPass;
     let nextCheckUs = NEVER_US;
@@ -470,7 +447,51 @@ class Producer implements Process<unknown> {
         this.senderAgain = true; // like Sender's poll(0): look again while anything is ready
       }
     }
+    if (this.settings.accumulatorExpiry) nextCheckUs = Math.min(nextCheckUs, this.expireInAccumulator(now));
     this.wakeSenderAt(nextCheckUs);
+  }
+
+  /**
+   * Before 2.1 (RecordAccumulator.expiredBatches, ProducerBatch.maybeExpire, 0.10.2 to 2.0), after
+   * each drain: a batch waiting in a partition's queue expires once it has waited request.timeout.ms
+   * since its last append (if full), since its creation plus linger.ms, or, for a retry, since its
+   * last attempt plus retry.backoff.ms; the first that has not expired stops its partition. A
+   * batch in flight never expires (its request times out instead), and with
+   * max.in.flight.requests.per.connection=1 nothing of a partition with a batch in flight does.
+   * Returns when the next batch would expire.
+   */
+  private expireInAccumulator(now: number): number {
+    const timeoutUs = this.settings.requestTimeoutUs;
+    let nextUs = NEVER_US;
+    let expired = false;
+    for (const state of this.partitions) {
+      if (state.muted) continue;
+      const queue = state.queue;
+      while (queue.length > 0) {
+        const batch = queue[0]!;
+        let sinceUs: number;
+        if (batch.attempts > 0) sinceUs = batch.lastAttemptUs + this.settings.retryBackoffUs;
+        else {
+          sinceUs = batch.createdUs + this.settings.lingerUs;
+          if (batch !== queue[queue.length - 1] || !batch.appendable) sinceUs = Math.min(sinceUs, batch.lastAppendUs);
+        }
+        // Kafka's test is requestTimeoutMs < elapsed: strictly longer than the timeout.
+        if (now - sinceUs <= timeoutUs) {
+          nextUs = Math.min(nextUs, sinceUs + timeoutUs + 1);
+          break;
+        }
+        // Sender.sendProducerData: failed without taking its sequence back; a retry may have been written.
+        this.fail(batch, 'BATCH_EXPIRED', false);
+        if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
+        expired = true;
+      }
+    }
+    if (expired) {
+      this.compactCreated();
+      if (this.blockedHead < this.blocked.length) this.drainBlocked();
+      this.maybeExit();
+    }
+    return nextUs;
   }
 
   private backingOff(batch: Batch, state: PartitionState, now: number): boolean {
@@ -495,32 +516,16 @@ class Producer implements Process<unknown> {
       const first = state.queue[0];
       if (first === undefined || this.backingOff(first, state, now)) continue;
       if (size + first.bytes > this.settings.maxRequestSizeBytes && batches.length > 0) break;
-      if (this.settings.idempotence && this.stopDrain(first, state)) break;
+      if (this.settings.idempotence && this.transactions.shouldStopDrain(first)) break;
       state.queue.shift();
       first.queued = false;
-      if (this.settings.idempotence && first.baseSequence < 0) {
-        first.producerId = this.producerId;
-        first.producerEpoch = this.producerEpoch;
-        first.baseSequence = state.nextSequence;
-        state.nextSequence += first.records.length;
-        state.unacked.push(first);
-      }
+      if (this.settings.idempotence) this.transactions.assignSequence(first);
       first.appendable = false;
+      first.sequenceReset = false; // ProducerBatch.close()
       size += first.bytes;
       batches.push(first);
     } while (index !== start);
     return batches;
-  }
-
-  /**
-   * RecordAccumulator.shouldStopDrainBatchesForPartition, idempotent producer: a retried batch
-   * (it has a sequence) goes out only as the partition's first unacknowledged sequence, which
-   * brings the partition down to one batch in flight until the retries are through.
-   */
-  private stopDrain(first: Batch, state: PartitionState): boolean {
-    if (first.baseSequence < 0) return false;
-    const oldest = state.unacked[0];
-    return oldest !== undefined && oldest !== first;
   }
 
   private sendProduce(connection: Connection, batches: readonly Batch[]): void {
@@ -562,40 +567,51 @@ class Producer implements Process<unknown> {
         answer = response.partitions.find((p) => p.topic === this.topic && p.partition === batch.partition.id);
       }
       if (answer === undefined) invariant(false, () => `producer ${this.name}: ProduceResponse ${response.correlationId} lacks ${this.topic}-${batch.partition.id}`);
-      this.completeBatch(batch, answer.error, answer.baseOffset, now);
+      this.completeBatch(batch, answer.error, answer.baseOffset, now, answer.logStartOffset ?? -1);
     }
     this.afterCompletions();
   }
 
   /** Sender.completeBatch: success, retry, or failure of one batch of a response. */
-  private completeBatch(batch: Batch, error: KafkaError, baseOffset: number, now: number): void {
+  private completeBatch(batch: Batch, error: KafkaError, baseOffset: number, now: number, logStartOffset = -1): void {
     const state = batch.partition;
     if (this.settings.maxInFlight === 1) state.muted = false;
-    if (batch.done) return; // expired by delivery.timeout.ms while in flight
-    if (error === 'NONE') {
+    if (batch.done) {
+      this.completeExpiredBatch(batch, error, baseOffset);
+    } else if (error === 'NONE') {
       this.succeed(batch, baseOffset);
-    } else if (this.canRetry(batch, error, now)) {
-      this.reenqueue(batch, error, now);
+    } else if (this.canRetry(batch, error, now, logStartOffset)) {
+      // Before 2.5 a retry must carry the producer id it was numbered under; after a reset it cannot.
+      if (this.settings.idempotence && !this.transactions.retryKeepsProducerId(batch)) this.fail(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER', false);
+      else this.reenqueue(batch, error, now);
     } else if (error === 'DUPLICATE_SEQUENCE_NUMBER') {
       // The broker saw this sequence before but no longer knows its offset: success, offsets
       // unknown (-1) unless the response carries them (Sender.completeBatch, 3.9).
       this.succeed(batch, baseOffset);
     } else {
-      this.fail(batch, error);
+      // "We only adjust sequence numbers if the batch didn't exhaust its retries": then it was
+      // refused for sure; past them, it may have been written.
+      this.fail(batch, error, batch.attempts < this.settings.retries);
     }
     if (METADATA_ERRORS.has(error)) this.requestMetadataUpdate();
   }
 
-  /** Sender.canRetry: a retriable error, retries left, and delivery.timeout.ms not reached. */
-  private canRetry(batch: Batch, error: KafkaError, now: number): boolean {
+  /**
+   * The answer to a batch that delivery.timeout.ms already failed (it expired in flight): its
+   * application was told, but an acknowledgment still moves the last acknowledged sequence on,
+   * and before 3.6 (KAFKA-14831) a failure still went through handleFailedBatch.
+   */
+  private completeExpiredBatch(batch: Batch, error: KafkaError, baseOffset: number): void {
+    if (!this.settings.idempotence) return;
+    if (error === 'NONE' || error === 'DUPLICATE_SEQUENCE_NUMBER') this.transactions.handleCompletedBatch(batch, baseOffset);
+    else if (!this.transactions.lateFailureIgnored) this.transactions.handleFailedBatch(batch, error, batch.attempts < this.settings.retries);
+  }
+
+  /** Sender.canRetry: retries left, delivery.timeout.ms not reached (2.1+), and an error worth retrying. */
+  private canRetry(batch: Batch, error: KafkaError, now: number, logStartOffset: number): boolean {
     if (now - batch.createdUs >= this.settings.deliveryTimeoutUs || batch.attempts >= this.settings.retries) return false;
-    if (RETRIABLE_ERRORS.has(error)) return true;
-    // The idempotent producer retries UNKNOWN_PRODUCER_ID with a fresh producer id and sequences (KIP-360, simplified).
-    if (this.settings.idempotence && error === 'UNKNOWN_PRODUCER_ID') {
-      this.resetPending = true;
-      return true;
-    }
-    return false;
+    const retriable = RETRIABLE_ERRORS.has(error);
+    return this.settings.idempotence ? this.transactions.canRetry(batch, error, logStartOffset, retriable) : retriable;
   }
 
   /** RecordAccumulator.reenqueue: back to the front of the queue (in sequence order when idempotent). */
@@ -642,6 +658,7 @@ class Producer implements Process<unknown> {
   }
 
   private succeed(batch: Batch, baseOffset: number): void {
+    if (this.settings.idempotence) this.transactions.handleCompletedBatch(batch, baseOffset);
     const { env, name: producer, topic } = this;
     const partition = batch.partition.id;
     const records = batch.records;
@@ -652,16 +669,43 @@ class Producer implements Process<unknown> {
     this.release(batch);
   }
 
-  private fail(batch: Batch, error: KafkaError | 'DELIVERY_TIMEOUT'): void {
+  /** Sender.failBatch: the application is told; the idempotent producer decides what the sequence is now. */
+  private fail(batch: Batch, error: BatchFailure, adjustSequences: boolean): void {
+    if (this.settings.idempotence) this.transactions.handleFailedBatch(batch, error, adjustSequences);
+    this.abort(batch, error);
+  }
+
+  /** The application hears that every record of the batch failed. */
+  private abort(batch: Batch, error: BatchFailure): void {
     const state = batch.partition;
     const records = batch.records;
     for (let i = 0; i < records.length; i++) {
       this.env.trace({ kind: 'app.fail', producer: this.name, seq: records[i]!.seq, topic: this.topic, partition: state.id, error } satisfies AppEvent, false);
     }
-    // The broker may or may not hold this sequence: start over with a new producer id
-    // (KafkaProducer's idempotent reset; KIP-360's epoch bump is not modelled in full).
-    if (this.settings.idempotence && batch.baseSequence >= 0) this.resetPending = true;
     this.release(batch);
+  }
+
+  /** A fatal error (RecordAccumulator.abortBatches): every batch not done fails with it, in flight or not. */
+  private abortBatches(error: KafkaError): void {
+    for (let i = this.createdHead; i < this.created.length; i++) {
+      const batch = this.created[i]!;
+      if (!batch.done) this.abort(batch, error);
+    }
+    this.compactCreated();
+    if (this.blockedHead < this.blocked.length) this.drainBlocked();
+    this.maybeExit();
+  }
+
+  private traceSequenceReset(reset: SequenceReset): void {
+    this.env.trace({
+      kind: 'producer.sequence-reset',
+      producer: this.name,
+      topic: this.topic,
+      reason: reset.reason,
+      producerId: reset.producerId,
+      producerEpoch: reset.producerEpoch,
+      partitions: [...reset.partitions],
+    } satisfies ProducerEvent);
   }
 
   private release(batch: Batch): void {
@@ -669,12 +713,8 @@ class Producer implements Process<unknown> {
     batch.appendable = false;
     this.allocatedBytes -= batch.allocatedBytes;
     const state = batch.partition;
-    if (batch.baseSequence >= 0) {
-      const at = state.unacked.indexOf(batch);
-      if (at >= 0) state.unacked.splice(at, 1);
-    }
     if (batch.queued) {
-      // Only a batch expired by delivery.timeout.ms leaves from the queue.
+      // Only an expired batch (or one aborted by a fatal error) leaves from the queue.
       state.queue.splice(state.queue.indexOf(batch), 1);
       batch.queued = false;
     }
@@ -793,7 +833,10 @@ class Producer implements Process<unknown> {
       const batch = this.created[i]!;
       if (now - batch.createdUs < deadline) break;
       if (batch.done) continue;
-      this.fail(batch, 'DELIVERY_TIMEOUT');
+      // Sender.sendProducerData: an expired batch is failed without taking its sequence back; one
+      // that was sent may have been written, so its partition's sequence is unknown for now.
+      this.fail(batch, 'DELIVERY_TIMEOUT', false);
+      if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
       expired = true;
     }
     this.compactCreated();
@@ -939,7 +982,6 @@ class Producer implements Process<unknown> {
 
   private maybeInitProducerId(now: number): void {
     if (this.inFlightOf.init > 0) return;
-    if (this.resetPending && this.inFlightOf.produce > 0) return; // a response will run the sender again
     if (now < this.initRetryAtUs) {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
@@ -963,17 +1005,7 @@ class Producer implements Process<unknown> {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
     }
-    this.producerId = response.producerId;
-    this.producerEpoch = response.producerEpoch;
-    if (this.resetPending) {
-      // New producer id: every partition starts again at sequence 0, queued retries included.
-      this.resetPending = false;
-      for (const state of this.partitions) {
-        state.nextSequence = 0;
-        state.unacked.length = 0;
-        for (const batch of state.queue) batch.baseSequence = -1;
-      }
-    }
+    this.transactions.setProducerIdAndEpoch(response.producerId, response.producerEpoch);
     this.runSender();
   }
 
@@ -1045,5 +1077,5 @@ class Producer implements Process<unknown> {
 }
 
 function newPartitionState(id: number): PartitionState {
-  return { id, leader: -1, leaderEpoch: -1, connection: null, queue: [], muted: false, nextSequence: 0, unacked: [] };
+  return { id, leader: -1, leaderEpoch: -1, connection: null, queue: [], muted: false };
 }

@@ -39,7 +39,10 @@ export type KafkaError =
   | 'GROUP_MAX_SIZE_REACHED'
   | 'OFFSET_METADATA_TOO_LARGE';
 
-/** Errors after which a producer retries (Kafka's RetriableException subclasses). */
+/**
+ * Errors after which a producer retries (Kafka's RetriableException subclasses).
+ * OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID are not: the idempotent producer decides.
+ */
 export const RETRIABLE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
   'NOT_LEADER_OR_FOLLOWER',
   'LEADER_NOT_AVAILABLE',
@@ -51,7 +54,6 @@ export const RETRIABLE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
   'FENCED_LEADER_EPOCH',
   'UNKNOWN_LEADER_EPOCH',
   'COORDINATOR_NOT_AVAILABLE',
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
   'NOT_COORDINATOR',
   'COORDINATOR_LOAD_IN_PROGRESS',
 ]);

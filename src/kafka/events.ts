@@ -8,11 +8,19 @@ export type AppEvent =
   | { kind: 'app.send'; producer: string; seq: number; key: string | null; topic: string; partition: number }
   | { kind: 'app.ack'; producer: string; seq: number; topic: string; partition: number; offset: number }
   /** partition -1 with MAX_BLOCK_TIMEOUT: send() gave up after max.block.ms (no metadata or no buffer memory). */
-  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'MAX_BLOCK_TIMEOUT' };
+  /** DELIVERY_TIMEOUT: delivery.timeout.ms (2.1+, KIP-91); BATCH_EXPIRED: before 2.1, a batch waited request.timeout.ms in the accumulator. */
+  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'MAX_BLOCK_TIMEOUT' };
 
 export type ProducerEvent =
   | { kind: 'producer.retry'; producer: string; topic: string; partition: number; firstSeq: number; count: number; error: KafkaError; attempt: number }
-  | { kind: 'producer.metadata'; producer: string; topic: string; partition: number; leader: number; leaderEpoch: number };
+  | { kind: 'producer.metadata'; producer: string; topic: string; partition: number; leader: number; leaderEpoch: number }
+  /**
+   * The idempotent producer gave up sequence numbers it could not trust: `epoch-bump` (2.5+,
+   * KIP-360) renumbers the in-flight batches of `partitions` from 0 under the new epoch;
+   * `new-producer-id` (before 2.5, or an exhausted epoch) discards the producer id, so every
+   * partition starts again at 0 once InitProducerId answers (producerId -1 until then).
+   */
+  | { kind: 'producer.sequence-reset'; producer: string; topic: string; reason: 'epoch-bump' | 'new-producer-id'; producerId: number; producerEpoch: number; partitions: number[] };
 
 /** Why KafkaServer.startup failed ("Fatal error during KafkaServer startup"): the process exits with status 1. */
 export type StartFailure =

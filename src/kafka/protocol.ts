@@ -115,7 +115,8 @@ export type KafkaMessage =
   | {
       readonly type: 'ProduceResponse';
       readonly correlationId: number;
-      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError; readonly baseOffset: number }[];
+      /** logStartOffset: with UNKNOWN_PRODUCER_ID (ProduceResponse v5+, 1.0), where the partition's log starts. */
+      readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError; readonly baseOffset: number; readonly logStartOffset?: number }[];
     }
   | { readonly type: 'InitProducerId'; readonly correlationId: number }
   | { readonly type: 'InitProducerIdResponse'; readonly correlationId: number; readonly error: KafkaError; readonly producerId: number; readonly producerEpoch: number }

@@ -164,7 +164,7 @@ export const PRODUCER_CONFIG = {
   'buffer.memory': long(33554432, 'Bytes the producer buffers before send() blocks.', { min: 0 }),
   'client.id': str('', 'Client id sent with every request.'),
   'compression.type': str('none', 'Compression of record batches.', ['none', 'gzip', 'snappy', 'lz4', 'zstd']),
-  'delivery.timeout.ms': int(120000, 'Upper bound on the time between send() and its success or failure.', { min: 0 }),
+  'delivery.timeout.ms': since('2.1', 'KIP-91', int(120000, 'Upper bound on the time between send() and its success or failure.', { min: 0 })),
   // true since 3.0 (KIP-679); false before.
   'enable.idempotence': bool(true, 'Producer id + sequence numbers so retries neither duplicate nor reorder.'),
   // 0 in 3.9; 5 from 4.0 (KIP-1030).
@@ -175,8 +175,8 @@ export const PRODUCER_CONFIG = {
   }),
   'max.request.size': int(1048576, 'Largest produce request.', { min: 0 }),
   'metadata.max.age.ms': long(300000, 'Metadata refresh period even without errors.', { min: 0 }),
-  'partitioner.adaptive.partitioning.enable': bool(true, 'Send more records to faster brokers (KIP-794).'),
-  'partitioner.availability.timeout.ms': long(0, 'Time after which a slow partition is skipped; 0 = off.', { min: 0 }),
+  'partitioner.adaptive.partitioning.enable': since('3.3', 'KIP-794', bool(true, 'Send more records to faster brokers (KIP-794).')),
+  'partitioner.availability.timeout.ms': since('3.3', 'KIP-794', long(0, 'Time after which a slow partition is skipped; 0 = off.', { min: 0 })),
   // null since 3.3 (KIP-794): the built-in partitioner, murmur2 of the key.
   'partitioner.class': {
     type: 'class',
@@ -184,14 +184,14 @@ export const PRODUCER_CONFIG = {
     doc: 'Partitioner class; unset = murmur2 of the key, sticky batches without one.',
     values: PARTITIONERS,
   },
-  'partitioner.ignore.keys': bool(false, 'Ignore keys when choosing a partition.'),
+  'partitioner.ignore.keys': since('3.3', 'KIP-794', bool(false, 'Ignore keys when choosing a partition.')),
   'reconnect.backoff.ms': long(50, 'Pause before reconnecting to a broker.', { min: 0 }),
-  'reconnect.backoff.max.ms': long(1000, 'Longest reconnect pause (exponential backoff).', { min: 0 }),
+  'reconnect.backoff.max.ms': since('0.11', 'KIP-144', long(1000, 'Longest reconnect pause (exponential backoff).', { min: 0 })),
   'request.timeout.ms': int(30000, 'Wait for a response before the request is retried or failed.', { min: 0 }),
   // Integer.MAX_VALUE since 2.1 (KIP-91: delivery.timeout.ms bounds retries instead).
   'retries': int(INT_MAX, 'Retries of a failed send (bounded by delivery.timeout.ms).', { min: 0, max: INT_MAX }),
   'retry.backoff.ms': long(100, 'Pause before a retry.', { min: 0 }),
-  'retry.backoff.max.ms': long(1000, 'Longest retry pause (exponential backoff, KIP-580).', { min: 0 }),
+  'retry.backoff.max.ms': since('3.7', 'KIP-580', long(1000, 'Longest retry pause (exponential backoff, KIP-580).', { min: 0 })),
   'transaction.timeout.ms': int(60000, 'Time a transaction may stay open before the coordinator aborts it.'),
   'transactional.id': str(null, 'Enables transactions; fences older producers with the same id.'),
 } satisfies KafkaConfigTable;

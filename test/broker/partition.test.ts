@@ -98,14 +98,15 @@ describe('broker: partition', () => {
 
   test('broker: producer state: a retried batch is a duplicate with its first offset; a gap is out of order', () => {
     const table = new ProducerStateTable();
+    const rules = behaviourOf('3.9').producerState;
     const first = { ...batch(3, { id: 7, seq: 0 }), baseOffset: 100 };
-    expect(table.check(first)).toEqual({ kind: 'append' });
+    expect(table.check(first, rules)).toEqual({ kind: 'append' });
     table.record(first);
-    expect(table.check(batch(3, { id: 7, seq: 0 }))).toEqual({ kind: 'duplicate', baseOffset: 100 });
-    expect(table.check(batch(2, { id: 7, seq: 5 }))).toEqual({ kind: 'out-of-order', expected: 3 });
-    expect(table.check(batch(2, { id: 7, seq: 3 }))).toEqual({ kind: 'append' });
-    expect(table.check(batch(1, { id: 8, seq: 4 }))).toEqual({ kind: 'out-of-order', expected: 0 });
-    expect(table.check(batch(1))).toEqual({ kind: 'append' }); // not idempotent: no checks
+    expect(table.check(batch(3, { id: 7, seq: 0 }), rules)).toEqual({ kind: 'duplicate', baseOffset: 100 });
+    expect(table.check(batch(2, { id: 7, seq: 5 }), rules)).toEqual({ kind: 'error', error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    expect(table.check(batch(2, { id: 7, seq: 3 }), rules)).toEqual({ kind: 'append' });
+    expect(table.check(batch(1, { id: 8, seq: 0 }), rules)).toEqual({ kind: 'append' });
+    expect(table.check(batch(1), rules)).toEqual({ kind: 'append' }); // not idempotent: no checks
   });
 });
 

@@ -181,6 +181,11 @@ const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss
     // A top-level refusal is an answer; a proposal is not yet unanswered.
     miss: [{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'STALE_BROKER_EPOCH' }, { kind: 'isr.proposed', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 3, zkVersion: 4, isr: [1], maximalIsr: [1, 2], via: 'AlterPartition' }],
   },
+  'producer-sequence-reset': {
+    reach: [{ kind: 'producer.sequence-reset', producer: 'p1', topic: 'orders', reason: 'epoch-bump', producerId: 7, producerEpoch: 1, partitions: [0] }],
+    // A retry after OUT_OF_ORDER_SEQUENCE_NUMBER keeps its sequence: nothing was restarted.
+    miss: [{ kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 5, count: 2, error: 'OUT_OF_ORDER_SEQUENCE_NUMBER', attempt: 1 }],
+  },
 };
 
 describe('checker: coverage', () => {

@@ -1,8 +1,11 @@
 // A fake Kafka cluster for producer tests: broker processes that answer Metadata from a fixed
 // layout the test may change, append Produce batches to one shared log per partition, and can
 // be told to drop requests or responses or to answer with an error. Idempotent batches are
-// deduplicated by producer id + sequence, as a broker's ProducerStateManager would.
+// judged by the broker's own ProducerStateTable, with the profile's rules (duplicates answered
+// with their first offset, gaps refused, older epochs fenced).
 import { World, type ProcessFactory, type TraceEvent } from '../../sim/index.js';
+import { ProducerStateTable, type ProducerStateRules } from '../../src/broker/producer-state.js';
+import { behaviourOf } from '../../src/broker/profile.js';
 import { producerProcess, type ProducerOptions } from '../../src/clients/producer.js';
 import type { KafkaError } from '../../src/kafka/errors.js';
 import type { AppEvent, ProducerEvent } from '../../src/kafka/events.js';
@@ -22,7 +25,14 @@ export interface ProduceSeen {
   readonly node: string;
   readonly correlationId: number;
   readonly acks: -1 | 0 | 1;
-  readonly batches: readonly { readonly partition: number; readonly firstSeq: number; readonly count: number; readonly baseSequence: number }[];
+  readonly batches: readonly {
+    readonly partition: number;
+    readonly firstSeq: number;
+    readonly count: number;
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    readonly baseSequence: number;
+  }[];
 }
 
 export class FakeCluster {
@@ -41,14 +51,17 @@ export class FakeCluster {
   topicUnknownUntilUs = 0;
   /** Brokers that never answer Metadata. */
   readonly silentMetadata = new Set<string>();
-  private readonly sequences = new Map<string, { next: number; offsets: Map<number, number> }>();
+  /** InitProducerId requests answered, in order. */
+  readonly producerIds: number[] = [];
+  private readonly producerStates: ProducerStateTable[];
   private nextProducerId = 1000;
 
-  constructor(brokers: number, partitions: number) {
+  constructor(brokers: number, partitions: number, private readonly rules: ProducerStateRules = behaviourOf('3.9').producerState) {
     this.brokers = Array.from({ length: brokers }, (_, i) => ({ id: i + 1, node: `b${i + 1}` }));
     this.leaders = Array.from({ length: partitions }, (_, p) => (p % brokers) + 1);
     this.leaderEpochs = Array.from({ length: partitions }, () => 0);
     this.logs = Array.from({ length: partitions }, () => []);
+    this.producerStates = Array.from({ length: partitions }, () => new ProducerStateTable());
   }
 
   /** Moves a partition's leadership, as an election would (new leader epoch). */
@@ -92,6 +105,7 @@ export class FakeCluster {
             return;
           }
           case 'InitProducerId':
+            this.producerIds.push(this.nextProducerId);
             env.send(from, { type: 'InitProducerIdResponse', correlationId: message.correlationId, error: 'NONE', producerId: this.nextProducerId++, producerEpoch: 0 } satisfies KafkaMessage, connection);
             return;
           case 'Produce': {
@@ -101,7 +115,14 @@ export class FakeCluster {
               node,
               correlationId: message.correlationId,
               acks: message.acks,
-              batches: message.partitions.map((p) => ({ partition: p.partition, firstSeq: p.batch.records[0]!.seq, count: p.batch.records.length, baseSequence: p.batch.baseSequence })),
+              batches: message.partitions.map((p) => ({
+                partition: p.partition,
+                firstSeq: p.batch.records[0]!.seq,
+                count: p.batch.records.length,
+                producerId: p.batch.producerId,
+                producerEpoch: p.batch.producerEpoch,
+                baseSequence: p.batch.baseSequence,
+              })),
             });
             if (action === 'drop-request') return;
             const partitions = message.partitions.map((p) => ({ topic: p.topic, partition: p.partition, ...this.append(id, node, p.partition, p.batch) }));
@@ -116,24 +137,18 @@ export class FakeCluster {
     });
   }
 
-  private append(id: number, node: string, partition: number, batch: RecordBatch): { error: KafkaError; baseOffset: number } {
+  private append(id: number, node: string, partition: number, batch: RecordBatch): { error: KafkaError; baseOffset: number; logStartOffset?: number } {
     if (this.leaders[partition] !== id) return { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 };
     const error = this.partitionError(partition, batch, node);
-    if (error !== null) return { error, baseOffset: -1 };
+    // UNKNOWN_PRODUCER_ID carries the log start offset (0: nothing is ever deleted here).
+    if (error !== null) return error === 'UNKNOWN_PRODUCER_ID' ? { error, baseOffset: -1, logStartOffset: 0 } : { error, baseOffset: -1 };
     const log = this.logs[partition]!;
-    if (batch.producerId >= 0) {
-      const key = `${batch.producerId}/${partition}`;
-      let state = this.sequences.get(key);
-      if (state === undefined) {
-        state = { next: 0, offsets: new Map() };
-        this.sequences.set(key, state);
-      }
-      if (batch.baseSequence < state.next) return { error: 'DUPLICATE_SEQUENCE_NUMBER', baseOffset: state.offsets.get(batch.baseSequence) ?? -1 };
-      if (batch.baseSequence > state.next) return { error: 'OUT_OF_ORDER_SEQUENCE_NUMBER', baseOffset: -1 };
-      state.offsets.set(batch.baseSequence, log.length);
-      state.next += batch.records.length;
-    }
+    const producers = this.producerStates[partition]!;
+    const check = producers.check(batch, this.rules);
+    if (check.kind === 'duplicate') return { error: 'NONE', baseOffset: check.baseOffset };
+    if (check.kind === 'error') return check.error === 'UNKNOWN_PRODUCER_ID' ? { error: check.error, baseOffset: -1, logStartOffset: 0 } : { error: check.error, baseOffset: -1 };
     const baseOffset = log.length;
+    producers.record({ ...batch, baseOffset });
     log.push(...batch.records);
     return { error: 'NONE', baseOffset };
   }
@@ -169,7 +184,7 @@ export interface RunOptions {
 
 /** One producer `p1` against a fake cluster, run to `untilUs`; every trace event is collected. */
 export function runProducer(options: RunOptions = {}): Run {
-  const cluster = new FakeCluster(options.brokers ?? 1, options.partitions ?? 3);
+  const cluster = new FakeCluster(options.brokers ?? 1, options.partitions ?? 3, behaviourOf(options.profile ?? '3.9').producerState);
   const latency = options.latencyUs ?? 1000;
   const world = new World<unknown>({ seed: options.seed ?? 1, network: { latencyUs: { minUs: latency, maxUs: latency }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 } });
   const events: Recorded[] = [];

@@ -30,6 +30,26 @@ describe('clients: producer config', () => {
     expect(validateProducerConfig({ 'enable.idempotence': true }, '0.10')).toHaveLength(1);
   });
 
+  test('clients: producer config: 0.11 runs the idempotent producer one request at a time; 1.0 allows five (KAFKA-5494)', () => {
+    // KafkaProducer.configureInflightRequests, 0.11: defaults to 1, refuses any other value.
+    expect(producerSettings({ 'enable.idempotence': true }, '0.11')).toMatchObject({ idempotence: true, maxInFlight: 1, acks: -1 });
+    expect(validateProducerConfig({ 'enable.idempotence': true, 'max.in.flight.requests.per.connection': 5 }, '0.11')).toEqual([
+      'enable.idempotence: max.in.flight.requests.per.connection must be 1 to use the idempotent producer in 0.11 (found 5; at most 5 from 1.0, KAFKA-5494)',
+    ]);
+    expect(validateProducerConfig({ 'enable.idempotence': true, 'max.in.flight.requests.per.connection': 5 }, '1.0')).toEqual([]);
+    expect(producerSettings({ 'enable.idempotence': true }, '1.0').maxInFlight).toBe(5);
+  });
+
+  test('clients: producer config: no delivery.timeout.ms before 2.1 (KIP-91): batches expire in the accumulator after request.timeout.ms instead', () => {
+    expect(validateProducerConfig({ 'delivery.timeout.ms': 60000 }, '2.0')).toEqual([
+      'delivery.timeout.ms: no such setting in Kafka 2.0: it came in 2.1 (KIP-91); before it a batch waiting in the accumulator expires after request.timeout.ms, and retries (default 0) bounds the retries',
+    ]);
+    expect(validateProducerConfig({ 'delivery.timeout.ms': 60000 }, '2.1')).toEqual([]);
+    expect(producerSettings({}, '2.0')).toMatchObject({ accumulatorExpiry: true, retries: 0 });
+    expect(producerSettings({}, '2.0').deliveryTimeoutUs).toBeGreaterThan(1e12); // never
+    expect(producerSettings({}, '2.1')).toMatchObject({ accumulatorExpiry: false, deliveryTimeoutUs: 120_000_000 });
+  });
+
   test('clients: producer config: default idempotence yields to a conflicting key silently (KAFKA-13598)', () => {
     expect(validateProducerConfig({ acks: '1' }, '3.9')).toEqual([]);
     expect(producerSettings({ acks: '1' }, '3.9').idempotence).toBe(false);
