@@ -58,7 +58,7 @@ class Broker {
   private readonly ctx: BrokerContext;
   private readonly zk: ZkClient;
   private readonly requests: InFlightRequests;
-  private readonly channels = new Channels((from, request) => this.handleRequest(from, request));
+  private readonly channels: Channels;
   private readonly replicas: ReplicaManager;
   private readonly fetcher: ReplicaFetcher;
   private readonly coordinator: GroupCoordinator;
@@ -82,6 +82,7 @@ class Broker {
   ) {
     const settings = brokerSettings(spec.config, spec.zookeeper);
     this.requests = new InFlightRequests(env);
+    this.channels = new Channels((from, request) => this.handleRequest(from, request), (fn) => void env.setTimer(0, fn));
     this.zk = retryingZk(createZkClient(env, {
       server: spec.zookeeperNode,
       sessionTimeoutMs: settings.zookeeperSessionTimeoutMs,

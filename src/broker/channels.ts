@@ -29,11 +29,18 @@ interface Peer {
   readonly list: ChannelConnection[];
 }
 
+/** A connection whose next request is about to be taken (`responded`): it takes no other meanwhile. */
+const PENDING = 'pending' as KafkaMessage['type'];
+
 export class Channels {
   private readonly peers = new Map<string, Peer>();
   private readonly responseTypes = new Map<KafkaMessage['type'], KafkaMessage['type']>();
 
-  constructor(private readonly handle: (from: string, request: KafkaMessage) => void) {}
+  constructor(
+    private readonly handle: (from: string, request: KafkaMessage) => void,
+    /** Runs `fn` in an event of its own, after the current one (the broker's timer at 0). */
+    private readonly later: (fn: () => void) => void,
+  ) {}
 
   /** A request arrived on the broker's end `name`: handle it now, or after the ones before it. */
   receive(from: string, request: KafkaMessage, name: string): void {
@@ -70,11 +77,24 @@ export class Channels {
     return null;
   }
 
-  /** The response of the request in the broker went out: the connection takes its next request. */
+  /**
+   * The response of the request in the broker went out: the connection takes its next request,
+   * in an event of its own. A response is often sent from inside a completion (a group's stored
+   * generation, a purgatory's); Kafka's network processor unmutes the channel and a request
+   * handler takes the next request later (SocketServer.Processor, KafkaRequestHandler), never
+   * inside the completion that answered the previous one.
+   */
   responded(connection: ChannelConnection, to: string): void {
     connection.awaiting = null;
-    const next = connection.queue.shift();
-    if (next !== undefined) this.run(connection, to, next);
+    if (connection.queue.length === 0) return;
+    connection.awaiting = PENDING;
+    this.later(() => {
+      if (connection.awaiting !== PENDING) return;
+      connection.awaiting = null;
+      if (this.peers.get(to)?.byName.get(connection.name) !== connection) return; // closed meanwhile: its queue went with it
+      const next = connection.queue.shift();
+      if (next !== undefined) this.run(connection, to, next);
+    });
   }
 
   private run(connection: ChannelConnection, from: string, request: KafkaMessage): void {
