@@ -40,6 +40,7 @@ export const COVERAGE_PROBES = [
   { name: 'alter-isr-refused', description: "the controller refused a leader's ISR change (AlterIsr / AlterPartition, 2.7+): FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA, STALE_BROKER_EPOCH ..." },
   { name: 'alter-isr-unanswered', description: "a leader's AlterIsr / AlterPartition got no answer from a controller (unreachable, timed out, or NOT_CONTROLLER) and was sent again; the ISR waited" },
   { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
+  { name: 'acked-above-high-watermark', description: "at the end, acknowledged messages stood on a partition's final log above its high watermark: kept, not lost, but unreadable (a high watermark held under min.insync.replicas, or an ISR that never grew back)" },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -107,6 +108,12 @@ export class CoverageProbes {
 
   constructor(world: Pick<World<unknown>, 'trace'>) {
     world.trace.observe((_atUs, event) => this.observe(event), { deliveries: false });
+  }
+
+  /** A probe the log checker decides at the end of the run, from the final logs. */
+  reachedAtEnd(name: 'acked-above-high-watermark', times: number): void {
+    const index = PROBE_NAMES.indexOf(name);
+    this.hits[index] = this.hits[index]! + times;
   }
 
   /** Every probe with the number of times the run reached it, zero included, in report order. */

@@ -86,6 +86,8 @@ export class LogChecker {
   private readonly brokerOfNode = new Map<string, number>();
   /** The first few inconsistencies, for stories; every one is counted in its partition's set. */
   private readonly conflicts: Conflict[] = [];
+  /** Acknowledged messages found at the end on a final log above its high watermark (see findLost). */
+  private unreadableAtEnd = 0;
   private readonly consumers: ConsumerChecker | null = null;
   private readonly logs = new Map<ReplicaState, ReplicaLog>();
   private lastRow: ProducerLedger | null = null;
@@ -119,6 +121,11 @@ export class LogChecker {
   }
 
   /** Bytes held in the checker's typed arrays (the ledger and the committed identities). */
+  /** After finish(): acknowledged messages kept on a final log above its high watermark, so unreadable at the end. */
+  acknowledgedAboveHighWatermark(): number {
+    return this.unreadableAtEnd;
+  }
+
   retainedBytes(): number {
     let total = this.ledger.bytes;
     for (const part of this.partitions) total += part.committed.bytes;
@@ -529,8 +536,15 @@ export class LogChecker {
     }
   }
 
-  /** Told success, and in no final log; unless retention or compaction removed it after it was committed. */
+  /**
+   * Told success, and in no final log; unless retention or compaction removed it after it was
+   * committed, or it still stands on the final log above its high watermark: kept, but no consumer
+   * can read it when the run ends (a leader holding its high watermark, or an ISR that never grew
+   * back). That is counted apart (`unreadableAtEnd`, the probe acked-above-high-watermark), not as
+   * `lost`: nothing removed it.
+   */
   private findLost(ctx: StoryContext, finals: readonly FinalLog[], occurrences: readonly Uint8Array[], report: Report): void {
+    const above = new Map<number, Set<string>>(); // per partition index: producer#seq on its final log above the high watermark
     for (const row of this.ledger.producers) {
       const seen = occurrences[row.index]!;
       for (let seq = 0; seq <= row.highestSeq; seq++) {
@@ -539,9 +553,35 @@ export class LogChecker {
         const committedAt = row.committedAt[seq]!;
         // A hole below the high watermark where it was committed: removed, not lost.
         if (final !== undefined && committedAt >= 0 && committedAt < final.view.highWatermark && final.view.producer[committedAt] === -1) continue;
+        if (final !== undefined && this.aboveHighWatermark(final, above).has(`${row.name}#${seq}`)) {
+          this.unreadableAtEnd += 1;
+          continue;
+        }
         report('lost', () => this.lostInstance(ctx, row, seq, final));
       }
     }
+  }
+
+  /** The records of the final log's source replica at or above its high watermark, as producer#seq. */
+  private aboveHighWatermark(final: FinalLog, cache: Map<number, Set<string>>): Set<string> {
+    let set = cache.get(final.part.index);
+    if (set !== undefined) return set;
+    set = new Set();
+    cache.set(final.part.index, set);
+    const replica = final.part.replicas[final.sourceIndex];
+    const disk = replica === undefined ? null : this.diskOf(replica);
+    if (disk === null || !hasLog(disk, final.part.topic, final.part.partition)) return set;
+    const file = logFile(disk, final.part.topic, final.part.partition);
+    const highWatermark = final.view.highWatermark;
+    for (let i = file.length - 1; i >= 0; i--) {
+      const batch = file.at(i);
+      if (nextOffset(batch) <= highWatermark) break;
+      for (let j = 0; j < batch.records.length; j++) {
+        const record = batch.records[j]!;
+        if (batch.baseOffset + j >= highWatermark && record.seq >= 0) set.add(`${record.producer}#${record.seq}`);
+      }
+    }
+    return set;
   }
 
   private lostInstance(ctx: StoryContext, row: ProducerLedger, seq: number, final: FinalLog | undefined): Omit<AnomalyInstance, 'anomaly'> {

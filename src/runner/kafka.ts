@@ -116,7 +116,11 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
       sessionTimeoutMs: numberSetting(cluster.zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.session.timeout.ms'),
       tickTimeMs,
     }),
-    check: () => checker.finish(),
+    check: () => {
+      const outcome = checker.finish();
+      probes.reachedAtEnd('acked-above-high-watermark', checker.acknowledgedAboveHighWatermark());
+      return outcome;
+    },
     retainedBytes: () => checker.retainedBytes(),
     coverage: () => probes.counts(),
     failedStarts: () => startFailures.list(),

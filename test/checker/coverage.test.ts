@@ -64,11 +64,15 @@ const writeConflict = (then: 'retry' | 'not-needed' | 'ours' | 'newer-controller
   kind: 'controller.write-conflict', controller: 1, topic: 'orders', partition: 0, expectedZkVersion: 3, zkVersion: 4, leader: 1, leaderEpoch: 2, isr: [1, 3], controllerEpoch: 1, then,
 });
 
+/** The probe the log checker decides at the end, from the final logs (test/checker/kafka-log.test.ts tests it). */
+type AtEndProbe = 'acked-above-high-watermark';
+type TracedProbe = Exclude<ProbeName, AtEndProbe>;
+
 /**
  * Per probe: events that reach it once, and the nearest events that must not. A Record over
  * ProbeName, so a probe added without a case here does not compile.
  */
-const CASES: Record<ProbeName, { readonly reach: readonly Event[]; readonly miss: readonly Event[] }> = {
+const CASES: Record<TracedProbe, { readonly reach: readonly Event[]; readonly miss: readonly Event[] }> = {
   'unclean-election': {
     reach: [...created, election(1, 0, [1, 2, 3]), election(3, 1, [3], true)],
     miss: [...created, election(1, 0, [1, 2, 3]), election(2, 1, [2, 3])], // a clean election after a failure
@@ -198,7 +202,7 @@ describe('checker: coverage', () => {
     expect(PROBE_NAMES.slice(0, 6)).toEqual(['unclean-election', 'isr-shrunk-to-one', 'truncation-below-acked', 'fenced-controller', 'rebalance-during-commit', 'retried-send-after-timeout']);
   });
 
-  test.each(PROBE_NAMES.map((name) => [name] as const))('checker: coverage: %s fires once on its situation, not on its near miss', (name) => {
+  test.each(PROBE_NAMES.filter((name): name is TracedProbe => name !== 'acked-above-high-watermark').map((name) => [name] as const))('checker: coverage: %s fires once on its situation, not on its near miss', (name) => {
     const { reach, miss } = CASES[name];
     expect(probe(reach)[name]).toBe(1);
     expect(probe(miss)[name]).toBe(0);

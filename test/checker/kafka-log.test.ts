@@ -237,8 +237,9 @@ describe('checker: log', () => {
     c.at(10).send('p1', 1, 4).append([2, 1, 3], records('p1', 1, 2)).hw([2, 1, 3], 2).ack('p1', 1, 2, 0);
     // b1 falls behind; b2 and b3 commit p1#3..4.
     c.at(20).append([2, 3], records('p1', 3, 4)).hw([2, 3], 4).ack('p1', 3, 4, 2);
-    c.at(25).send('p1', 5).append([2], records('p1', 5)).ack('p1', 5, 5, 4); // acks=1
-    c.at(30).kill(2).kill(3).offline([2, 3]);
+    c.flush(2);
+    c.at(25).send('p1', 5).append([2], records('p1', 5)).ack('p1', 5, 5, 4); // acks=1, in b2's page cache only
+    c.at(30).power(2).kill(3).offline([2, 3]);
     const out = c.finish();
     expect(out.anomalies).toEqual({ ...zeroCounts(), lost: 1 });
     const [story] = stories(out, 'lost');
@@ -246,6 +247,20 @@ describe('checker: log', () => {
       "orders-0 is offline at the end (last leader b2, epoch 1): with no leader to read, its final log is b2's, the replica with the highest high watermark (4)",
     );
     expect(story!.at(-1)).toBe("the final log of orders-0 (no leader; b2's, high watermark 4) has no record at offset 4 from p1#5");
+  });
+
+  // Kept on the final leader's log, only above its high watermark when the run ends (a leader that
+  // holds its high watermark, KAFKA-15583, or an ISR that never grew back): unreadable, not lost.
+  test('checker: log: an acknowledged message kept above the final high watermark is not lost; it is counted apart', () => {
+    const c = new Cluster();
+    c.at(0).election(1, 1, [1, 2, 3]);
+    c.at(10).send('p1', 1, 3).append([1, 2, 3], records('p1', 1, 3)).hw([1, 2, 3], 3).ack('p1', 1, 3, 0);
+    // acks=1 answered while the leader's high watermark stays at 3: p1#4 is on b1's log at offset 3, above it.
+    c.at(20).send('p1', 4).append([1], records('p1', 4)).ack('p1', 4, 4, 3);
+    const out = c.finish();
+    expect(out.anomalies).toEqual(zeroCounts());
+    expect(out.messages.inLog).toBe(3);
+    expect(c.checker.acknowledgedAboveHighWatermark()).toBe(1);
   });
 
   test('checker: log: records removed by retention after they were committed are not lost', () => {
