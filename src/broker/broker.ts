@@ -1,14 +1,18 @@
-// A Kafka broker (ZooKeeper mode) as a simulated process: it connects to ZooKeeper, loads (and
-// after an unclean shutdown recovers) its logs, registers under /brokers/ids with an ephemeral
-// znode, runs for controller, and serves
+// A Kafka broker (ZooKeeper mode) as a simulated process (Kafka's KafkaServer): it connects to
+// ZooKeeper, loads (and after an unclean shutdown recovers) its logs, registers under /brokers/ids
+// with an ephemeral znode, runs for controller, and serves
 // Produce, Fetch, ListOffsets, Metadata, the controller's requests, and (through its group
 // coordinator) the consumer groups whose __consumer_offsets partition it leads. Told to stop
 // (SIGTERM), it shuts down as KafkaServer does: a controlled shutdown, then logs flushed and the
 // ZooKeeper session closed. A start that cannot register (the previous process's session still
 // holds /brokers/ids/<id>) or cannot reach ZooKeeper fails, and the process exits with status 1.
+//
+// This file holds the process: startup order, registration, controller election, connections
+// and shutdown. Each request, once taken off its connection, is handled in kafka-apis.ts
+// (KafkaApis); what the broker knows of the cluster is in metadata-cache.ts (MetadataCache).
 import { invariant, type Env, type ProcessFactory } from '../../sim/index.js';
 import type { KafkaEvent, StartFailure } from '../kafka/events.js';
-import type { BrokerEndpoint, KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import type { KafkaMessage } from '../kafka/protocol.js';
 import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
 import { createZkClient } from '../zookeeper/client.js';
@@ -21,7 +25,9 @@ import { RECORD_BYTES, brokerSettings, topicSettings, type TopicSettings } from 
 import { Channels } from './channels.js';
 import { InFlightRequests, type BrokerContext } from './context.js';
 import { ReplicaFetcher } from './fetcher.js';
+import { KafkaApis } from './kafka-apis.js';
 import { DEFAULT_STARTUP_MODEL, markCleanShutdown, planLoad, splitKey, takeCleanShutdownMarker, writeMetaProperties, writeRecoveryPoints, type LoadPlan, type StartupModel } from './log-manager.js';
+import { MetadataCache } from './metadata-cache.js';
 import { behaviourOf } from './profile.js';
 import { ReplicaManager } from './replica-manager.js';
 import { CONTROLLER, PERSISTENT_PATHS, brokerPath, type BrokerRegistration, type ControllerZnode } from './zk-paths.js';
@@ -45,8 +51,6 @@ export interface BrokerSpec {
  */
 type Phase = 'connecting' | 'loading' | 'registering' | 'running' | 'failed';
 
-type ControlRequest = Extract<KafkaMessage, { type: 'LeaderAndIsr' | 'UpdateMetadata' | 'StopReplica' }>;
-
 const HW_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 const PRODUCER_ID_FILE = 'producer-id-block';
 
@@ -63,11 +67,9 @@ class Broker {
   private readonly fetcher: ReplicaFetcher;
   private readonly coordinator: GroupCoordinator;
   private readonly topicSettingsCache = new Map<string, TopicSettings>();
+  private readonly apis: KafkaApis;
   private controller: Controller | null = null;
-  private knownControllerEpoch = -1;
-  private controllerId = -1;
-  private liveBrokers: readonly BrokerEndpoint[] = [];
-  private readonly metadata = new Map<string, PartitionState>();
+  private readonly metadataCache = new MetadataCache();
   private nextProducerId: number;
   private shuttingDown = false;
   private brokerEpoch = -1; // the czxid of this process's registration, once made
@@ -82,7 +84,7 @@ class Broker {
   ) {
     const settings = brokerSettings(spec.config, spec.zookeeper);
     this.requests = new InFlightRequests(env);
-    this.channels = new Channels((from, request) => this.handleRequest(from, request), (fn) => void env.setTimer(0, fn));
+    this.channels = new Channels((from, request) => this.apis.handleRequest(from, request), (fn) => void env.setTimer(0, fn));
     this.zk = retryingZk(createZkClient(env, {
       server: spec.zookeeperNode,
       sessionTimeoutMs: settings.zookeeperSessionTimeoutMs,
@@ -115,15 +117,17 @@ class Broker {
       request: (to, build, timeoutMs, onResponse) => this.requests.send(to, build, timeoutMs, onResponse),
     };
     this.replicas = new ReplicaManager(this.ctx, this.readHighWatermarkCheckpoint(), {
-      controllerNode: () => this.liveBrokers.find((b) => b.id === this.controllerId)?.node ?? null,
+      controllerNode: () => this.metadataCache.liveBrokers.find((b) => b.id === this.metadataCache.controllerId)?.node ?? null,
       brokerEpoch: () => this.brokerEpoch,
-      isAliveBroker: (id) => this.liveBrokers.some((b) => b.id === id),
+      isAliveBroker: (id) => this.metadataCache.liveBrokers.some((b) => b.id === id),
     });
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
     this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config, spec.profile), {
       read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
       append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete),
     });
+    this.apis = new KafkaApis(this.ctx, this.replicas, this.fetcher, this.coordinator, this.metadataCache,
+      () => this.controller, () => this.brokerEpoch, () => this.allocateProducerId());
     this.nextProducerId = this.reserveProducerIds();
     // initZkClient waits for the connection; none within zookeeper.connection.timeout.ms is fatal.
     this.connectTimer = env.setTimer(settings.zookeeperConnectionTimeoutMs * 1000, () => this.startFailed({ reason: 'zookeeper-connection-timeout', timeoutMs: settings.zookeeperConnectionTimeoutMs }));
@@ -144,50 +148,6 @@ class Broker {
       return;
     }
     this.channels.receive(from, m, connection);
-  }
-
-  private handleRequest(from: string, m: KafkaMessage): void {
-    switch (m.type) {
-      case 'Produce':
-        return this.replicas.handleProduce(from, m);
-      case 'Fetch':
-        return this.replicas.handleFetch(from, m);
-      case 'OffsetsForLeaderEpoch':
-        return this.replicas.handleOffsetsForLeaderEpoch(from, m);
-      case 'ListOffsets':
-        return this.replicas.handleListOffsets(from, m);
-      case 'FindCoordinator':
-        return this.findCoordinator(from, m);
-      case 'JoinGroup':
-        return this.coordinator.handleJoinGroup(from, m);
-      case 'SyncGroup':
-        return this.coordinator.handleSyncGroup(from, m);
-      case 'Heartbeat':
-        return this.coordinator.handleHeartbeat(from, m);
-      case 'LeaveGroup':
-        return this.coordinator.handleLeaveGroup(from, m);
-      case 'OffsetCommit':
-        return this.coordinator.handleCommitOffsets(from, m);
-      case 'OffsetFetch':
-        return this.coordinator.handleFetchOffsets(from, m);
-      case 'Metadata':
-        return this.ctx.env.send(from, this.metadataResponse(m.correlationId, m.topics));
-      case 'InitProducerId':
-        return this.ctx.env.send(from, { type: 'InitProducerIdResponse', correlationId: m.correlationId, error: 'NONE', producerId: this.allocateProducerId(), producerEpoch: 0 });
-      case 'LeaderAndIsr':
-      case 'UpdateMetadata':
-      case 'StopReplica':
-        return this.onControlRequest(from, m);
-      case 'AlterPartition':
-        if (this.controller === null) return this.ctx.env.send(from, { type: 'AlterPartitionResponse', correlationId: m.correlationId, error: 'NOT_CONTROLLER', partitions: [] });
-        return this.controller.onAlterPartition(m, (error, partitions) => this.ctx.env.send(from, { type: 'AlterPartitionResponse', correlationId: m.correlationId, error, partitions }));
-      case 'ControlledShutdown':
-        if (this.controller === null) return this.ctx.env.send(from, { type: 'ControlledShutdownResponse', correlationId: m.correlationId, error: 'NOT_CONTROLLER', remainingPartitions: [] });
-        return this.controller.onControlledShutdown(m.brokerId, (error, remainingPartitions) =>
-          this.ctx.env.send(from, { type: 'ControlledShutdownResponse', correlationId: m.correlationId, error, remainingPartitions }));
-      default:
-        return; // responses never come here: onMessage routes them to their requests
-    }
   }
 
   /** A connection of ours was reset (its peer's process died, or its machine rebooted). */
@@ -239,7 +199,7 @@ class Broker {
       });
     };
     // The controller as this broker's metadata cache knows it; unknown counts as a failed attempt.
-    const controller = this.liveBrokers.find((b) => b.id === this.controllerId);
+    const controller = this.metadataCache.liveBrokers.find((b) => b.id === this.metadataCache.controllerId);
     if (controller === undefined) return answered(null);
     this.ctx.request(controller.node, (correlationId) => ({ type: 'ControlledShutdown', correlationId, brokerId: this.spec.id }), controllerSocketTimeoutMs, (response) => {
       answered(response?.type === 'ControlledShutdownResponse' && response.error === 'NONE' ? response.remainingPartitions : null);
@@ -438,7 +398,7 @@ class Broker {
           if (data.code === 'NONODE') this.electController();
           return;
         }
-        this.controllerId = (data.value.data as ControllerZnode).brokerid;
+        this.metadataCache.controllerId = (data.value.data as ControllerZnode).brokerid;
         // Our own create, whose answer the connection lost: we won.
         if (data.value.stat.ephemeralOwner === this.zk.sessionId && this.controller === null) this.becomeController();
       });
@@ -446,7 +406,7 @@ class Broker {
   }
 
   private becomeController(): void {
-    this.controllerId = this.spec.id;
+    this.metadataCache.controllerId = this.spec.id;
     this.controller = new Controller(this.ctx, () => this.onControllerLost(), this.spec.topicConfigs);
     this.controller.start();
   }
@@ -459,104 +419,6 @@ class Broker {
   private resignController(): void {
     this.controller?.resign();
     this.controller = null;
-  }
-
-  // ---- controller requests -----------------------------------------------------------------
-
-  /**
-   * A controller request meant for an older registration of this broker (KIP-380: the one of the
-   * process before a restart, or of an expired session) is refused with STALE_BROKER_EPOCH; one
-   * from a controller older than one we heard from, with STALE_CONTROLLER_EPOCH (zombie fencing).
-   */
-  private onControlRequest(from: string, request: ControlRequest): void {
-    const epochs = this.ctx.behaviour.brokerEpochs;
-    const type = `${request.type}Response` as const;
-    if (epochs && request.brokerEpoch >= 0 && request.brokerEpoch < this.brokerEpoch) {
-      this.ctx.trace({ kind: 'broker.stale-request', broker: this.spec.id, request: request.type, requestBrokerEpoch: request.brokerEpoch, brokerEpoch: this.brokerEpoch });
-      return this.ctx.env.send(from, { type, correlationId: request.correlationId, error: 'STALE_BROKER_EPOCH' });
-    }
-    if (request.controllerEpoch < this.knownControllerEpoch) {
-      this.ctx.trace({ kind: 'controller.fenced', broker: request.controllerId, staleEpoch: request.controllerEpoch, currentEpoch: this.knownControllerEpoch });
-      return this.ctx.env.send(from, { type, correlationId: request.correlationId, error: 'STALE_CONTROLLER_EPOCH' });
-    }
-    this.knownControllerEpoch = request.controllerEpoch;
-    this.controllerId = request.controllerId;
-    switch (request.type) {
-      case 'LeaderAndIsr':
-        return this.onLeaderAndIsr(from, request);
-      case 'UpdateMetadata':
-        return this.onUpdateMetadata(from, request);
-      case 'StopReplica':
-        return this.onStopReplica(from, request);
-    }
-  }
-
-  private onLeaderAndIsr(from: string, request: Extract<KafkaMessage, { type: 'LeaderAndIsr' }>): void {
-    const nodes = new Map(request.liveLeaders.map((b) => [b.id, b.node]));
-    for (const state of request.partitionStates) {
-      if (state.leader === this.spec.id) this.fetcher.unfollow(tpKey(state.topic, state.partition));
-    }
-    const { lead, follow } = this.replicas.becomeLeaderOrFollower(request);
-    this.fetcher.follow(follow.map(({ hosted, state, restart }) => ({ hosted, state, leaderNode: nodes.get(state.leader) ?? null, restart })));
-    // The group coordinator follows the leadership of __consumer_offsets (KafkaApis.onLeadershipChange).
-    for (const hosted of lead) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onElection(hosted.partition.partition);
-    for (const { hosted } of follow) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onResignation(hosted.partition.partition);
-    this.ctx.env.send(from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
-  }
-
-  private onUpdateMetadata(from: string, request: Extract<KafkaMessage, { type: 'UpdateMetadata' }>): void {
-    this.liveBrokers = request.liveBrokers;
-    for (const state of request.partitionStates) this.metadata.set(tpKey(state.topic, state.partition), state);
-    this.ctx.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
-  }
-
-  /** The controller took this shutting-down broker's follower replicas out of replication. */
-  private onStopReplica(from: string, request: Extract<KafkaMessage, { type: 'StopReplica' }>): void {
-    for (const { topic, partition } of request.partitions) this.fetcher.unfollow(tpKey(topic, partition));
-    this.ctx.env.send(from, { type: 'StopReplicaResponse', correlationId: request.correlationId, error: 'NONE' });
-  }
-
-  /**
-   * Any broker answers: the leader of the group's __consumer_offsets partition, from this broker's
-   * metadata cache, if it is alive (KafkaApis.handleFindCoordinatorRequest).
-   */
-  private findCoordinator(from: string, request: Extract<KafkaMessage, { type: 'FindCoordinator' }>): void {
-    const state = this.metadata.get(tpKey(CONSUMER_OFFSETS, this.coordinator.partitionFor(request.key)));
-    const leader = state === undefined || state.leader < 0 ? undefined : this.liveBrokers.find((b) => b.id === state.leader);
-    this.ctx.env.send(from, leader === undefined
-      ? { type: 'FindCoordinatorResponse', correlationId: request.correlationId, error: 'COORDINATOR_NOT_AVAILABLE', nodeId: -1, node: '' }
-      : { type: 'FindCoordinatorResponse', correlationId: request.correlationId, error: 'NONE', nodeId: leader.id, node: leader.node });
-  }
-
-  private metadataResponse(correlationId: number, topics: readonly string[] | null): KafkaMessage {
-    const byTopic = new Map<string, PartitionState[]>();
-    for (const state of this.metadata.values()) {
-      const list = byTopic.get(state.topic) ?? [];
-      list.push(state);
-      byTopic.set(state.topic, list);
-    }
-    const names = topics ?? [...byTopic.keys()].sort();
-    return {
-      type: 'MetadataResponse',
-      correlationId,
-      controllerId: this.controllerId,
-      brokers: this.liveBrokers,
-      topics: names.map((name) => {
-        const states = (byTopic.get(name) ?? []).sort((a, b) => a.partition - b.partition);
-        return {
-          name,
-          error: states.length === 0 ? 'UNKNOWN_TOPIC_OR_PARTITION' as const : 'NONE' as const,
-          partitions: states.map((s) => ({
-            partition: s.partition,
-            error: s.leader < 0 ? 'LEADER_NOT_AVAILABLE' as const : 'NONE' as const,
-            leader: s.leader,
-            leaderEpoch: s.leaderEpoch,
-            replicas: s.replicas,
-            isr: s.isr,
-          })),
-        };
-      }),
-    };
   }
 
   private topicSettingsOf(topic: string): TopicSettings {

@@ -21,7 +21,7 @@ export interface FollowerState {
   parkedIn: FetchClock | null;
 }
 
-/** The time of a fetch session's latest fetch (ReplicaManager's FetchSession). */
+/** The time of a fetch session's latest fetch (FetchSession, fetch-session.ts). */
 export interface FetchClock {
   readonly lastFetchUs: number;
 }
@@ -175,7 +175,8 @@ export class Partition {
 
   /**
    * The follower just fetched, caught up, in sync, with nothing new for it: until something
-   * changes, its session's fetches need not record it (ReplicaManager checks what could change).
+   * changes, its session's fetches need not record it (isIdle, in fetch-session.ts, checks what
+   * could change).
    */
   parkFollower(replica: number, clock: FetchClock): FollowerState | null {
     const state = this.followers.get(replica);

@@ -1,90 +1,30 @@
-// The replica manager: the partitions a broker hosts, Produce (acks 0, 1, all), the leader's
-// side of Fetch (followers and consumers), ListOffsets, the purgatories where acks=all produces
-// (and the group coordinator's own appends) and empty fetches wait, LeaderAndIsr, and the ISR
-// changes a leader asks for (sent by isr-change-manager.ts). The follower's side of replication
-// is in fetcher.ts.
-import type { EventId } from '../../sim/index.js';
+// The replica manager (Kafka's ReplicaManager): the partitions a broker hosts, Produce (acks 0, 1,
+// all), the leader's side of Fetch (followers and consumers), ListOffsets, the purgatories where
+// acks=all produces (and the group coordinator's own appends) and empty fetches wait, LeaderAndIsr,
+// and the ISR changes a leader asks for (sent by isr-change-manager.ts). The follower's side of
+// replication is in fetcher.ts; the purgatories are in delayed-produce.ts (DelayedProduce) and
+// delayed-fetch.ts (DelayedFetch); the followers' fetch sessions (KIP-227) in fetch-session.ts.
 import type { KafkaError } from '../kafka/errors.js';
 import type { BrokerEvent } from '../kafka/events.js';
-import type { AlterPartitionResult, FetchSessionError, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import type { AlterPartitionResult, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import { RECORD_BYTES, type TopicSettings } from './config.js';
 import type { BrokerContext } from './context.js';
+import { FetchPurgatory, hasFetchData, type DelayedFetch } from './delayed-fetch.js';
+import { ProducePurgatory, type ProduceResult, type ProduceWait } from './delayed-produce.js';
+import { FetchSessionCache, isIdle, unparkPartition, type FetchSession } from './fetch-session.js';
 import { AlterPartitionManager, ZkIsrManager, type BrokerMetadata, type IsrChangeManager } from './isr-change-manager.js';
 import type { Behaviour } from './profile.js';
 import { PartitionLog } from './log.js';
-import { Partition, unpark, type FetchClock, type FollowerState, type PendingIsrChange } from './partition.js';
+import { Partition, type PendingIsrChange } from './partition.js';
 import { ProducerStateTable } from './producer-state.js';
 
 type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
 type LeaderAndIsr = Extract<KafkaMessage, { type: 'LeaderAndIsr' }>;
 type ListOffsets = Extract<KafkaMessage, { type: 'ListOffsets' }>;
-type ProduceResult = { topic: string; partition: number; error: KafkaError; baseOffset: number; logStartOffset?: number };
 type FetchResult = Extract<KafkaMessage, { type: 'FetchResponse' }>['partitions'][number];
 type AppendOutcome = { readonly error: KafkaError; readonly baseOffset: number; readonly requiredOffset?: number; readonly logStartOffset?: number };
-
-/**
- * An acks=all append waiting in purgatory for the high watermark (DelayedProduce): a client's
- * Produce, or the group coordinator's own write to __consumer_offsets. `onComplete` answers it.
- */
-interface DelayedProduce {
-  readonly results: ProduceResult[];
-  pending: number;
-  timer: EventId | null;
-  done: boolean;
-  readonly onComplete: (results: readonly ProduceResult[]) => void;
-}
-
-interface ProduceWait {
-  readonly produce: DelayedProduce;
-  readonly index: number;
-  readonly requiredOffset: number;
-}
-
-/** A fetch that found no data, waiting up to maxWaitMs for some (DelayedFetch): a follower's waits for an append, a consumer's for the high watermark. */
-interface DelayedFetch {
-  readonly from: string;
-  readonly request: Fetch;
-  /** A follower's fetch reads its session's partitions; a consumer's, the request's. */
-  readonly session: FetchSession | null;
-  /** When it began to wait: waiting fetches complete in that order (a purgatory's watch list). */
-  readonly sequence: number;
-  timer: EventId | null;
-  done: boolean;
-}
-
-/**
- * A follower's incremental fetch session on this leader (KIP-227's FetchSession): each of its
- * partitions, in session order, with the fetch offset and leader epoch it last asked for and the
- * high watermark it was last sent. Its fetches list only what changed; every fetch still reads
- * every session partition, so an idle partition costs a few comparisons and no message bytes.
- */
-interface FetchSession extends FetchClock {
-  readonly id: number;
-  /** The epoch its next incremental fetch must carry. */
-  epoch: number;
-  readonly partitions: SessionPartition[];
-  /** Per topic, by partition number: requests name partitions by topic, and a lookup must not build a key string. */
-  readonly byTopic: Map<string, (SessionPartition | undefined)[]>;
-  /** When its partitions were last read (the parked ones' fetch time). */
-  lastFetchUs: number;
-}
-
-interface SessionPartition {
-  readonly topic: string;
-  readonly partition: number;
-  fetchOffset: number;
-  currentLeaderEpoch: number;
-  /** The high watermark last sent; -1 before any, and after an error, so the next answer includes it. */
-  highWatermark: number;
-  /**
-   * Idle: the follower's state, parked (Partition.parkFollower) when a read found it caught up,
-   * in the ISR and with nothing to send; with the leader epoch and ISR of then. While the leader
-   * stays so, a read of it would change nothing but fetch times, and is skipped.
-   */
-  parked: { readonly state: FollowerState; readonly partition: Partition; readonly leaderEpoch: number; readonly isr: readonly number[] } | null;
-}
 
 const NO_BATCHES: readonly RecordBatch[] = [];
 const NO_RESULTS: readonly FetchResult[] = [];
@@ -108,16 +48,12 @@ export interface HostedPartition {
 export class ReplicaManager {
   readonly hosted = new Map<string, HostedPartition>();
   private readonly byTopic = new Map<string, HostedPartition[]>();
-  /** Fetch sessions by follower id: a follower fetches from a leader in one session at a time. */
-  private readonly sessions = new Map<number, FetchSession>();
-  /**
-   * Session ids start from the clock, one per fetch at most: a restarted broker never hands out
-   * an id of its previous incarnation, so a follower's stale session is never taken for a new one.
-   */
-  private nextSessionId: number;
-  /** Followers' fetches waiting in purgatory, in the order they began to wait (one per follower at most). */
-  private readonly followerFetchWaits: DelayedFetch[] = [];
-  private fetchWaitSequence = 0;
+  /** Followers' fetch sessions (KIP-227). */
+  private readonly sessions: FetchSessionCache;
+  /** acks=all appends waiting for the high watermark. */
+  private readonly producePurgatory: ProducePurgatory;
+  /** Fetches waiting for data. */
+  private readonly fetchPurgatory: FetchPurgatory;
   /** How a leader's ISR change is made: its own ZooKeeper write before 2.7, AlterIsr / AlterPartition since. */
   private readonly isrChanges: IsrChangeManager;
 
@@ -126,7 +62,14 @@ export class ReplicaManager {
     private readonly checkpointedHighWatermarks: ReadonlyMap<string, number>,
     private readonly metadata: BrokerMetadata = NO_METADATA,
   ) {
-    this.nextSessionId = ctx.env.now() + 1;
+    this.sessions = new FetchSessionCache(ctx);
+    this.producePurgatory = new ProducePurgatory(ctx, this.hosted, (p) => this.minIsr(p, this.ctx.topicSettings(p.topic)));
+    this.fetchPurgatory = new FetchPurgatory(ctx, {
+      get: (topic, partition) => this.get(topic, partition),
+      readForFetch: (request) => this.readForFetch(request),
+      readSession: (session, replica) => this.readSession(session, replica),
+      sendFetchResponse: (from, request, session, results) => this.sendFetchResponse(from, request, session, results),
+    });
     this.isrChanges = ctx.behaviour.alterIsr ? new AlterPartitionManager(ctx, metadata) : new ZkIsrManager(ctx);
   }
 
@@ -173,7 +116,7 @@ export class ReplicaManager {
     if (request.acks === 0) return; // the producer asked for no answer at all
     if (waits === null) return this.respondToProduce(from, request, results);
     // An argument, not a named const: tsx names every named closure (a defineProperty call) per request.
-    this.delayProduce(results, waits, request.timeoutMs, (partitions) => this.respondToProduce(from, request, partitions));
+    this.producePurgatory.delayProduce(results, waits, request.timeoutMs, (partitions) => this.respondToProduce(from, request, partitions));
   }
 
   private respondToProduce(from: string, request: Produce, partitions: readonly ProduceResult[]): void {
@@ -193,15 +136,7 @@ export class ReplicaManager {
     const outcome = this.appendToLeader(hosted, batch, -1);
     if (outcome.error !== 'NONE') return onComplete(outcome.error, -1);
     const results: ProduceResult[] = [{ topic, partition, error: 'NONE', baseOffset: outcome.baseOffset }];
-    this.delayProduce(results, [{ index: 0, hosted, requiredOffset: outcome.requiredOffset! }], timeoutMs, ([result]) => onComplete(result!.error, result!.baseOffset));
-  }
-
-  /** Parks appends in the produce purgatory until the HW covers them, or the timeout. */
-  private delayProduce(results: ProduceResult[], waits: readonly { index: number; hosted: HostedPartition; requiredOffset: number }[], timeoutMs: number, onComplete: DelayedProduce['onComplete']): void {
-    const delayed: DelayedProduce = { results, pending: waits.length, timer: null, done: false, onComplete };
-    for (const wait of waits) wait.hosted.produceWaits.push({ produce: delayed, index: wait.index, requiredOffset: wait.requiredOffset });
-    delayed.timer = this.ctx.env.setTimer(timeoutMs * 1000, () => this.expireProduce(delayed));
-    for (const wait of waits) this.completeProduceWaits(wait.hosted);
+    this.producePurgatory.delayProduce(results, [{ index: 0, hosted, requiredOffset: outcome.requiredOffset! }], timeoutMs, ([result]) => onComplete(result!.error, result!.baseOffset));
   }
 
   private appendToLeader(hosted: HostedPartition, batch: RecordBatch, acks: -1 | 0 | 1): AppendOutcome {
@@ -221,28 +156,8 @@ export class ReplicaManager {
     hosted.producers.record(stored);
     this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: stored.baseOffset, count: stored.records.length, leaderEpoch: stored.leaderEpoch, role: 'leader' }, false);
     this.maybeIncrementHighWatermark(hosted);
-    this.wakeFetches(hosted, 'followers');
+    this.fetchPurgatory.wakeFetches(hosted, 'followers');
     return { error: 'NONE', baseOffset: stored.baseOffset, requiredOffset: nextOffset(stored) };
-  }
-
-  /** Answers every waiting produce the high watermark now covers (DelayedProduce.tryComplete). */
-  private completeProduceWaits(hosted: HostedPartition): void {
-    const p = hosted.partition;
-    if (hosted.produceWaits.length === 0) return;
-    const minIsr = this.minIsr(p, this.ctx.topicSettings(p.topic));
-    const inSync = p.isrSizeAfterAppend(this.ctx.behaviour);
-    const still: ProduceWait[] = [];
-    for (const wait of hosted.produceWaits) {
-      if (wait.produce.done) continue;
-      if (p.highWatermark < wait.requiredOffset) {
-        still.push(wait);
-        continue;
-      }
-      // Replicated, but by fewer than min.insync.replicas: the write stays, the producer is told.
-      const error: KafkaError = inSync < minIsr ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : 'NONE';
-      this.settleProduceWait(wait, error);
-    }
-    hosted.produceWaits = still;
   }
 
   /** min.insync.replicas, from 3.7 counted as at most the replica count (Partition.effectiveMinIsr, KAFKA-15583). */
@@ -251,111 +166,31 @@ export class ReplicaManager {
     return this.ctx.behaviour.hwHeldUnderMinIsr ? Math.min(minIsr, p.replicas.length) : minIsr;
   }
 
-  private settleProduceWait(wait: ProduceWait, error: KafkaError): void {
-    const produce = wait.produce;
-    const result = produce.results[wait.index]!;
-    // Spelled out: an object spread costs several times as much, once per acks=all partition.
-    produce.results[wait.index] = { topic: result.topic, partition: result.partition, error, baseOffset: error === 'NONE' ? result.baseOffset : -1 };
-    produce.pending -= 1;
-    if (produce.pending === 0) this.respondProduce(produce);
-  }
-
-  private expireProduce(produce: DelayedProduce): void {
-    if (produce.done) return;
-    produce.timer = null;
-    for (const hosted of this.hosted.values()) {
-      for (const wait of hosted.produceWaits) if (wait.produce === produce && !produce.done) this.settleProduceWait(wait, 'REQUEST_TIMED_OUT');
-      hosted.produceWaits = hosted.produceWaits.filter((w) => w.produce !== produce);
-    }
-  }
-
-  private respondProduce(produce: DelayedProduce): void {
-    produce.done = true;
-    if (produce.timer !== null) this.ctx.env.cancelTimer(produce.timer);
-    produce.onComplete(produce.results);
-  }
-
-  /** Leadership lost: every waiting produce of the partition fails with NOT_LEADER_OR_FOLLOWER. */
-  private failProduceWaits(hosted: HostedPartition): void {
-    const waits = hosted.produceWaits;
-    hosted.produceWaits = [];
-    for (const wait of waits) if (!wait.produce.done) this.settleProduceWait(wait, 'NOT_LEADER_OR_FOLLOWER');
-  }
-
   // ---- Fetch (leader side) -------------------------------------------------------------
 
   handleFetch(from: string, request: Fetch): void {
     if (request.replicaId >= 0 && request.session !== undefined) return this.handleSessionFetch(from, request, request.session);
     const results = this.readForFetch(request);
-    if (this.hasFetchData(results) || request.maxWaitMs === 0) {
+    if (hasFetchData(results) || request.maxWaitMs === 0) {
       this.sendFetchResponse(from, request, null, results);
       return;
     }
-    const delayed: DelayedFetch = { from, request, session: null, sequence: this.fetchWaitSequence++, timer: null, done: false };
-    for (const part of request.partitions) this.get(part.topic, part.partition)?.fetchWaits.push(delayed);
-    delayed.timer = this.ctx.env.setTimer(request.maxWaitMs * 1000, () => this.completeFetch(delayed));
+    this.fetchPurgatory.delayFetch(from, request, null);
   }
 
   /** A follower's fetch: it opens its session or updates it, then reads every session partition. */
   private handleSessionFetch(from: string, request: Fetch, sessionRequest: FetchSessionRequest): void {
-    const session = this.updateSession(request, sessionRequest);
+    const session = this.sessions.updateSession(request, sessionRequest);
     if (typeof session === 'string') {
       this.ctx.env.send(from, { type: 'FetchResponse', correlationId: request.correlationId, error: session, sessionId: 0, partitions: [] });
       return;
     }
     const results = this.readSession(session, request.replicaId);
-    if (this.hasFetchData(results) || request.maxWaitMs === 0) {
+    if (hasFetchData(results) || request.maxWaitMs === 0) {
       this.sendFetchResponse(from, request, session, results);
       return;
     }
-    const delayed: DelayedFetch = { from, request, session, sequence: this.fetchWaitSequence++, timer: null, done: false };
-    this.followerFetchWaits.push(delayed);
-    delayed.timer = this.ctx.env.setTimer(request.maxWaitMs * 1000, () => this.completeFetch(delayed));
-  }
-
-  /**
-   * FetchManager.newContext: a full fetch (epoch 0) opens a new session, replacing the
-   * follower's old one; an incremental fetch must name the follower's session and its next
-   * epoch, and updates it: listed partitions added or changed, forgotten ones removed.
-   */
-  private updateSession(request: Fetch, sessionRequest: FetchSessionRequest): FetchSession | FetchSessionError {
-    let session: FetchSession | undefined;
-    if (sessionRequest.epoch === 0) {
-      session = { id: this.nextSessionId++, epoch: 1, partitions: [], byTopic: new Map(), lastFetchUs: this.ctx.env.now() };
-      this.sessions.set(request.replicaId, session);
-    } else {
-      session = this.sessions.get(request.replicaId);
-      if (session === undefined || session.id !== sessionRequest.id) return 'FETCH_SESSION_ID_NOT_FOUND';
-      if (session.epoch !== sessionRequest.epoch) return 'INVALID_FETCH_SESSION_EPOCH';
-      session.epoch += 1;
-    }
-    for (const { topic, partition, fetchOffset, currentLeaderEpoch } of request.partitions) {
-      const cached = sessionPartition(session, topic, partition);
-      if (cached !== undefined) {
-        unparkPartition(cached);
-        cached.fetchOffset = fetchOffset;
-        cached.currentLeaderEpoch = currentLeaderEpoch;
-        continue;
-      }
-      const added: SessionPartition = { topic, partition, fetchOffset, currentLeaderEpoch, highWatermark: -1, parked: null };
-      session.partitions.push(added);
-      let byPartition = session.byTopic.get(topic);
-      if (byPartition === undefined) {
-        byPartition = [];
-        session.byTopic.set(topic, byPartition);
-      }
-      byPartition[partition] = added;
-    }
-    if (sessionRequest.forgotten.length > 0) {
-      for (const { topic, partition } of sessionRequest.forgotten) {
-        const forgotten = sessionPartition(session, topic, partition);
-        if (forgotten === undefined) continue;
-        unparkPartition(forgotten); // no longer fetched: its time stops here
-        session.byTopic.get(topic)![partition] = undefined;
-        session.partitions.splice(session.partitions.indexOf(forgotten), 1);
-      }
-    }
-    return session;
+    this.fetchPurgatory.delayFetch(from, request, session);
   }
 
   /** A fetch with no session (a consumer's): every partition it names, each answered. */
@@ -461,57 +296,6 @@ export class ReplicaManager {
     this.maybeIncrementHighWatermark(hosted);
   }
 
-  /**
-   * Completes waiting fetches (DelayedFetch.tryComplete): an append wakes the followers whose
-   * session holds the partition; a new high watermark wakes consumers that now have something to
-   * read; a lost leadership wakes all. They complete in the order they began to wait.
-   */
-  private wakeFetches(hosted: HostedPartition, which: 'followers' | 'consumers' | 'all'): void {
-    // Appends are frequent and mostly wake nobody, or one fetch: nothing is allocated then. The
-    // waiting fetches are listed first, since completing one may start the next request of its
-    // connection, which may begin to wait in turn.
-    let waiting: DelayedFetch[] | null = null;
-    if (which !== 'consumers') {
-      const p = hosted.partition;
-      for (const delayed of this.followerFetchWaits) if (sessionPartition(delayed.session!, p.topic, p.partition) !== undefined) (waiting ??= []).push(delayed);
-    }
-    if (hosted.fetchWaits.length > 0) {
-      const inSessions = waiting?.length ?? 0;
-      for (const delayed of hosted.fetchWaits) (waiting ??= []).push(delayed);
-      if (inSessions > 0) waiting!.sort(bySequence);
-    }
-    if (waiting === null) return;
-    for (const delayed of waiting) {
-      const consumer = delayed.request.replicaId < 0;
-      if (which === 'followers' && consumer) continue;
-      if (which === 'consumers' && (!consumer || !this.hasFetchData(this.readForFetch(delayed.request)))) continue;
-      this.completeFetch(delayed);
-    }
-  }
-
-  private hasFetchData(results: readonly FetchResult[]): boolean {
-    for (const result of results) if (result.batches.length > 0 || result.error !== 'NONE') return true;
-    return false;
-  }
-
-  private completeFetch(delayed: DelayedFetch): void {
-    if (delayed.done) return;
-    delayed.done = true;
-    if (delayed.timer !== null) this.ctx.env.cancelTimer(delayed.timer);
-    const session = delayed.session;
-    if (session !== null) {
-      this.followerFetchWaits.splice(this.followerFetchWaits.indexOf(delayed), 1);
-      this.sendFetchResponse(delayed.from, delayed.request, session, this.readSession(session, delayed.request.replicaId));
-      return;
-    }
-    for (const part of delayed.request.partitions) {
-      const waits = this.get(part.topic, part.partition)?.fetchWaits;
-      const index = waits === undefined ? -1 : waits.indexOf(delayed);
-      if (index >= 0) waits!.splice(index, 1);
-    }
-    this.sendFetchResponse(delayed.from, delayed.request, null, this.readForFetch(delayed.request));
-  }
-
   /** ListOffsets: -2 the log start (always 0 here), -1 the high watermark for a consumer (the LEO for a replica). */
   handleListOffsets(from: string, request: ListOffsets): void {
     const partitions = request.partitions.map(({ topic, partition, timestamp }) => {
@@ -551,8 +335,8 @@ export class ReplicaManager {
       return;
     }
     this.traceHighWatermark(p);
-    this.completeProduceWaits(hosted);
-    this.wakeFetches(hosted, 'consumers');
+    this.producePurgatory.completeProduceWaits(hosted);
+    this.fetchPurgatory.wakeFetches(hosted, 'consumers');
   }
 
   traceHighWatermark(p: Partition): void {
@@ -644,8 +428,8 @@ export class ReplicaManager {
         this.maybeIncrementHighWatermark(hosted);
       } else {
         const restart = followerRestarts(this.ctx.behaviour.followerRestartsOn, p, state);
-        this.failProduceWaits(hosted);
-        this.wakeFetches(hosted, 'all');
+        this.producePurgatory.failProduceWaits(hosted);
+        this.fetchPurgatory.wakeFetches(hosted, 'all');
         p.makeFollower(state);
         this.ctx.trace({ kind: 'follower', broker: this.ctx.id, topic: p.topic, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch });
         follow.push({ hosted, state, restart });
@@ -707,36 +491,6 @@ function belowHighWatermark(batches: readonly RecordBatch[], highWatermark: numb
     out.push(nextOffset(batch) <= highWatermark ? batch : { ...batch, records: batch.records.slice(0, highWatermark - batch.baseOffset) });
   }
   return out;
-}
-
-/**
- * A parked partition whose leader is as it was: still leading in the same epoch with the same
- * ISR, its log end and high watermark still the follower's fetch offset and the high watermark
- * it was sent. Reading it would find nothing to send, record a fetch that moves only the
- * follower's fetch times (which its session's clock gives), move no high watermark and add no
- * replica to the ISR.
- */
-function isIdle(part: SessionPartition): boolean {
-  const parked = part.parked;
-  if (parked === null) return false;
-  const p = parked.partition;
-  const offset = part.fetchOffset;
-  return p.isLeader && p.leaderEpoch === parked.leaderEpoch && p.isr === parked.isr && p.log.logEndOffset === offset && p.highWatermark === offset && part.highWatermark === offset;
-}
-
-/** Waiting fetches in the order they began to wait. */
-function bySequence(a: DelayedFetch, b: DelayedFetch): number {
-  return a.sequence - b.sequence;
-}
-
-function sessionPartition(session: FetchSession, topic: string, partition: number): SessionPartition | undefined {
-  return session.byTopic.get(topic)?.[partition];
-}
-
-function unparkPartition(part: SessionPartition): void {
-  if (part.parked === null) return;
-  unpark(part.parked.state);
-  part.parked = null;
 }
 
 function errorResult(topic: string, partition: number, error: KafkaError, highWatermark: number): FetchResult {

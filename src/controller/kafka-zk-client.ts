@@ -3,7 +3,8 @@
 // (wrapRequestWithControllerEpochCheck), and the multi's per-op results say which op failed
 // (unwrapResponseWithControllerEpochCheck): the check (another controller was elected since:
 // ControllerMovedException, resign) or the write itself (for a partition state, BADVERSION: the
-// leader changed the ISR since the controller read it; re-read and decide again).
+// leader changed the ISR since the controller read it; re-read and decide again). Also the
+// fan-in that waits for a batch of ZooKeeper answers.
 import type { ZkClient, ZkErrorCode, ZkMultiResult, ZkOp, ZnodeData } from '../zookeeper/api.js';
 import { CONTROLLER_EPOCH } from '../broker/zk-paths.js';
 
@@ -44,4 +45,16 @@ export function updateLeaderAndIsr(zk: ZkClient, epochZkVersion: number, path: s
 /** KafkaZkClient.createTopicPartitionStatesRaw's create of one partition's state znode. */
 export function createPartitionState(zk: ZkClient, epochZkVersion: number, path: string, znode: ZnodeData, then: (write: GuardedWrite) => void): void {
   guardedMulti(zk, epochZkVersion, { op: 'create', path, data: znode, mode: 'PERSISTENT' }, then);
+}
+
+/**
+ * Calls `then` once `count` replies are in (at once when there are none): a fan-in of ZooKeeper
+ * callbacks (as ZooKeeperClient.handleRequests' CountDownLatch waits for a batch's answers).
+ */
+export function latch(count: number, then: () => void): () => void {
+  let pending = count;
+  if (pending === 0) then();
+  return () => {
+    if (--pending === 0) then();
+  };
 }
