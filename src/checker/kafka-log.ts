@@ -120,12 +120,12 @@ export class LogChecker {
     world.trace.observe((atUs, event) => this.observe(atUs, event), { deliveries: false });
   }
 
-  /** Bytes held in the checker's typed arrays (the ledger and the committed identities). */
   /** After finish(): acknowledged messages kept on a final log above its high watermark, so unreadable at the end. */
   acknowledgedAboveHighWatermark(): number {
     return this.unreadableAtEnd;
   }
 
+  /** Bytes held in the checker's typed arrays (the ledger and the committed identities). */
   retainedBytes(): number {
     let total = this.ledger.bytes;
     for (const part of this.partitions) total += part.committed.bytes;
