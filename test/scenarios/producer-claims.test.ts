@@ -14,7 +14,9 @@ type Recorded = { atUs: number; event: KafkaEvent | AppEvent };
 function run(name: string, kafka?: string): { events: Recorded[]; summary: ReturnType<typeof runScenario> } {
   const found = scenarios.find((s) => s.scenario.name === name);
   if (found === undefined) throw new Error(`no scenario ${name}`);
-  const loaded = kafka === undefined ? found : { ...found, scenario: { ...found.scenario, cluster: { ...found.scenario.cluster, kafka } } };
+  const cluster = found.scenario.cluster;
+  if (cluster === null) throw new Error(`${name} has no Kafka cluster`);
+  const loaded = kafka === undefined ? found : { ...found, scenario: { ...found.scenario, cluster: { ...cluster, kafka } } };
   const events: Recorded[] = [];
   const summary = runScenario(loaded, loaded.scenario.seed, { observer: (atUs: number, event: TraceEvent) => events.push({ atUs, event: event as KafkaEvent | AppEvent }) });
   return { events, summary };
