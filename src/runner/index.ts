@@ -7,7 +7,7 @@ import { brokenBySeed } from '../checker/verdict.js';
 import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../scenario/types.js';
 import { buildExample } from '../example/index.js';
 import { buildKafka } from './kafka.js';
-import { nemesisTargets, unknownNemesisTargets } from './nemesis-targets.js';
+import { nemesisTargets } from './nemesis-targets.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
 import { validateConsumerConfig } from '../clients/consumer-config.js';
 import type { SystemUnderTest } from './system.js';
@@ -29,8 +29,6 @@ export function unsupportedReason(scenario: Scenario): string | null {
   ];
   const zookeeperKind = scenario.example === null ? undefined : scenario.nemesis?.faults.find((kind) => kind.startsWith('zookeeper-'));
   if (zookeeperKind !== undefined) return `nemesis ${zookeeperKind} needs a Kafka cluster: the example system has no ZooKeeper`;
-  const unknown = unknownNemesisTargets(scenario);
-  if (unknown.length > 0) problems.push(`nemesis.targets: ${unknown.map((t) => `"${t}"`).join(', ')} names no node, role or set of this scenario (sets: brokers, zookeeper, producers, consumers)`);
   return problems.length === 0 ? null : problems.join('; ');
 }
 

@@ -21,6 +21,7 @@ import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
 import type { InputError } from './types.js';
 import { formatDuration, parseDuration, parseRatio, type Parsed } from './units.js';
 import { locate, type Source } from './yaml-source.js';
+import { checkTargets } from './targets.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 
@@ -47,6 +48,7 @@ export function crossChecks(source: Source, data: unknown): InputError[] {
   const topics = checkTopics(findings, data);
   checkClients(findings, data, topics);
   checkFaults(findings, data);
+  checkTargets((path, expected, found, hint) => findings.add(path, expected, found, hint), data);
   checkAddedPartitions(findings, data);
   checkProfileKeys(findings, data);
   checkOffsetsTopic(findings, data);

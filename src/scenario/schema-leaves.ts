@@ -121,7 +121,7 @@ export function name(what: string) {
 
 // A node name (`b1`, `zk`, `client`) or a role (`controller`, `leader(orders/0)`); the runner
 // resolves it, so only the shape is checked here.
-const TARGET_RE = /^[A-Za-z][A-Za-z0-9_.-]*(\([A-Za-z0-9_./,-]*\))?$/;
+export const TARGET_RE = /^[A-Za-z][A-Za-z0-9_.-]*(\([A-Za-z0-9_./,-]*\))?$/;
 
 export function target() {
   const expected = 'a node name such as "b1" or a role such as "leader(orders/0)"';
