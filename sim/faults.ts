@@ -207,6 +207,8 @@ export interface NemesisOptions {
   readonly targets: () => readonly string[];
   /** Fault kinds the system defines (a split it names, a session expiry), by name. */
   readonly systemKinds?: Readonly<Record<string, SystemFaultKind>>;
+  /** A random fault found no target (none named, or none its kind fits): recorded, and told here. */
+  readonly onMiss?: () => void;
 }
 
 /**
@@ -222,8 +224,12 @@ export function startNemesis<M>(world: World<M>, faults: Faults<M>, random: Rand
   const tick = (): void => {
     if (world.now() >= options.stopAtUs) return;
     const targets = options.targets();
-    const drawn = targets.length === 0 ? null : drawFault(random, random.pick(options.kinds), targets, systemKinds);
-    if (drawn !== null) {
+    const kind = targets.length === 0 ? null : random.pick(options.kinds);
+    const drawn = kind === null ? null : drawFault(random, kind, targets, systemKinds);
+    if (drawn === null) {
+      faults.skip(kind ?? 'random fault', 'random', kind === null ? 'the nemesis targets name no node now' : `no ${kind} fits the nemesis targets now`);
+      options.onMiss?.();
+    } else {
       const applied = faults.apply(drawn.action, 'random', drawn.label ?? describeFault(drawn.action));
       const drawnUs = random.range(options.faultDurationUs.minUs, options.faultDurationUs.maxUs);
       world.scheduler.after(drawn.durationUs?.(drawnUs) ?? drawnUs, () => applied.heal(), undefined);

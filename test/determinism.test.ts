@@ -53,6 +53,7 @@ describe('determinism', () => {
     action,
     healAfterUs: fc.option(fc.integer({ min: 1, max: 5_000_000 })),
     line: fc.constant(1),
+    mayMiss: fc.boolean(),
   });
 
   test('determinism: any seed with any fault schedule runs to the same hash twice', () => {

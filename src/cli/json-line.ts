@@ -15,6 +15,8 @@ export function summaryLine(summary: RunSummary): string {
     anomalies: summary.anomalies,
     coverage: summary.coverage,
     failedStarts: summary.failedStarts,
+    skippedFaults: summary.skippedFaults,
+    nemesisMisses: summary.nemesisMisses,
     ok: summary.ok,
     broken: summary.broken,
     budgetExhausted: summary.budgetExhausted,

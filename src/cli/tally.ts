@@ -43,6 +43,11 @@ export class ScenarioTally {
   failedStartSeeds = 0;
   failedStartTotal = 0;
   failedStartExample: { readonly seed: number; readonly failedStarts: readonly FailedStart[] } | null = null;
+  /** Scripted faults skipped with may-miss (the others fail their seed and show there), and random faults that found no target. */
+  allowedSkipSeeds = 0;
+  allowedSkipTotal = 0;
+  nemesisMissSeeds = 0;
+  nemesisMissTotal = 0;
 
   constructor(
     readonly loaded: LoadedScenario,
@@ -70,6 +75,15 @@ export class ScenarioTally {
       this.failedStartSeeds += 1;
       this.failedStartTotal += summary.failedStarts.length;
       if (this.failedStartExample === null || summary.seed < this.failedStartExample.seed) this.failedStartExample = { seed: summary.seed, failedStarts: summary.failedStarts };
+    }
+    const allowed = summary.skippedFaults.filter((s) => s.allowed).length;
+    if (allowed > 0) {
+      this.allowedSkipSeeds += 1;
+      this.allowedSkipTotal += allowed;
+    }
+    if (summary.nemesisMisses > 0) {
+      this.nemesisMissSeeds += 1;
+      this.nemesisMissTotal += summary.nemesisMisses;
     }
     if (summary.budgetExhausted) this.exhausted.push(summary.seed);
     for (const instance of summary.instances) {

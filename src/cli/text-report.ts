@@ -33,6 +33,7 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   lines.push(`  anomalies: ${formatCounts(tally.totals)}`);
   lines.push(...coverageLines(tally, c));
   lines.push(...failedStartLines(tally, c));
+  lines.push(...missedFaultLines(tally));
   if (tally.exhausted.length > 0) {
     lines.push(c.yellow(`  warning: seeds ${formatSeeds(tally.exhausted)} stopped at the event budget before the scenario's end`));
   }
@@ -74,6 +75,16 @@ function failedStartLines(tally: ScenarioTally, c: ChalkInstance): string[] {
   for (const f of example.failedStarts.slice(0, MAX_FAILED_STARTS)) lines.push(`    ${c.yellow(failedStartText(f))}`);
   const more = example.failedStarts.length - MAX_FAILED_STARTS;
   if (more > 0) lines.push(`    ... and ${plural(more, 'more failed start')} in seed ${example.seed}`);
+  return lines;
+}
+
+/** Faults that found nobody to hit: scripted ones marked may-miss, and the nemesis's draws. */
+function missedFaultLines(tally: ScenarioTally): string[] {
+  const runs = tally.perSeed.length;
+  const seeds = (n: number, total: number): string => (runs === 1 ? `${total}` : `${total} in ${n} of ${plural(runs, 'seed')}`);
+  const lines: string[] = [];
+  if (tally.allowedSkipTotal > 0) lines.push(`  skipped (may-miss): ${seeds(tally.allowedSkipSeeds, tally.allowedSkipTotal)} scripted faults found no target when due`);
+  if (tally.nemesisMissTotal > 0) lines.push(`  nemesis: ${seeds(tally.nemesisMissSeeds, tally.nemesisMissTotal)} random faults found no target when drawn`);
   return lines;
 }
 

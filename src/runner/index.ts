@@ -11,9 +11,9 @@ import { nemesisTargets } from './nemesis-targets.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
 import { validateConsumerConfig } from '../clients/consumer-config.js';
 import type { SystemUnderTest } from './system.js';
-import type { RunOptions, RunSummary } from './types.js';
+import type { RunOptions, RunSummary, SkippedFault } from './types.js';
 
-export type { RunOptions, RunSummary, MessageCounts } from './types.js';
+export type { RunOptions, RunSummary, MessageCounts, SkippedFault } from './types.js';
 
 const DEFAULT_EVENT_BUDGET = 50_000_000;
 
@@ -59,7 +59,9 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
   if (observer !== null) world.trace.observe(observer);
   const system = scenario.example !== null ? buildExample(world, scenario.example, scenario.durationUs) : buildKafka(world, scenario, scenario.cluster!);
   const faults = new Faults(world);
-  for (const fault of scenario.faults) scheduleFault(world, faults, system, fault);
+  const skippedFaults: SkippedFault[] = [];
+  let nemesisMisses = 0;
+  for (const fault of scenario.faults) scheduleFault(world, faults, system, fault, skippedFaults);
   if (scenario.nemesis !== null) {
     startNemesis(world, faults, world.random.stream('nemesis'), {
       kinds: scenario.nemesis.faults,
@@ -68,6 +70,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
       stopAtUs: scenario.durationUs,
       targets: nemesisTargets(scenario.nemesis.targets, system),
       systemKinds: system.nemesisKinds,
+      onMiss: () => void (nemesisMisses += 1),
     });
   }
   const endUs = scenario.durationUs + scenario.settleUs;
@@ -80,6 +83,9 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
   const coverage = system.coverage();
   const broken = brokenBySeed(scenario.expect, judgedCounts(check.anomalies, coverage));
   const budgetExhausted = outcome === 'budget';
+  for (const skipped of skippedFaults) {
+    if (!skipped.allowed) broken.push(`the scenario did not run as written: its ${skipped.action} at ${skipped.atMs / 1000}s (scenario line ${skipped.line}) was skipped: ${skipped.why} (mark the fault "may-miss: true" if it may)`);
+  }
   if (budgetExhausted) broken.push(`the run spent its budget of ${budget} events before ${endUs / 1000}ms of simulated time`);
   return {
     scenario: scenario.name,
@@ -92,6 +98,8 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     anomalies: check.anomalies,
     coverage,
     failedStarts: system.failedStarts(),
+    skippedFaults,
+    nemesisMisses,
     ok: broken.length === 0,
     broken,
     instances: check.instances,
@@ -107,7 +115,7 @@ function isAdminRequest(action: FaultActionSpec): action is AdminRequest {
   return action.kind === 'elect-preferred' || action.kind === 'add-partitions';
 }
 
-function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: SystemUnderTest, fault: FaultSpec): void {
+function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: SystemUnderTest, fault: FaultSpec, skipped: SkippedFault[]): void {
   const action = fault.action;
   if (isAdminRequest(action)) return; // an admin request: the admin process makes it at its time
   world.scheduler.at(fault.atUs, () => {
@@ -115,6 +123,7 @@ function scheduleFault(world: World<unknown>, faults: Faults<unknown>, system: S
     const resolved = resolveAction(action, system);
     if (typeof resolved === 'string') {
       faults.skip(label, 'scripted', resolved);
+      skipped.push({ atMs: Math.floor(world.now() / 1000), line: fault.line, action: action.kind, why: resolved, allowed: fault.mayMiss });
       return;
     }
     const applied = faults.apply(resolved, 'scripted', `${describeFault(resolved)} (scenario line ${fault.line})`);

@@ -3,6 +3,15 @@ import type { AnomalyCounts, AnomalyInstance } from '../checker/anomalies.js';
 import type { CoverageCounts } from '../checker/coverage.js';
 import type { FailedStart } from '../checker/start-failures.js';
 
+/** A scripted fault that could not be applied: the scenario did not run as written, unless `allowed` (may-miss). */
+export interface SkippedFault {
+  readonly atMs: number;
+  readonly line: number; // the fault's line in the scenario file
+  readonly action: string; // kill, pause, partition, ...
+  readonly why: string; // e.g. "target leader(orders/0) names no node now"
+  readonly allowed: boolean;
+}
+
 export interface MessageCounts {
   readonly sent: number; // the application called send()
   readonly acked: number; // the application was told: success
@@ -25,7 +34,11 @@ export interface RunSummary {
   readonly coverage: CoverageCounts;
   /** Brokers whose start failed (e.g. restarted while their previous process's session still held their registration). */
   readonly failedStarts: readonly FailedStart[];
-  /** This seed broke no `never` and no `always` expectation. */
+  /** Scripted faults whose target named nobody when they came due (in time order). */
+  readonly skippedFaults: readonly SkippedFault[];
+  /** Random faults that found no target when drawn: shown, not failed (the nemesis is random by design). */
+  readonly nemesisMisses: number;
+  /** This seed broke no `never` and no `always` expectation, and ran every scripted fault not marked may-miss. */
   readonly ok: boolean;
   /** The expectations this seed broke, e.g. `lost: expected never, found 3`. */
   readonly broken: readonly string[];

@@ -277,6 +277,9 @@ function checkActionExtras(findings: Findings, path: readonly PathSegment[], fau
     findings.add([...path, 'latency'], 'latency only on a slow-disk fault', describeValue(fault['latency']), null, true);
   }
   if (action === 'partition') checkPartitionGroups(findings, [...path, 'partition'], fault['partition']);
+  if ((action === 'elect-preferred' || action === 'add-partitions') && fault['may-miss'] !== undefined) {
+    findings.add([...path, 'may-miss'], 'may-miss only on a fault with a target', describeValue(fault['may-miss']), `${action} is an admin request: it names no node`, true);
+  }
 }
 
 function checkPartitionGroups(findings: Findings, path: readonly PathSegment[], groups: unknown): void {

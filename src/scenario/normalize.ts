@@ -107,7 +107,7 @@ function normalizeNemesis(nemesis: NonNullable<RawScenario['nemesis']>): Nemesis
 }
 
 function normalizeFault(fault: RawFault, line: number): FaultSpec {
-  return { atUs: fault.at, action: faultAction(fault), healAfterUs: fault.heal ?? null, line };
+  return { atUs: fault.at, action: faultAction(fault), healAfterUs: fault.heal ?? null, line, mayMiss: fault['may-miss'] ?? false };
 }
 
 /** The fault's one action; crossChecks has already made sure there is exactly one. */

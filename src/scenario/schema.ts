@@ -222,6 +222,10 @@ const fault = strictMap(
       .optional()
       .describe('Add partitions to a topic, as an admin would: keyed records then map to other partitions.'),
     heal: duration(1).optional().describe('Undo the fault this long after `at` (restart, resume, reconnect, release, restore).'),
+    'may-miss': z
+      .boolean({ error: 'true or false' })
+      .optional()
+      .describe('The fault may find its role empty when it comes due (leader(orders/0) while the partition is offline): the run still passes, and says so. Default false: such a fault fails the seed, since the scenario did not run as written.'),
   },
   { map: 'a map describing a fault, such as { at: 20s, kill: b1 }' },
 ).meta({ oneOf: FAULT_ACTIONS.map((action) => ({ required: [action] })) });

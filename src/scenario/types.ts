@@ -86,6 +86,8 @@ export interface FaultSpec {
   readonly healAfterUs: number | null;
   /** 1-based line of the fault in the scenario file, for stories and error messages. */
   readonly line: number;
+  /** `may-miss: true`: a target naming nobody when the fault comes due is reported, not failed. */
+  readonly mayMiss: boolean;
 }
 
 export type NemesisFaultKind = (typeof NEMESIS_FAULTS)[number];

@@ -8,7 +8,7 @@ afterAll(removeTempDirs);
 
 const LINE_FIELDS = [
   'scenario', 'file', 'seed', 'traceHash', 'simulatedMs', 'events', 'messages', 'anomalies',
-  'coverage', 'failedStarts', 'ok', 'broken', 'budgetExhausted', 'instances',
+  'coverage', 'failedStarts', 'skippedFaults', 'nemesisMisses', 'ok', 'broken', 'budgetExhausted', 'instances',
 ].sort();
 
 describe('cli: run: --json over a suite of two scenarios and seeds 1..3', () => {

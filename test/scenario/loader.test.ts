@@ -41,9 +41,9 @@ describe('scenario: loader', () => {
         },
       ],
       faults: [
-        { atUs: 20_000_000, action: { kind: 'kill', target: 'leader(orders/0)' }, healAfterUs: null, line: 23 },
-        { atUs: 35_000_000, action: { kind: 'restart', target: 'leader-was(orders/0)' }, healAfterUs: null, line: 24 },
-        { atUs: 10_000_000, action: { kind: 'partition', groups: [['b1'], ['b2', 'b3', 'zk']] }, healAfterUs: 30_000_000, line: 25 },
+        { atUs: 20_000_000, action: { kind: 'kill', target: 'leader(orders/0)' }, healAfterUs: null, line: 23, mayMiss: false },
+        { atUs: 35_000_000, action: { kind: 'restart', target: 'leader-was(orders/0)' }, healAfterUs: null, line: 24, mayMiss: false },
+        { atUs: 10_000_000, action: { kind: 'partition', groups: [['b1'], ['b2', 'b3', 'zk']] }, healAfterUs: 30_000_000, line: 25, mayMiss: false },
       ],
       nemesis: {
         faults: ['kill', 'power', 'partition', 'pause'],
@@ -93,7 +93,7 @@ describe('scenario: loader', () => {
     const { scenario } = loaded(EXAMPLE_SYSTEM);
     expect(scenario.cluster).toBeNull();
     expect(scenario.example).toEqual({ replicas: 3, replication: 'sync', writes: 50, ratePerSec: 50, failoverUs: 300_000 });
-    expect(scenario.faults).toEqual([{ atUs: 2_000_000, action: { kind: 'pause', target: 'primary' }, healAfterUs: 1_000_000, line: 7 }]);
+    expect(scenario.faults).toEqual([{ atUs: 2_000_000, action: { kind: 'pause', target: 'primary' }, healAfterUs: 1_000_000, line: 7, mayMiss: false }]);
     expect(loaded('example: {}\n').scenario.example).toEqual({ replicas: 3, replication: 'async', writes: 200, ratePerSec: 50, failoverUs: 300_000 });
   });
 

@@ -8,8 +8,8 @@ export function exampleScenario(over: Partial<Scenario> = {}, replication: 'asyn
     cluster: null, example: { replicas: 3, replication, writes: 300, ratePerSec: 50, failoverUs: 300_000 },
     topics: [], producers: [], consumers: [],
     faults: [
-      { atUs: 3_000_000, action: { kind: 'kill', target: 'primary' }, healAfterUs: 2_000_000, line: 1 },
-      { atUs: 6_000_000, action: { kind: 'isolate', target: 'primary' }, healAfterUs: 1_500_000, line: 2 },
+      { atUs: 3_000_000, action: { kind: 'kill', target: 'primary' }, healAfterUs: 2_000_000, line: 1, mayMiss: false },
+      { atUs: 6_000_000, action: { kind: 'isolate', target: 'primary' }, healAfterUs: 1_500_000, line: 2, mayMiss: false },
     ],
     nemesis: { faults: ['pause', 'one-way', 'slow-disk'], intervalUs: { minUs: 1_000_000, maxUs: 3_000_000 }, faultDurationUs: { minUs: 100_000, maxUs: 1_000_000 }, targets: null },
     expect: {},
