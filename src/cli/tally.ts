@@ -44,6 +44,8 @@ export class ScenarioTally {
   failedStartTotal = 0;
   failedStartExample: { readonly seed: number; readonly failedStarts: readonly FailedStart[] } | null = null;
   /** Scripted faults skipped with may-miss (the others fail their seed and show there), and random faults that found no target. */
+  /** Seeds that did not run as written (a scripted fault skipped without may-miss, or the event budget spent): each fails the scenario. */
+  readonly notAsWritten: number[] = [];
   allowedSkipSeeds = 0;
   allowedSkipTotal = 0;
   nemesisMissSeeds = 0;
@@ -86,6 +88,7 @@ export class ScenarioTally {
       this.nemesisMissTotal += summary.nemesisMisses;
     }
     if (summary.budgetExhausted) this.exhausted.push(summary.seed);
+    if (summary.budgetExhausted || summary.skippedFaults.some((s) => !s.allowed)) this.notAsWritten.push(summary.seed);
     for (const instance of summary.instances) {
       if (!this.examples.has(instance.anomaly)) this.examples.set(instance.anomaly, { seed: summary.seed, instance });
     }
@@ -102,10 +105,10 @@ export class ScenarioTally {
     return bug;
   }
 
-  /** judgeSeeds over the seeds that ran; a seed that crashed the simulator fails the scenario. */
+  /** judgeSeeds over the seeds that ran; a seed that crashed the simulator, or did not run as written, fails the scenario. */
   verdict(): ScenarioVerdict {
     const judged = judgeSeeds(this.loaded.scenario.expect, this.perSeed);
-    return { ok: judged.ok && this.bugs.length === 0, expectations: judged.expectations };
+    return { ok: judged.ok && this.bugs.length === 0 && this.notAsWritten.length === 0, expectations: judged.expectations };
   }
 }
 

@@ -37,6 +37,9 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   if (tally.exhausted.length > 0) {
     lines.push(c.yellow(`  warning: seeds ${formatSeeds(tally.exhausted)} stopped at the event budget before the scenario's end`));
   }
+  if (tally.notAsWritten.length > 0) {
+    lines.push(c.red(`  did not run as written: ${tally.notAsWritten.length === 1 ? 'seed' : 'seeds'} ${formatSeeds(tally.notAsWritten)} (each fails the scenario; why, below)`));
+  }
   lines.push(...exampleLines(tally, verdict, c));
   lines.push(...failingLines(tally, c));
   for (const bug of tally.bugs) lines.push(...bugLines(bug, c));
@@ -81,10 +84,10 @@ function failedStartLines(tally: ScenarioTally, c: ChalkInstance): string[] {
 /** Faults that found nobody to hit: scripted ones marked may-miss, and the nemesis's draws. */
 function missedFaultLines(tally: ScenarioTally): string[] {
   const runs = tally.perSeed.length;
-  const seeds = (n: number, total: number): string => (runs === 1 ? `${total}` : `${total} in ${n} of ${plural(runs, 'seed')}`);
+  const seeds = (n: number): string => (runs === 1 ? '' : ` (in ${n} of ${plural(runs, 'seed')})`);
   const lines: string[] = [];
-  if (tally.allowedSkipTotal > 0) lines.push(`  skipped (may-miss): ${seeds(tally.allowedSkipSeeds, tally.allowedSkipTotal)} scripted faults found no target when due`);
-  if (tally.nemesisMissTotal > 0) lines.push(`  nemesis: ${seeds(tally.nemesisMissSeeds, tally.nemesisMissTotal)} random faults found no target when drawn`);
+  if (tally.allowedSkipTotal > 0) lines.push(`  skipped (may-miss): ${plural(tally.allowedSkipTotal, 'scripted fault')} found no target when due${seeds(tally.allowedSkipSeeds)}`);
+  if (tally.nemesisMissTotal > 0) lines.push(`  nemesis: ${plural(tally.nemesisMissTotal, 'random fault')} found no target when drawn${seeds(tally.nemesisMissSeeds)}`);
   return lines;
 }
 
