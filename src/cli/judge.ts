@@ -151,7 +151,7 @@ function suiteOrder(lines: readonly ResultLine[]): string[] {
 }
 
 export function judgeCombined(scenario: CombinedScenario, loaded: LoadedScenario): ScenarioVerdict {
-  const verdict = judgeSeeds(loaded.scenario.expect, scenario.perSeed);
+  const verdict = judgeSeeds(loaded.scenario.expect, scenario.perSeed, loaded.scenario.judgedOver);
   return { ok: verdict.ok && scenario.bugs === 0, expectations: verdict.expectations };
 }
 
@@ -184,7 +184,8 @@ export function judgeCommand(files: readonly string[]): number {
     const scenarioFile = loaded.get(scenario.name);
     if (scenarioFile === undefined) throw new Error(`${scenario.name} was not loaded`);
     const verdict = judgeCombined(scenario, scenarioFile);
-    return tableRow(scenario.name, scenarioFile.scenario.claim, scenario.seeds.length, scenario.bugs, scenario.totals, verdict);
+    const open = new Set(verdict.expectations.filter((e) => e.open).map((e) => e.anomaly));
+    return tableRow(scenario.name, scenarioFile.scenario.claim, scenario.seeds.length, scenario.bugs, scenario.totals, verdict, open);
   });
   process.stdout.write(verdictTable(rows, c));
   // Which seeds came in, so a shard file left out shows: one line when every scenario has the same.

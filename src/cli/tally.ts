@@ -107,7 +107,7 @@ export class ScenarioTally {
 
   /** judgeSeeds over the seeds that ran; a seed that crashed the simulator, or did not run as written, fails the scenario. */
   verdict(): ScenarioVerdict {
-    const judged = judgeSeeds(this.loaded.scenario.expect, this.perSeed);
+    const judged = judgeSeeds(this.loaded.scenario.expect, this.perSeed, this.loaded.scenario.judgedOver);
     return { ok: judged.ok && this.bugs.length === 0 && this.notAsWritten.length === 0, expectations: judged.expectations };
   }
 }

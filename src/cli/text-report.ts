@@ -133,7 +133,7 @@ function expectationLines(verdict: ScenarioVerdict, c: ChalkInstance): string[] 
   const width = Math.max(...verdict.expectations.map((e) => `${e.anomaly}: ${e.expectation}`.length));
   return verdict.expectations.map((e) => {
     const label = `${e.anomaly}: ${e.expectation}`.padEnd(width);
-    return `  expect ${label}  ${e.ok ? c.green('ok  ') : c.red.bold('FAIL')}  ${e.why}`;
+    return `  expect ${label}  ${e.open ? c.yellow('open') : e.ok ? c.green('ok  ') : c.red.bold('FAIL')}  ${e.why}`;
   });
 }
 

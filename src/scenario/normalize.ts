@@ -25,6 +25,7 @@ export function normalize(raw: RawScenario, file: string, lineOf: (path: readonl
     description: raw.description ?? null,
     claim: raw.claim ?? null,
     seed: raw.seed,
+    judgedOver: raw['judged-over'],
     durationUs: raw.duration,
     settleUs: raw.settle,
     network: {

@@ -276,6 +276,7 @@ export const scenarioSchema = strictMap(
     description: z.string({ error: 'a string' }).nullable().optional().describe('What the scenario shows.'),
     claim: z.string({ error: 'a string' }).nullable().optional().describe('The documented claim it demonstrates.'),
     seed: intBetween(0, Number.MAX_SAFE_INTEGER, 'a whole number').default(1).describe('Default seed; --seed overrides.'),
+    'judged-over': intBetween(1, 1_000_000, 'a number of seeds').default(1).describe('How many seeds its `sometimes` expectations are judged over (the suite runs 100): a run of fewer seeds that has not seen one reports it open, not failed. Default 1: every run judges them.'),
     duration: duration(1).prefault('60s').describe('Time during which the workload and the faults run.'),
     settle: duration().prefault('30s').describe('Then faults heal, producers stop and consumers drain for this long.'),
     network: network.prefault({}).describe('The simulated network.'),

@@ -114,6 +114,8 @@ export interface Scenario {
   readonly description: string | null;
   readonly claim: string | null;
   readonly seed: number; // default 1
+  /** `judged-over:` the seeds a `sometimes` is judged over; fewer leave it open. Default 1. */
+  readonly judgedOver: number;
   readonly durationUs: number; // default 60s
   readonly settleUs: number; // default 30s
   readonly network: NetworkSpec;

@@ -26,6 +26,23 @@ describe('checker: verdict', () => {
     ]);
   });
 
+  // A scenario's judged-over: its sometimes needs that many seeds; fewer leave it open, never failed,
+  // and never and always are judged as before.
+  test('checker: verdict: a sometimes not seen in fewer seeds than judged-over is open, not failed; at judged-over it fails', () => {
+    const seeds = [counts({ lost: 1 }), counts({})];
+    const few = judgeSeeds({ inconsistent: 'sometimes', lost: 'always' }, seeds, 100);
+    expect(few.expectations.map((e) => [e.anomaly, e.ok, e.open, e.why])).toEqual([
+      ['lost', false, false, 'seen in 1 of 2 seeds (1 in all)'],
+      ['inconsistent', true, true, 'not seen in 2 seeds; the scenario is judged over 100 (--seeds 100)'],
+    ]);
+    expect(few.ok).toBe(false); // the always still fails
+    const enough = judgeSeeds({ inconsistent: 'sometimes' }, seeds, 2);
+    expect(enough.expectations.map((e) => [e.ok, e.open])).toEqual([[false, false]]);
+    expect(enough.ok).toBe(false);
+    const seen = judgeSeeds({ lost: 'sometimes' }, seeds, 100);
+    expect(seen.expectations.map((e) => [e.ok, e.open])).toEqual([[true, false]]);
+  });
+
   // DESIGN.md: expect: judges the coverage probes too, by how often each seed reached them.
   test('checker: verdict: a coverage probe is judged as an anomaly is, after the anomalies', () => {
     const seeds = [counts({ 'controller-write-retried': 2 }), counts({ lost: 1 })];

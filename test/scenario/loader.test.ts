@@ -13,6 +13,7 @@ describe('scenario: loader', () => {
     expect(text).toBe(DESIGN_EXAMPLE);
     expect(scenario).toEqual({
       name: 'acks-1-leader-crash',
+      judgedOver: 1,
       description: 'acks=1 loses acknowledged messages when the leader dies before followers fetch',
       claim: 'seeds 001 "ack = 1 ... 从节点没同步，主节点挂了，消息丢失"',
       seed: 1,
