@@ -149,7 +149,7 @@ export class RunSession {
       this.openExpectations += 1;
       return { ...e, ok: true, open: false, why: `open: not seen in this shard's ${plural(e.seeds, 'seed')}; the other shards ran the rest (ksim judge combines them)` };
     });
-    return { verdict: { ok: expectations.every((e) => e.ok) && tally.bugs.length === 0 && tally.notAsWritten.length === 0, expectations }, open };
+    return { verdict: tally.verdictOf(expectations), open };
   }
 
   stopProgress(): void {

@@ -4,7 +4,7 @@
 import { ANOMALY_NAMES, zeroCounts, type AnomalyCounts, type AnomalyInstance, type AnomalyName } from '../checker/anomalies.js';
 import { PROBE_NAMES, zeroCoverage, type CoverageCounts } from '../checker/coverage.js';
 import { judgedCounts, type JudgedCounts } from '../checker/judged.js';
-import { judgeSeeds, type ScenarioVerdict } from '../checker/verdict.js';
+import { judgeSeeds, type ExpectationVerdict, type ScenarioVerdict } from '../checker/verdict.js';
 import type { FailedStart } from '../checker/start-failures.js';
 import type { RunSummary } from '../runner/types.js';
 import type { LoadedScenario } from '../scenario/types.js';
@@ -108,7 +108,12 @@ export class ScenarioTally {
   /** judgeSeeds over the seeds that ran; a seed that crashed the simulator, or did not run as written, fails the scenario. */
   verdict(): ScenarioVerdict {
     const judged = judgeSeeds(this.loaded.scenario.expect, this.perSeed, this.loaded.scenario.judgedOver);
-    return { ok: judged.ok && this.bugs.length === 0 && this.notAsWritten.length === 0, expectations: judged.expectations };
+    return this.verdictOf(judged.expectations);
+  }
+
+  /** The scenario's verdict with these expectation verdicts (a shard may leave some open). */
+  verdictOf(expectations: readonly ExpectationVerdict[]): ScenarioVerdict {
+    return { ok: expectations.every((e) => e.ok) && this.bugs.length === 0 && this.notAsWritten.length === 0, expectations };
   }
 }
 

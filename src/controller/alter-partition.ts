@@ -7,23 +7,12 @@ import type { BrokerContext } from '../broker/context.js';
 import { partitionStatePath, type PartitionStateZnode } from '../broker/zk-paths.js';
 import type { KafkaError } from '../kafka/errors.js';
 import type { AlterPartitionData, AlterPartitionResult, KafkaMessage } from '../kafka/protocol.js';
+import type { PartitionInfo } from './controller-context.js';
 import { updateLeaderAndIsr } from './kafka-zk-client.js';
 
 type AlterPartition = Extract<KafkaMessage, { type: 'AlterPartition' }>;
 export type AlterPartitionAnswer = (error: KafkaError, partitions: readonly AlterPartitionResult[]) => void;
 type Task = (done: () => void) => void;
-
-/** The controller's cached state of one partition (ControllerContext.partitionLeadershipInfo). */
-export interface AlterablePartition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly replicas: readonly number[];
-  leader: number;
-  leaderEpoch: number;
-  isr: readonly number[];
-  zkVersion: number;
-  controllerEpoch: number;
-}
 
 /** What the handler reads and does in the controller. */
 export interface ControllerAccess {
@@ -31,12 +20,12 @@ export interface ControllerAccess {
   isActive(): boolean;
   controllerEpoch(): number;
   controllerEpochZkVersion(): number;
-  partition(topic: string, partition: number): AlterablePartition | undefined;
+  partition(topic: string, partition: number): PartitionInfo | undefined;
   /** The broker's registration (broker epoch) if it is live, shutting down or not; undefined if not live. */
   liveBrokerEpoch(id: number): number | undefined;
   isShuttingDown(id: number): boolean;
   /** UpdateMetadata for these partitions to every live broker (shutting down ones too). */
-  sendUpdateMetadata(partitions: readonly AlterablePartition[]): void;
+  sendUpdateMetadata(partitions: readonly PartitionInfo[]): void;
   /** Another controller holds the epoch: resign. */
   lose(): void;
 }
@@ -82,7 +71,7 @@ export class AlterPartitionHandler {
       return done();
     }
     const results = new Map<string, AlterPartitionResult>();
-    const writes: { data: AlterPartitionData; p: AlterablePartition }[] = [];
+    const writes: { data: AlterPartitionData; p: PartitionInfo }[] = [];
     for (const data of request.partitions) {
       const p = c.partition(data.topic, data.partition);
       const checked = p === undefined ? 'UNKNOWN_TOPIC_OR_PARTITION' : this.check(request.brokerId, data, p);
@@ -133,7 +122,7 @@ export class AlterPartitionHandler {
    * NOT_CONTROLLER, a stale partition epoch is refused before writing, and a new ISR naming a
    * broker that is not live, or is shutting down, is INELIGIBLE_REPLICA.
    */
-  private check(brokerId: number, data: AlterPartitionData, p: AlterablePartition): 'WRITE' | 'CURRENT' | Exclude<KafkaError, 'NONE'> {
+  private check(brokerId: number, data: AlterPartitionData, p: PartitionInfo): 'WRITE' | 'CURRENT' | Exclude<KafkaError, 'NONE'> {
     const c = this.c;
     const sameState = p.leader === brokerId && p.leaderEpoch === data.leaderEpoch && sameIsr(p.isr, data.newIsr);
     if (!c.ctx.behaviour.ineligibleReplicas) {
@@ -175,7 +164,7 @@ function sameIsr(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((r) => b.includes(r));
 }
 
-function current(p: AlterablePartition): AlterPartitionResult {
+function current(p: PartitionInfo): AlterPartitionResult {
   return { topic: p.topic, partition: p.partition, error: 'NONE', leader: p.leader, leaderEpoch: p.leaderEpoch, isr: p.isr, zkVersion: p.zkVersion };
 }
 

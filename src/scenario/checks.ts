@@ -21,14 +21,9 @@ import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
 import type { InputError } from './types.js';
 import { formatDuration, parseDuration, parseRatio, type Parsed } from './units.js';
 import { locate, type Source } from './yaml-source.js';
+import { intAt, isMap, listAt, stringAt, type Raw } from './raw.js';
 import { checkTargets } from './targets.js';
 
-type Raw = Readonly<Record<string, unknown>>;
-
-const isMap = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
-const listAt = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
-const stringAt = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-const intAt = (value: unknown): number | null => (Number.isSafeInteger(value) ? (value as number) : null);
 
 class Findings {
   readonly errors: InputError[] = [];

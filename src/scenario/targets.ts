@@ -7,13 +7,9 @@ import { didYouMean } from './nearest.js';
 import { MAX_BROKERS } from './schema.js';
 import { TARGET_RE } from './schema-leaves.js';
 import type { PathSegment } from './format.js';
+import { intAt, isMap, listAt, type Raw } from './raw.js';
 
-type Raw = Readonly<Record<string, unknown>>;
 type Add = (path: readonly PathSegment[], expected: string, found: string | null, hint: string | null) => void;
-
-const isMap = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
-const listAt = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
-const intAt = (value: unknown): number | null => (Number.isSafeInteger(value) ? (value as number) : null);
 
 /** The sets a nemesis may name besides nodes and roles (see src/runner/nemesis-targets.ts). */
 export const NEMESIS_SETS = ['brokers', 'zookeeper', 'producers', 'consumers'] as const;

@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import type { BrokerContext } from '../../src/broker/context.js';
 import { behaviourOf } from '../../src/broker/profile.js';
 import { CONTROLLER_EPOCH, partitionStatePath, type PartitionStateZnode } from '../../src/broker/zk-paths.js';
-import { AlterPartitionHandler, type AlterablePartition } from '../../src/controller/alter-partition.js';
+import { AlterPartitionHandler } from '../../src/controller/alter-partition.js';
+import type { PartitionInfo } from '../../src/controller/controller-context.js';
 import type { KafkaError } from '../../src/kafka/errors.js';
 import type { AlterPartitionData, AlterPartitionResult, KafkaMessage } from '../../src/kafka/protocol.js';
 import type { Stat, ZkClient, ZkErrorCode, ZkMultiResult, ZkOp, ZkOpCode, ZkResult } from '../../src/zookeeper/api.js';
@@ -47,9 +48,9 @@ function memoryZk(znodes: Map<string, { data: unknown; version: number }>): ZkCl
 
 interface Setup {
   readonly handler: AlterPartitionHandler;
-  readonly partition: AlterablePartition;
+  readonly partition: PartitionInfo;
   readonly znodes: Map<string, { data: unknown; version: number }>;
-  readonly updateMetadata: AlterablePartition[][];
+  readonly updateMetadata: PartitionInfo[][];
   readonly live: Map<number, number>; // broker id -> broker epoch
   readonly shuttingDown: Set<number>;
   lost: boolean;
@@ -58,7 +59,7 @@ interface Setup {
 
 /** Controller epoch 2 (its znode at version 1); t-0, replicas [1, 2, 3], led by 1 in leader epoch 4 with ISR [1, 2] at zkVersion 6. */
 function controller(profile: string): Setup {
-  const partition: AlterablePartition = { topic: 't', partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 4, isr: [1, 2], zkVersion: 6, controllerEpoch: 2 };
+  const partition: PartitionInfo = { topic: 't', partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 4, isr: [1, 2], zkVersion: 6, controllerEpoch: 2 };
   const znodes = new Map<string, { data: unknown; version: number }>([
     [CONTROLLER_EPOCH, { data: 2, version: 1 }],
     [partitionStatePath('t', 0), { data: { version: 1, leader: 1, leader_epoch: 4, isr: [1, 2], controller_epoch: 2 } satisfies PartitionStateZnode, version: 6 }],
