@@ -306,7 +306,7 @@ class Broker {
   }
 
   private startTimers(): void {
-    const { replicaLagTimeMaxMs, highWatermarkCheckpointIntervalMs, logFlushOffsetCheckpointIntervalMs } = this.ctx.settings;
+    const { replicaLagTimeMaxMs, highWatermarkCheckpointIntervalMs, logFlushOffsetCheckpointIntervalMs, logFlushSchedulerIntervalMs } = this.ctx.settings;
     const every = (ms: number, fn: () => void): void => {
       const tick = (): void => {
         fn();
@@ -316,7 +316,13 @@ class Broker {
     };
     every(Math.max(1, Math.floor(replicaLagTimeMaxMs / 2)), () => this.replicas.maybeShrinkIsrs());
     every(highWatermarkCheckpointIntervalMs, () => this.writeHighWatermarkCheckpoint());
-    every(1000, () => this.replicas.flushDueLogs());
+    // LogManager.startup (2.8): the log flusher first runs 30 s after start (InitialTaskDelayMs),
+    // then every log.flush.scheduler.interval.ms, whose default (Long.MAX_VALUE) is never again.
+    const flusher = (): void => {
+      this.replicas.flushDueLogs();
+      if (Number.isSafeInteger(logFlushSchedulerIntervalMs * 1000)) this.env.setTimer(logFlushSchedulerIntervalMs * 1000, flusher);
+    };
+    this.env.setTimer(30_000_000, flusher);
     if (logFlushOffsetCheckpointIntervalMs > 0) every(logFlushOffsetCheckpointIntervalMs, () => writeRecoveryPoints(this.env.disk, this.replicas.recoveryPoints()));
   }
 

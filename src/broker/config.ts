@@ -46,6 +46,7 @@ export interface BrokerSettings {
   readonly controllerSocketTimeoutMs: number;
   readonly zookeeperConnectionTimeoutMs: number;
   readonly logFlushOffsetCheckpointIntervalMs: number;
+  readonly logFlushSchedulerIntervalMs: number;
   readonly numRecoveryThreadsPerDataDir: number;
 }
 
@@ -81,6 +82,7 @@ export function brokerSettings(broker: KafkaConfig, zookeeper: KafkaConfig): Bro
       ? numberSetting(zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.session.timeout.ms')
       : numberSetting(zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.connection.timeout.ms'),
     logFlushOffsetCheckpointIntervalMs: n('log.flush.offset.checkpoint.interval.ms'),
+    logFlushSchedulerIntervalMs: n('log.flush.scheduler.interval.ms'),
     numRecoveryThreadsPerDataDir: n('num.recovery.threads.per.data.dir'),
   };
 }
@@ -95,7 +97,10 @@ export function topicSettings(broker: KafkaConfig, topic: KafkaConfig): TopicSet
     minInsyncReplicas: pick('min.insync.replicas', 'min.insync.replicas'),
     uncleanLeaderElectionEnable: unclean,
     flushMessages: pick('flush.messages', 'log.flush.interval.messages'),
-    flushMs: pick('flush.ms', 'log.flush.interval.ms'),
+    // An unset log.flush.interval.ms is log.flush.scheduler.interval.ms (KafkaConfig.logFlushIntervalMs, 0.10 to 3.9).
+    flushMs: topic['flush.ms'] !== undefined || broker['log.flush.interval.ms'] != null
+      ? pick('flush.ms', 'log.flush.interval.ms')
+      : numberSetting(broker, BROKER_CONFIG, 'log.flush.scheduler.interval.ms'),
     segmentBytes: pick('segment.bytes', 'log.segment.bytes'),
   };
 }

@@ -201,11 +201,9 @@ export class PartitionLog {
     return { leaderEpoch: withEpoch ? this.epochs.at(higher - 1).epoch : UNDEFINED_EPOCH, endOffset: next.startOffset };
   }
 
-  /** Flushes when the policy says so; returns true when it did. */
-  maybeFlush(nowUs: number): boolean {
-    const dueByCount = this.unflushedMessages >= this.flushPolicy.intervalMessages;
-    const dueByTime = this.unflushedMessages > 0 && nowUs - this.lastFlushUs >= this.flushPolicy.intervalMs * 1000;
-    if (!dueByCount && !dueByTime) return false;
+  /** The flusher's check (2.8 LogManager.flushDirtyLogs): flush.ms since the last flush; true when it flushed. */
+  flushIfDueByTime(nowUs: number): boolean {
+    if (this.unflushedMessages === 0 || nowUs - this.lastFlushUs < this.flushPolicy.intervalMs * 1000) return false;
     this.flush(nowUs);
     return true;
   }
@@ -227,8 +225,9 @@ export class PartitionLog {
     this.unflushedMessages += batch.records.length;
     // A batch that starts a new segment rolls the log, and Log.roll flushes the segments before
     // it (2.8 Log.roll, "flush-log"); ksim's file flushes whole, this batch with them.
-    if (rolled) this.flush(nowUs);
-    else this.maybeFlush(nowUs);
+    // Only the count is checked on append (2.8 Log.append: unflushedMessages >= flush.messages);
+    // flush.ms is the flusher's (flushIfDueByTime).
+    if (rolled || this.unflushedMessages >= this.flushPolicy.intervalMessages) this.flush(nowUs);
   }
 
   private indexOfOffset(offset: number): number {

@@ -454,11 +454,11 @@ export class ReplicaManager {
     for (const hosted of this.hosted.values()) hosted.partition.log.flush(now);
   }
 
-  /** Flushes logs whose flush.ms interval has passed. */
+  /** The log flusher: flushes logs whose flush.ms interval has passed. */
   flushDueLogs(): void {
     const now = this.ctx.env.now();
     for (const hosted of this.hosted.values()) {
-      if (hosted.partition.log.maybeFlush(now)) {
+      if (hosted.partition.log.flushIfDueByTime(now)) {
         const p = hosted.partition;
         this.ctx.trace({ kind: 'log.flush', broker: this.ctx.id, topic: p.topic, partition: p.partition, durableOffset: p.log.durableOffset }, false);
       }
