@@ -25,8 +25,9 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   const status = verdict.ok ? c.green.bold('PASS') : c.red.bold('FAIL');
   const head = `${status} ${c.bold(scenario.name)}  ${c.dim(tally.loaded.file)}`;
   const seeds = tally.seeds.length === 1 ? `seed ${formatSeeds(tally.seeds)}` : `seeds ${formatSeeds(tally.seeds)} (${plural(tally.seeds.length, 'run')})`;
-  if (quiet && verdict.ok) return `${head}  ${seeds}\n`;
-  const lines = [head];
+  const note = scenario.harmlessKeys === null ? [] : [c.dim(`  note: ${scenario.harmlessKeys}`)];
+  if (quiet && verdict.ok) return [`${head}  ${seeds}`, ...note, ''].join('\n');
+  const lines = [head, ...note];
   if (scenario.claim !== null) lines.push(`  claim: ${scenario.claim}`);
   lines.push(`  ${seeds}`);
   lines.push(...expectationLines(verdict, c));

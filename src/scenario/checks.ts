@@ -5,17 +5,8 @@
 // a file's problems are all reported at once; a field of the wrong type is the schema's to
 // report, and is skipped here.
 import { describeValue, inputError, type PathSegment } from './format.js';
-import {
-  BROKER_CONFIG,
-  CONSUMER_CONFIG,
-  DEFAULT_KAFKA_PROFILE,
-  KAFKA_PROFILES,
-  PRODUCER_CONFIG,
-  TOPIC_CONFIG,
-  ZOOKEEPER_CONFIG,
-  type KafkaConfigTable,
-  type KafkaProfile,
-} from './kafka-config.js';
+import { BROKER_CONFIG, DEFAULT_KAFKA_PROFILE, KAFKA_PROFILES, type KafkaProfile } from './kafka-config.js';
+import { CONFIG_TABLE_OF, supportOf, type ConfigLabel } from './config-support.js';
 import { didYouMean } from './nearest.js';
 import { FAULT_ACTIONS, HEALABLE_ACTIONS, MAX_BROKERS } from './schema.js';
 import type { InputError } from './types.js';
@@ -45,7 +36,7 @@ export function crossChecks(source: Source, data: unknown): InputError[] {
   checkFaults(findings, data);
   checkTargets((path, expected, found, hint) => findings.add(path, expected, found, hint), data);
   checkAddedPartitions(findings, data);
-  checkProfileKeys(findings, data);
+  checkConfigKeys(findings, data);
   checkOffsetsTopic(findings, data);
   return findings.errors;
 }
@@ -78,27 +69,39 @@ function checkOffsetsTopic(findings: Findings, data: Raw): void {
 /**
  * A config key the scenario's release line does not have yet (group.initial.rebalance.delay.ms
  * on "0.10") is refused at the key: that Kafka would not know it, and ksim would not model it.
+ * A key Kafka has and ksim does not model would be accepted and ignored: it is refused too.
  */
-function checkProfileKeys(findings: Findings, data: Raw): void {
-  const cluster = isMap(data['cluster']) ? data['cluster'] : null;
-  if (cluster === null) return;
-  // An unknown profile is the schema's to report.
+function checkConfigKeys(findings: Findings, data: Raw): void {
+  const cluster = isMap(data['cluster']) ? data['cluster'] : {};
   const profile = cluster['kafka'] === undefined ? DEFAULT_KAFKA_PROFILE : stringAt(cluster['kafka']);
-  const rank = KAFKA_PROFILES.indexOf(profile as KafkaProfile);
-  if (rank < 0) return;
-  const check = (config: unknown, path: readonly PathSegment[], table: KafkaConfigTable, label: string): void => {
-    if (!isMap(config)) return;
+  const rank = KAFKA_PROFILES.indexOf(profile as KafkaProfile); // an unknown profile is the schema's to report
+  eachConfig(data, (config, path, label) => {
+    const table = CONFIG_TABLE_OF[label];
     for (const key of Object.keys(config)) {
-      const since = Object.hasOwn(table, key) ? table[key]!.since : undefined;
-      if (since === undefined || KAFKA_PROFILES.indexOf(since.line as KafkaProfile) <= rank) continue;
-      findings.add([...path, key], `a ${label} config key that Kafka ${profile} has`, JSON.stringify(key), `it came in Kafka ${since.line} (${since.source}); remove it or use a newer cluster.kafka`, true);
+      if (!Object.hasOwn(table, key)) continue; // an unknown key is the schema's to report
+      if (label === 'consumer' && key === 'group.id') continue; // checkClients says where it goes
+      const since = table[key]!.since;
+      if (since !== undefined && rank >= 0 && KAFKA_PROFILES.indexOf(since.line as KafkaProfile) > rank) {
+        findings.add([...path, key], `a ${label} config key that Kafka ${profile} has`, JSON.stringify(key), `it came in Kafka ${since.line} (${since.source}); remove it or use a newer cluster.kafka`, true);
+        continue;
+      }
+      const support = supportOf(label, key);
+      if (support.kind === 'not-modelled') findings.add([...path, key], `a ${label} config key that ksim models`, JSON.stringify(key), `not modelled by ksim: ${support.why}; remove it`, true);
     }
+  });
+}
+
+/** Every config map of the file, with its path and kind. */
+function eachConfig(data: Raw, visit: (config: Raw, path: readonly PathSegment[], label: ConfigLabel) => void): void {
+  const at = (config: unknown, path: readonly PathSegment[], label: ConfigLabel): void => {
+    if (isMap(config)) visit(config, path, label);
   };
-  check(cluster['config'], ['cluster', 'config'], BROKER_CONFIG, 'broker');
-  check(cluster['zookeeper'], ['cluster', 'zookeeper'], ZOOKEEPER_CONFIG, 'ZooKeeper');
-  for (const [index, topic] of listAt(data['topics']).entries()) if (isMap(topic)) check(topic['config'], ['topics', index, 'config'], TOPIC_CONFIG, 'topic');
-  for (const [index, producer] of listAt(data['producers']).entries()) if (isMap(producer)) check(producer['config'], ['producers', index, 'config'], PRODUCER_CONFIG, 'producer');
-  for (const [index, consumer] of listAt(data['consumers']).entries()) if (isMap(consumer)) check(consumer['config'], ['consumers', index, 'config'], CONSUMER_CONFIG, 'consumer');
+  const cluster = isMap(data['cluster']) ? data['cluster'] : {};
+  at(cluster['config'], ['cluster', 'config'], 'broker');
+  at(cluster['zookeeper'], ['cluster', 'zookeeper'], 'ZooKeeper');
+  for (const [index, topic] of listAt(data['topics']).entries()) if (isMap(topic)) at(topic['config'], ['topics', index, 'config'], 'topic');
+  for (const [index, producer] of listAt(data['producers']).entries()) if (isMap(producer)) at(producer['config'], ['producers', index, 'config'], 'producer');
+  for (const [index, consumer] of listAt(data['consumers']).entries()) if (isMap(consumer)) at(consumer['config'], ['consumers', index, 'config'], 'consumer');
 }
 
 function checkSystem(findings: Findings, data: Raw): void {

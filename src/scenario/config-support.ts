@@ -65,32 +65,32 @@ export const HARMLESS: Readonly<Record<ConfigLabel, Readonly<Record<string, stri
   ZooKeeper: {},
 };
 
-const RETENTION = 'ksim deletes no segment yet: retention and compaction are not modelled';
-const TRANSACTIONS = 'ksim has no transactions yet';
+const RETENTION = 'retention and compaction delete no segment yet';
+const TRANSACTIONS = 'there are no transactions yet';
 
 /** Why a key ksim knows is refused; keys without an entry here fall back to a general reason. */
 const NOT_MODELLED: Readonly<Record<ConfigLabel, Readonly<Record<string, string>>>> = {
   broker: {
-    'broker.id': 'ksim numbers the brokers 1..N itself (b1..bN)',
+    'broker.id': 'the brokers are numbered 1..N (b1..bN)',
     'broker.rack': 'rack-aware replica assignment is not modelled',
     'replica.fetch.min.bytes': 'a follower fetch returns as soon as one record is there',
-    'message.max.bytes': 'no record batch is too large in ksim (MESSAGE_TOO_LARGE is not modelled)',
+    'message.max.bytes': 'no record batch is ever too large (MESSAGE_TOO_LARGE)',
     'log.retention.ms': RETENTION, 'log.retention.minutes': RETENTION, 'log.retention.hours': RETENTION,
     'log.retention.bytes': RETENTION, 'log.retention.check.interval.ms': RETENTION,
     'log.roll.ms': 'segments roll by log.segment.bytes only', 'log.roll.hours': 'segments roll by log.segment.bytes only',
     'log.cleanup.policy': RETENTION, 'log.cleaner.enable': RETENTION,
-    'offsets.retention.minutes': 'committed offsets never expire in ksim',
+    'offsets.retention.minutes': 'committed offsets never expire',
     'transaction.state.log.replication.factor': TRANSACTIONS, 'transaction.state.log.min.isr': TRANSACTIONS,
     'transaction.state.log.num.partitions': TRANSACTIONS, 'transaction.max.timeout.ms': TRANSACTIONS,
     'transactional.id.expiration.ms': TRANSACTIONS,
-    'producer.id.expiration.ms': 'idempotent producer ids never expire in ksim',
+    'producer.id.expiration.ms': 'idempotent producer ids never expire',
   },
   topic: {
     'cleanup.policy': RETENTION, 'delete.retention.ms': RETENTION, 'file.delete.delay.ms': RETENTION,
     'max.compaction.lag.ms': RETENTION, 'min.cleanable.dirty.ratio': RETENTION, 'min.compaction.lag.ms': RETENTION,
     'retention.bytes': RETENTION, 'retention.ms': RETENTION,
     'segment.ms': 'segments roll by segment.bytes only',
-    'max.message.bytes': 'no record batch is too large in ksim (MESSAGE_TOO_LARGE is not modelled)',
+    'max.message.bytes': 'no record batch is ever too large (MESSAGE_TOO_LARGE)',
   },
   producer: {
     'partitioner.adaptive.partitioning.enable': 'the partitioner does not weigh brokers by their queues (KIP-794 adaptive partitioning)',
@@ -124,5 +124,23 @@ export function supportOf(label: ConfigLabel, key: string): KeySupport {
   if (MODELLED[label].includes(key)) return { kind: 'modelled' };
   const harmless = HARMLESS[label][key];
   if (harmless !== undefined) return { kind: 'harmless', why: harmless };
-  return { kind: 'not-modelled', why: NOT_MODELLED[label][key] ?? 'ksim does not model it' };
+  return { kind: 'not-modelled', why: NOT_MODELLED[label][key] ?? 'nothing reads it' };
+}
+
+/** One config map of a scenario: its kind, where it is written, and its keys. */
+export interface ConfigSite {
+  readonly label: ConfigLabel;
+  readonly where: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** The report's one note on the harmless keys a scenario sets, or null when it sets none. */
+export function harmlessNote(sites: readonly ConfigSite[]): string | null {
+  const items = sites.flatMap(({ label, where, config }) =>
+    Object.keys(config).flatMap((key) => {
+      const support = Object.hasOwn(CONFIG_TABLE_OF[label], key) ? supportOf(label, key) : null;
+      return support?.kind === 'harmless' ? [`${key} (${where}: ${support.why})`] : [];
+    }),
+  );
+  return items.length === 0 ? null : `set but change nothing ksim judges: ${items.join('; ')}`;
 }

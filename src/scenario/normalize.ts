@@ -2,6 +2,7 @@
 // reads: defaults that depend on other fields, camelCase names, and one action per fault.
 import { parse as parsePath } from 'node:path';
 import { BROKER_CONFIG, type KafkaConfigValue } from './kafka-config.js';
+import { harmlessNote } from './config-support.js';
 import type { PathSegment } from './format.js';
 import type { RawScenario } from './schema.js';
 import type {
@@ -26,6 +27,15 @@ export function normalize(raw: RawScenario, file: string, lineOf: (path: readonl
     claim: raw.claim ?? null,
     seed: raw.seed,
     judgedOver: raw['judged-over'],
+    harmlessKeys: harmlessNote([
+      ...(raw.cluster === undefined ? [] : [
+        { label: 'broker' as const, where: 'cluster.config', config: raw.cluster.config },
+        { label: 'ZooKeeper' as const, where: 'cluster.zookeeper', config: raw.cluster.zookeeper },
+      ]),
+      ...raw.topics.map((t) => ({ label: 'topic' as const, where: `topic ${t.name}`, config: t.config })),
+      ...raw.producers.map((p) => ({ label: 'producer' as const, where: `producer ${p.name}`, config: p.config })),
+      ...raw.consumers.map((c) => ({ label: 'consumer' as const, where: `group ${c.group}`, config: c.config })),
+    ]),
     durationUs: raw.duration,
     settleUs: raw.settle,
     network: {

@@ -14,6 +14,17 @@ export interface RangeUs {
 /** A Kafka config map, keys verbatim (`min.insync.replicas`), values already type-checked. */
 export type KafkaConfig = Readonly<Record<string, string | number | boolean | null>>;
 
+/**
+ * What a config's own rules refuse (Kafka's ConfigException, or what a profile's Kafka lacks),
+ * found by a pure check where the config lives; the loader puts it at `key` in the file.
+ */
+export interface ConfigFinding {
+  readonly key: string;
+  readonly expected: string;
+  readonly found: string;
+  readonly hint: string | null;
+}
+
 export interface NetworkSpec {
   readonly latencyUs: RangeUs; // default 1ms..5ms
   readonly dropPpm: number; // default 0
@@ -116,6 +127,8 @@ export interface Scenario {
   readonly seed: number; // default 1
   /** `judged-over:` the seeds a `sometimes` is judged over; fewer leave it open. Default 1. */
   readonly judgedOver: number;
+  /** The report's note on keys that are set but change nothing ksim judges (config-support.ts), or null. */
+  readonly harmlessKeys: string | null;
   readonly durationUs: number; // default 60s
   readonly settleUs: number; // default 30s
   readonly network: NetworkSpec;

@@ -74,7 +74,7 @@ function networkMessagesPerSec(messages: number): number {
 
 function exampleScenario(): Scenario {
   return {
-    name: 'bench-example', description: null, claim: null, seed: 1, judgedOver: 1, durationUs: 600_000_000, settleUs: 30_000_000,
+    name: 'bench-example', description: null, claim: null, seed: 1, judgedOver: 1, harmlessKeys: null, durationUs: 600_000_000, settleUs: 30_000_000,
     network: { latencyUs: { minUs: 1000, maxUs: 5000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 },
     cluster: null, example: { replicas: 3, replication: 'sync', writes: 60_000, ratePerSec: 100, failoverUs: 300_000 },
     topics: [], producers: [], consumers: [], faults: [], nemesis: { faults: ['kill', 'partition', 'pause'], intervalUs: { minUs: 5_000_000, maxUs: 15_000_000 }, faultDurationUs: { minUs: 1_000_000, maxUs: 5_000_000 }, targets: null },

@@ -13,11 +13,11 @@ cluster:
   brokers: 3
   config:
     min.insync.replicas: 2
-    log.cleanup.policy: [delete]
+    log.flush.interval.messages: 1000
 topics:
   - name: orders
     partitions: 2
-    config: { retention.ms: 60000 }
+    config: { flush.ms: 60000 }
 producers:
   - name: p1
     topic: orders

@@ -99,7 +99,8 @@ describe('scenario: kafka config', () => {
 
   it('scenario: kafka config: a list key takes a YAML list or a comma-separated string, each item checked', () => {
     const yaml = (value: string) => `cluster: { brokers: 1 }\ntopics: [{ name: t, config: { cleanup.policy: ${value} } }]\n`;
-    expect(loaded(yaml('"compact, delete"')).scenario.topics[0]?.config).toEqual({ 'cleanup.policy': 'compact,delete' });
+    const assignors = (value: string) => `cluster: { brokers: 1, config: { offsets.topic.replication.factor: 1 } }\ntopics: [{ name: t }]\nconsumers: [{ group: g, topic: t, config: { partition.assignment.strategy: ${value} } }]\n`;
+    expect(loaded(assignors('"range, sticky"')).scenario.consumers[0]?.config).toEqual({ 'partition.assignment.strategy': 'range,sticky' });
     expectOneError(errorsOf(yaml('[compact, delet]')), { line: 2, column: 57, path: 'topics[0].config.cleanup.policy[1]', text: 'expected a list of "compact", "delete", found "delet" (did you mean "delete"?)' });
   });
 
@@ -115,7 +116,7 @@ describe('scenario: kafka config', () => {
   });
 
   it('scenario: kafka config: null unsets a key whose Kafka default is null, and nothing else', () => {
-    expect(loaded('cluster: { brokers: 1, config: { log.retention.ms: null } }\n').scenario.cluster?.config).toEqual({ 'log.retention.ms': null });
+    expect(loaded('cluster: { brokers: 1, config: { log.flush.interval.ms: null } }\n').scenario.cluster?.config).toEqual({ 'log.flush.interval.ms': null });
     expectOneError(errorsOf('cluster: { brokers: 1, config: { min.insync.replicas: null } }\n'), {
       line: 1,
       column: 55,

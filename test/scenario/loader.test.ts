@@ -14,6 +14,7 @@ describe('scenario: loader', () => {
     expect(scenario).toEqual({
       name: 'acks-1-leader-crash',
       judgedOver: 1,
+      harmlessKeys: null,
       description: 'acks=1 loses acknowledged messages when the leader dies before followers fetch',
       claim: 'seeds 001 "ack = 1 ... 从节点没同步，主节点挂了，消息丢失"',
       seed: 1,
@@ -133,8 +134,8 @@ describe('scenario: loader', () => {
   it('scenario: loader: kafka configs are type-checked and normalized (acks: 1 → "1", assignor classes → short names)', () => {
     const yaml = [
       'cluster: { brokers: 1, config: { offsets.topic.replication.factor: 1 }, zookeeper: { tickTime: 2000, zookeeper.connection.timeout.ms: null } }',
-      'topics: [{ name: t, config: { cleanup.policy: [compact, delete], flush.messages: 9223372036854775807 } }]',
-      'producers: [{ name: p, topic: t, messages: 1, rate: 30/m, config: { acks: -1, transactional.id: tx } }]',
+      'topics: [{ name: t, config: { flush.messages: 9223372036854775807 } }]',
+      'producers: [{ name: p, topic: t, messages: 1, rate: 30/m, config: { acks: -1, client.id: tx } }]',
       'consumers:',
       '  - group: g',
       '    topic: t',
@@ -145,8 +146,8 @@ describe('scenario: loader', () => {
     const { scenario } = loaded(yaml);
     expect(scenario.cluster?.zookeeper).toEqual({ tickTime: 2000, 'zookeeper.connection.timeout.ms': null });
     // Long.MAX_VALUE as written in Kafka's docs is kept as the largest safe integer ("never").
-    expect(scenario.topics[0]?.config).toEqual({ 'cleanup.policy': 'compact,delete', 'flush.messages': Number.MAX_SAFE_INTEGER });
-    expect(scenario.producers[0]?.config).toEqual({ acks: '-1', 'transactional.id': 'tx' });
+    expect(scenario.topics[0]?.config).toEqual({ 'flush.messages': Number.MAX_SAFE_INTEGER });
+    expect(scenario.producers[0]?.config).toEqual({ acks: '-1', 'client.id': 'tx' });
     expect(scenario.producers[0]?.ratePerSec).toBe(0.5);
     expect(scenario.consumers[0]?.config).toEqual({ 'partition.assignment.strategy': 'roundrobin,sticky' });
   });

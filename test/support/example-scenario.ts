@@ -3,7 +3,7 @@ import type { FaultSpec, LoadedScenario, Scenario } from '../../src/scenario/typ
 
 export function exampleScenario(over: Partial<Scenario> = {}, replication: 'async' | 'sync' = 'async'): LoadedScenario {
   const scenario: Scenario = {
-    name: 'example', description: null, claim: null, seed: 1, judgedOver: 1, durationUs: 10_000_000, settleUs: 5_000_000,
+    name: 'example', description: null, claim: null, seed: 1, judgedOver: 1, harmlessKeys: null, durationUs: 10_000_000, settleUs: 5_000_000,
     network: { latencyUs: { minUs: 1000, maxUs: 5000 }, dropPpm: 0, duplicatePpm: 0, reorderPpm: 0 },
     cluster: null, example: { replicas: 3, replication, writes: 300, ratePerSec: 50, failoverUs: 300_000 },
     topics: [], producers: [], consumers: [],
