@@ -47,6 +47,10 @@ describe('api', () => {
     expect(fromObject.events).toBe(fromText.events);
     expect(() => run({ ...object, cluster: { brokers: 3, config: { 'min.insync.replica': 2 } } })).toThrow(ScenarioError);
     expect(() => run('cluster: [', { file: 'bad.yaml' })).toThrow(/bad\.yaml:\d+:\d+/);
+    // Kafka's own cross-key refusals (ConfigException) are bad input too, with the key's position.
+    const conflicting = { ...object, producers: [{ ...object.producers[0], config: { acks: '1', 'enable.idempotence': true } }] };
+    expect(() => run(conflicting, { file: 'idem.yaml' })).toThrow(ScenarioError);
+    expect(() => run(conflicting, { file: 'idem.yaml' })).toThrow(/idem\.yaml:\d+:\d+: producers\[0\]\.config\.acks: expected acks: all with enable\.idempotence: true, found "1"/);
   });
 
   test('api: the README example runs as it says', () => {

@@ -4,7 +4,6 @@
 // found (exit 130 or 143).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { unsupportedReason } from '../runner/index.js';
 import { loadScenarioPaths } from '../scenario/index.js';
 import type { LoadedScenario } from '../scenario/types.js';
 import { colorsFor, isTerminal } from './colors.js';
@@ -151,16 +150,6 @@ function loadAll(paths: readonly string[]): LoadedScenario[] | null {
   }
   if (loaded.scenarios.length === 0) {
     printError(`no scenario files (*.yaml, *.yml) in ${paths.join(' ')}`);
-    return null;
-  }
-  // A valid scenario this version cannot simulate is refused up front, before any run, rather
-  // than reported seed by seed as if the simulator had crashed.
-  const unsupported = loaded.scenarios.flatMap((s) => {
-    const reason = unsupportedReason(s.scenario);
-    return reason === null ? [] : [`${s.file}: ${reason}`];
-  });
-  if (unsupported.length > 0) {
-    for (const line of unsupported) printError(line);
     return null;
   }
   return distinctScenarios(loaded.scenarios);

@@ -2,7 +2,7 @@
 // (CONSUMER_CONFIG, Kafka 3.9), the defaults of older release lines, and the checks
 // KafkaConsumer's constructor makes plus what the profile's Kafka could not do.
 import { configDefault, CONSUMER_CONFIG } from '../scenario/kafka-config.js';
-import type { CommitStrategy, KafkaConfig } from '../scenario/types.js';
+import type { CommitStrategy, ConfigFinding, KafkaConfig } from '../scenario/types.js';
 import type { AssignorName } from './assignors/index.js';
 import { msToUs, profileAtLeast } from './producer-config.js';
 
@@ -61,24 +61,34 @@ function autoCommit(config: KafkaConfig, commit: CommitStrategy): boolean {
   return commit === 'auto';
 }
 
-/** Checks KafkaConsumer's constructor makes, plus what the profile's Kafka lacks; [] when runnable. */
-export function validateConsumerConfig(config: KafkaConfig, commit: CommitStrategy, profile: string): string[] {
-  const errors: string[] = [];
+/** KafkaConsumer's constructor checks, and what the profile's consumer lacks; [] when runnable. */
+export function validateConsumerConfig(config: KafkaConfig, commit: CommitStrategy, profile: string): ConfigFinding[] {
+  const findings: ConfigFinding[] = [];
   const session = num(config, 'session.timeout.ms', profile);
   const heartbeat = num(config, 'heartbeat.interval.ms', profile);
-  if (heartbeat >= session) errors.push(`heartbeat.interval.ms must be lower than session.timeout.ms (${heartbeat} >= ${session})`);
+  // 2.8 Heartbeat (AbstractCoordinator): the consumer refuses a heartbeat not below the session timeout.
+  if (heartbeat >= session) {
+    const hint = "Kafka's consumer refuses it: the heartbeat must be set lower than the session timeout";
+    if (Object.hasOwn(config, 'heartbeat.interval.ms') || !Object.hasOwn(config, 'session.timeout.ms')) {
+      findings.push({ key: 'heartbeat.interval.ms', expected: `a heartbeat.interval.ms lower than session.timeout.ms (${session})`, found: String(heartbeat), hint });
+    } else {
+      findings.push({ key: 'session.timeout.ms', expected: `a session.timeout.ms above heartbeat.interval.ms (${heartbeat})`, found: String(session), hint });
+    }
+  }
   if (commit === 'auto' && Object.hasOwn(config, 'enable.auto.commit') && config['enable.auto.commit'] === false) {
-    errors.push('enable.auto.commit: false contradicts commit: auto (choose a manual commit strategy, or let auto-commit run)');
+    findings.push({ key: 'enable.auto.commit', expected: 'enable.auto.commit true (or unset) with commit: auto', found: 'false', hint: 'choose a manual commit strategy, or let auto-commit run' });
   }
   if (typeof config['group.instance.id'] === 'string' && !profileAtLeast(profile, '2.3')) {
-    errors.push(`group.instance.id: static membership needs Kafka 2.3 or later (KIP-345), the profile is ${profile}`);
+    findings.push({ key: 'group.instance.id', expected: `no static membership in Kafka ${profile}`, found: JSON.stringify(config['group.instance.id']), hint: 'it came in Kafka 2.3 (KIP-345)' });
   }
   const assignors = String(read(config, 'partition.assignment.strategy', profile)).split(',');
   if (assignors.includes('cooperative-sticky') && !profileAtLeast(profile, '2.4')) {
-    errors.push(`partition.assignment.strategy: cooperative-sticky needs Kafka 2.4 or later (KIP-429), the profile is ${profile}`);
+    findings.push({ key: 'partition.assignment.strategy', expected: `assignors Kafka ${profile} has (no cooperative-sticky)`, found: JSON.stringify(assignors.join(',')), hint: 'cooperative-sticky came in Kafka 2.4 (KIP-429)' });
   }
-  if (read(config, 'isolation.level', profile) === 'read_committed') errors.push('isolation.level: read_committed needs transactions, which ksim does not model yet');
-  return errors;
+  if (read(config, 'isolation.level', profile) === 'read_committed') {
+    findings.push({ key: 'isolation.level', expected: 'read_uncommitted', found: '"read_committed"', hint: 'not modelled by ksim: read_committed needs transactions, which there are none of yet' });
+  }
+  return findings;
 }
 
 export function consumerSettings(config: KafkaConfig, commit: CommitStrategy, profile: string): ConsumerSettings {

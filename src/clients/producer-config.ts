@@ -2,7 +2,7 @@
 // (PRODUCER_CONFIG, Kafka 3.9), with the defaults of older release lines where the profile asks
 // for one, and the cross-key checks KafkaProducer's constructor makes.
 import { configDefault, INT_MAX, PRODUCER_CONFIG } from '../scenario/kafka-config.js';
-import type { KafkaConfig } from '../scenario/types.js';
+import type { ConfigFinding, KafkaConfig } from '../scenario/types.js';
 import type { KeylessStrategy } from './partitioner.js';
 
 /** Kafka release lines compare by number: "0.10" < "0.11" < "2.4" < "3.10". */
@@ -112,8 +112,10 @@ function acksOf(value: Value): -1 | 0 | 1 {
 
 interface Idempotence {
   readonly enabled: boolean;
-  readonly errors: readonly string[];
+  readonly findings: readonly ConfigFinding[];
 }
+
+const IDEMPOTENCE_REFUSED = 'KafkaProducer refuses it (ConfigException); change it, or set enable.idempotence: false';
 
 // KafkaProducer/ProducerConfig: explicit enable.idempotence=true with a conflicting key is a
 // ConfigException; an idempotence that is only the default is silently turned off (KAFKA-13598).
@@ -121,56 +123,57 @@ function idempotenceOf(config: KafkaConfig, profile: string): Idempotence {
   const acks = acksOf(read(config, 'acks', profile));
   const retries = num(config, 'retries', profile);
   const maxInFlight = num(config, 'max.in.flight.requests.per.connection', profile);
-  const conflicts: string[] = [];
+  const conflicts: ConfigFinding[] = [];
+  const conflict = (key: string, expected: string, found: string, hint = IDEMPOTENCE_REFUSED): void => {
+    conflicts.push({ key, expected: `${expected} with enable.idempotence: true`, found, hint });
+  };
   if (!profileAtLeast(profile, '1.0')) {
     // 0.11 (KafkaProducer.configureInflightRequests): one request at a time; 1.0 allows five (KAFKA-5494).
-    if (maxInFlight !== 1) conflicts.push(`max.in.flight.requests.per.connection must be 1 to use the idempotent producer in ${profile} (found ${maxInFlight}; at most 5 from 1.0, KAFKA-5494)`);
+    if (maxInFlight !== 1) conflict('max.in.flight.requests.per.connection', `1 in Kafka ${profile}`, String(maxInFlight), `${IDEMPOTENCE_REFUSED} (at most 5 from 1.0, KAFKA-5494)`);
   } else if (maxInFlight > 5) {
-    conflicts.push(`max.in.flight.requests.per.connection must be at most 5 to use the idempotent producer (found ${maxInFlight})`);
+    conflict('max.in.flight.requests.per.connection', 'at most 5', String(maxInFlight));
   }
-  if (acks !== -1) conflicts.push(`acks must be "all" to use the idempotent producer (found "${String(read(config, 'acks', profile))}")`);
-  if (retries === 0) conflicts.push('retries must be greater than 0 to use the idempotent producer');
+  if (acks !== -1) conflict('acks', 'acks: all', JSON.stringify(String(read(config, 'acks', profile))));
+  if (retries === 0) conflict('retries', 'retries above 0', '0');
   const given = explicit(config, 'enable.idempotence');
-  if (given === true) return { enabled: true, errors: conflicts.map((c) => `enable.idempotence: ${c}`) };
-  if (given === false) return { enabled: false, errors: [] };
-  return { enabled: read(config, 'enable.idempotence', profile) === true && conflicts.length === 0, errors: [] };
+  if (given === true) return { enabled: true, findings: conflicts };
+  if (given === false) return { enabled: false, findings: [] };
+  return { enabled: read(config, 'enable.idempotence', profile) === true && conflicts.length === 0, findings: [] };
 }
 
-function deliveryTimeoutMs(config: KafkaConfig, profile: string): { readonly ms: number; readonly error: string | null } {
-  if (!profileAtLeast(profile, '2.1')) return { ms: Number.POSITIVE_INFINITY, error: null };
+function deliveryTimeoutMs(config: KafkaConfig, profile: string): { readonly ms: number; readonly finding: ConfigFinding | null } {
+  if (!profileAtLeast(profile, '2.1')) return { ms: Number.POSITIVE_INFINITY, finding: null };
   const linger = num(config, 'linger.ms', profile);
   const request = num(config, 'request.timeout.ms', profile);
   const delivery = num(config, 'delivery.timeout.ms', profile);
   // KafkaProducer.configureDeliveryTimeout (2.1+): at least linger.ms + request.timeout.ms;
   // an explicit smaller value is an error, a default one is raised to the sum.
-  if (delivery >= linger + request) return { ms: delivery, error: null };
-  if (explicit(config, 'delivery.timeout.ms') === undefined) return { ms: linger + request, error: null };
+  if (delivery >= linger + request) return { ms: delivery, finding: null };
+  if (explicit(config, 'delivery.timeout.ms') === undefined) return { ms: linger + request, finding: null };
   return {
     ms: delivery,
-    error: `delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms (${delivery} < ${linger} + ${request})`,
+    finding: {
+      key: 'delivery.timeout.ms',
+      expected: `a delivery.timeout.ms of at least linger.ms + request.timeout.ms (${linger} + ${request} = ${linger + request})`,
+      found: String(delivery),
+      hint: 'KafkaProducer refuses it (ConfigException, KIP-91)',
+    },
   };
 }
 
-/** Why a delivery.timeout.ms is refused in a profile before 2.1 (also the loader's message). */
-export const DELIVERY_TIMEOUT_BEFORE_2_1 = (profile: string): string =>
-  `delivery.timeout.ms: no such setting in Kafka ${profile}: it came in 2.1 (KIP-91); before it a batch waiting in the accumulator expires after request.timeout.ms, and retries (default 0) bounds the retries`;
-
-/** Checks KafkaProducer's constructor makes, plus what ksim does not model; [] when runnable. */
-export function validateProducerConfig(config: KafkaConfig, profile: string): string[] {
-  const errors = [...idempotenceOf(config, profile).errors];
+/** KafkaProducer's constructor checks, and what the profile's producer lacks; [] when runnable. */
+export function validateProducerConfig(config: KafkaConfig, profile: string): ConfigFinding[] {
+  const findings = [...idempotenceOf(config, profile).findings];
   if (explicit(config, 'enable.idempotence') === true && !profileAtLeast(profile, '0.11')) {
-    errors.push(`enable.idempotence: the idempotent producer needs Kafka 0.11 or later (KIP-98), the profile is ${profile}`);
+    findings.push({ key: 'enable.idempotence', expected: `no idempotent producer in Kafka ${profile}`, found: 'true', hint: 'it came in Kafka 0.11 (KIP-98)' });
   }
   const delivery = deliveryTimeoutMs(config, profile);
-  if (delivery.error !== null) errors.push(delivery.error);
-  if (explicit(config, 'delivery.timeout.ms') !== undefined && !profileAtLeast(profile, '2.1')) errors.push(DELIVERY_TIMEOUT_BEFORE_2_1(profile));
+  if (delivery.finding !== null) findings.push(delivery.finding);
   const partitioner = explicit(config, 'partitioner.class');
   if (typeof partitioner === 'string' && !partitioner.endsWith('DefaultPartitioner') && !profileAtLeast(profile, '2.4')) {
-    errors.push(`partitioner.class: ${partitioner} needs Kafka 2.4 or later (KIP-480), the profile is ${profile}`);
+    findings.push({ key: 'partitioner.class', expected: `a partitioner Kafka ${profile} has (DefaultPartitioner)`, found: JSON.stringify(partitioner), hint: 'it came in Kafka 2.4 (KIP-480)' });
   }
-  const transactionalId = explicit(config, 'transactional.id');
-  if (typeof transactionalId === 'string') errors.push('transactional.id: transactions are not modelled by the ksim producer yet');
-  return errors;
+  return findings;
 }
 
 /** The settings the producer runs with; call validateProducerConfig first. */

@@ -8,8 +8,6 @@ import type { FaultActionSpec, FaultSpec, LoadedScenario, Scenario } from '../sc
 import { buildExample } from '../example/index.js';
 import { buildKafka } from './kafka.js';
 import { nemesisTargets } from './nemesis-targets.js';
-import { validateProducerConfig } from '../clients/producer-config.js';
-import { validateConsumerConfig } from '../clients/consumer-config.js';
 import type { SystemUnderTest } from './system.js';
 import type { RunOptions, RunSummary, SkippedFault } from './types.js';
 
@@ -17,25 +15,7 @@ export type { RunOptions, RunSummary, MessageCounts, SkippedFault } from './type
 
 const DEFAULT_EVENT_BUDGET = 50_000_000;
 
-/** Why a valid scenario cannot run on this version of ksim, or null when it can. */
-export function unsupportedReason(scenario: Scenario): string | null {
-  const adminRequest = scenario.example === null ? undefined : scenario.faults.find((f) => isAdminRequest(f.action));
-  if (adminRequest !== undefined) return `${adminRequest.action.kind} is a Kafka admin request: the example system has no controller`;
-  if (scenario.example !== null && scenario.consumers.length > 0) return 'consumer groups need a Kafka cluster: the example system has none';
-  const profile = scenario.cluster?.kafka ?? '3.9';
-  const problems = [
-    ...scenario.producers.flatMap((p) => validateProducerConfig(p.config, profile).map((problem) => `producers[${p.name}].config: ${problem}`)),
-    ...scenario.consumers.flatMap((c) => validateConsumerConfig(c.config, c.commit, profile).map((problem) => `consumers[${c.group}].config: ${problem}`)),
-  ];
-  const zookeeperKind = scenario.example === null ? undefined : scenario.nemesis?.faults.find((kind) => kind.startsWith('zookeeper-'));
-  if (zookeeperKind !== undefined) return `nemesis ${zookeeperKind} needs a Kafka cluster: the example system has no ZooKeeper`;
-  return problems.length === 0 ? null : problems.join('; ');
-}
-
 export function runScenario(loaded: LoadedScenario, seed: number, options: RunOptions = {}): RunSummary {
-  const scenario = loaded.scenario;
-  const reason = unsupportedReason(scenario);
-  if (reason !== null) throw new Error(`${loaded.file}: ${reason}`);
   const traceFile = options.traceFile === undefined ? null : new TraceFile(options.traceFile);
   try {
     const summary = simulate(loaded, seed, options.eventBudget ?? DEFAULT_EVENT_BUDGET, traceFile, options.observer ?? null);

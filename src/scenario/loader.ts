@@ -6,6 +6,7 @@ import { inputError, sortErrors, type Position } from './format.js';
 import { issuesToErrors } from './issues.js';
 import { crossChecks } from './checks.js';
 import { normalize } from './normalize.js';
+import { runnableFindings } from './runnable.js';
 import { scenarioSchema } from './schema.js';
 import type { InputError, LoadedScenario } from './types.js';
 import { positionInText } from './positions.js';
@@ -50,6 +51,8 @@ function load(text: string, file: string): SourceLoadResult {
   ];
   if (!validated.success || errors.length > 0) return { ok: false, errors: sortErrors(errors) };
   const scenario = normalize(validated.data, file, (path) => locate(source, path).line);
+  const refused = runnableFindings(scenario).map((f) => inputError(file, locate(source, f.path, f.key), f.path, f.expected, f.found, f.hint));
+  if (refused.length > 0) return { ok: false, errors: sortErrors(refused) };
   const hasName = validated.data.name !== undefined;
   return { ok: true, value: { file, text, scenario }, namePosition: hasName ? locate(source, ['name']) : null };
 }

@@ -35,6 +35,16 @@ describe('cli: replay', () => {
     expect(result.stderr).toMatch(/warning: .*recorded by ksim 0\.0\.0-old/);
   });
 
+  test('cli: replay: an edited scenario that Kafka would refuse is bad input with its position, exit 2', async () => {
+    const record = JSON.parse(readFileSync(join(cwd, failure), 'utf8')) as { scenarioText: string; file: string };
+    const scenarioText = 'cluster: { brokers: 3 }\ntopics: [{ name: t, replication.factor: 3 }]\nconsumers:\n  - { group: edited, topic: t, config: { heartbeat.interval.ms: 60000 } }\n';
+    writeFileSync(join(cwd, 'refused.json'), JSON.stringify({ ...record, scenarioText }));
+    const result = await ksim(['replay', 'refused.json'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/:4:\d+: consumers\[0\]\.config\.heartbeat\.interval\.ms: expected a heartbeat\.interval\.ms lower than session\.timeout\.ms/);
+    expect(result.stderr).not.toMatch(/SIMULATOR BUG|at .*\.ts:\d+/);
+  });
+
   test('cli: replay: a missing, garbled or wrongly shaped file exits 2 with one clear line', async () => {
     writeFileSync(join(cwd, 'garbled.json'), '{"ksimVersion": "0.1.0", ');
     writeFileSync(join(cwd, 'shape.json'), JSON.stringify({ ksimVersion: '0.1.0', seed: 'two' }));

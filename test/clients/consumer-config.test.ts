@@ -35,10 +35,12 @@ describe('clients: consumer config', () => {
   test('clients: consumer config: what the profile or KafkaConsumer refuses', () => {
     expect(validateConsumerConfig({}, 'auto', '3.9')).toEqual([]);
     expect(validateConsumerConfig({ 'heartbeat.interval.ms': 10_000, 'session.timeout.ms': 10_000 }, 'auto', '3.9')).toEqual([
-      'heartbeat.interval.ms must be lower than session.timeout.ms (10000 >= 10000)',
+      { key: 'heartbeat.interval.ms', expected: 'a heartbeat.interval.ms lower than session.timeout.ms (10000)', found: '10000', hint: expect.stringContaining('lower than the session timeout') },
     ]);
-    expect(validateConsumerConfig({ 'group.instance.id': 'a' }, 'auto', '2.2')[0]).toMatch(/KIP-345/);
-    expect(validateConsumerConfig({ 'partition.assignment.strategy': 'cooperative-sticky' }, 'auto', '2.3')[0]).toMatch(/KIP-429/);
-    expect(validateConsumerConfig({ 'isolation.level': 'read_committed' }, 'auto', '3.9')[0]).toMatch(/transactions/);
+    // Only the session timeout is set: the finding is about it, against the default heartbeat.
+    expect(validateConsumerConfig({ 'session.timeout.ms': 2000 }, 'auto', '3.9')).toMatchObject([{ key: 'session.timeout.ms', found: '2000', expected: 'a session.timeout.ms above heartbeat.interval.ms (3000)' }]);
+    expect(validateConsumerConfig({ 'group.instance.id': 'a' }, 'auto', '2.2')[0]?.hint).toMatch(/KIP-345/);
+    expect(validateConsumerConfig({ 'partition.assignment.strategy': 'cooperative-sticky' }, 'auto', '2.3')[0]?.hint).toMatch(/KIP-429/);
+    expect(validateConsumerConfig({ 'isolation.level': 'read_committed' }, 'auto', '3.9')[0]?.hint).toMatch(/transactions/);
   });
 });
