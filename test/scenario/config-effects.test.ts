@@ -148,7 +148,7 @@ const EFFECTS: readonly Effect[] = [
   e('consumer', 'isolation.level', 'read_committed', 'group', 'messages processed', 'differs', (o) => o.summary.messages.processed,
     'the only other value, read_committed, is refused (validateConsumerConfig: "needs transactions, which ksim does not model yet"): read_uncommitted, the default, is all ksim runs'),
   e('consumer', 'max.poll.interval.ms', 100, 'group-backlog', 'poll timeouts', 'appears', count('consumer.poll-timeout')),
-  e('consumer', 'max.poll.records', 1, 'group', 'commits (one per poll)', 'rises', count('app.commit')),
+  e('consumer', 'max.poll.records', 10, 'group-backlog', 'commits (one per poll)', 'rises', count('app.commit')),
   e('consumer', 'metadata.max.age.ms', 1000, 'group', 'consumer Metadata requests', 'rises', requests('Metadata', MEMBER)),
   e('consumer', 'partition.assignment.strategy', 'roundrobin', 'group', 'the assignment', 'differs', assignments),
   e('consumer', 'reconnect.backoff.ms', 2000, 'coordinator-killed', 'member reconnects (fetch and metadata connections)', 'falls', connectsFrom(MEMBER, 'default')),
