@@ -16,7 +16,7 @@ import { consumerProcess } from '../clients/consumer.js';
 import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 import { BROKER_CONFIG, ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
 import type { ClusterSpec, KafkaConfig, Scenario } from '../scenario/types.js';
-import { zookeeperServer } from '../zookeeper/server.js';
+import { zookeeperServer, zookeeperServerConfig } from '../zookeeper/server.js';
 import { KafkaRoles, brokerNode } from './kafka-roles.js';
 import { kafkaNemesisKinds } from './kafka-nemesis.js';
 import type { SystemUnderTest } from './system.js';
@@ -82,8 +82,8 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name), ...groups.flatMap((g) => g.members)];
   const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0);
 
-  const tickTimeMs = numberSetting(cluster.zookeeper, ZOOKEEPER_CONFIG, 'tickTime');
-  world.spawn(ZOOKEEPER_NODE, zookeeperServer({ tickTimeMs }));
+  const zookeeperConfig = zookeeperServerConfig(cluster.zookeeper);
+  world.spawn(ZOOKEEPER_NODE, zookeeperServer(zookeeperConfig));
   const topicConfigs = new Map<string, KafkaConfig>(scenario.topics.map((t) => [t.name, t.config]));
   for (const id of brokerIds) {
     world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs, startup: cluster.startup }));
@@ -114,7 +114,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
       brokers: brokerIds.map(brokerNode),
       zookeeper: ZOOKEEPER_NODE,
       sessionTimeoutMs: numberSetting(cluster.zookeeper, ZOOKEEPER_CONFIG, 'zookeeper.session.timeout.ms'),
-      tickTimeMs,
+      tickTimeMs: zookeeperConfig.tickTimeMs,
     }),
     check: () => {
       const outcome = checker.finish();

@@ -4,6 +4,7 @@
 // scenario is refused for has a position and the runner only ever receives one that can run.
 import { validateConsumerConfig } from '../clients/consumer-config.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
+import { validateZooKeeperConfig, zookeeperServerConfig } from '../zookeeper/server.js';
 import type { PathSegment } from './format.js';
 import { DEFAULT_KAFKA_PROFILE } from './kafka-config.js';
 import type { ConfigFinding, Scenario } from './types.js';
@@ -26,6 +27,7 @@ export function runnableFindings(scenario: Scenario): RunnableFinding[] {
   return [
     ...scenario.producers.flatMap((p, i) => validateProducerConfig(p.config, profile).map(at(['producers', i, 'config'], p.config))),
     ...scenario.consumers.flatMap((c, i) => validateConsumerConfig(c.config, c.commit, profile).map(at(['consumers', i, 'config'], c.config))),
+    ...(scenario.cluster === null ? [] : validateZooKeeperConfig(zookeeperServerConfig(scenario.cluster.zookeeper)).map(at(['cluster', 'zookeeper'], scenario.cluster.zookeeper))),
     ...exampleFindings(scenario),
   ];
 }

@@ -31,6 +31,8 @@ import {
 } from './protocol.js';
 import { SessionTracker } from './session-tracker.js';
 import { TXN_LOG_FILE, type DataTxn, type Txn, type TxnRecord } from './txn.js';
+import type { ConfigFinding, KafkaConfig } from '../scenario/types.js';
+import { configDefault, ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
 
 export interface ZooKeeperServerConfig {
   readonly tickTimeMs: number;
@@ -44,6 +46,29 @@ interface SessionLimits {
   readonly tickTimeMs: number;
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
+}
+
+/** The server's settings from a scenario's `cluster.zookeeper` (unset keys: ZooKeeper's defaults). */
+export function zookeeperServerConfig(config: KafkaConfig): ZooKeeperServerConfig {
+  const tickTimeMs = config['tickTime'];
+  const min = config['minSessionTimeout'];
+  const max = config['maxSessionTimeout'];
+  return {
+    tickTimeMs: typeof tickTimeMs === 'number' ? tickTimeMs : Number(configDefault(ZOOKEEPER_CONFIG, 'tickTime')),
+    ...(typeof min === 'number' ? { minSessionTimeoutMs: min } : {}),
+    ...(typeof max === 'number' ? { maxSessionTimeoutMs: max } : {}),
+  };
+}
+
+/** What the server refuses to start with (release-3.8 QuorumPeerConfig.parseProperties); [] when it starts. */
+export function validateZooKeeperConfig(config: ZooKeeperServerConfig): ConfigFinding[] {
+  const min = config.minSessionTimeoutMs ?? 2 * config.tickTimeMs;
+  const max = config.maxSessionTimeoutMs ?? 20 * config.tickTimeMs;
+  if (min <= max) return [];
+  const key = config.maxSessionTimeoutMs !== undefined ? 'maxSessionTimeout' : 'minSessionTimeout';
+  const found = key === 'maxSessionTimeout' ? `${max}` : `${min}`;
+  const expected = key === 'maxSessionTimeout' ? `a maxSessionTimeout of at least minSessionTimeout (${min})` : `a minSessionTimeout of at most maxSessionTimeout (${max}, 20 × tickTime)`;
+  return [{ key, expected, found, hint: 'ZooKeeper refuses to start: minSessionTimeout must not be larger than maxSessionTimeout' }];
 }
 
 /** The server's process factory; a restart builds a fresh server that recovers from its txn log. */
