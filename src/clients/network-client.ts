@@ -66,7 +66,13 @@ export class NetworkClient {
     connection.pending.push({ correlationId, sentUs: now, deadlineUs: now + timeoutUs, onAnswer: onAnswer as (answer: Answer<KafkaMessage>) => void });
     this.byCorrelationId.set(correlationId, connection);
     if (connection.timer < 0) this.rearm(connection);
-    this.env.send(node, build(correlationId), channel);
+    // ConsumerNetworkClient keeps a request unsent until NetworkClient.ready(node): a connection
+    // backing off (reconnect.backoff.ms) is not opened again before its time, whatever the channel.
+    const waitUs = connection.blockedUntilUs - now;
+    if (waitUs <= 0) this.env.send(node, build(correlationId), channel);
+    else this.env.setTimer(waitUs, () => {
+      if (this.byCorrelationId.get(correlationId) === connection) this.env.send(node, build(correlationId), channel);
+    });
   }
 
   /** Routes a response to its request; false when it answers nothing of ours (stale, or not a response). */

@@ -73,6 +73,21 @@ describe('clients: network client', () => {
     expect(t.client().readyAtUs('b1', 'default')).toBeGreaterThan(2_000_000);
   });
 
+  test('clients: network client: a request to a node backing off waits until reconnect.backoff.ms has passed, on the coordinator channel too', () => {
+    // ConsumerNetworkClient leaves a request unsent until NetworkClient.ready(node): the backoff
+    // after a timeout holds back the next request, not only leastLoadedNode's choice.
+    const t = setUp({ delayUs: () => 5000, silent: (n) => n === 0 });
+    t.send(1_000_000, 'coordinator');
+    t.world.scheduler.run(1_000_500, 1_000_000);
+    expect(t.heard).toMatchObject([{ answer: 'REQUEST_TIMED_OUT', atUs: 1_000_000 }]);
+    const readyUs = t.client().readyAtUs('b1', 'coordinator');
+    expect(readyUs).toBeGreaterThanOrEqual(1_040_000); // 50 ms, -20% at most
+    t.send(undefined, 'coordinator');
+    t.world.scheduler.run(3_000_000, 1_000_000);
+    // Sent at readyUs, answered after 1 ms there, 5 ms in the broker and 1 ms back.
+    expect(t.heard[1]).toMatchObject({ answer: 'MetadataResponse', atUs: readyUs + 7000 });
+  });
+
   test('clients: network client: a dead broker on a live machine resets the connection at once', () => {
     const t = setUp({ delayUs: () => 5000 });
     t.world.kill('b1');
