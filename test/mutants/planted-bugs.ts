@@ -94,8 +94,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     file: 'src/broker/partition.ts',
     find: 'return state !== undefined && state.logEndOffset >= this.highWatermark && state.logEndOffset >= this.leaderEpochStartOffset;',
     replace: 'return state !== undefined && state.logEndOffset >= this.leaderEpochStartOffset;',
-    kafka: 'Partition.isFollowerInSync / isFollowerOutOfSync: back in the ISR only at or above the high watermark and the epoch start (3.9.0-rc3)',
-    scenarios: ['isr-shrink-expand'],
+    kafka: 'Partition.isFollowerInSync: back in the ISR only at or above the high watermark and the leader epoch start offset (3.9.0-rc3)',
+    scenarios: ['isr-rejoin-at-high-watermark'],
     seeds: 1,
   },
   {

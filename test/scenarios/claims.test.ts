@@ -84,6 +84,22 @@ describe('claims', () => {
     expect(expand.event.added).toEqual(shrink.event.removed);
   });
 
+  // Claim 7: a follower back from a crash rejoins the ISR only at the high watermark
+  // (Partition.isFollowerInSync), so a controlled shutdown meanwhile elects the other follower.
+  test('claims: isr: a restarted follower still behind the high watermark stays out of the ISR, and the leader\'s controlled shutdown elects the other follower', () => {
+    const { events, summary } = run('isr-rejoin-at-high-watermark');
+    const killed = Number((of(events, 'fault').find((f) => f.atUs === 3_000_000)!.event.action as { node: string }).node.slice(1));
+    const restartUs = 15_000_000;
+    const moved = of(events, 'election').find((e) => e.atUs > restartUs && e.event.reason === 'controlled-shutdown')!;
+    expect(moved.atUs).toBeLessThan(restartUs + 1_000_000); // controlled shutdown: within milliseconds
+    expect(moved.event.leader).not.toBe(killed);
+    expect(moved.event.isr).not.toContain(killed);
+    // It rejoins, but only after the restart: it was ~1,000 records behind, one record a fetch.
+    const rejoined = of(events, 'isr.expand').find((e) => e.event.added.includes(killed))!;
+    expect(rejoined.atUs).toBeGreaterThan(moved.atUs);
+    expect(summary.anomalies.lost).toBe(0);
+  });
+
   // Claims 10 and 12: the controller's session expires, another broker takes /controller.
   test('claims: controller: a killed controller is replaced once its ZooKeeper session expires', () => {
     const { events } = run('controller-failover');
