@@ -189,12 +189,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     seeds: 3,
   },
   {
-    name: 'the leader applies its ISR change when its ZooKeeper write failed (BADVERSION taken for its own write)',
+    name: 'the leader applies its ISR change when its ZooKeeper write failed (keeping its old znode version)',
     file: 'src/broker/isr-change-manager.ts',
-    find: 'if (state.ok && sameState(state.value.data as PartitionStateZnode, znode)) return written(state.value.stat.version);',
-    replace: 'if (state.ok) return written(state.value.stat.version);',
-    kafka: 'ReplicationUtils.updateLeaderAndIsr: after BADVERSION, success only if the znode holds the same leader, epoch and ISR (checkLeaderAndIsrZkData, 2.6.0)',
-    scenarios: ['controller-write-retried'],
+    find: "onAnswer(refused(p, 'INVALID_UPDATE_VERSION'));",
+    replace: "onAnswer({ topic: p.topic, partition: p.partition, error: 'NONE', leader: this.ctx.id, leaderEpoch: change.leaderEpoch, isr: change.isr, zkVersion: change.zkVersion });",
+    kafka: 'Partition.maybeUpdateIsrAndVersion: the ISR and its zkVersion change only when the conditional write succeeded; otherwise "skip updating ISR" (2.6.0)',
+    scenarios: ['isr-write-conflict-2.6'],
     seeds: 1,
   },
   {
