@@ -324,7 +324,7 @@ describe('claims', () => {
   // changes nothing, so the leader keeps waiting for the follower it cannot reach.
   test('claims: isr: on 2.6 a leader whose ISR write meets the controller\'s newer znode keeps its ISR, acknowledges nothing alone, and the controller elects the follower it kept', () => {
     const { events, summary } = run('isr-write-conflict-2.6');
-    const cut = of(events, 'fault').find((f) => f.atUs === 5_000_000)!.event.action as { groups: string[][] };
+    const cut = of(events, 'fault').find((f) => f.atUs === 5_000_000)!.event.action as { readonly groups: readonly (readonly string[])[] };
     const leader = Number(cut.groups[0]![0]!.slice(1));
     const controller = Number(cut.groups[1]![0]!.slice(1));
     const led = of(events, 'leader').find((e) => e.event.broker === leader && e.atUs < 5_000_000)!.event.partition;
