@@ -202,8 +202,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     file: 'src/coordinator/group-coordinator.ts',
     find: "return request.generationId !== group.generationId ? 'ILLEGAL_GENERATION' : null;",
     replace: "return request.generationId > group.generationId ? 'ILLEGAL_GENERATION' : null;",
-    kafka: 'GroupCoordinator.doCommitOffsets: ILLEGAL_GENERATION for any generation other than the group\'s (3.9.0-rc3)',
-    scenarios: ['consumer-session-timeout'],
+    kafka: 'GroupCoordinator.validateOffsetCommit: ILLEGAL_GENERATION for any generation other than the group\'s (3.9.0-rc3)',
+    scenarios: ['consumer-stale-generation-commit'],
     seeds: 1,
   },
 ];
