@@ -153,12 +153,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     seeds: 1,
   },
   {
-    name: 'log.flush.interval.messages off by one: a log flushes one message late',
-    file: 'src/broker/log.ts',
-    find: 'const dueByCount = this.unflushedMessages >= this.flushPolicy.intervalMessages;',
-    replace: 'const dueByCount = this.unflushedMessages > this.flushPolicy.intervalMessages;',
-    kafka: 'UnifiedLog.append: flush when unflushedMessages >= log.flush.interval.messages (3.9.0-rc3)',
-    scenarios: ['power-loss-flushed'],
+    name: 'a follower takes the leader\'s high watermark without capping it at its own log end',
+    file: 'src/broker/partition.ts',
+    find: 'const next = Math.min(leaderHighWatermark, this.log.logEndOffset);',
+    replace: 'const next = leaderHighWatermark;',
+    kafka: 'UnifiedLog.updateHighWatermark: the high watermark is bounded by the log end offset (3.9.0-rc3), as ReplicaFetcherThread.processPartitionData sets it',
+    scenarios: ['isr-rejoin-at-high-watermark'],
     seeds: 1,
   },
   {

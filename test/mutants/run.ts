@@ -145,7 +145,8 @@ export function parseReport(stdout: string, stderr: string, files: readonly stri
 /** How a bug was caught, in one phrase, or null when every scenario passed. */
 export function caughtBy(outcomes: readonly ScenarioOutcome[]): string | null {
   const invariant = outcomes.find((o) => o.invariant !== null);
-  const expectation = outcomes.find((o) => o.failedExpectations.length > 0);
+  // A seed that threw judges nothing: the expectations of its scenario fail with it, so its catch is the throw.
+  const expectation = outcomes.find((o) => o.failedExpectations.length > 0 && o.invariant === null && o.crash === null);
   if (expectation !== undefined) {
     const also = invariant !== undefined ? `; invariant in ${invariant.scenario} (${invariant.invariant})` : '';
     return `expectation ${expectation.failedExpectations.join(', ')} in ${expectation.scenario}${also}`;
