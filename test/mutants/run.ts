@@ -9,6 +9,7 @@
 //   npm run mutants -- --only 'min.insync'   the bugs whose name contains the text
 //   npm run mutants -- --catalog --seeds 3   every bug against the whole catalog: which scenarios catch it
 //   npm run mutants -- --seeds 10          every bug against its own scenarios, at 10 seeds instead of its own count
+//   npm run mutants -- --scenarios a,b     every bug against these catalog scenarios: which of them catch it
 //   npm run mutants -- --jobs 1            one bug at a time (default: one per core)
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -194,6 +195,8 @@ async function pool<T>(tasks: readonly (() => Promise<T>)[], jobs: number, onDon
 interface Options {
   readonly only: string | null;
   readonly catalog: boolean;
+  /** --scenarios: these instead of each bug's own (reported as --catalog does). */
+  readonly scenarios: readonly string[] | null;
   readonly seeds: number | null;
   readonly jobs: number;
 }
@@ -201,6 +204,7 @@ interface Options {
 function parseArgs(argv: readonly string[]): Options {
   let only: string | null = null;
   let catalog = false;
+  let scenarios: string[] | null = null;
   let seeds: number | null = null;
   let jobs = Math.max(1, availableParallelism());
   for (let i = 0; i < argv.length; i++) {
@@ -217,11 +221,14 @@ function parseArgs(argv: readonly string[]): Options {
     };
     if (arg === '--only') only = value();
     else if (arg === '--catalog') catalog = true;
+    else if (arg === '--scenarios') scenarios = value().split(',').map((name) => name.trim().replace(/^scenarios\//, '').replace(/\.yaml$/, ''));
     else if (arg === '--seeds') seeds = count();
     else if (arg === '--jobs') jobs = count();
-    else throw new ToolError(`unknown argument ${JSON.stringify(arg)} (expected --only TEXT, --catalog, --seeds N, --jobs N)`);
+    else throw new ToolError(`unknown argument ${JSON.stringify(arg)} (expected --only TEXT, --catalog, --scenarios A,B, --seeds N, --jobs N)`);
   }
-  return { only, catalog, seeds, jobs };
+  if (catalog && scenarios !== null) throw new ToolError('--catalog runs every scenario; --scenarios names some: one or the other');
+  for (const name of scenarios ?? []) if (!existsSync(join(ROOT, scenarioFile(name)))) throw new ToolError(`--scenarios: no catalog scenario ${scenarioFile(name)}`);
+  return { only, catalog, scenarios, seeds, jobs };
 }
 
 const seconds = (s: number): string => `${s.toFixed(1)} s`;
@@ -247,7 +254,8 @@ async function main(): Promise<number> {
   const wall = performance.now();
   try {
     const catalog = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `scenarios/${f}`);
-    const filesOf = (bug: PlantedBug): string[] => (options.catalog ? catalog : bug.scenarios.map(scenarioFile));
+    const survey = options.catalog || options.scenarios !== null;
+    const filesOf = (bug: PlantedBug): string[] => (options.catalog ? catalog : (options.scenarios ?? bug.scenarios).map(scenarioFile));
     const seedsOf = (bug: PlantedBug): number => options.seeds ?? (options.catalog ? 3 : bug.seeds);
 
     // The unmutated copy must be green on every scenario at every seed count used, or a catch means nothing.
@@ -273,16 +281,17 @@ async function main(): Promise<number> {
       try {
         plant(dir, bug);
         const files = filesOf(bug);
-        const { outcomes, seconds: took } = await judge(dir, files, seedsOf(bug), options.catalog ? options.jobs : 1, `planted bug "${bug.name}"`);
-        const by = options.catalog ? catalogCatchers(outcomes) : caughtBy(outcomes);
-        lines[index] = `${by === null ? 'SURVIVED' : 'caught  '}  ${bug.name.padEnd(width)}  ${by ?? `(${bug.scenarios.join(', ')} at ${seedsOf(bug)} ${seedsOf(bug) === 1 ? 'seed' : 'seeds'}: all passed)`}  ${seconds(took)}`;
+        const { outcomes, seconds: took } = await judge(dir, files, seedsOf(bug), survey ? options.jobs : 1, `planted bug "${bug.name}"`);
+        const by = survey ? catalogCatchers(outcomes) : caughtBy(outcomes);
+        const ran = survey ? `${files.length} scenarios` : bug.scenarios.join(', ');
+        lines[index] = `${by === null ? 'SURVIVED' : 'caught  '}  ${bug.name.padEnd(width)}  ${by ?? `(${ran} at ${seedsOf(bug)} ${seedsOf(bug) === 1 ? 'seed' : 'seeds'}: all passed)`}  ${seconds(took)}`;
         return by !== null;
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     });
     // Lines come out in list order, each as soon as it and those before it are known.
-    const results = await pool(tasks, options.catalog ? 1 : options.jobs, () => {
+    const results = await pool(tasks, survey ? 1 : options.jobs, () => {
       while (printed < lines.length && lines[printed] !== null) console.log(lines[printed++]);
     });
     const caught = results.filter(Boolean).length;
@@ -294,7 +303,7 @@ async function main(): Promise<number> {
   }
 }
 
-/** --catalog: every catalog scenario that failed, with how. */
+/** --catalog, --scenarios: every scenario that failed, with how. */
 function catalogCatchers(outcomes: readonly ScenarioOutcome[]): string | null {
   const failing = outcomes.filter((o) => !o.passed);
   if (failing.length === 0) return null;
