@@ -1,7 +1,8 @@
 // The planted-bug list of `npm run mutants` stays well-formed: a refactor that moves or rewrites a
 // mechanism breaks its planted bug here, in the normal test suite, not months later in the
 // mutants run. The bugs are not run here (that is `npm run mutants`, minutes).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,24 @@ describe('mutants: planted bugs', () => {
     expect(bug.scenarios.length).toBeGreaterThan(0);
     for (const scenario of bug.scenarios) expect(existsSync(join(ROOT, scenarioFile(scenario))), scenario).toBe(true);
     expect(Number.isInteger(bug.seeds) && bug.seeds >= 1).toBe(true);
+  });
+});
+
+describe('mutants: planting', () => {
+  it('mutants: planting: a fragment found twice, not at all, or replaced by itself is a problem, not a silent no-op', () => {
+    // The runner exits 2 on any of these before it runs anything: a bug it cannot plant exactly is no test.
+    const root = mkdtempSync(join(tmpdir(), 'ksim-planting-'));
+    try {
+      writeFileSync(join(root, 'a.ts'), 'x < y; x < y;\nz <= w;\n');
+      const bug = { name: 't', file: 'a.ts', find: 'z <= w;', replace: 'z < w;', kafka: '', scenarios: ['s'], seeds: 1 };
+      expect(plantingProblem(root, bug)).toBeNull();
+      expect(plantingProblem(root, { ...bug, find: 'x < y;' })).toMatch(/occurs 2 times/);
+      expect(plantingProblem(root, { ...bug, find: 'q > r;' })).toMatch(/occurs 0 times/);
+      expect(plantingProblem(root, { ...bug, replace: bug.find })).toMatch(/nothing would change/);
+      expect(plantingProblem(root, { ...bug, file: 'b.ts' })).toMatch(/does not exist/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
