@@ -157,7 +157,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     file: 'src/broker/partition.ts',
     find: 'const next = Math.min(leaderHighWatermark, this.log.logEndOffset);',
     replace: 'const next = leaderHighWatermark;',
-    kafka: 'UnifiedLog.updateHighWatermark: the high watermark is bounded by the log end offset (3.9.0-rc3), as ReplicaFetcherThread.processPartitionData sets it',
+    kafka: 'ReplicaFetcherThread.processPartitionData -> UnifiedLog.maybeUpdateHighWatermark -> updateHighWatermark: bounded by the log end offset (3.9.0-rc3)',
     scenarios: ['isr-rejoin-at-high-watermark'],
     seeds: 2,
   },
