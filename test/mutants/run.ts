@@ -11,7 +11,7 @@
 //   npm run mutants -- --seeds 10          every bug against its own scenarios, at 10 seeds instead of its own count
 //   npm run mutants -- --scenarios a,b     every bug against these catalog scenarios: which of them catch it
 //   npm run mutants -- --jobs 1            one bug at a time (default: one per core)
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,17 +70,24 @@ interface CliRun {
   readonly seconds: number;
 }
 
+/** The ksim runs under way, stopped with us on Ctrl-C. */
+const running = new Set<ChildProcess>();
+
 function runCli(dir: string, files: readonly string[], seeds: number, workers: number): Promise<CliRun> {
   const args = ['--single-threaded-gc', 'src/cli/ksim.mjs', 'run', ...files, '--seeds', String(seeds), '--quiet', '--workers', String(workers)];
   const start = performance.now();
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    running.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr, seconds: (performance.now() - start) / 1000 }));
+    child.on('close', (code) => {
+      running.delete(child);
+      done({ code, stdout, stderr, seconds: (performance.now() - start) / 1000 });
+    });
   });
 }
 
@@ -251,6 +258,14 @@ async function main(): Promise<number> {
   if (bugs.length === 0) throw new ToolError(`no planted bug's name contains ${JSON.stringify(options.only)}`);
   checkBugs(bugs);
   const base = mkdtempSync(join(tmpdir(), 'ksim-mutants-'));
+  // Interrupted: the ksim runs stop, and the scratch copies go with us.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGTERM');
+      rmSync(base, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   const wall = performance.now();
   try {
     const catalog = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `scenarios/${f}`);
