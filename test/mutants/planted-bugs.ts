@@ -5,9 +5,10 @@
 // test suite, that every fragment is still there once and every scenario still exists, so a
 // refactor that moves a mechanism also moves its planted bug.
 //
-// Each scenario named here is the smallest of the catalog that reaches the bug's window, at the
-// fewest seeds that catch it every time (`npm run mutants -- --catalog` shows every catalog
-// scenario that catches each bug, to choose from).
+// Each bug names one of the cheapest catalog scenarios that caught it in every seed of a 5-seed
+// survey, and runs it at 2 seeds: runs are deterministic, so a catch is repeatable, and a second
+// seed keeps one model change from hiding it. `npm run mutants -- --catalog` shows every catalog
+// scenario that catches each bug, to choose from when one stops doing so.
 
 export interface PlantedBug {
   /** What is wrong, in Kafka's words. */
