@@ -40,6 +40,7 @@ export const COVERAGE_PROBES = [
   { name: 'alter-isr-refused', description: "the controller refused a leader's ISR change (AlterIsr / AlterPartition, 2.7+): FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA, STALE_BROKER_EPOCH ..." },
   { name: 'alter-isr-unanswered', description: "a leader's AlterIsr / AlterPartition got no answer from a controller (unreachable, timed out, or NOT_CONTROLLER) and was sent again; the ISR waited" },
   { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
+  { name: 'illegal-generation-commit', description: "the group coordinator refused an offset commit from an older generation of the group (ILLEGAL_GENERATION): a member's commit that reached it after the group had moved on, such as one a closed connection still delivered" },
   { name: 'acked-above-high-watermark', description: "at the end, acknowledged messages stood on a partition's final log above its high watermark: kept, not lost, but unreadable (a high watermark held under min.insync.replicas, or an ISR that never grew back)" },
 ] as const;
 
@@ -83,6 +84,7 @@ const HW_HELD_UNDER_MIN_ISR = probe('hw-held-under-min-isr');
 const ALTER_ISR_REFUSED = probe('alter-isr-refused');
 const ALTER_ISR_UNANSWERED = probe('alter-isr-unanswered');
 const PRODUCER_SEQUENCE_RESET = probe('producer-sequence-reset');
+const ILLEGAL_GENERATION_COMMIT = probe('illegal-generation-commit');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
 
@@ -146,6 +148,11 @@ export class CoverageProbes {
         // it was sent. A commit stored while the group is in PreparingRebalance is not counted:
         // every member of an eager rebalance commits then, before it rejoins (onJoinPrepare).
         if (isRebalanceCommitError(e.error)) this.hit(REBALANCE_DURING_COMMIT);
+        return;
+      case 'group.commit':
+        // The coordinator's own verdict: the application may never hear it (its request had timed
+        // out), and a refusal it does hear is also counted by rebalance-during-commit.
+        if (e.error === 'ILLEGAL_GENERATION') this.hit(ILLEGAL_GENERATION_COMMIT);
         return;
       case 'produce.rejected':
         if (e.error === 'NOT_ENOUGH_REPLICAS') this.hit(NOT_ENOUGH_REPLICAS);

@@ -48,6 +48,9 @@ const truncate = (fromOffset: number, toOffset: number, reason: 'high-watermark'
 const appCommit = (error: Extract<KafkaEvent, { kind: 'app.commit' }>['error']): Event => ({
   kind: 'app.commit', group: 'billing', member: 'billing-1', memberId: 'billing-1-0', generation: 3, mode: 'sync', offsets: [['orders', 0, 10]], error,
 });
+const groupCommit = (generation: number, error: Extract<KafkaEvent, { kind: 'group.commit' }>['error']): Event => ({
+  kind: 'group.commit', broker: 1, group: 'billing', memberId: 'billing-1-0', generation, offsets: [['orders', 0, 10]], error,
+});
 const retry = (error: Extract<KafkaEvent, { kind: 'producer.retry' }>['error']): Event => ({
   kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 1, count: 10, error, attempt: 1,
 });
@@ -184,6 +187,11 @@ const CASES: Record<TracedProbe, { readonly reach: readonly Event[]; readonly mi
     reach: [{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'NOT_CONTROLLER' }],
     // A top-level refusal is an answer; a proposal is not yet unanswered.
     miss: [{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'STALE_BROKER_EPOCH' }, { kind: 'isr.proposed', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 3, zkVersion: 4, isr: [1], maximalIsr: [1, 2], via: 'AlterPartition' }],
+  },
+  'illegal-generation-commit': {
+    reach: [groupCommit(2, 'ILLEGAL_GENERATION')],
+    // The coordinator stored the commit, or refused it for another reason (the member gone, a rebalance under way).
+    miss: [groupCommit(3, 'NONE'), groupCommit(2, 'UNKNOWN_MEMBER_ID'), groupCommit(3, 'REBALANCE_IN_PROGRESS'), appCommit('REBALANCE_IN_PROGRESS')],
   },
   'producer-sequence-reset': {
     reach: [{ kind: 'producer.sequence-reset', producer: 'p1', topic: 'orders', reason: 'epoch-bump', producerId: 7, producerEpoch: 1, partitions: [0] }],

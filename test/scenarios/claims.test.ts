@@ -84,6 +84,22 @@ describe('claims', () => {
     expect(expand.event.added).toEqual(shrink.event.removed);
   });
 
+  // Claim 7: a follower back from a crash rejoins the ISR only at the high watermark
+  // (Partition.isFollowerInSync), so a controlled shutdown meanwhile elects the other follower.
+  test('claims: isr: a restarted follower still behind the high watermark stays out of the ISR, and the leader\'s controlled shutdown elects the other follower', () => {
+    const { events, summary } = run('isr-rejoin-at-high-watermark');
+    const killed = Number((of(events, 'fault').find((f) => f.atUs === 3_000_000)!.event.action as { node: string }).node.slice(1));
+    const restartUs = 15_000_000;
+    const moved = of(events, 'election').find((e) => e.atUs > restartUs && e.event.reason === 'controlled-shutdown')!;
+    expect(moved.atUs).toBeLessThan(restartUs + 1_000_000); // controlled shutdown: within milliseconds
+    expect(moved.event.leader).not.toBe(killed);
+    expect(moved.event.isr).not.toContain(killed);
+    // It rejoins, but only after the restart: it was ~1,000 records behind, one record a fetch.
+    const rejoined = of(events, 'isr.expand').find((e) => e.event.added.includes(killed))!;
+    expect(rejoined.atUs).toBeGreaterThan(moved.atUs);
+    expect(summary.anomalies.lost).toBe(0);
+  });
+
   // Claims 10 and 12: the controller's session expires, another broker takes /controller.
   test('claims: controller: a killed controller is replaced once its ZooKeeper session expires', () => {
     const { events } = run('controller-failover');
@@ -301,6 +317,32 @@ describe('claims', () => {
     expect(before.shrinks[0]!.event.isr).toHaveLength(1);
     expect(before.acks.length).toBeGreaterThan(100);
     expect(before.summary.anomalies.lost).toBeGreaterThan(0);
+  });
+
+  // Before 2.7 the leader's own conditional ZooKeeper write decides its ISR change
+  // (Partition.maybeUpdateIsrAndVersion, 2.6): a write that meets the controller's newer znode
+  // changes nothing, so the leader keeps waiting for the follower it cannot reach.
+  test('claims: isr: on 2.6 a leader whose ISR write meets the controller\'s newer znode keeps its ISR, acknowledges nothing alone, and the controller elects the follower it kept', () => {
+    const { events, summary } = run('isr-write-conflict-2.6');
+    const cut = of(events, 'fault').find((f) => f.atUs === 5_000_000)!.event.action as { readonly groups: readonly (readonly string[])[] };
+    const leader = Number(cut.groups[0]![0]!.slice(1));
+    const controller = Number(cut.groups[1]![0]!.slice(1));
+    const led = of(events, 'leader').find((e) => e.event.broker === leader && e.atUs < 5_000_000)!.event.partition;
+    const mine = <T extends { topic: string; partition: number }>(e: { event: T }) => e.event.topic === 'orders' && e.event.partition === led;
+    const killUs = 30_000_000;
+    // The controller took the dead follower out of the ISR in ZooKeeper, keeping its own broker.
+    const written = of(events, 'controller.isr').find((e) => mine(e) && e.atUs > 6_000_000)!;
+    expect(written.event.isr).toContain(controller);
+    // The leader asked to drop the controller's broker, from the znode version it knew, and never did.
+    const asked = of(events, 'isr.proposed').filter((e) => mine(e) && e.event.broker === leader && e.atUs > written.atUs && e.atUs < killUs);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((e) => e.event.via === 'zookeeper' && !e.event.isr.includes(controller))).toBe(true);
+    expect(of(events, 'isr.shrink').filter((e) => mine(e) && e.event.broker === leader && e.atUs > 5_000_000 && e.atUs < killUs)).toEqual([]);
+    // So acks=all waited: nothing acknowledged from a second after the cut until the leader died.
+    expect(of(events, 'app.ack').filter((e) => mine(e) && e.atUs > 6_000_000 && e.atUs < killUs)).toEqual([]);
+    const next = of(events, 'election').find((e) => mine(e) && e.atUs > killUs)!;
+    expect(next.event).toMatchObject({ leader: controller, unclean: false });
+    expect(summary.anomalies.lost).toBe(0);
   });
 
   // Issue 11, item 1: a broker started again while its killed predecessor's ZooKeeper session

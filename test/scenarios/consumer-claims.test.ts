@@ -232,6 +232,31 @@ describe('consumer claims', () => {
     }
   });
 
+  // GroupCoordinator.validateOffsetCommit: a commit of another generation is refused, even from a
+  // member still in the group, so a late commit never takes the group's offsets back.
+  test('generation: a commit of the old generation delivered late on a closed connection is refused with ILLEGAL_GENERATION, and committed offsets never go back', () => {
+    const { events, summary } = run('consumer-stale-generation-commit');
+    const refused = of(events, 'group.commit').filter((c) => c.event.error === 'ILLEGAL_GENERATION');
+    expect(refused).toHaveLength(1);
+    const stale = refused[0]!;
+    // Its member had been told the commit timed out, and was in the group's newer generation when it arrived.
+    const timedOut = of(events, 'app.commit').find((c) => c.event.error === 'REQUEST_TIMED_OUT' && c.atUs < stale.atUs)!;
+    expect(timedOut.event.memberId).toBe(stale.event.memberId);
+    expect(timedOut.event.offsets).toEqual(stale.event.offsets);
+    const current = of(events, 'group.stable').filter((s) => s.atUs < stale.atUs).at(-1)!;
+    expect(current.event.generation).toBeGreaterThan(stale.event.generation);
+    expect(current.event.assignment.map(([memberId]) => memberId)).toContain(stale.event.memberId);
+    // Every stored commit moves a partition's offset forward or keeps it.
+    const committed = new Map<string, number>();
+    for (const c of of(events, 'group.commit').filter((e) => e.event.error === 'NONE')) {
+      for (const [topic, partition, offset] of c.event.offsets) {
+        expect(offset).toBeGreaterThanOrEqual(committed.get(`${topic}-${partition}`) ?? 0);
+        committed.set(`${topic}-${partition}`, offset);
+      }
+    }
+    expect(summary.coverage['illegal-generation-commit']).toBe(1);
+  });
+
   // Claim 25.
   test('lag: one slow member falls behind; four partitions and four members keep up', () => {
     const slow = run('consumer-lag-slow');
