@@ -246,4 +246,48 @@ describe('checker: coverage', () => {
   test('checker: coverage: controller-failover counts each controller after the first', () => {
     expect(probe([controllerElected(1, 1), controllerElected(2, 2), controllerElected(1, 3)])['controller-failover']).toBe(2);
   });
+
+  test('checker: coverage: each of the situations a probe names counts, not only the first one listed', () => {
+    // NETWORK_EXCEPTION, like REQUEST_TIMED_OUT, leaves the first send maybe written.
+    expect(probe([retry('NETWORK_EXCEPTION')])['retried-send-after-timeout']).toBe(1);
+    // 'not-needed': the re-read state already had the change, decided again all the same.
+    expect(probe([writeConflict('not-needed')])['controller-write-retried']).toBe(1);
+    // A top-level refusal (STALE_BROKER_EPOCH) is the controller's answer: refused, not unanswered.
+    expect(reached(probe([{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'STALE_BROKER_EPOCH' }]))).toEqual({ 'alter-isr-refused': 1 });
+    // A power loss cutting a log is neither kind of follower truncation.
+    expect(reached(probe([truncate(9, 5, 'power-loss')]))).toEqual({});
+    // A session that held only other ephemerals (no /brokers/ids/<id>) is no broker's session.
+    expect(probe([{ kind: 'zk.expired', sessionId: 5, owner: 'b1', ephemerals: ['/controller'] }])['broker-session-expired']).toBe(0);
+  });
+
+  test('checker: coverage: the at-end probe adds what the log checker counted at the end', () => {
+    const world = new World<unknown>({ seed: 1, network });
+    const probes = new CoverageProbes(world);
+    probes.reachedAtEnd('acked-above-high-watermark', 3);
+    probes.reachedAtEnd('acked-above-high-watermark', 2);
+    expect(reached(probes.counts())).toEqual({ 'acked-above-high-watermark': 5 });
+  });
+
+  // Partitions are met in any order: a partition first seen after a higher one starts with
+  // nothing acknowledged, online, and an ISR of its own.
+  test('checker: coverage: a partition met after a higher-numbered one starts from nothing', () => {
+    // Offset 0 acknowledged on orders-0 alone: a cut to 0 loses it.
+    expect(probe([...created, ack(0), truncate(4, 0)])['truncation-below-acked']).toBe(1);
+    // Acknowledged on orders-2 only: orders-0 promised nothing, and a cut there loses nothing.
+    expect(probe([...created, ack(5, 2), truncate(4, 0)])['truncation-below-acked']).toBe(0);
+    // ...and an ack on orders-0 after one on orders-2 still counts.
+    expect(probe([...created, ack(5, 2), ack(3), truncate(4, 2)])['truncation-below-acked']).toBe(1);
+    // An election on orders-1 first: orders-0 going offline is still its first time offline.
+    expect(probe([...created, election(2, 0, [2, 3, 1], false, 1), offline()])['offline-partition']).toBe(1);
+    expect(probe([...created, offline(1), offline()])['offline-partition']).toBe(2);
+    // A partition offline before any leader (every replica dead at creation) counts too.
+    expect(probe([...created, offline()])['offline-partition']).toBe(1);
+  });
+
+  test('checker: coverage: the replication factor comes from the topic creation, even when the first ISR is one broker; a cut of nothing loses nothing', () => {
+    // orders has 3 replicas per partition: an ISR of one is a shrink, the first ISR seen or not.
+    expect(probe([...created, election(1, 0, [1])])['isr-shrunk-to-one']).toBe(1);
+    // A truncation that cuts nothing (the log already ended there) loses no acknowledged offset.
+    expect(probe([...created, ack(7), truncate(4, 4)])['truncation-below-acked']).toBe(0);
+  });
 });
