@@ -2,8 +2,10 @@
 // commit is the group's, which records a group processed that the final log replaced, and the
 // commits and processings a story names as the cause.
 import { describe, expect, test } from 'vitest';
+import type { FaultAction, FaultEvent } from '../../sim/index.js';
 import { zeroCounts } from '../../src/checker/anomalies.js';
 import type { CheckOutcome } from '../../src/checker/outcome.js';
+import type { KafkaEvent } from '../../src/kafka/events.js';
 import { GroupCluster, GROUP, p1, type GroupClusterOptions } from './consumer-fixture.js';
 import { records, stories, TOPIC } from './kafka-log-fixture.js';
 
@@ -194,6 +196,64 @@ describe('checker: consumer: stories', () => {
     expect(commits).toEqual([
       [111, 'billing-2 (generation 1) committed offset 1 of orders-1 for group billing (commitSync), stored by coordinator b1: the last offset stored before the re-processing: the next offset to read 1 ≤ 1, so it did not cover p2#2'],
       [113, "coordinator b1 refused billing-2 (generation 1)'s commit of offset 2 of orders-1 (commitSync): REBALANCE_IN_PROGRESS"],
+    ]);
+  });
+
+  // The group's own events about its own partition, faults on its members or its coordinator,
+  // and the rebalance that was under way when the first processing came: nothing of another group's.
+  test('checker: consumer: stories: a re-processing tells the group\'s events about its partition and the faults on its members, and nothing of another group\'s', () => {
+    const groups = [
+      { name: GROUP, topic: TOPIC, members: ['billing-1', 'billing-2'] },
+      { name: 'audit', topic: TOPIC, members: ['audit-1'] },
+    ];
+    const c = committed(6, { groups });
+    c.coordinator(1, 1, [1, 2, 3], 'audit');
+    firstGeneration(c);
+    c.at(108).join('billing-2', 'initial join').rebalance(1, 1, 'adding new member billing-2-id'); // under way at 110
+    c.at(110).process('billing-1', 1, 0, 3, p1);
+    const fault = (action: FaultAction, label: string, heal = false): void => {
+      c.world.record({ kind: heal ? 'fault.heal' : 'fault', source: 'scripted', action, label } satisfies FaultEvent);
+    };
+    c.at(115);
+    const audit: KafkaEvent[] = [
+      { kind: 'group.rebalance', broker: 1, group: 'audit', generation: 3, reason: 'audit-1 joined' },
+      { kind: 'group.generation', broker: 1, group: 'audit', generation: 4, protocol: 'range', leader: 'audit-1-id', members: ['audit-1-id'] },
+      { kind: 'group.stable', broker: 1, group: 'audit', generation: 4, assignment: [['audit-1-id', ['orders-0']]] },
+      { kind: 'group.member-removed', broker: 1, group: 'audit', memberId: 'audit-1-id', generation: 4, reason: 'leave' },
+      { kind: 'consumer.join', group: 'audit', member: 'audit-1', memberId: 'audit-1-id', reason: 'initial join' },
+      { kind: 'app.assigned', group: 'audit', member: 'audit-1', memberId: 'audit-1-id', generation: 4, partitions: ['orders-0'] },
+      { kind: 'consumer.position', group: 'audit', member: 'audit-1', topic: TOPIC, partition: 0, offset: 0, source: 'committed', reason: 'committed' },
+      { kind: 'consumer.poll-timeout', group: 'audit', member: 'audit-1', memberId: 'audit-1-id', generation: 4, sinceLastPollMs: 300_000 },
+      // billing's, but about another partition:
+      { kind: 'app.assigned', group: GROUP, member: 'billing-2', memberId: 'billing-2-id', generation: 1, partitions: ['orders-1'] },
+      { kind: 'consumer.position', group: GROUP, member: 'billing-2', topic: TOPIC, partition: 1, offset: 0, source: 'committed', reason: 'committed' },
+    ];
+    for (const e of audit) c.other(e);
+    fault({ kind: 'kill', node: 'audit-1' }, 'kill audit-1');
+    fault({ kind: 'pause', node: 'b3' }, 'pause b3'); // not the coordinator
+    fault({ kind: 'hold', from: 'b2', to: 'b3' }, 'hold b2 -> b3');
+    fault({ kind: 'partition', groups: [['billing-2'], ['b1', 'b2', 'b3']] }, 'partition billing-2 | b1 b2 b3');
+    fault({ kind: 'one-way', from: 'b1', to: 'billing-1' }, 'one-way b1 -> billing-1');
+    fault({ kind: 'hold', from: 'b1', to: null }, 'hold b1 -> *'); // the coordinator
+    c.at(118).other({ kind: 'group.unloaded', broker: 1, partition: 0, groups: ['audit'] });
+    fault({ kind: 'partition', groups: [['billing-2'], ['b1', 'b2', 'b3']] }, 'partition billing-2 | b1 b2 b3', true);
+    c.at(125).generation(1, 2, [['billing-2', [0]], ['billing-1', []]]).assigned('billing-2', 2, [0]).position('billing-2', 0, 0, 'reset-earliest');
+    c.at(130).process('billing-2', 2, 0, 5, p1).commit('billing-2', 2, [[0, 6]], { mode: 'sync' });
+    const out = c.finish();
+    expect(out.anomalies).toEqual({ ...zeroCounts(), reprocessed: 4, unconsumed: 6 }); // audit never processed anything
+    expect(out.instances[0]!.story.map((line) => [line.atUs / 1000, line.text])).toEqual([
+      [108, 'coordinator b1 began a rebalance of group billing (generation 1): adding new member billing-2-id'],
+      [110, 'billing-1 (group billing, generation 1) processed p1#1 at offset 0 of orders-0'],
+      [115, 'fault (scripted): partition billing-2 | b1 b2 b3'],
+      [115, 'fault (scripted): one-way b1 -> billing-1'],
+      [115, 'fault (scripted): hold b1 -> *'],
+      [118, 'healed (scripted): partition billing-2 | b1 b2 b3'],
+      [125, 'coordinator b1 started generation 2 of group billing with billing-2, billing-1 (leader billing-2, range)'],
+      [125, "group billing is stable in generation 2: orders-0 is billing-2's"],
+      [125, 'billing-2 (generation 2) was assigned orders-0'],
+      [125, 'billing-2 starts reading orders-0 at offset 0 (auto.offset.reset=earliest: no committed offset)'],
+      [130, 'no commit of orders-0 for group billing had been stored before this'],
+      [130, 'billing-2 (group billing, generation 2) processed p1#1 at offset 0 of orders-0 again'],
     ]);
   });
 });

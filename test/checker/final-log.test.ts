@@ -69,6 +69,16 @@ describe('checker: log: final log', () => {
     expect(story!.at(-1)).toBe("the final log of orders-0 (no leader; b1's, high watermark 2) has no record at offset 2 from p1#3");
   });
 
+  // The controller's ISR change bumps the leader epoch and keeps the leader (KafkaController's
+  // shrink on a broker failure): the final log is still that leader's, in its new epoch.
+  test('checker: log: final log: an ISR change by the controller keeps the leader and moves its epoch; a stale one does neither', () => {
+    const c = committed(2);
+    c.at(20).other({ kind: 'controller.isr', controller: 2, topic: TOPIC, partition: 0, leader: 1, leaderEpoch: 3, isr: [1, 2], reason: 'broker-failure' });
+    c.other({ kind: 'controller.isr', controller: 2, topic: TOPIC, partition: 0, leader: 3, leaderEpoch: 2, isr: [3], reason: 'broker-failure' }); // older epoch
+    c.at(30).send('p1', 3).ack('p1', 3, 3, 2); // acknowledged, written nowhere
+    expect(stories(c.finish(), 'lost')[0]!.at(-1)).toBe('the final log of orders-0 (leader b1, epoch 3, high watermark 2) has no record at offset 2 from p1#3');
+  });
+
   // Kafka's Log.truncateTo takes the high watermark down with the log end: what a follower copies
   // after it is not committed until a high watermark covers it.
   test('checker: log: final log: a truncation below the high watermark takes the high watermark with it', () => {
