@@ -6,6 +6,7 @@ import type { FaultAction, FaultEvent } from '../../sim/index.js';
 import { zeroCounts } from '../../src/checker/anomalies.js';
 import type { CheckOutcome } from '../../src/checker/outcome.js';
 import type { KafkaEvent } from '../../src/kafka/events.js';
+import { logFile } from '../../src/kafka/records.js';
 import { GroupCluster, GROUP, p1, type GroupClusterOptions } from './consumer-fixture.js';
 import { records, stories, TOPIC } from './kafka-log-fixture.js';
 
@@ -85,6 +86,17 @@ describe('checker: consumer: edges', () => {
     const out = c.finish();
     expect(out.anomalies).toEqual({ ...zeroCounts(), lost: 1, 'dirty-read': 2, inconsistent: 1 });
     expect(summaries(out, 'inconsistent')).toEqual(['group billing processed p2#1 at offset 0 of orders-0, where the final log holds p1#1']);
+  });
+
+  // Retention deletes on its own schedule: a processed record whose segment is gone is a hole, not a replacement.
+  test('checker: consumer: edges: a processed record deleted by retention is not inconsistent', () => {
+    const c = firstGeneration(committed(5));
+    c.at(110).process('billing-1', 1, 0, 4, p1).commit('billing-1', 1, [[0, 5]], { mode: 'sync' });
+    for (const broker of [1, 2, 3]) {
+      const file = logFile(c.world.disk(`b${broker}`), TOPIC, 0);
+      file.overwrite([{ ...file.at(0), baseOffset: 3, records: records('p1', 4, 5) }]);
+    }
+    expect(c.finish().anomalies).toEqual(zeroCounts());
   });
 
   test('checker: consumer: edges: a processed record replaced by a later one of the same producer is inconsistent; one still above the final high watermark is not', () => {

@@ -47,6 +47,32 @@ describe('checker: log: final log', () => {
     }
   });
 
+  // The controller's election is what moves the lead, whether or not the new leader traced taking
+  // it (it may never have received its LeaderAndIsr); and an election ends an offline spell.
+  test('checker: log: final log: an election moves the final log to its leader even when no broker traced taking the lead', () => {
+    const c = committed(2);
+    c.at(20).send('p1', 3).append([1], records('p1', 3)).hw([1], 3).ack('p1', 3, 3, 2); // b1 alone in the ISR
+    c.at(30).kill(1).offline([1]);
+    c.at(40).other({ kind: 'election', controller: 2, controllerEpoch: 2, topic: TOPIC, partition: 0, leader: 2, leaderEpoch: 2, isr: [2], unclean: true, reason: 'broker-failure' });
+    const out = c.finish();
+    expect(out.anomalies).toEqual({ ...zeroCounts(), lost: 1 });
+    expect(stories(out, 'lost')[0]!.at(-1)).toBe('the final log of orders-0 (leader b2, epoch 2, high watermark 2) has no record at offset 2 from p1#3');
+  });
+
+  // Offline, a LeaderAndIsr of the epoch the partition had, arriving late at a broker, leads nothing.
+  test('checker: log: final log: offline, a late lead of the last epoch does not end the offline spell', () => {
+    const c = new Cluster();
+    c.at(0).election(1, 1, [1, 2, 3]);
+    c.at(10).send('p1', 1, 3).append([1, 2, 3], records('p1', 1, 2)).flush(1).append([1, 2, 3], records('p1', 3)).hw([1, 2, 3], 3).ack('p1', 1, 3, 0);
+    // b1's power loss takes p1#3 from its disk; b2 and b3 still hold all three.
+    c.at(20).power(1).kill(2).kill(3).offline([1, 2, 3]);
+    c.at(30).restart(1).other({ kind: 'leader', broker: 1, topic: TOPIC, partition: 0, leaderEpoch: 1, isr: [1, 2, 3] });
+    const out = c.finish();
+    // Judged on the highest high watermark (b2's 3), not on b1's shortened log: nothing lost.
+    expect(out.anomalies).toEqual(zeroCounts());
+    expect(out.messages.inLog).toBe(3);
+  });
+
   test('checker: log: final log: with no leader at the end, the replica with the highest high watermark is judged, whichever it is', () => {
     const c = committed(2);
     c.at(20).send('p1', 3, 4).append([1, 2], records('p1', 3)).hw([1, 2], 3).ack('p1', 3, 3, 2);
@@ -140,13 +166,16 @@ describe('checker: log: committed records', () => {
   });
 
   test('checker: log: committed records: two replicas holding different records at offset 0 are inconsistent, and the live one divergent', () => {
-    const c = new Cluster();
-    c.at(0).election(1, 1, [1, 2, 3]);
-    // b2 reports a high watermark before it holds offset 0, so only the final logs show its record.
-    c.at(10).send('p1', 1).hw([2], 1).append([1, 3], records('p1', 1)).append([2], records('p9', 1)).hw([1, 3], 1).ack('p1', 1, 1, 0);
-    const out = c.finish();
-    expect(out.anomalies).toEqual({ ...zeroCounts(), inconsistent: 1, divergent: 1 });
-    expect(out.instances.find((i) => i.anomaly === 'divergent')!.summary).toBe("at the end b2's log of orders-0 disagrees with b1's at 1 offsets below the high watermark 1");
+    // Another producer's record, or the same producer's next one, at offset 0 on b2.
+    for (const [producer, seq] of [['p9', 1], ['p1', 2]] as const) {
+      const c = new Cluster();
+      c.at(0).election(1, 1, [1, 2, 3]);
+      // b2 reports a high watermark before it holds offset 0, so only the final logs show its record.
+      c.at(10).send('p1', 1).hw([2], 1).append([1, 3], records('p1', 1)).append([2], records(producer, seq)).hw([1, 3], 1).ack('p1', 1, 1, 0);
+      const out = c.finish();
+      expect(out.anomalies).toEqual({ ...zeroCounts(), inconsistent: 1, divergent: 1 });
+      expect(out.instances.find((i) => i.anomaly === 'divergent')!.summary).toBe("at the end b2's log of orders-0 disagrees with b1's at 1 offsets below the high watermark 1");
+    }
   });
 
   // Retention runs on each broker on its own schedule: a segment gone from one replica is a hole, not a disagreement.
@@ -167,6 +196,18 @@ describe('checker: log: committed records', () => {
     c.at(20).power(3);
     expect(c.world.disk('b3').fileNames().filter((name) => name.includes(`${TOPIC}-1`))).toEqual([]);
     expect(c.finish().anomalies).toEqual(zeroCounts());
+  });
+
+  // The ledger keeps what the application was told: success, once told, stays (a later failure
+  // callback of the same message does not undo it), and the message's key goes with its story.
+  test('checker: log: committed records: an acknowledged message later told failure still counts as acknowledged', () => {
+    const c = committed(2);
+    c.at(20).send('p1', 3, 3, 0, 'k7').ack('p1', 3, 3, 2).fail('p1', 3);
+    c.at(21).send('p1', 4, 4, 0, 'k8').fail('p1', 4).ack('p1', 4, 4, 3);
+    const out = c.finish();
+    expect(out.anomalies).toEqual({ ...zeroCounts(), lost: 2 });
+    expect(out.messages).toEqual({ sent: 4, acked: 4, failed: 0, inLog: 2, processed: 0 });
+    expect(stories(out, 'lost').map((story) => story[0])).toEqual(['p1 sent p1#3 (key k7) to orders-0', 'p1 sent p1#4 (key k8) to orders-0']);
   });
 
   // The checker's arrays start small (64 seqs, 256 offsets, 64 processed seqs, 16 commits) and grow.
