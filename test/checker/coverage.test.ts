@@ -1,17 +1,9 @@
 // The coverage probes: each fires on its rare situation and stays at zero on the nearest
-// situation that is not it; a whole scenario reaches the probes its story goes through.
-import { join } from 'node:path';
-import { Chalk } from 'chalk';
+// situation that is not it (whole scenarios: coverage-scenarios.test.ts).
 import { describe, expect, test } from 'vitest';
 import { World, type ProcessEvent } from '../../sim/index.js';
 import { COVERAGE_PROBES, CoverageProbes, PROBE_NAMES, zeroCoverage, type CoverageCounts, type ProbeName } from '../../src/checker/coverage.js';
-import { judgeSeeds } from '../../src/checker/verdict.js';
-import { summaryLine } from '../../src/cli/json-line.js';
-import { ScenarioTally } from '../../src/cli/tally.js';
-import { scenarioBlock } from '../../src/cli/text-report.js';
 import type { KafkaEvent } from '../../src/kafka/events.js';
-import { runScenario } from '../../src/runner/index.js';
-import { loadScenarioPaths } from '../../src/scenario/index.js';
 
 type Event = KafkaEvent | ProcessEvent;
 
@@ -262,52 +254,48 @@ describe('checker: coverage', () => {
   test('checker: coverage: controller-failover counts each controller after the first', () => {
     expect(probe([controllerElected(1, 1), controllerElected(2, 2), controllerElected(1, 3)])['controller-failover']).toBe(2);
   });
-});
 
-describe('checker: coverage: scenarios', () => {
-  const root = join(import.meta.dirname, '..', '..');
-  const load = (file: string) => {
-    const { scenarios, errors } = loadScenarioPaths([join(root, 'scenarios', file)]);
-    expect(errors).toEqual([]);
-    return scenarios[0]!;
-  };
-
-  test('checker: coverage: scenarios: unclean-election-loses (seed 1) reaches the unclean election and the truncation below acknowledged offsets', () => {
-    const loaded = load('unclean-election-loses.yaml');
-    const summary = runScenario(loaded, 1);
-    // b3 alone in the ISR acknowledges; it dies; b1 is elected uncleanly; b3 returns and cuts
-    // the acknowledged records from its log.
-    expect(summary.coverage['unclean-election']).toBeGreaterThan(0);
-    expect(summary.coverage['truncation-below-acked']).toBeGreaterThan(0);
-    expect(summary.coverage['isr-shrunk-to-one']).toBeGreaterThan(0);
-    expect(summary.coverage['poll-timeout']).toBe(0); // it has no consumers
-    // The --json line carries every probe, in the list's order.
-    const line = JSON.parse(summaryLine(summary)) as { coverage: Record<string, number> };
-    expect(Object.keys(line.coverage)).toEqual(PROBE_NAMES);
-    expect(line.coverage).toEqual(summary.coverage);
+  test('checker: coverage: each of the situations a probe names counts, not only the first one listed', () => {
+    // NETWORK_EXCEPTION, like REQUEST_TIMED_OUT, leaves the first send maybe written.
+    expect(probe([retry('NETWORK_EXCEPTION')])['retried-send-after-timeout']).toBe(1);
+    // 'not-needed': the re-read state already had the change, decided again all the same.
+    expect(probe([writeConflict('not-needed')])['controller-write-retried']).toBe(1);
+    // A top-level refusal (STALE_BROKER_EPOCH) is the controller's answer: refused, not unanswered.
+    expect(reached(probe([{ kind: 'isr.alter-retry', broker: 1, partitions: 2, why: 'STALE_BROKER_EPOCH' }]))).toEqual({ 'alter-isr-refused': 1 });
+    // A power loss cutting a log is neither kind of follower truncation.
+    expect(reached(probe([truncate(9, 5, 'power-loss')]))).toEqual({});
+    // A session that held only other ephemerals (no /brokers/ids/<id>) is no broker's session.
+    expect(probe([{ kind: 'zk.expired', sessionId: 5, owner: 'b1', ephemerals: ['/controller'] }])['broker-session-expired']).toBe(0);
   });
 
-  test('checker: coverage: scenarios: consumer-slow-poll-rebalance reaches poll-timeout and a commit refused after the rebalance', () => {
-    const summary = runScenario(load('consumer-slow-poll-rebalance.yaml'), 1);
-    expect(summary.coverage['poll-timeout']).toBeGreaterThan(0);
-    expect(summary.coverage['rebalance-during-commit']).toBeGreaterThan(0);
-    expect(summary.coverage['unclean-election']).toBe(0); // no broker fault at all
+  test('checker: coverage: the at-end probe adds what the log checker counted at the end', () => {
+    const world = new World<unknown>({ seed: 1, network });
+    const probes = new CoverageProbes(world);
+    probes.reachedAtEnd('acked-above-high-watermark', 3);
+    probes.reachedAtEnd('acked-above-high-watermark', 2);
+    expect(reached(probes.counts())).toEqual({ 'acked-above-high-watermark': 5 });
   });
 
-  test('cli: report: coverage: a scenario block says which probes its seeds reached, in how many seeds and how often', () => {
-    const loaded = load('unclean-election-loses.yaml');
-    const tally = new ScenarioTally(loaded, 2);
-    const summaries = [1, 2].map((seed) => runScenario(loaded, seed));
-    for (const summary of summaries) tally.addSummary(summary, null);
-    const block = scenarioBlock(tally, { ok: true, expectations: judgeSeeds(loaded.scenario.expect, tally.perSeed).expectations }, new Chalk({ level: 0 }), false);
-    const times = summaries[0]!.coverage['unclean-election'] + summaries[1]!.coverage['unclean-election'];
-    expect(block).toContain(`  reached: unclean-election 2/2 seeds (${times}×), `);
-    expect(block).toMatch(/truncation-below-acked 2\/2 \(\d+×\)/);
-    expect(block).not.toContain('poll-timeout');
-    expect(block).toMatch(/\(\d+ other probes not reached\)/);
-    expect(tally.reachedSeeds['poll-timeout']).toBe(0);
-    expect(tally.reachedTimes['unclean-election']).toBe(times);
-    // Wrapped lines stay within the width.
-    for (const line of block.split('\n')) if (/reached|×/.test(line)) expect(line.length).toBeLessThanOrEqual(100);
+  // Partitions are met in any order: a partition first seen after a higher one starts with
+  // nothing acknowledged, online, and an ISR of its own.
+  test('checker: coverage: a partition met after a higher-numbered one starts from nothing', () => {
+    // Offset 0 acknowledged on orders-0 alone: a cut to 0 loses it.
+    expect(probe([...created, ack(0), truncate(4, 0)])['truncation-below-acked']).toBe(1);
+    // Acknowledged on orders-2 only: orders-0 promised nothing, and a cut there loses nothing.
+    expect(probe([...created, ack(5, 2), truncate(4, 0)])['truncation-below-acked']).toBe(0);
+    // ...and an ack on orders-0 after one on orders-2 still counts.
+    expect(probe([...created, ack(5, 2), ack(3), truncate(4, 2)])['truncation-below-acked']).toBe(1);
+    // An election on orders-1 first: orders-0 going offline is still its first time offline.
+    expect(probe([...created, election(2, 0, [2, 3, 1], false, 1), offline()])['offline-partition']).toBe(1);
+    expect(probe([...created, offline(1), offline()])['offline-partition']).toBe(2);
+    // A partition offline before any leader (every replica dead at creation) counts too.
+    expect(probe([...created, offline()])['offline-partition']).toBe(1);
+  });
+
+  test('checker: coverage: the replication factor comes from the topic creation, even when the first ISR is one broker; a cut of nothing loses nothing', () => {
+    // orders has 3 replicas per partition: an ISR of one is a shrink, the first ISR seen or not.
+    expect(probe([...created, election(1, 0, [1])])['isr-shrunk-to-one']).toBe(1);
+    // A truncation that cuts nothing (the log already ended there) loses no acknowledged offset.
+    expect(probe([...created, ack(7), truncate(4, 4)])['truncation-below-acked']).toBe(0);
   });
 });

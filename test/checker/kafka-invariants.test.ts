@@ -31,4 +31,18 @@ describe('checker: kafka invariants', () => {
     other.record(1, { kind: 'controller.elected', broker: 1, controllerEpoch: 3 });
     expect(() => other.record(2, { kind: 'controller.elected', broker: 2, controllerEpoch: 2 })).toThrow(/went from 3 to 2/);
   });
+
+  // Every event that carries an ISR is checked, the controller's writes and expansions too; an
+  // empty ISR is no subset Kafka allows (the controller keeps the last member).
+  test('checker: invariants: every ISR the trace carries is a non-empty subset of the replicas', () => {
+    const controllerIsr = (isr: number[]) => ({ kind: 'controller.isr', controller: 1, topic: 'orders', partition: 0, leader: 1, leaderEpoch: 2, isr, reason: 'broker-failure' });
+    expect(() => watched().record(1, controllerIsr([1, 5]))).toThrow(/not a non-empty subset/);
+    expect(() => watched().record(1, controllerIsr([1, 3]))).not.toThrow();
+    expect(() => watched().record(1, { kind: 'isr.expand', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 1, isr: [1, 2, 7], added: [7] })).toThrow(/not a non-empty subset/);
+    expect(() => watched().record(1, { kind: 'isr.shrink', broker: 1, topic: 'orders', partition: 0, leaderEpoch: 1, isr: [], removed: [1], lagMs: 0 })).toThrow(/not a non-empty subset/);
+    // A partition the trace never showed created has no replica list to check against.
+    expect(() => watched().record(1, { kind: 'isr.shrink', broker: 9, topic: 'other', partition: 0, leaderEpoch: 1, isr: [9], removed: [], lagMs: 0 })).not.toThrow();
+    // An unclean election may choose a leader outside the ISR it read.
+    expect(() => watched().record(1, election(3, [1, 2], true))).not.toThrow();
+  });
 });

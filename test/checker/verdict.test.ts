@@ -72,4 +72,27 @@ describe('checker: verdict', () => {
     const verdict = judgeSeeds({ 'broker-start-failed': 'sometimes' }, [counts({}), { ...counts({}), 'broker-start-failed': 2 }]);
     expect(verdict.expectations.map((e) => [e.anomaly, e.ok, e.why])).toEqual([['broker-start-failed', true, 'seen in 1 of 2 seeds (2 in all)']]);
   });
+
+  // A `never` fails on one seed that shows it, however many seeds show none.
+  test('checker: verdict: over seeds, `never` fails when any seed shows it', () => {
+    const seeds = [counts({}), counts({ lost: 2 }), counts({})];
+    const verdict = judgeSeeds({ lost: 'never' }, seeds);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.expectations.map((e) => [e.ok, e.seedsWith, e.total, e.why])).toEqual([[false, 1, 2, 'seen in 1 of 3 seeds (2 in all)']]);
+  });
+
+  // judged-over only spares a `sometimes` not yet seen: a `never` or `always` is judged on the seeds
+  // that ran, and zero seeds prove nothing even when the scenario asks for more.
+  test('checker: verdict: judged-over leaves never and always judged on the seeds run, and zero seeds still fail', () => {
+    const seeds = [counts({}), counts({})];
+    const verdict = judgeSeeds({ lost: 'never', duplicated: 'always' }, seeds, 100);
+    expect(verdict.expectations.map((e) => [e.anomaly, e.ok, e.open, e.why])).toEqual([
+      ['lost', true, false, 'none in 2 seeds'],
+      ['duplicated', false, false, 'none in 2 seeds'],
+    ]);
+    expect(verdict.ok).toBe(false);
+    const none = judgeSeeds({ lost: 'sometimes' }, [], 100);
+    expect(none.expectations.map((e) => [e.ok, e.open])).toEqual([[false, false]]);
+    expect(none.ok).toBe(false);
+  });
 });
