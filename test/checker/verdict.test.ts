@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { zeroCounts } from '../../src/checker/anomalies.js';
+import { isAnomalyName, zeroCounts } from '../../src/checker/anomalies.js';
 import { zeroCoverage } from '../../src/checker/coverage.js';
-import type { JudgedCounts } from '../../src/checker/judged.js';
+import { JUDGED_NAMES, judgedCounts, type JudgedCounts } from '../../src/checker/judged.js';
 import { brokenBySeed, judgeSeeds } from '../../src/checker/verdict.js';
 
 const counts = (over: Partial<JudgedCounts>): JudgedCounts => ({ ...zeroCounts(), ...zeroCoverage(), ...over });
@@ -94,5 +94,14 @@ describe('checker: verdict', () => {
     const none = judgeSeeds({ lost: 'sometimes' }, [], 100);
     expect(none.expectations.map((e) => [e.ok, e.open])).toEqual([[false, false]]);
     expect(none.ok).toBe(false);
+  });
+
+  // What a seed hands the verdict: its anomaly counts and its probe counts, under one name each.
+  test('checker: verdict: a seed\'s judged counts are its anomalies and its probes; only anomaly names are anomalies', () => {
+    const judged = judgedCounts({ ...zeroCounts(), lost: 3 }, { ...zeroCoverage(), 'unclean-election': 2 });
+    expect(judged).toEqual(counts({ lost: 3, 'unclean-election': 2 }));
+    expect(Object.keys(judged)).toEqual(JUDGED_NAMES);
+    expect(isAnomalyName('lost')).toBe(true);
+    expect(isAnomalyName('unclean-election')).toBe(false);
   });
 });
