@@ -62,8 +62,7 @@ export function zookeeperServerConfig(config: KafkaConfig): ZooKeeperServerConfi
 
 /** What the server refuses to start with (release-3.8 QuorumPeerConfig.parseProperties); [] when it starts. */
 export function validateZooKeeperConfig(config: ZooKeeperServerConfig): ConfigFinding[] {
-  const min = config.minSessionTimeoutMs ?? 2 * config.tickTimeMs;
-  const max = config.maxSessionTimeoutMs ?? 20 * config.tickTimeMs;
+  const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = grantedRange(config);
   if (min <= max) return [];
   const key = config.maxSessionTimeoutMs !== undefined ? 'maxSessionTimeout' : 'minSessionTimeout';
   const found = key === 'maxSessionTimeout' ? `${max}` : `${min}`;
@@ -83,10 +82,14 @@ export function negotiateTimeout(requestedMs: number, config: ZooKeeperServerCon
   return Math.min(Math.max(requestedMs, minSessionTimeoutMs), maxSessionTimeoutMs);
 }
 
-function sessionLimits(config: ZooKeeperServerConfig): SessionLimits {
+/** The session timeouts the server grants: the configured ones, else 2 × and 20 × tickTime. */
+function grantedRange(config: ZooKeeperServerConfig): SessionLimits {
   const tickTimeMs = config.tickTimeMs;
-  const minSessionTimeoutMs = config.minSessionTimeoutMs ?? 2 * tickTimeMs;
-  const maxSessionTimeoutMs = config.maxSessionTimeoutMs ?? 20 * tickTimeMs;
+  return { tickTimeMs, minSessionTimeoutMs: config.minSessionTimeoutMs ?? 2 * tickTimeMs, maxSessionTimeoutMs: config.maxSessionTimeoutMs ?? 20 * tickTimeMs };
+}
+
+function sessionLimits(config: ZooKeeperServerConfig): SessionLimits {
+  const { tickTimeMs, minSessionTimeoutMs, maxSessionTimeoutMs } = grantedRange(config);
   const ok = [tickTimeMs, minSessionTimeoutMs, maxSessionTimeoutMs].every((n) => Number.isSafeInteger(n) && n > 0);
   if (!ok) throw new Error(`zookeeper: tickTime, minSessionTimeout and maxSessionTimeout must be positive integers (got ${tickTimeMs}, ${minSessionTimeoutMs}, ${maxSessionTimeoutMs})`);
   if (minSessionTimeoutMs > maxSessionTimeoutMs) throw new Error(`zookeeper: minSessionTimeout ${minSessionTimeoutMs} is larger than maxSessionTimeout ${maxSessionTimeoutMs}`);
