@@ -66,7 +66,7 @@ export function validateConsumerConfig(config: KafkaConfig, commit: CommitStrate
   const findings: ConfigFinding[] = [];
   const session = num(config, 'session.timeout.ms', profile);
   const heartbeat = num(config, 'heartbeat.interval.ms', profile);
-  // 2.8 Heartbeat (AbstractCoordinator): the consumer refuses a heartbeat not below the session timeout.
+  // 2.8 consumer.internals.Heartbeat: the consumer refuses a heartbeat not below the session timeout.
   if (heartbeat >= session) {
     const hint = "Kafka's consumer refuses it: the heartbeat must be set lower than the session timeout";
     if (Object.hasOwn(config, 'heartbeat.interval.ms') || !Object.hasOwn(config, 'session.timeout.ms')) {
