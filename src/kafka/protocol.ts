@@ -92,6 +92,15 @@ export interface AlterPartitionResult {
   readonly zkVersion: number;
 }
 
+/** A consumer's isolation.level: what a Fetch may return (KIP-98). */
+export type IsolationLevel = 'read_uncommitted' | 'read_committed';
+
+/** An aborted transaction a read_committed fetch overlaps: the consumer drops its producer's records from firstOffset until the ABORT marker. */
+export interface AbortedTransaction {
+  readonly producerId: number;
+  readonly firstOffset: number;
+}
+
 /** A session the leader does not have (it restarted), or a fetch out of the session's order. */
 export type FetchSessionError = Extract<KafkaError, 'FETCH_SESSION_ID_NOT_FOUND' | 'INVALID_FETCH_SESSION_EPOCH'>;
 
@@ -118,7 +127,20 @@ export type KafkaMessage =
       /** logStartOffset: with UNKNOWN_PRODUCER_ID (ProduceResponse v5+, 1.0), where the partition's log starts. */
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError; readonly baseOffset: number; readonly logStartOffset?: number }[];
     }
-  | { readonly type: 'InitProducerId'; readonly correlationId: number }
+  /**
+   * Without a transactional id any broker answers from its block of producer ids (idempotence);
+   * with one, the transaction coordinator of that id does (KIP-98), and from 2.5 (KIP-360) a
+   * producer that already has an id and epoch passes them to have its epoch bumped.
+   * transactionalId, transactionTimeoutMs, producerId and producerEpoch absent: null, -1, -1, -1.
+   */
+  | {
+      readonly type: 'InitProducerId';
+      readonly correlationId: number;
+      readonly transactionalId?: string | null;
+      readonly transactionTimeoutMs?: number;
+      readonly producerId?: number;
+      readonly producerEpoch?: number;
+    }
   | { readonly type: 'InitProducerIdResponse'; readonly correlationId: number; readonly error: KafkaError; readonly producerId: number; readonly producerEpoch: number }
   | {
       readonly type: 'ListOffsets';
@@ -126,6 +148,8 @@ export type KafkaMessage =
       readonly replicaId: number; // -1 for a consumer
       /** timestamp -2: the earliest offset (log start); -1: the latest (the high watermark, for a consumer). */
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly timestamp: -1 | -2 }[];
+      /** v2+ (0.11): with read_committed, the latest offset is the last stable offset. Absent: read_uncommitted. */
+      readonly isolationLevel?: IsolationLevel;
     }
   | {
       readonly type: 'ListOffsetsResponse';
@@ -133,7 +157,8 @@ export type KafkaMessage =
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError; readonly offset: number; readonly leaderEpoch: number }[];
     }
   // consumers <-> group coordinator (the classic group protocol)
-  | { readonly type: 'FindCoordinator'; readonly correlationId: number; readonly key: string } // key: the group id
+  /** key: the group id, or the transactional id with keyType 'transaction' (absent: 'group'). */
+  | { readonly type: 'FindCoordinator'; readonly correlationId: number; readonly key: string; readonly keyType?: 'group' | 'transaction' }
   | { readonly type: 'FindCoordinatorResponse'; readonly correlationId: number; readonly error: KafkaError; readonly nodeId: number; readonly node: string }
   | {
       readonly type: 'JoinGroup';
@@ -196,6 +221,58 @@ export type KafkaMessage =
       /** offset -1: the group has no committed offset for the partition. */
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly offset: number; readonly leaderEpoch: number; readonly error: KafkaError }[];
     }
+  // transactional producers <-> transaction coordinator (KIP-98), and group coordinator for TxnOffsetCommit
+  | {
+      readonly type: 'AddPartitionsToTxn';
+      readonly correlationId: number;
+      readonly transactionalId: string;
+      readonly producerId: number;
+      readonly producerEpoch: number;
+      readonly partitions: readonly TopicPartitionRef[];
+    }
+  | { readonly type: 'AddPartitionsToTxnResponse'; readonly correlationId: number; readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError }[] }
+  /** Adds the group's __consumer_offsets partition to the transaction (sendOffsetsToTransaction, first half). */
+  | { readonly type: 'AddOffsetsToTxn'; readonly correlationId: number; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number; readonly groupId: string }
+  | { readonly type: 'AddOffsetsToTxnResponse'; readonly correlationId: number; readonly error: KafkaError }
+  /**
+   * The offsets of a transaction, sent to the group coordinator (sendOffsetsToTransaction, second
+   * half). From 2.5 (KIP-447) it carries the consumer's group metadata, which the coordinator
+   * checks as it checks an OffsetCommit; before, generationId -1, memberId '' and no instance id.
+   */
+  | {
+      readonly type: 'TxnOffsetCommit';
+      readonly correlationId: number;
+      readonly transactionalId: string;
+      readonly groupId: string;
+      readonly producerId: number;
+      readonly producerEpoch: number;
+      readonly generationId: number;
+      readonly memberId: string;
+      readonly groupInstanceId: string | null;
+      readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number; readonly leaderEpoch: number }[];
+    }
+  | { readonly type: 'TxnOffsetCommitResponse'; readonly correlationId: number; readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError }[] }
+  /** commitTransaction (committed true) or abortTransaction (false). */
+  | { readonly type: 'EndTxn'; readonly correlationId: number; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number; readonly committed: boolean }
+  | { readonly type: 'EndTxnResponse'; readonly correlationId: number; readonly error: KafkaError }
+  // transaction coordinator -> partition leaders
+  /** The coordinator has each partition leader of a transaction append its COMMIT or ABORT marker. */
+  | {
+      readonly type: 'WriteTxnMarkers';
+      readonly correlationId: number;
+      readonly markers: readonly {
+        readonly producerId: number;
+        readonly producerEpoch: number;
+        readonly coordinatorEpoch: number;
+        readonly transactionResult: 'COMMIT' | 'ABORT';
+        readonly partitions: readonly TopicPartitionRef[];
+      }[];
+    }
+  | {
+      readonly type: 'WriteTxnMarkersResponse';
+      readonly correlationId: number;
+      readonly markers: readonly { readonly producerId: number; readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError }[] }[];
+    }
   // follower -> leader replication (and a consumer's reads)
   | {
       readonly type: 'Fetch';
@@ -208,6 +285,8 @@ export type KafkaMessage =
       readonly session?: FetchSessionRequest;
       /** A full fetch lists every partition; an incremental one only those added or changed. */
       readonly partitions: readonly FetchPartition[];
+      /** A consumer's isolation.level (Fetch v4+, 0.11); absent: read_uncommitted (followers always). */
+      readonly isolationLevel?: IsolationLevel;
     }
   | {
       readonly type: 'FetchResponse';
@@ -223,6 +302,10 @@ export type KafkaMessage =
         readonly highWatermark: number;
         readonly logStartOffset: number;
         readonly batches: readonly RecordBatch[];
+        /** The partition's last stable offset (v4+); absent: the high watermark (no transaction open). */
+        readonly lastStableOffset?: number;
+        /** read_committed only: the aborted transactions overlapping the returned batches (v4+); absent: none. */
+        readonly abortedTransactions?: readonly AbortedTransaction[];
       }[];
     }
   | {

@@ -26,7 +26,23 @@ export interface RecordBatch {
   /** Sequence number of the first record for this producer id and partition; -1 when not idempotent. */
   readonly baseSequence: number;
   readonly records: readonly KafkaRecord[];
+  /** Part of a transaction (KIP-98): read_committed consumers see it only after its COMMIT marker. Absent: false. */
+  readonly isTransactional?: boolean;
+  /**
+   * A control batch: a transaction marker the coordinator had the leader write (WriteTxnMarkers).
+   * It holds one record that takes one offset and carries no application data. Absent: a data batch.
+   */
+  readonly control?: ControlMarker;
 }
+
+/** A transaction marker's content (EndTransactionMarker): the outcome, and the coordinator epoch that wrote it. */
+export interface ControlMarker {
+  readonly type: 'COMMIT' | 'ABORT';
+  readonly coordinatorEpoch: number;
+}
+
+/** Kafka's internal topic of transaction metadata, keyed by transactional.id (KIP-98). */
+export const TRANSACTION_STATE = '__transaction_state';
 
 export const NO_PRODUCER_ID = -1;
 
