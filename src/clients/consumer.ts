@@ -28,7 +28,7 @@ import type { GroupProtocol, KafkaMessage, TopicPartitionRef } from '../kafka/pr
 import { tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ConsumerSpec } from '../scenario/types.js';
 import { ASSIGNORS, type AssignorName, type Subscription as AssignorSubscription } from './assignors/index.js';
-import { consumerSettings, type ConsumerSettings } from './consumer-config.js';
+import { consumerSettings, type ConsumerSettings } from './consumer/consumer-config.js';
 import { Alarm } from './alarm.js';
 import { NetworkClient, type Answer } from './network-client.js';
 import { NEVER_US, profileAtLeast } from './producer-config.js';
