@@ -32,6 +32,7 @@ import { consumerSettings, type ConsumerSettings } from './consumer/consumer-con
 import { Alarm } from './alarm.js';
 import { NetworkClient, type Answer } from './network-client.js';
 import { NEVER_US, profileAtLeast } from './producer-config.js';
+import { SubscriptionState, type PositionReason, type PositionSource, type TopicPartitionState as Owned } from './consumer/subscription-state.js';
 
 export interface ConsumerOptions {
   readonly bootstrap: readonly string[];
@@ -50,26 +51,6 @@ const JOIN_GROUP_TIMEOUT_LAPSE_US = 5_000_000;
 type Response<T extends KafkaMessage['type']> = Extract<KafkaMessage, { type: T }>;
 type MemberState = 'unjoined' | 'preparing' | 'completing' | 'stable';
 type CommitError = KafkaError | 'COMMIT_FAILED';
-
-/** An assigned partition (SubscriptionState's TopicPartitionState) and its fetched records. */
-interface Owned {
-  readonly partition: number;
-  /** The next offset poll() returns; null until found (committed offset or auto.offset.reset). */
-  position: number | null;
-  lookingUp: boolean;
-  fetching: boolean;
-  /** Fetched and not yet all returned by poll(): whole batches, from batchIndex on, records from the position on. */
-  batches: readonly RecordBatch[];
-  batchIndex: number;
-  highWatermark: number;
-  /** Bumped whenever the position is set from outside the fetch path: answers to older fetches are dropped. */
-  epoch: number;
-  /** The leader epoch of the record before the position (the last one returned, or the committed offset's); -1 unknown. */
-  positionEpoch: number;
-  /** The leader epoch the position was last checked against (KIP-320); a newer leader epoch means validating it first. */
-  validatedEpoch: number;
-  validating: boolean;
-}
 
 /** One step of the application's loop. */
 type Step =
@@ -119,7 +100,7 @@ class Consumer implements Process<unknown> {
   /** onJoinPrepare's auto-commit is in flight: poll() returns nothing until the join is sent. */
   private preparingJoin = false;
   private assignedPartitionCount = -1;
-  private readonly owned = new Map<number, Owned>();
+  private readonly subscriptions: SubscriptionState;
   private heartbeatTimer: EventId = -1;
   private heartbeatInFlight = false;
   private nextHeartbeatUs = 0;
@@ -149,6 +130,14 @@ class Consumer implements Process<unknown> {
     this.group = spec.group;
     this.topic = spec.topic;
     this.instanceId = settings.groupInstanceId === null ? null : `${settings.groupInstanceId}-${options.memberIndex}`;
+    this.subscriptions = new SubscriptionState((state, source, reason) => this.trace({
+      kind: 'consumer.position', group: this.group, member: this.member, topic: this.topic, partition: state.partition, offset: state.position!, source, reason,
+    }));
+    this.subscriptions.subscribe(this.topic, {
+      onPartitionsRevoked: (partitions) => this.onPartitionsRevoked(partitions, false),
+      onPartitionsLost: (partitions) => this.onPartitionsRevoked(partitions, true),
+      onPartitionsAssigned: (partitions) => this.onPartitionsAssigned(partitions),
+    });
     this.net = new NetworkClient(env, settings, (node, channel) => this.onDisconnect(node, channel));
     this.metadataAlarm = new Alarm(env, () => this.refreshMetadata());
     this.fetchAlarm = new Alarm(env, () => this.maybeFetch());
@@ -201,7 +190,7 @@ class Consumer implements Process<unknown> {
         type: 'LeaveGroup', correlationId, groupId: this.group, memberId, reason: 'the consumer is being closed',
       }), () => exit());
     };
-    if (this.settings.enableAutoCommit && this.state === 'stable') this.commitSync(this.consumedPositions(), deadlineUs, () => leave(), 'auto');
+    if (this.settings.enableAutoCommit && this.state === 'stable') this.commitSync(this.subscriptions.allConsumed(), deadlineUs, () => leave(), 'auto');
     else leave();
   }
 
@@ -310,7 +299,7 @@ class Consumer implements Process<unknown> {
     this.cancelPollTimer();
     if (this.settings.enableAutoCommit && now >= this.nextAutoCommitUs) {
       this.nextAutoCommitUs = now + this.settings.autoCommitIntervalUs;
-      if (this.state === 'stable') this.commitAsync(this.consumedPositions(), 'auto');
+      if (this.state === 'stable') this.commitAsync(this.subscriptions.allConsumed(), 'auto');
     }
     this.ensureGroup(true);
     const taken = this.preparingJoin ? 0 : this.takeRecords();
@@ -347,7 +336,7 @@ class Consumer implements Process<unknown> {
   private takeRecords(): number {
     let taken = 0;
     const max = this.settings.maxPollRecords;
-    for (const owned of this.owned.values()) {
+    for (const owned of this.subscriptions.states()) {
       if (owned.position === null || owned.batches.length === 0) continue;
       const batches = owned.batches;
       const fromOffset = owned.position;
@@ -383,13 +372,13 @@ class Consumer implements Process<unknown> {
     const work = this.steps.splice(0) as Extract<Step, { kind: 'process' }>[];
     switch (this.spec.commit) {
       case 'before-processing':
-        this.steps.push({ kind: 'commit', offsets: this.consumedPositions(), mode: 'sync' }, ...work);
+        this.steps.push({ kind: 'commit', offsets: this.subscriptions.allConsumed(), mode: 'sync' }, ...work);
         break;
       case 'after-processing':
-        this.steps.push(...work, { kind: 'commit', offsets: this.consumedPositions(), mode: 'sync' });
+        this.steps.push(...work, { kind: 'commit', offsets: this.subscriptions.allConsumed(), mode: 'sync' });
         break;
       case 'async':
-        this.steps.push(...work, { kind: 'commit', offsets: this.consumedPositions(), mode: 'async' });
+        this.steps.push(...work, { kind: 'commit', offsets: this.subscriptions.allConsumed(), mode: 'async' });
         break;
       case 'per-batch':
         for (const step of work) this.steps.push(step, { kind: 'commit', offsets: [[step.partition, step.toOffset]], mode: 'sync' });
@@ -400,13 +389,6 @@ class Consumer implements Process<unknown> {
     }
     this.steps.push({ kind: 'poll' });
     this.stepIndex = 0;
-  }
-
-  /** SubscriptionState.allConsumed: every assigned partition's position. */
-  private consumedPositions(): [number, number][] {
-    const positions: [number, number][] = [];
-    for (const owned of this.owned.values()) if (owned.position !== null) positions.push([owned.partition, owned.position]);
-    return positions;
   }
 
   // ================================================================ commits
@@ -460,7 +442,7 @@ class Consumer implements Process<unknown> {
       memberId,
       groupInstanceId: this.instanceId,
       // The leader epoch of the last record returned (OffsetAndMetadata.leaderEpoch), for KIP-320 checks after a restart.
-      offsets: offsets.map(([partition, offset]) => ({ topic: this.topic, partition, offset, leaderEpoch: this.owned.get(partition)?.positionEpoch ?? -1 })),
+      offsets: offsets.map(([partition, offset]) => ({ topic: this.topic, partition, offset, leaderEpoch: this.subscriptions.stateOf(partition)?.positionEpoch ?? -1 })),
     }), (answer) => {
       const error: KafkaError = answer.ok ? (answer.response.partitions.find((p) => p.error !== 'NONE')?.error ?? 'NONE') : answer.error;
       this.onCoordinatorError(error, generation);
@@ -570,15 +552,15 @@ class Consumer implements Process<unknown> {
     const proceed = (): void => {
       this.preparingJoin = false;
       const lost = this.generation < 0;
-      if (this.settings.rebalanceProtocol === 'eager' || lost) this.revoke([...this.owned.keys()], lost);
+      if (this.settings.rebalanceProtocol === 'eager' || lost) this.revoke(this.subscriptions.assignedPartitions(), lost);
       this.ensureGroup();
     };
-    if (!this.settings.enableAutoCommit || this.state !== 'stable' || this.owned.size === 0) {
+    if (!this.settings.enableAutoCommit || this.state !== 'stable' || this.subscriptions.size === 0) {
       proceed();
       return;
     }
     this.preparingJoin = true;
-    this.commitSync(this.consumedPositions(), this.env.now() + this.settings.maxPollIntervalMs * 1000, () => proceed());
+    this.commitSync(this.subscriptions.allConsumed(), this.env.now() + this.settings.maxPollIntervalMs * 1000, () => proceed());
   }
 
   private sendJoinGroup(): void {
@@ -587,7 +569,7 @@ class Consumer implements Process<unknown> {
     this.stopHeartbeats();
     const reason = this.rejoinReason;
     this.trace({ kind: 'consumer.join', group: this.group, member: this.member, memberId: this.memberId, reason });
-    const owned = [...this.owned.keys()].map((partition) => ({ topic: this.topic, partition }));
+    const owned = this.subscriptions.assignedPartitions().map((partition) => ({ topic: this.topic, partition }));
     const protocols: GroupProtocol[] = this.settings.assignors.map((name) => ({
       name,
       metadata: { topics: [this.topic], ownedPartitions: owned, generation: this.generation },
@@ -680,24 +662,34 @@ class Consumer implements Process<unknown> {
     this.rejoinNeeded = false;
     this.joinPrepared = false;
     const assigned = new Set(answer.response.assignment.filter((tp) => tp.topic === this.topic).map((tp) => tp.partition));
-    const revoked = [...this.owned.keys()].filter((p) => !assigned.has(p));
-    const added = [...assigned].filter((p) => !this.owned.has(p)).sort((a, b) => a - b);
+    const revoked = this.subscriptions.assignedPartitions().filter((p) => !assigned.has(p));
+    const added = [...assigned].filter((p) => !this.subscriptions.isAssigned(p)).sort((a, b) => a - b);
     if (revoked.length > 0) {
       this.revoke(revoked, false);
       // Cooperative: a second rebalance hands the revoked partitions to their new owners.
       this.requestRejoin('partitions were revoked in the cooperative rebalance');
     }
-    for (const partition of added) this.owned.set(partition, newOwned(partition));
-    this.trace({ kind: 'app.assigned', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, partitions: added.map((p) => tpKey(this.topic, p)) });
+    for (const partition of added) this.subscriptions.assign(partition);
+    this.subscriptions.listener.onPartitionsAssigned(added);
     this.heartbeat();
     this.lookUpPositions();
     if (this.rejoinNeeded) this.ensureGroup();
   }
 
+  /** invokePartitionsRevoked / invokePartitionsLost, then the partitions leave the assignment. */
   private revoke(partitions: readonly number[], lost: boolean): void {
     if (partitions.length === 0) return;
-    for (const partition of partitions) this.owned.delete(partition);
+    if (lost) this.subscriptions.listener.onPartitionsLost(partitions);
+    else this.subscriptions.listener.onPartitionsRevoked(partitions);
+    this.subscriptions.remove(partitions);
+  }
+
+  private onPartitionsRevoked(partitions: readonly number[], lost: boolean): void {
     this.trace({ kind: 'app.revoked', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, partitions: partitions.map((p) => tpKey(this.topic, p)), lost });
+  }
+
+  private onPartitionsAssigned(partitions: readonly number[]): void {
+    this.trace({ kind: 'app.assigned', group: this.group, member: this.member, memberId: this.memberId, generation: this.generation, partitions: partitions.map((p) => tpKey(this.topic, p)) });
   }
 
   // ================================================================ the heartbeat thread
@@ -765,7 +757,7 @@ class Consumer implements Process<unknown> {
 
   /** Finds where each new partition starts: its committed offset, else auto.offset.reset. */
   private lookUpPositions(): void {
-    const missing = [...this.owned.values()].filter((o) => o.position === null && !o.lookingUp);
+    const missing = this.subscriptions.missingPositions();
     if (missing.length === 0 || this.state !== 'stable') return;
     if (this.coordinator === null) return this.findCoordinator();
     for (const owned of missing) owned.lookingUp = true;
@@ -784,7 +776,7 @@ class Consumer implements Process<unknown> {
         return;
       }
       for (const part of answer.response.partitions) {
-        const owned = this.owned.get(part.partition);
+        const owned = this.subscriptions.stateOf(part.partition);
         if (owned === undefined || owned !== missing.find((o) => o.partition === part.partition) || owned.position !== null) continue;
         if (part.offset >= 0) this.setPosition(owned, part.offset, part.leaderEpoch, 'committed', 'committed');
         else this.resetPosition(owned, 'no-committed-offset');
@@ -793,21 +785,9 @@ class Consumer implements Process<unknown> {
     });
   }
 
-  private setPosition(
-    owned: Owned,
-    offset: number,
-    leaderEpoch: number,
-    source: 'committed' | 'reset-earliest' | 'reset-latest' | 'truncation-detected',
-    reason: 'committed' | 'no-committed-offset' | 'out-of-range' | 'log-truncation',
-  ): void {
-    owned.position = offset;
-    owned.positionEpoch = leaderEpoch;
+  private setPosition(owned: Owned, offset: number, leaderEpoch: number, source: PositionSource, reason: PositionReason): void {
     // A reset came from the current leader; a committed offset is checked against it first.
-    owned.validatedEpoch = source === 'committed' ? -1 : (this.leaders[owned.partition]?.leaderEpoch ?? -1);
-    owned.batches = [];
-    owned.batchIndex = 0;
-    owned.epoch += 1;
-    this.trace({ kind: 'consumer.position', group: this.group, member: this.member, topic: this.topic, partition: owned.partition, offset, source, reason });
+    this.subscriptions.seek(owned, offset, leaderEpoch, source === 'committed' ? -1 : (this.leaders[owned.partition]?.leaderEpoch ?? -1), source, reason);
   }
 
   /** auto.offset.reset: ListOffsets to the leader for the earliest or the latest offset. */
@@ -817,7 +797,7 @@ class Consumer implements Process<unknown> {
     const leader = this.leaders[owned.partition]?.node ?? null;
     if (leader === null) {
       this.requestMetadata();
-      this.env.setTimer(this.settings.retryBackoffUs, () => this.owned.get(owned.partition) === owned && owned.position === null && this.resetPosition(owned, reason));
+      this.env.setTimer(this.settings.retryBackoffUs, () => this.subscriptions.isCurrent(owned) && owned.position === null && this.resetPosition(owned, reason));
       return;
     }
     owned.position = null;
@@ -830,11 +810,11 @@ class Consumer implements Process<unknown> {
       partitions: [{ topic: this.topic, partition: owned.partition, timestamp: policy === 'earliest' ? -2 : -1 }],
     }), (answer) => {
       owned.lookingUp = false;
-      if (this.owned.get(owned.partition) !== owned || owned.epoch !== epoch) return;
+      if (!this.subscriptions.isCurrent(owned) || owned.epoch !== epoch) return;
       const part = answer.ok ? answer.response.partitions[0] : undefined;
       if (part === undefined || part.error !== 'NONE') {
         this.requestMetadata();
-        this.env.setTimer(this.settings.retryBackoffUs, () => this.owned.get(owned.partition) === owned && owned.position === null && this.resetPosition(owned, reason));
+        this.env.setTimer(this.settings.retryBackoffUs, () => this.subscriptions.isCurrent(owned) && owned.position === null && this.resetPosition(owned, reason));
         return;
       }
       this.setPosition(owned, part.offset, -1, policy === 'earliest' ? 'reset-earliest' : 'reset-latest', reason);
@@ -847,7 +827,7 @@ class Consumer implements Process<unknown> {
   /** Fetcher.sendFetches: one Fetch per leader for the partitions with a position and nothing buffered. */
   private maybeFetch(): void {
     let byLeader: Map<string, Owned[]> | null = null; // most calls find nothing to fetch
-    for (const owned of this.owned.values()) {
+    for (const owned of this.subscriptions.states()) {
       if (owned.position === null || owned.fetching || owned.validating || owned.batches.length > 0) continue;
       if (this.needsValidation(owned)) {
         this.validatePosition(owned);
@@ -920,7 +900,7 @@ class Consumer implements Process<unknown> {
       partitions: [{ topic: this.topic, partition: owned.partition, currentLeaderEpoch: current.leaderEpoch, leaderEpoch: owned.positionEpoch }],
     }), (answer) => {
       owned.validating = false;
-      if (this.owned.get(owned.partition) !== owned || owned.epoch !== epoch) return;
+      if (!this.subscriptions.isCurrent(owned) || owned.epoch !== epoch) return;
       const part = answer.ok ? answer.response.partitions[0] : undefined;
       if (part === undefined || part.error !== 'NONE') {
         this.requestMetadata();
@@ -947,7 +927,7 @@ class Consumer implements Process<unknown> {
       const request = sentFor(sent, part.partition);
       if (request === undefined) continue;
       const owned = request.owned;
-      if (this.owned.get(owned.partition) !== owned || owned.epoch !== request.epoch || owned.position !== request.fetchOffset) continue;
+      if (!this.subscriptions.isCurrent(owned) || owned.epoch !== request.epoch || owned.position !== request.fetchOffset) continue;
       switch (part.error) {
         case 'NONE':
           owned.highWatermark = part.highWatermark;
@@ -1030,8 +1010,4 @@ class Consumer implements Process<unknown> {
 function sentFor<S extends { readonly owned: Owned }>(sent: readonly S[], partition: number): S | undefined {
   for (let i = 0; i < sent.length; i++) if (sent[i]!.owned.partition === partition) return sent[i];
   return undefined;
-}
-
-function newOwned(partition: number): Owned {
-  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, highWatermark: -1, epoch: 0, positionEpoch: -1, validatedEpoch: -1, validating: false };
 }
