@@ -27,11 +27,12 @@ import type { ConsumerAppEvent } from '../kafka/events.js';
 import type { GroupProtocol, KafkaMessage, TopicPartitionRef } from '../kafka/protocol.js';
 import { tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import type { ConsumerSpec } from '../scenario/types.js';
+import { ConsumerMetadata } from './consumer/consumer-metadata.js';
 import { ASSIGNORS, type AssignorName, type Subscription as AssignorSubscription } from './assignors/index.js';
 import { consumerSettings, type ConsumerSettings } from './consumer/consumer-config.js';
 import { Alarm } from './alarm.js';
 import { NetworkClient, type Answer } from './network-client.js';
-import { NEVER_US, profileAtLeast } from './producer-config.js';
+import { profileAtLeast } from './producer-config.js';
 import { SubscriptionState, type PositionReason, type PositionSource, type TopicPartitionState as Owned } from './consumer/subscription-state.js';
 
 export interface ConsumerOptions {
@@ -70,12 +71,9 @@ class Consumer implements Process<unknown> {
   private readonly topic: string;
   private readonly instanceId: string | null;
 
-  // Metadata.
-  private readonly brokerNodes = new Map<number, string>();
-  private leaders: { node: string | null; leaderEpoch: number }[] = [];
-  private metadataInFlight = false;
-  /** One timer for the next metadata refresh, at the earliest time anyone asked (a retry, or metadata.max.age.ms). */
-  private readonly metadataAlarm: Alarm;
+  private readonly metadata: ConsumerMetadata;
+
+  // The Fetcher.
   /** Wakes the fetcher when a leader's connection comes out of its reconnect backoff. */
   private readonly fetchAlarm: Alarm;
   /** KIP-320's position validation (2.3+). */
@@ -84,7 +82,6 @@ class Consumer implements Process<unknown> {
   private readonly fetchesCarryEpoch: boolean;
   /** Fetcher.nodesWithPendingFetchRequests: brokers with a fetch of ours in flight. */
   private readonly nodesWithPendingFetches = new Set<string>();
-  private lastMetadataUs = -NEVER_US;
 
   // Group membership (AbstractCoordinator).
   private coordinator: string | null = null;
@@ -139,13 +136,13 @@ class Consumer implements Process<unknown> {
       onPartitionsAssigned: (partitions) => this.onPartitionsAssigned(partitions),
     });
     this.net = new NetworkClient(env, settings, (node, channel) => this.onDisconnect(node, channel));
-    this.metadataAlarm = new Alarm(env, () => this.refreshMetadata());
+    this.metadata = new ConsumerMetadata(env, this.net, settings, options.bootstrap, this.subscriptions, () => this.onMetadataUpdate());
     this.fetchAlarm = new Alarm(env, () => this.maybeFetch());
     this.validatesPositions = profileAtLeast(options.profile, '2.3');
     this.fetchesCarryEpoch = profileAtLeast(options.profile, '2.1');
     this.lastPollUs = env.now();
     this.nextAutoCommitUs = env.now() + settings.autoCommitIntervalUs;
-    this.refreshMetadata();
+    this.metadata.refresh();
     this.steps.push({ kind: 'poll' });
     this.runApp();
   }
@@ -200,7 +197,7 @@ class Consumer implements Process<unknown> {
 
   private onDisconnect(node: string, channel: 'default' | 'coordinator'): void {
     if (channel === 'coordinator' && node === this.coordinator) this.markCoordinatorUnknown();
-    else this.requestMetadata();
+    else this.metadata.requestUpdate();
   }
 
   // ================================================================ the application's loop
@@ -496,10 +493,10 @@ class Consumer implements Process<unknown> {
 
   private findCoordinator(): void {
     if (this.findingCoordinator || this.coordinator !== null) return;
-    const node = this.net.leastLoadedNode(this.brokers());
+    const node = this.net.leastLoadedNode(this.metadata.brokers());
     if (node === null) {
       this.findingCoordinator = true;
-      this.env.setTimer(Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.brokers()) - this.env.now()), () => {
+      this.env.setTimer(Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.metadata.brokers()) - this.env.now()), () => {
         this.findingCoordinator = false;
         this.findCoordinator();
       });
@@ -534,7 +531,7 @@ class Consumer implements Process<unknown> {
       this.findCoordinator();
       return;
     }
-    if (this.leaders.length === 0) return; // the leader needs partition counts; metadata will call again
+    if (this.metadata.partitionCount === 0) return; // the leader needs partition counts; metadata will call again
     if (!this.joinPrepared) {
       this.joinPrepared = true;
       this.onJoinPrepare();
@@ -649,8 +646,8 @@ class Consumer implements Process<unknown> {
       ownedPartitions: m.metadata.ownedPartitions,
       generationId: m.metadata.generation,
     }));
-    this.assignedPartitionCount = this.leaders.length;
-    const assignment = assignor({ [this.topic]: this.leaders.length }, subscriptions);
+    this.assignedPartitionCount = this.metadata.partitionCount;
+    const assignment = assignor({ [this.topic]: this.metadata.partitionCount }, subscriptions);
     return response.members.map((m) => ({ memberId: m.memberId, assignment: [...(assignment[m.memberId] ?? [])] }));
   }
 
@@ -787,16 +784,16 @@ class Consumer implements Process<unknown> {
 
   private setPosition(owned: Owned, offset: number, leaderEpoch: number, source: PositionSource, reason: PositionReason): void {
     // A reset came from the current leader; a committed offset is checked against it first.
-    this.subscriptions.seek(owned, offset, leaderEpoch, source === 'committed' ? -1 : (this.leaders[owned.partition]?.leaderEpoch ?? -1), source, reason);
+    this.subscriptions.seek(owned, offset, leaderEpoch, source === 'committed' ? -1 : this.metadata.leaderEpoch(owned.partition), source, reason);
   }
 
   /** auto.offset.reset: ListOffsets to the leader for the earliest or the latest offset. */
   private resetPosition(owned: Owned, reason: 'no-committed-offset' | 'out-of-range'): void {
     const policy = this.settings.autoOffsetReset;
     if (policy === 'none') return; // NoOffsetForPartitionException: ksim leaves the partition unread
-    const leader = this.leaders[owned.partition]?.node ?? null;
+    const leader = this.metadata.leaderNode(owned.partition);
     if (leader === null) {
-      this.requestMetadata();
+      this.metadata.requestUpdate();
       this.env.setTimer(this.settings.retryBackoffUs, () => this.subscriptions.isCurrent(owned) && owned.position === null && this.resetPosition(owned, reason));
       return;
     }
@@ -813,7 +810,7 @@ class Consumer implements Process<unknown> {
       if (!this.subscriptions.isCurrent(owned) || owned.epoch !== epoch) return;
       const part = answer.ok ? answer.response.partitions[0] : undefined;
       if (part === undefined || part.error !== 'NONE') {
-        this.requestMetadata();
+        this.metadata.requestUpdate();
         this.env.setTimer(this.settings.retryBackoffUs, () => this.subscriptions.isCurrent(owned) && owned.position === null && this.resetPosition(owned, reason));
         return;
       }
@@ -833,9 +830,9 @@ class Consumer implements Process<unknown> {
         this.validatePosition(owned);
         continue;
       }
-      const leader = this.leaders[owned.partition]?.node ?? null;
+      const leader = this.metadata.leaderNode(owned.partition);
       if (leader === null) {
-        this.requestMetadata();
+        this.metadata.requestUpdate();
         continue;
       }
       // Its leader's connection is backing off: try again then (a dead leader's reset then asks for metadata).
@@ -862,7 +859,7 @@ class Consumer implements Process<unknown> {
         replicaId: -1,
         maxWaitMs: this.settings.fetchMaxWaitMs,
         full: true,
-        partitions: sent.map((s) => ({ topic: this.topic, partition: s.owned.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: withEpoch ? (this.leaders[s.owned.partition]?.leaderEpoch ?? -1) : -1 })),
+        partitions: sent.map((s) => ({ topic: this.topic, partition: s.owned.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: withEpoch ? this.metadata.leaderEpoch(s.owned.partition) : -1 })),
       }), (answer) => {
         this.nodesWithPendingFetches.delete(leader);
         this.onFetchResponse(answer, sent);
@@ -873,7 +870,7 @@ class Consumer implements Process<unknown> {
   /** KIP-320 (2.3+, KAFKA-7747): after a leader change, check the position against the new leader's log first. */
   private needsValidation(owned: Owned): boolean {
     if (!this.validatesPositions || owned.positionEpoch < 0) return false;
-    const current = this.leaders[owned.partition];
+    const current = this.metadata.leader(owned.partition);
     return current !== undefined && current.node !== null && current.leaderEpoch > owned.validatedEpoch;
   }
 
@@ -884,7 +881,7 @@ class Consumer implements Process<unknown> {
    * auto.offset.reset, or reading on past records that were replaced.
    */
   private validatePosition(owned: Owned): void {
-    const current = this.leaders[owned.partition]!;
+    const current = this.metadata.leader(owned.partition)!;
     const leader = current.node!;
     if (this.env.now() < this.net.readyAtUs(leader, 'default')) {
       this.fetchAlarm.wakeAt(this.net.readyAtUs(leader, 'default'));
@@ -903,7 +900,7 @@ class Consumer implements Process<unknown> {
       if (!this.subscriptions.isCurrent(owned) || owned.epoch !== epoch) return;
       const part = answer.ok ? answer.response.partitions[0] : undefined;
       if (part === undefined || part.error !== 'NONE') {
-        this.requestMetadata();
+        this.metadata.requestUpdate();
         this.fetchAlarm.wakeAt(this.env.now() + this.settings.retryBackoffUs);
         return;
       }
@@ -918,7 +915,7 @@ class Consumer implements Process<unknown> {
   private onFetchResponse(answer: Answer<Response<'FetchResponse'>>, sent: readonly { owned: Owned; epoch: number; fetchOffset: number }[]): void {
     for (const { owned } of sent) owned.fetching = false;
     if (!answer.ok) {
-      this.requestMetadata();
+      this.metadata.requestUpdate();
       this.env.setTimer(this.settings.retryBackoffUs, () => this.maybeFetch());
       return;
     }
@@ -941,7 +938,7 @@ class Consumer implements Process<unknown> {
           this.resetPosition(owned, 'out-of-range');
           break;
         default:
-          this.requestMetadata();
+          this.metadata.requestUpdate();
       }
     }
     if (data) this.wakeApp();
@@ -950,57 +947,12 @@ class Consumer implements Process<unknown> {
 
   // ================================================================ metadata
 
-  private brokers(): readonly string[] {
-    return this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.options.bootstrap;
-  }
-
-  private requestMetadata(): void {
-    if (this.metadataInFlight) return;
-    const atUs = this.lastMetadataUs + this.settings.retryBackoffUs;
-    if (atUs > this.env.now()) {
-      this.metadataAlarm.wakeAt(atUs);
-      return;
-    }
-    this.refreshMetadata();
-  }
-
-  private refreshMetadata(): void {
-    if (this.metadataInFlight) return;
-    const node = this.net.leastLoadedNode(this.brokers());
-    const now = this.env.now();
-    if (node === null) {
-      this.metadataAlarm.wakeAt(now + Math.max(this.settings.retryBackoffUs, this.net.earliestReadyUs(this.brokers()) - now));
-      return;
-    }
-    this.metadataInFlight = true;
-    this.lastMetadataUs = now;
-    this.net.send<Response<'MetadataResponse'>>(node, 'default', (correlationId) => ({ type: 'Metadata', correlationId, topics: [this.topic] }), (answer) => {
-      this.metadataInFlight = false;
-      if (!answer.ok) return this.requestMetadata();
-      this.onMetadata(answer.response);
-    });
-  }
-
-  private onMetadata(response: Response<'MetadataResponse'>): void {
-    for (const broker of response.brokers) this.brokerNodes.set(broker.id, broker.node);
-    const topic = response.topics.find((t) => t.name === this.topic);
-    if (topic === undefined || topic.error !== 'NONE' || topic.partitions.length === 0) return this.requestMetadata();
-    const leaders = this.leaders.slice();
-    let stale = false;
-    for (const p of topic.partitions) {
-      const known = leaders[p.partition];
-      if (known !== undefined && p.leaderEpoch < known.leaderEpoch) continue; // KIP-320: older news
-      const node = p.leader >= 0 ? this.brokerNodes.get(p.leader) ?? null : null;
-      if (node === null) stale = true;
-      leaders[p.partition] = { node, leaderEpoch: p.leaderEpoch };
-    }
-    this.leaders = leaders;
+  private onMetadataUpdate(): void {
     // The leader watches the partition count: a change means a new assignment (ConsumerCoordinator.rejoinNeededOrPending).
-    if (this.isLeader && this.state === 'stable' && this.assignedPartitionCount >= 0 && this.assignedPartitionCount !== leaders.length) {
-      this.requestRejoin(`the partition count of ${this.topic} changed from ${this.assignedPartitionCount} to ${leaders.length}`);
+    const partitions = this.metadata.partitionCount;
+    if (this.isLeader && this.state === 'stable' && this.assignedPartitionCount >= 0 && this.assignedPartitionCount !== partitions) {
+      this.requestRejoin(`the partition count of ${this.topic} changed from ${this.assignedPartitionCount} to ${partitions}`);
     }
-    if (stale) this.requestMetadata();
-    else this.metadataAlarm.wakeAt(this.env.now() + this.settings.metadataMaxAgeUs);
     this.ensureGroup();
     this.maybeFetch();
   }
