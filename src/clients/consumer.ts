@@ -25,15 +25,14 @@ import { invariant, type Env, type EventId, type Process, type ProcessFactory } 
 import type { KafkaError } from '../kafka/errors.js';
 import type { ConsumerAppEvent } from '../kafka/events.js';
 import type { GroupProtocol, KafkaMessage, TopicPartitionRef } from '../kafka/protocol.js';
-import { tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
+import { tpKey, type KafkaRecord } from '../kafka/records.js';
 import type { ConsumerSpec } from '../scenario/types.js';
 import { ConsumerMetadata } from './consumer/consumer-metadata.js';
+import { Fetcher, type PartitionRecords } from './consumer/fetcher.js';
 import { ASSIGNORS, type AssignorName, type Subscription as AssignorSubscription } from './assignors/index.js';
 import { consumerSettings, type ConsumerSettings } from './consumer/consumer-config.js';
-import { Alarm } from './alarm.js';
 import { NetworkClient, type Answer } from './network-client.js';
-import { profileAtLeast } from './producer-config.js';
-import { SubscriptionState, type PositionReason, type PositionSource, type TopicPartitionState as Owned } from './consumer/subscription-state.js';
+import { SubscriptionState } from './consumer/subscription-state.js';
 
 export interface ConsumerOptions {
   readonly bootstrap: readonly string[];
@@ -56,7 +55,7 @@ type CommitError = KafkaError | 'COMMIT_FAILED';
 /** One step of the application's loop. */
 type Step =
   /** The records poll() returned from one partition: offsets [fromOffset, toOffset) of these batches, processed in order. */
-  | { readonly kind: 'process'; readonly partition: number; readonly batches: readonly RecordBatch[]; readonly fromOffset: number; readonly toOffset: number; readonly highWatermark: number }
+  | { readonly kind: 'process'; readonly records: PartitionRecords }
   | { readonly kind: 'commit'; readonly offsets: readonly [number, number][]; readonly mode: 'sync' | 'async' }
   | { readonly kind: 'poll' };
 
@@ -73,15 +72,7 @@ class Consumer implements Process<unknown> {
 
   private readonly metadata: ConsumerMetadata;
 
-  // The Fetcher.
-  /** Wakes the fetcher when a leader's connection comes out of its reconnect backoff. */
-  private readonly fetchAlarm: Alarm;
-  /** KIP-320's position validation (2.3+). */
-  private readonly validatesPositions: boolean;
-  /** Fetches carry the leader epoch the consumer knows (KIP-320, 2.1+). */
-  private readonly fetchesCarryEpoch: boolean;
-  /** Fetcher.nodesWithPendingFetchRequests: brokers with a fetch of ours in flight. */
-  private readonly nodesWithPendingFetches = new Set<string>();
+  private readonly fetcher: Fetcher;
 
   // Group membership (AbstractCoordinator).
   private coordinator: string | null = null;
@@ -137,9 +128,7 @@ class Consumer implements Process<unknown> {
     });
     this.net = new NetworkClient(env, settings, (node, channel) => this.onDisconnect(node, channel));
     this.metadata = new ConsumerMetadata(env, this.net, settings, options.bootstrap, this.subscriptions, () => this.onMetadataUpdate());
-    this.fetchAlarm = new Alarm(env, () => this.maybeFetch());
-    this.validatesPositions = profileAtLeast(options.profile, '2.3');
-    this.fetchesCarryEpoch = profileAtLeast(options.profile, '2.1');
+    this.fetcher = new Fetcher(env, this.net, settings, options.profile, this.metadata, this.subscriptions, () => this.wakeApp());
     this.lastPollUs = env.now();
     this.nextAutoCommitUs = env.now() + settings.autoCommitIntervalUs;
     this.metadata.refresh();
@@ -246,26 +235,27 @@ class Consumer implements Process<unknown> {
    */
   private process(step: Extract<Step, { kind: 'process' }>): boolean {
     const cursor = this.cursor;
+    const records = step.records;
     if (cursor.step !== step) {
       cursor.step = step;
       cursor.batchIndex = 0;
-      cursor.offset = step.fromOffset;
+      cursor.offset = records.fromOffset;
     }
-    while (cursor.offset < step.toOffset) {
-      let batch = step.batches[cursor.batchIndex]!;
-      while (cursor.offset >= batch.baseOffset + batch.records.length) batch = step.batches[++cursor.batchIndex]!;
+    while (cursor.offset < records.toOffset) {
+      let batch = records.batches[cursor.batchIndex]!;
+      while (cursor.offset >= batch.baseOffset + batch.records.length) batch = records.batches[++cursor.batchIndex]!;
       const offset = cursor.offset;
       const record = batch.records[offset - batch.baseOffset]!;
       cursor.offset += 1;
       const durationUs = this.processingUs();
       if (durationUs === 0) {
-        this.processed(step, offset, record);
+        this.processed(records, offset, record);
         continue;
       }
       this.busy = true;
       this.env.setTimer(durationUs, () => {
         this.busy = false;
-        this.processed(step, offset, record);
+        this.processed(records, offset, record);
         this.runApp();
       });
       return false;
@@ -274,18 +264,18 @@ class Consumer implements Process<unknown> {
     return true;
   }
 
-  private processed(step: Extract<Step, { kind: 'process' }>, offset: number, record: KafkaRecord): void {
+  private processed(records: PartitionRecords, offset: number, record: KafkaRecord): void {
     this.trace({
       kind: 'app.processed',
       group: this.group,
       member: this.member,
       generation: this.generation,
       topic: this.topic,
-      partition: step.partition,
+      partition: records.partition,
       offset,
       producer: record.producer,
       seq: record.seq,
-      highWatermark: step.highWatermark,
+      highWatermark: records.highWatermark,
     }, false);
   }
 
@@ -299,8 +289,8 @@ class Consumer implements Process<unknown> {
       if (this.state === 'stable') this.commitAsync(this.subscriptions.allConsumed(), 'auto');
     }
     this.ensureGroup(true);
-    const taken = this.preparingJoin ? 0 : this.takeRecords();
-    if (taken === 0) {
+    const records = this.preparingJoin ? null : this.fetcher.fetchedRecords();
+    if (records === null) {
       this.waitingInPoll = true;
       this.pollTimer = this.env.setTimer(POLL_TIMEOUT_US, () => {
         this.pollTimer = -1;
@@ -311,7 +301,7 @@ class Consumer implements Process<unknown> {
       this.steps.length = 1;
       return false;
     }
-    this.planBatch();
+    this.planBatch(records);
     return true;
   }
 
@@ -329,44 +319,9 @@ class Consumer implements Process<unknown> {
     this.runApp();
   }
 
-  /** Moves up to max.poll.records fetched records into process steps (one per partition), advancing positions. */
-  private takeRecords(): number {
-    let taken = 0;
-    const max = this.settings.maxPollRecords;
-    for (const owned of this.subscriptions.states()) {
-      if (owned.position === null || owned.batches.length === 0) continue;
-      const batches = owned.batches;
-      const fromOffset = owned.position;
-      let toOffset = fromOffset;
-      while (taken < max && owned.batchIndex < batches.length) {
-        const batch = batches[owned.batchIndex]!;
-        const end = batch.baseOffset + batch.records.length;
-        const start = Math.max(batch.baseOffset, toOffset);
-        const take = Math.min(end - start, max - taken);
-        if (take > 0) {
-          toOffset = start + take;
-          taken += take;
-          owned.positionEpoch = batch.leaderEpoch;
-        }
-        if (toOffset >= end || take <= 0) owned.batchIndex += 1;
-      }
-      if (toOffset > fromOffset) {
-        this.steps.push({ kind: 'process', partition: owned.partition, batches, fromOffset, toOffset, highWatermark: owned.highWatermark });
-        owned.position = toOffset;
-      }
-      if (owned.batchIndex >= batches.length) {
-        owned.batches = [];
-        owned.batchIndex = 0;
-      }
-      if (taken >= max) break;
-    }
-    if (taken > 0) this.maybeFetch();
-    return taken;
-  }
-
   /** Arranges the commits around the process steps poll() just added, by the commit strategy. */
-  private planBatch(): void {
-    const work = this.steps.splice(0) as Extract<Step, { kind: 'process' }>[];
+  private planBatch(records: readonly PartitionRecords[]): void {
+    const work = records.map((r): Extract<Step, { kind: 'process' }> => ({ kind: 'process', records: r }));
     switch (this.spec.commit) {
       case 'before-processing':
         this.steps.push({ kind: 'commit', offsets: this.subscriptions.allConsumed(), mode: 'sync' }, ...work);
@@ -378,7 +333,7 @@ class Consumer implements Process<unknown> {
         this.steps.push(...work, { kind: 'commit', offsets: this.subscriptions.allConsumed(), mode: 'async' });
         break;
       case 'per-batch':
-        for (const step of work) this.steps.push(step, { kind: 'commit', offsets: [[step.partition, step.toOffset]], mode: 'sync' });
+        for (const step of work) this.steps.push(step, { kind: 'commit', offsets: [[step.records.partition, step.records.toOffset]], mode: 'sync' });
         break;
       case 'auto':
         this.steps.push(...work);
@@ -775,174 +730,11 @@ class Consumer implements Process<unknown> {
       for (const part of answer.response.partitions) {
         const owned = this.subscriptions.stateOf(part.partition);
         if (owned === undefined || owned !== missing.find((o) => o.partition === part.partition) || owned.position !== null) continue;
-        if (part.offset >= 0) this.setPosition(owned, part.offset, part.leaderEpoch, 'committed', 'committed');
-        else this.resetPosition(owned, 'no-committed-offset');
+        if (part.offset >= 0) this.subscriptions.seek(owned, part.offset, part.leaderEpoch, -1, 'committed', 'committed'); // validated against the leader first
+        else this.fetcher.resetOffset(owned, 'no-committed-offset');
       }
-      this.maybeFetch();
+      this.fetcher.sendFetches();
     });
-  }
-
-  private setPosition(owned: Owned, offset: number, leaderEpoch: number, source: PositionSource, reason: PositionReason): void {
-    // A reset came from the current leader; a committed offset is checked against it first.
-    this.subscriptions.seek(owned, offset, leaderEpoch, source === 'committed' ? -1 : this.metadata.leaderEpoch(owned.partition), source, reason);
-  }
-
-  /** auto.offset.reset: ListOffsets to the leader for the earliest or the latest offset. */
-  private resetPosition(owned: Owned, reason: 'no-committed-offset' | 'out-of-range'): void {
-    const policy = this.settings.autoOffsetReset;
-    if (policy === 'none') return; // NoOffsetForPartitionException: ksim leaves the partition unread
-    const leader = this.metadata.leaderNode(owned.partition);
-    if (leader === null) {
-      this.metadata.requestUpdate();
-      this.env.setTimer(this.settings.retryBackoffUs, () => this.subscriptions.isCurrent(owned) && owned.position === null && this.resetPosition(owned, reason));
-      return;
-    }
-    owned.position = null;
-    owned.lookingUp = true;
-    const epoch = ++owned.epoch;
-    this.net.send<Response<'ListOffsetsResponse'>>(leader, 'default', (correlationId) => ({
-      type: 'ListOffsets',
-      correlationId,
-      replicaId: -1,
-      partitions: [{ topic: this.topic, partition: owned.partition, timestamp: policy === 'earliest' ? -2 : -1 }],
-    }), (answer) => {
-      owned.lookingUp = false;
-      if (!this.subscriptions.isCurrent(owned) || owned.epoch !== epoch) return;
-      const part = answer.ok ? answer.response.partitions[0] : undefined;
-      if (part === undefined || part.error !== 'NONE') {
-        this.metadata.requestUpdate();
-        this.env.setTimer(this.settings.retryBackoffUs, () => this.subscriptions.isCurrent(owned) && owned.position === null && this.resetPosition(owned, reason));
-        return;
-      }
-      this.setPosition(owned, part.offset, -1, policy === 'earliest' ? 'reset-earliest' : 'reset-latest', reason);
-      this.maybeFetch();
-    });
-  }
-
-  // ================================================================ fetching
-
-  /** Fetcher.sendFetches: one Fetch per leader for the partitions with a position and nothing buffered. */
-  private maybeFetch(): void {
-    let byLeader: Map<string, Owned[]> | null = null; // most calls find nothing to fetch
-    for (const owned of this.subscriptions.states()) {
-      if (owned.position === null || owned.fetching || owned.validating || owned.batches.length > 0) continue;
-      if (this.needsValidation(owned)) {
-        this.validatePosition(owned);
-        continue;
-      }
-      const leader = this.metadata.leaderNode(owned.partition);
-      if (leader === null) {
-        this.metadata.requestUpdate();
-        continue;
-      }
-      // Its leader's connection is backing off: try again then (a dead leader's reset then asks for metadata).
-      const readyAtUs = this.net.readyAtUs(leader, 'default');
-      if (this.env.now() < readyAtUs) {
-        this.fetchAlarm.wakeAt(readyAtUs);
-        continue;
-      }
-      byLeader ??= new Map();
-      const list = byLeader.get(leader);
-      if (list === undefined) byLeader.set(leader, [owned]);
-      else list.push(owned);
-    }
-    if (byLeader === null) return;
-    const withEpoch = this.fetchesCarryEpoch;
-    for (const [leader, list] of byLeader) {
-      if (this.nodesWithPendingFetches.has(leader)) continue; // one fetch per broker at a time
-      const sent = list.map((owned) => ({ owned, epoch: owned.epoch, fetchOffset: owned.position! }));
-      for (const { owned } of sent) owned.fetching = true;
-      this.nodesWithPendingFetches.add(leader);
-      this.net.send<Response<'FetchResponse'>>(leader, 'default', (correlationId) => ({
-        type: 'Fetch',
-        correlationId,
-        replicaId: -1,
-        maxWaitMs: this.settings.fetchMaxWaitMs,
-        full: true,
-        partitions: sent.map((s) => ({ topic: this.topic, partition: s.owned.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: withEpoch ? this.metadata.leaderEpoch(s.owned.partition) : -1 })),
-      }), (answer) => {
-        this.nodesWithPendingFetches.delete(leader);
-        this.onFetchResponse(answer, sent);
-      });
-    }
-  }
-
-  /** KIP-320 (2.3+, KAFKA-7747): after a leader change, check the position against the new leader's log first. */
-  private needsValidation(owned: Owned): boolean {
-    if (!this.validatesPositions || owned.positionEpoch < 0) return false;
-    const current = this.metadata.leader(owned.partition);
-    return current !== undefined && current.node !== null && current.leaderEpoch > owned.validatedEpoch;
-  }
-
-  /**
-   * Asks the leader where the position's epoch ends in its log (OffsetsForLeaderEpoch). If it
-   * ends below the position, the log was truncated under it (an unclean election): the position
-   * moves back to where the logs diverge, instead of waiting for OFFSET_OUT_OF_RANGE and
-   * auto.offset.reset, or reading on past records that were replaced.
-   */
-  private validatePosition(owned: Owned): void {
-    const current = this.metadata.leader(owned.partition)!;
-    const leader = current.node!;
-    if (this.env.now() < this.net.readyAtUs(leader, 'default')) {
-      this.fetchAlarm.wakeAt(this.net.readyAtUs(leader, 'default'));
-      return;
-    }
-    owned.validating = true;
-    const epoch = owned.epoch;
-    const position = owned.position!;
-    this.net.send<Response<'OffsetsForLeaderEpochResponse'>>(leader, 'default', (correlationId) => ({
-      type: 'OffsetsForLeaderEpoch',
-      correlationId,
-      replicaId: -1,
-      partitions: [{ topic: this.topic, partition: owned.partition, currentLeaderEpoch: current.leaderEpoch, leaderEpoch: owned.positionEpoch }],
-    }), (answer) => {
-      owned.validating = false;
-      if (!this.subscriptions.isCurrent(owned) || owned.epoch !== epoch) return;
-      const part = answer.ok ? answer.response.partitions[0] : undefined;
-      if (part === undefined || part.error !== 'NONE') {
-        this.metadata.requestUpdate();
-        this.fetchAlarm.wakeAt(this.env.now() + this.settings.retryBackoffUs);
-        return;
-      }
-      if (part.endOffset >= 0 && part.endOffset < position) {
-        this.setPosition(owned, part.endOffset, part.leaderEpoch, 'truncation-detected', 'log-truncation');
-      }
-      owned.validatedEpoch = current.leaderEpoch;
-      this.maybeFetch();
-    });
-  }
-
-  private onFetchResponse(answer: Answer<Response<'FetchResponse'>>, sent: readonly { owned: Owned; epoch: number; fetchOffset: number }[]): void {
-    for (const { owned } of sent) owned.fetching = false;
-    if (!answer.ok) {
-      this.metadata.requestUpdate();
-      this.env.setTimer(this.settings.retryBackoffUs, () => this.maybeFetch());
-      return;
-    }
-    let data = false;
-    for (const part of answer.response.partitions) {
-      const request = sentFor(sent, part.partition);
-      if (request === undefined) continue;
-      const owned = request.owned;
-      if (!this.subscriptions.isCurrent(owned) || owned.epoch !== request.epoch || owned.position !== request.fetchOffset) continue;
-      switch (part.error) {
-        case 'NONE':
-          owned.highWatermark = part.highWatermark;
-          if (part.batches.length > 0) {
-            owned.batches = part.batches;
-            owned.batchIndex = 0;
-                    data = true;
-          }
-          break;
-        case 'OFFSET_OUT_OF_RANGE':
-          this.resetPosition(owned, 'out-of-range');
-          break;
-        default:
-          this.metadata.requestUpdate();
-      }
-    }
-    if (data) this.wakeApp();
-    this.maybeFetch();
   }
 
   // ================================================================ metadata
@@ -954,12 +746,6 @@ class Consumer implements Process<unknown> {
       this.requestRejoin(`the partition count of ${this.topic} changed from ${this.assignedPartitionCount} to ${partitions}`);
     }
     this.ensureGroup();
-    this.maybeFetch();
+    this.fetcher.sendFetches();
   }
-}
-
-/** The fetched partition's entry of the request (a loop: this runs per partition of every response). */
-function sentFor<S extends { readonly owned: Owned }>(sent: readonly S[], partition: number): S | undefined {
-  for (let i = 0; i < sent.length; i++) if (sent[i]!.owned.partition === partition) return sent[i];
-  return undefined;
 }
