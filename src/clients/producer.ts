@@ -46,9 +46,9 @@ import type { AppEvent, ProducerEvent } from '../kafka/events.js';
 import type { KafkaMessage } from '../kafka/protocol.js';
 import type { ProducerSpec } from '../scenario/types.js';
 import { KeylessPartitioner, keyHash } from './partitioner.js';
-import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer-batch.js';
+import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer/producer-batch.js';
 import { NEVER_US as NEVER, producerSettings, type ProducerSettings } from './producer-config.js';
-import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
+import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './producer/transaction-manager.js';
 
 export { validateProducerConfig, producerSettings, profileAtLeast, type ProducerSettings } from './producer-config.js';
 
@@ -72,7 +72,7 @@ export interface ProducerOptions {
  * workload's messages carry no payload, so a real producer's batches would be about this size.
  */
 export const RECORD_OVERHEAD_BYTES = 50;
-export { BATCH_OVERHEAD_BYTES } from './producer-batch.js';
+export { BATCH_OVERHEAD_BYTES } from './producer/producer-batch.js';
 
 /** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
 const NEVER_US = NEVER;
