@@ -1,5 +1,5 @@
-// The producer: an application that calls send() at a steady rate, and Kafka's producer client
-// under it, modelled per batch as KafkaProducer's RecordAccumulator + Sender + Metadata (3.9,
+// Kafka's producer client under the scenario's application (../producer-app.ts), modelled per
+// batch as KafkaProducer's RecordAccumulator + Sender + Metadata (3.9,
 // clients/src/main/java/org/apache/kafka/clients/producer/internals/).
 //
 //   application ── send() ──▶ accumulator: per partition a queue of batches (batch.size, linger.ms)
@@ -19,12 +19,6 @@
 // connection's requests may still reach the broker (TCP delivers what was sent before the
 // close) and be appended, while their retries go out on a new connection.
 //
-// What the application is told is the checker's input (AppEvent): app.send when send() returns
-// (its partition known), then app.ack (offset) or app.fail (error) per record. A crash loses the
-// process's memory, buffered batches included, and emits nothing: the checker treats a send with
-// neither ack nor fail as "maybe sent". A clean stop (SIGTERM) is the application calling
-// close(): every buffered record is sent and answered before the process exits.
-//
 // The idempotent producer's producer id, epoch and sequence numbers, and what a batch failing for
 // good does to them per release line, are the TransactionManager's (transaction-manager.ts).
 //
@@ -39,31 +33,46 @@
 //   4. the link heals: TCP delivers the closed connection's A and B, which the leader appends
 //      (its answers meet the closed end and are reset), and the retried B and A come on a new
 //      connection and are appended again: seq 1-6 stand twice, 4-6 before 1-3 the second time.
-import { Alarm } from './alarm.js';
-import { invariant, type Env, type EventId, type Process, type ProcessFactory } from '../../sim/index.js';
-import { RETRIABLE_ERRORS, type KafkaError } from '../kafka/errors.js';
-import type { AppEvent, ProducerEvent } from '../kafka/events.js';
-import type { KafkaMessage } from '../kafka/protocol.js';
-import type { ProducerSpec } from '../scenario/types.js';
-import { KeylessPartitioner, keyHash } from './partitioner.js';
-import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer/producer-batch.js';
-import { NEVER_US as NEVER, producerSettings, type ProducerSettings } from './producer-config.js';
-import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './producer/transaction-manager.js';
+import { Alarm } from '../alarm.js';
+import { invariant, type Env, type EventId } from '../../../sim/index.js';
+import { RETRIABLE_ERRORS, type KafkaError } from '../../kafka/errors.js';
+import type { ProducerEvent } from '../../kafka/events.js';
+import type { KafkaMessage } from '../../kafka/protocol.js';
+import type { KafkaRecord } from '../../kafka/records.js';
+import { KeylessPartitioner, keyHash } from '../partitioner.js';
+import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer-batch.js';
+import { NEVER_US as NEVER, type ProducerSettings } from '../producer-config.js';
+import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
 
-export { validateProducerConfig, producerSettings, profileAtLeast, type ProducerSettings } from './producer-config.js';
-
-export interface ProducerOptions {
+/** What the KafkaProducer is built with, besides its settings. */
+export interface KafkaProducerConfig {
+  /** client.id: the name the trace knows the producer by (the scenario's producer name). */
+  readonly clientId: string;
+  /** The one topic this model's producer writes (Kafka's takes it per record). */
+  readonly topic: string;
   /** Broker node names to ask for metadata first (bootstrap.servers). */
   readonly bootstrap: readonly string[];
-  /**
-   * The application sends no message due after this time (one due exactly then is sent, so
-   * `messages: N` at `rate: R` over a duration of N / R sends all N); buffered ones still go out.
-   */
-  readonly stopAtUs: number;
   /** Behaviour profile (Kafka release line), e.g. "3.9". */
   readonly profile: string;
-  /** Origin of the send schedule: message i is due at startAtUs + i / ratePerSec (default 0). */
-  readonly startAtUs?: number;
+}
+
+/** app.fail's error when send() itself gave up after max.block.ms (no metadata, or no buffer memory). */
+export const MAX_BLOCK_TIMEOUT = 'MAX_BLOCK_TIMEOUT';
+
+/** Why a send failed: a batch's failure, or send() giving up after max.block.ms. */
+export type SendFailure = BatchFailure | typeof MAX_BLOCK_TIMEOUT;
+
+/**
+ * What the application hears, per record (Kafka's Callback, one object for every send rather
+ * than one per record). The model runs the Sender inside send() (there is no I/O thread), so the
+ * moment send() returns is told through onSendReturned, before the Sender goes on; a send that
+ * waits for metadata or memory (max.block.ms) returns later, when its record is appended.
+ */
+export interface ProducerCallback {
+  /** send() returned: the record is in a batch of `partition`. */
+  onSendReturned(record: KafkaRecord, partition: number): void;
+  /** Callback.onCompletion: `offset` (-1 when unknown: acks=0, a duplicate) and no error, or the error. */
+  onCompletion(record: KafkaRecord, partition: number, offset: number, error: SendFailure | null): void;
 }
 
 /**
@@ -72,7 +81,7 @@ export interface ProducerOptions {
  * workload's messages carry no payload, so a real producer's batches would be about this size.
  */
 export const RECORD_OVERHEAD_BYTES = 50;
-export { BATCH_OVERHEAD_BYTES } from './producer/producer-batch.js';
+export { BATCH_OVERHEAD_BYTES } from './producer-batch.js';
 
 /** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
 const NEVER_US = NEVER;
@@ -86,9 +95,6 @@ const METADATA_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
   'UNKNOWN_LEADER_EPOCH',
   'NETWORK_EXCEPTION',
 ]);
-
-/** app.fail's error when send() itself gave up after max.block.ms (no metadata, or no buffer memory). */
-export const MAX_BLOCK_TIMEOUT = 'MAX_BLOCK_TIMEOUT';
 
 type Inbound = Extract<KafkaMessage, { type: 'MetadataResponse' | 'ProduceResponse' | 'InitProducerIdResponse' }>;
 const INBOUND_TYPES: ReadonlySet<string> = new Set(['MetadataResponse', 'ProduceResponse', 'InitProducerIdResponse']);
@@ -127,30 +133,19 @@ type Request =
 
 /** A send() waiting for metadata or buffer memory (KafkaProducer.send blocks up to max.block.ms). */
 interface Blocked {
-  readonly seq: number;
-  readonly keyIndex: number; // -1 without a key
+  readonly record: KafkaRecord;
   readonly sinceUs: number;
 }
 
-/** The producer process: the application's sends and the client under them. Ignores non-Kafka messages. */
-export function producerProcess(spec: ProducerSpec, options: ProducerOptions): ProcessFactory<unknown> {
-  const settings = producerSettings(spec.config, options.profile);
-  return (env) => new Producer(env, spec, options, settings);
-}
-
-class Producer implements Process<unknown> {
+export class KafkaProducer {
   private readonly name: string;
   private readonly topic: string;
   private readonly batchSize: number;
-  private readonly keyNames: string[] = [];
-  private readonly keyHashes: number[] = [];
+  /** murmur2 of each key, computed once per distinct key (the key serializer's bytes do not change). */
+  private readonly keyHashes = new Map<string, number>();
   private readonly keyless: KeylessPartitioner;
-
-  // The application.
-  private nextSeq: number;
-  private readonly appTick = (): void => this.onAppTick();
-  /** close() was called: the process exits once every record has its answer. */
-  private exitWhenDone: (() => void) | null = null;
+  /** close() was called: called once every record has its answer. */
+  private onClosed: (() => void) | null = null;
 
   // Metadata.
   private topicKnown = false;
@@ -202,32 +197,58 @@ class Producer implements Process<unknown> {
     this.expireBlocked();
   };
 
+  /** Starts the client: its Sender asks for metadata at once. */
   constructor(
     private readonly env: Env<unknown>,
-    private readonly spec: ProducerSpec,
-    private readonly options: ProducerOptions,
+    private readonly config: KafkaProducerConfig,
     private readonly settings: ProducerSettings,
+    private readonly callback: ProducerCallback,
   ) {
     this.metadataAlarm = new Alarm(env, () => this.maybeSendMetadata());
-    this.transactions = new TransactionManager(idempotenceRules(options.profile), (reset) => this.traceSequenceReset(reset));
+    this.transactions = new TransactionManager(idempotenceRules(config.profile), (reset) => this.traceSequenceReset(reset));
     this.senderAlarm = new Alarm(env, () => this.runSender());
-    invariant(options.bootstrap.length > 0, () => `producer ${spec.name}: no bootstrap brokers`);
-    this.name = spec.name;
-    this.topic = spec.topic;
+    invariant(config.bootstrap.length > 0, () => `producer ${config.clientId}: no bootstrap brokers`);
+    this.name = config.clientId;
+    this.topic = config.topic;
     this.batchSize = settings.batchSizeBytes;
     // A restarted producer has new connections: no response to its previous incarnation may
     // match one of its requests, so correlation ids start from the clock (≤ 1000 requests per µs).
     this.correlationBase = env.now() * 1000;
     this.correlationId = this.correlationBase;
     this.keyless = new KeylessPartitioner(settings.keyless, env.random, settings.batchSizeBytes, settings.roundRobinStart);
-    // A (re)started application resumes the schedule where the clock is: messages that came due
-    // while it was down are never sent (it was not running to send them).
-    this.nextSeq = this.firstSeqDueFrom(env.now());
-    this.scheduleApp();
     this.maybeSendMetadata();
   }
 
-  onMessage(from: string, message: unknown): void {
+  /**
+   * KafkaProducer.send(record, callback): the record goes to its partition's batch and send()
+   * returns (onSendReturned); the callback hears the outcome later. Without metadata for the
+   * topic, or without buffer.memory for a new batch, send() blocks (here: waits in order behind
+   * earlier blocked sends) up to max.block.ms.
+   */
+  send(record: KafkaRecord): void {
+    const now = this.env.now();
+    if (this.blockedHead < this.blocked.length || !this.topicKnown || !this.append(record, now)) {
+      if (this.blockedHead === this.blocked.length) {
+        if (this.blockTimer >= 0) this.env.cancelTimer(this.blockTimer);
+        this.blockTimer = this.env.setTimer(this.settings.maxBlockUs, this.onBlockTimer);
+      }
+      this.blocked.push({ record, sinceUs: now });
+      if (!this.topicKnown) this.requestMetadataUpdate();
+    }
+  }
+
+  /**
+   * KafkaProducer.close() (no timeout): the Sender makes every batch ready at once (linger.ms no
+   * longer waits) and keeps going until every record has its answer; then onClosed is called.
+   */
+  close(onClosed: () => void): void {
+    this.onClosed = onClosed;
+    this.runSender();
+    this.maybeExit();
+  }
+
+  /** A message to the host process: the client's responses go to the part that asked (NetworkClient.poll). */
+  receive(from: string, message: unknown): void {
     if (!isInbound(message)) return;
     switch (message.type) {
       case 'ProduceResponse':
@@ -240,85 +261,37 @@ class Producer implements Process<unknown> {
   }
 
   /**
-   * SIGTERM: the application's shutdown hook stops sending and calls close() (no timeout), which
-   * makes every batch ready at once (linger.ms no longer waits) and returns when all are answered.
+   * The host heard that its connection `label` to `peer` closed (the broker's process died) or
+   * was reset (a request met a closed end: a restarted broker, a rebooted machine): every
+   * request on it fails now, with NETWORK_EXCEPTION, instead of after request.timeout.ms.
    */
-  onTerminate(exit: () => void): void {
-    this.exitWhenDone = exit;
-    this.runSender();
-    this.maybeExit();
+  connectionLost(peer: string, label: string): void {
+    if (label === CONNECTION && this.connections.has(peer)) this.disconnect(peer, 'NETWORK_EXCEPTION');
   }
 
   private maybeExit(): void {
-    if (this.exitWhenDone === null) return;
+    if (this.onClosed === null) return;
     if (this.createdHead < this.created.length || this.blockedHead < this.blocked.length) return;
-    this.exitWhenDone();
+    this.onClosed();
   }
 
-  // ---------------------------------------------------------------- the application
-
-  private dueUs(seq: number): number {
-    return (this.options.startAtUs ?? 0) + Math.floor((seq * 1_000_000) / this.spec.ratePerSec);
-  }
-
-  private firstSeqDueFrom(nowUs: number): number {
-    if (this.spec.ratePerSec <= 0) return this.spec.messages + 1;
-    const start = this.options.startAtUs ?? 0;
-    let seq = Math.max(1, Math.floor(((nowUs - start) * this.spec.ratePerSec) / 1_000_000));
-    while (seq > 1 && this.dueUs(seq - 1) >= nowUs) seq -= 1;
-    while (this.dueUs(seq) < nowUs) seq += 1;
-    return seq;
-  }
-
-  private scheduleApp(): void {
-    if (this.nextSeq > this.spec.messages || this.exitWhenDone !== null) return;
-    const due = this.dueUs(this.nextSeq);
-    if (due > this.options.stopAtUs) return;
-    this.env.setTimer(Math.max(0, due - this.env.now()), this.appTick);
-  }
-
-  private onAppTick(): void {
-    if (this.exitWhenDone !== null) return;
-    const now = this.env.now();
-    while (this.nextSeq <= this.spec.messages) {
-      const due = this.dueUs(this.nextSeq);
-      if (due > now || due > this.options.stopAtUs) break;
-      const seq = this.nextSeq++;
-      this.send(seq, this.spec.keys === null ? -1 : (seq - 1) % this.spec.keys, now);
+  private keyHash(key: string): number {
+    let hash = this.keyHashes.get(key);
+    if (hash === undefined) {
+      hash = keyHash(key);
+      this.keyHashes.set(key, hash);
     }
-    this.scheduleApp();
-  }
-
-  private keyName(keyIndex: number): string {
-    let key = this.keyNames[keyIndex];
-    if (key === undefined) {
-      key = `k${keyIndex}`;
-      this.keyNames[keyIndex] = key;
-      this.keyHashes[keyIndex] = keyHash(key);
-    }
-    return key;
-  }
-
-  /** KafkaProducer.send: blocks (here: queues) behind earlier blocked sends, for metadata or memory. */
-  private send(seq: number, keyIndex: number, now: number): void {
-    if (this.blockedHead < this.blocked.length || !this.topicKnown || !this.append(seq, keyIndex, now)) {
-      if (this.blockedHead === this.blocked.length) {
-        if (this.blockTimer >= 0) this.env.cancelTimer(this.blockTimer);
-        this.blockTimer = this.env.setTimer(this.settings.maxBlockUs, this.onBlockTimer);
-      }
-      this.blocked.push({ seq, keyIndex, sinceUs: now });
-      if (!this.topicKnown) this.requestMetadataUpdate();
-    }
+    return hash;
   }
 
   // ---------------------------------------------------------------- the accumulator
 
   /** Appends one record (RecordAccumulator.append); false when buffer.memory has no room for a new batch. */
-  private append(seq: number, keyIndex: number, now: number): boolean {
-    const key = keyIndex < 0 ? null : this.keyName(keyIndex);
+  private append(record: KafkaRecord, now: number): boolean {
+    const key = record.key;
     const keyed = key !== null && this.settings.hashKeys;
     const bytes = RECORD_OVERHEAD_BYTES + (key === null ? 0 : key.length);
-    let partition = keyed ? this.keyHashes[keyIndex]! % this.numPartitions : this.keyless.partition(this.available, this.numPartitions);
+    let partition = keyed ? this.keyHash(key) % this.numPartitions : this.keyless.partition(this.available, this.numPartitions);
     let batch = this.openBatch(this.partitions[partition]!, bytes);
     if (batch === null && this.keyless.strategy === 'sticky') {
       // KIP-480 (abortOnNewBatch): a new batch on the sticky partition moves the sticky partition.
@@ -333,11 +306,11 @@ class Producer implements Process<unknown> {
       batch = this.newBatch(state, bytes, now);
       if (batch === null) return false;
     }
-    batch.records.push({ key, producer: this.name, seq });
+    batch.records.push(record);
     batch.bytes += bytes;
     batch.lastAppendUs = now;
     if (batch.bytes >= this.batchSize) batch.appendable = false;
-    this.env.trace({ kind: 'app.send', producer: this.name, seq, key, topic: this.topic, partition } satisfies AppEvent, false);
+    this.callback.onSendReturned(record, partition);
     if (!keyed && this.keyless.strategy === 'uniform-sticky') {
       const last = state.queue[state.queue.length - 1];
       this.keyless.onAppend(partition, bytes, last === undefined || !last.appendable, this.available, this.numPartitions);
@@ -414,7 +387,7 @@ class Producer implements Process<unknown> {
     const pass = ++this.senderPass;
     let nextCheckUs = NEVER_US;
     let unknownLeader = false;
-    const exhausted = this.memoryExhausted || this.exitWhenDone !== null;
+    const exhausted = this.memoryExhausted || this.onClosed !== null;
     for (let i = 0; i < this.partitions.length; i++) {
       const state = this.partitions[i]!;
       const head = state.queue[0];
@@ -659,13 +632,10 @@ class Producer implements Process<unknown> {
 
   private succeed(batch: Batch, baseOffset: number): void {
     if (this.settings.idempotence) this.transactions.handleCompletedBatch(batch, baseOffset);
-    const { env, name: producer, topic } = this;
+    const callback = this.callback;
     const partition = batch.partition.id;
     const records = batch.records;
-    for (let i = 0; i < records.length; i++) {
-      const offset = baseOffset < 0 ? -1 : baseOffset + i;
-      env.trace({ kind: 'app.ack', producer, seq: records[i]!.seq, topic, partition, offset } satisfies AppEvent, false);
-    }
+    for (let i = 0; i < records.length; i++) callback.onCompletion(records[i]!, partition, baseOffset < 0 ? -1 : baseOffset + i, null);
     this.release(batch);
   }
 
@@ -677,11 +647,10 @@ class Producer implements Process<unknown> {
 
   /** The application hears that every record of the batch failed. */
   private abort(batch: Batch, error: BatchFailure): void {
-    const state = batch.partition;
+    const callback = this.callback;
+    const partition = batch.partition.id;
     const records = batch.records;
-    for (let i = 0; i < records.length; i++) {
-      this.env.trace({ kind: 'app.fail', producer: this.name, seq: records[i]!.seq, topic: this.topic, partition: state.id, error } satisfies AppEvent, false);
-    }
+    for (let i = 0; i < records.length; i++) callback.onCompletion(records[i]!, partition, -1, error);
     this.release(batch);
   }
 
@@ -781,20 +750,6 @@ class Producer implements Process<unknown> {
   }
 
   /**
-   * A request met a closed end (the broker restarted, its machine rebooted) and was reset: the
-   * connection is gone, and its requests fail with NETWORK_EXCEPTION at once, instead of after
-   * request.timeout.ms.
-   */
-  onUnreachable(to: string, _message: unknown, connection: string): void {
-    if (connection === CONNECTION && this.connections.has(to)) this.disconnect(to, 'NETWORK_EXCEPTION');
-  }
-
-  /** The broker's process died, or the broker closed our connection: every request on it fails now. */
-  onConnectionClosed(peer: string, connection: string): void {
-    if (connection === CONNECTION && this.connections.has(peer)) this.disconnect(peer, 'NETWORK_EXCEPTION');
-  }
-
-  /**
    * NetworkClient.close / processDisconnection: the connection is closed (what it already sent
    * is still delivered), every request in flight on it fails; reconnect after a backoff.
    */
@@ -852,7 +807,7 @@ class Producer implements Process<unknown> {
       const now = this.env.now();
       while (this.blockedHead < this.blocked.length) {
         const waiting = this.blocked[this.blockedHead]!;
-        if (!this.append(waiting.seq, waiting.keyIndex, now)) break;
+        if (!this.append(waiting.record, now)) break;
         this.blockedHead += 1;
       }
       if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
@@ -868,14 +823,8 @@ class Producer implements Process<unknown> {
       const waiting = this.blocked[this.blockedHead]!;
       if (now - waiting.sinceUs < this.settings.maxBlockUs) break;
       this.blockedHead += 1;
-      this.env.trace({
-        kind: 'app.fail',
-        producer: this.name,
-        seq: waiting.seq,
-        topic: this.topic,
-        partition: -1,
-        error: MAX_BLOCK_TIMEOUT,
-      } satisfies AppEvent, false);
+      // KafkaProducer.doSend: the TimeoutException goes to the callback, with no partition.
+      this.callback.onCompletion(waiting.record, -1, -1, MAX_BLOCK_TIMEOUT);
     }
     if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
     this.compactBlocked();
@@ -1043,7 +992,7 @@ class Producer implements Process<unknown> {
 
   /** NetworkClient.leastLoadedNode: the known broker with the fewest requests in flight, not in reconnect backoff. */
   private leastLoadedNode(now: number): string | null {
-    const nodes = this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.options.bootstrap;
+    const nodes = this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.config.bootstrap;
     let best: string | null = null;
     let bestLoad = Number.MAX_SAFE_INTEGER;
     const offset = this.env.random.int(nodes.length); // Kafka starts at a random node too
