@@ -40,7 +40,9 @@ import type { ProducerEvent } from '../../kafka/events.js';
 import type { KafkaMessage } from '../../kafka/protocol.js';
 import type { KafkaRecord } from '../../kafka/records.js';
 import { KeylessPartitioner, keyHash } from '../partitioner.js';
-import { BATCH_OVERHEAD_BYTES, Batch, type PartitionQueue } from './producer-batch.js';
+import { BATCH_OVERHEAD_BYTES, Batch } from './producer-batch.js';
+import { ProducerNetworkClient, type Connection, type Disconnected, type Request } from './network-client.js';
+import { newPartitionState, type PartitionState } from './producer-metadata.js';
 import { NEVER_US as NEVER, type ProducerSettings } from '../producer-config.js';
 import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
 
@@ -105,32 +107,6 @@ function isInbound(message: unknown): message is Inbound {
   return typeof type === 'string' && INBOUND_TYPES.has(type);
 }
 
-interface PartitionState extends PartitionQueue {
-  leader: number; // broker id, -1 when unknown or offline
-  /** The leader's connection; null while the leader is unknown. */
-  connection: Connection | null;
-}
-
-/** The producer's connection to each broker, as the kernel labels it. */
-const CONNECTION = 'producer';
-
-interface Connection {
-  readonly node: string;
-  blockedUntilUs: number; // reconnect.backoff.ms after a disconnect
-  failures: number; // consecutive disconnects, for the reconnect backoff
-  drainIndex: number;
-  partitions: PartitionState[]; // the partitions this broker leads
-  readyPass: number;
-  /** Requests in flight, oldest first; one timer watches the oldest (NetworkClient.handleTimedOutRequests). */
-  readonly pending: Request[];
-  timer: EventId;
-  readonly onTimer: () => void;
-}
-
-type Request =
-  | { readonly kind: 'produce'; readonly correlationId: number; readonly node: string; readonly sentUs: number; readonly batches: readonly Batch[] }
-  | { readonly kind: 'metadata' | 'init'; readonly correlationId: number; readonly node: string; readonly sentUs: number };
-
 /** A send() waiting for metadata or buffer memory (KafkaProducer.send blocks up to max.block.ms). */
 interface Blocked {
   readonly record: KafkaRecord;
@@ -167,12 +143,7 @@ export class KafkaProducer {
   private allocatedBytes = 0;
   /** A send() waits for buffer.memory: every partition counts as ready (RecordAccumulator: exhausted). */
   private memoryExhausted = false;
-  private readonly connections = new Map<string, Connection>();
-  private readonly connectionList: Connection[] = [];
-  private readonly requests = new Map<number, Request>();
-  private readonly correlationBase: number;
-  private correlationId: number;
-  private readonly inFlightOf = { produce: 0, metadata: 0, init: 0 };
+  private readonly client: ProducerNetworkClient;
   private senderRunning = false;
   private senderAgain = false;
   private senderPass = 0;
@@ -211,10 +182,10 @@ export class KafkaProducer {
     this.name = config.clientId;
     this.topic = config.topic;
     this.batchSize = settings.batchSizeBytes;
-    // A restarted producer has new connections: no response to its previous incarnation may
-    // match one of its requests, so correlation ids start from the clock (≤ 1000 requests per µs).
-    this.correlationBase = env.now() * 1000;
-    this.correlationId = this.correlationBase;
+    this.client = new ProducerNetworkClient(env, settings, {
+      onRequestFailed: (request, error, now) => this.onRequestFailed(request, error, now),
+      onDisconnected: (connection) => this.onDisconnected(connection),
+    });
     this.keyless = new KeylessPartitioner(settings.keyless, env.random, settings.batchSizeBytes, settings.roundRobinStart);
     this.maybeSendMetadata();
   }
@@ -266,7 +237,7 @@ export class KafkaProducer {
    * request on it fails now, with NETWORK_EXCEPTION, instead of after request.timeout.ms.
    */
   connectionLost(peer: string, label: string): void {
-    if (label === CONNECTION && this.connections.has(peer)) this.disconnect(peer, 'NETWORK_EXCEPTION');
+    this.client.connectionLost(peer, label);
   }
 
   private maybeExit(): void {
@@ -406,8 +377,8 @@ export class KafkaProducer {
       else nextCheckUs = Math.min(nextCheckUs, head.lastAttemptUs + waitUs);
     }
     if (unknownLeader) this.requestMetadataUpdate();
-    for (let i = 0; i < this.connectionList.length; i++) {
-      const connection = this.connectionList[i]!;
+    for (let i = 0; i < this.client.connectionList.length; i++) {
+      const connection = this.client.connectionList[i]!;
       if (connection.readyPass !== pass) continue;
       if (now < connection.blockedUntilUs) {
         nextCheckUs = Math.min(nextCheckUs, connection.blockedUntilUs);
@@ -502,7 +473,7 @@ export class KafkaProducer {
   }
 
   private sendProduce(connection: Connection, batches: readonly Batch[]): void {
-    const correlationId = ++this.correlationId;
+    const correlationId = this.client.nextCorrelationId();
     const partitions = batches.map((batch) => ({
       topic: this.topic,
       partition: batch.partition.id,
@@ -516,7 +487,7 @@ export class KafkaProducer {
       },
     }));
     const acks = this.settings.acks;
-    this.env.send(connection.node, { type: 'Produce', correlationId, acks, timeoutMs: this.settings.requestTimeoutMs, partitions } satisfies KafkaMessage, CONNECTION);
+    this.client.send(connection.node, { type: 'Produce', correlationId, acks, timeoutMs: this.settings.requestTimeoutMs, partitions } satisfies KafkaMessage);
     if (acks === 0) {
       // No response is coming: the send completes the batch, offsets unknown (Sender.handleProduceResponse).
       for (const batch of batches) this.succeed(batch, -1);
@@ -524,14 +495,12 @@ export class KafkaProducer {
       return;
     }
     if (this.settings.maxInFlight === 1) for (const batch of batches) batch.partition.muted = true;
-    this.track(connection, { kind: 'produce', correlationId, node: connection.node, sentUs: this.env.now(), batches });
+    this.client.track(connection, { kind: 'produce', correlationId, node: connection.node, sentUs: this.env.now(), batches });
   }
 
   private onProduceResponse(from: string, response: Extract<KafkaMessage, { type: 'ProduceResponse' }>): void {
-    const request = this.requests.get(response.correlationId);
-    if (request === undefined || request.kind !== 'produce' || request.node !== from) return; // late, after a disconnect
-    if (this.answeredOutOfOrder(request)) return;
-    this.answered(request);
+    const request = this.client.answer(from, response.correlationId, 'produce');
+    if (request === null) return; // late, after a disconnect
     const now = this.env.now();
     for (let i = 0; i < request.batches.length; i++) {
       const batch = request.batches[i]!;
@@ -704,76 +673,25 @@ export class KafkaProducer {
     this.maybeExit();
   }
 
-  private track(connection: Connection, request: Request): void {
-    this.requests.set(request.correlationId, request);
-    connection.pending.push(request);
-    this.inFlightOf[request.kind] += 1;
-    if (connection.timer < 0) connection.timer = this.env.setTimer(this.settings.requestTimeoutUs, connection.onTimer);
-  }
-
-  /** A response came back: the connection works (its reconnect backoff starts over). */
-  private answered(request: Request): void {
-    this.connection(request.node).failures = 0;
-    this.finish(request);
-  }
-
   /**
-   * A connection answers in request order (one TCP stream, one request at a time on the
-   * broker). A response that overtakes an older request means that one's answer was lost: like
-   * NetworkClient on a correlation-id mismatch, close the connection, failing all its requests.
+   * A request in flight on a connection that closed (NetworkClient.cancelInFlightRequests):
+   * its batches are completed with the error (Sender.handleProduceResponse, disconnected), a
+   * metadata refresh failed, an InitProducerId is asked again after retry.backoff.ms.
    */
-  private answeredOutOfOrder(request: Request): boolean {
-    const oldest = this.connection(request.node).pending[0];
-    if (oldest === undefined || oldest === request) return false;
-    this.disconnect(request.node, 'NETWORK_EXCEPTION');
-    return true;
-  }
-
-  private finish(request: Request): void {
-    this.requests.delete(request.correlationId);
-    const connection = this.connection(request.node);
-    const pending = connection.pending;
-    if (pending[0] === request) pending.shift();
-    else pending.splice(pending.indexOf(request), 1);
-    this.inFlightOf[request.kind] -= 1;
-  }
-
-  /** NetworkClient: the oldest request timed out, so the connection is closed and all its requests fail. */
-  private onConnectionTimer(connection: Connection): void {
-    connection.timer = -1;
-    const oldest = connection.pending[0];
-    if (oldest === undefined) return;
-    const deadline = oldest.sentUs + this.settings.requestTimeoutUs;
-    const now = this.env.now();
-    if (now < deadline) connection.timer = this.env.setTimer(deadline - now, connection.onTimer);
-    else this.disconnect(connection.node, 'REQUEST_TIMED_OUT');
-  }
-
-  /**
-   * NetworkClient.close / processDisconnection: the connection is closed (what it already sent
-   * is still delivered), every request in flight on it fails; reconnect after a backoff.
-   */
-  private disconnect(node: string, error: 'REQUEST_TIMED_OUT' | 'NETWORK_EXCEPTION'): void {
-    const now = this.env.now();
-    const connection = this.connection(node);
-    this.env.disconnect(node, CONNECTION);
-    connection.failures += 1;
-    connection.blockedUntilUs = now + this.reconnectBackoffUs(connection.failures);
-    // Oldest first, as NetworkClient.cancelInFlightRequests completes them; each retried batch
-    // goes to the front of its queue, so the newest ends up first (Kafka reorders them too).
-    const dropped = [...connection.pending];
-    for (const request of dropped) {
-      this.finish(request);
-      if (request.kind === 'produce') {
-        for (const batch of request.batches) this.completeBatch(batch, error, -1, now);
-      } else if (request.kind === 'metadata') {
-        this.metadataFailures += 1;
-        this.metadataNeeded = true;
-      } else {
-        this.initRetryAtUs = now + this.backoffUs(0);
-      }
+  private onRequestFailed(request: Request, error: Disconnected, now: number): void {
+    if (request.kind === 'produce') {
+      for (const batch of request.batches) this.completeBatch(batch, error, -1, now);
+    } else if (request.kind === 'metadata') {
+      this.metadataFailures += 1;
+      this.metadataNeeded = true;
+    } else {
+      this.initRetryAtUs = now + this.backoffUs(0);
     }
-    this.requestMetadataUpdate(); // handleServerDisconnect
+  }
+
+  /** After a disconnect: fresh metadata (handleServerDisconnect), a sender pass once it may reconnect. */
+  private onDisconnected(connection: Connection): void {
+    this.requestMetadataUpdate();
     this.wakeSenderAt(connection.blockedUntilUs);
     this.afterCompletions();
   }
@@ -856,7 +774,7 @@ export class KafkaProducer {
 
   /** Metadata.timeToNextUpdate: now if needed and not backing off, else at metadata.max.age.ms. */
   private maybeSendMetadata(): void {
-    if (this.inFlightOf.metadata > 0) return;
+    if (this.client.inFlight('metadata') > 0) return;
     const now = this.env.now();
     const atUs = this.metadataNeeded
       ? this.lastMetadataAttemptUs + this.metadataBackoffUs()
@@ -865,13 +783,13 @@ export class KafkaProducer {
       this.wakeMetadataAt(atUs);
       return;
     }
-    const node = this.leastLoadedNode(now);
+    const node = this.client.leastLoadedNode(this.metadataNodes(), now);
     if (node === null) {
-      this.wakeMetadataAt(this.earliestReconnectUs());
+      this.wakeMetadataAt(this.client.earliestReconnectUs());
       return;
     }
     this.lastMetadataAttemptUs = now;
-    this.sendRequest(node, 'metadata', (correlationId) => ({ type: 'Metadata', correlationId, topics: [this.topic] }));
+    this.client.sendRequest(node, 'metadata', (correlationId) => ({ type: 'Metadata', correlationId, topics: [this.topic] }));
   }
 
   /** Metadata's refresh backoff: retry.backoff.ms, doubling per failed refresh from 3.7 (KIP-580; no jitter here). */
@@ -883,10 +801,7 @@ export class KafkaProducer {
   }
 
   private onMetadataResponse(from: string, response: Extract<KafkaMessage, { type: 'MetadataResponse' }>): void {
-    const request = this.requests.get(response.correlationId);
-    if (request === undefined || request.kind !== 'metadata' || request.node !== from) return;
-    if (this.answeredOutOfOrder(request)) return;
-    this.answered(request);
+    if (this.client.answer(from, response.correlationId, 'metadata') === null) return;
     const now = this.env.now();
     for (const broker of response.brokers) this.brokerNodes.set(broker.id, broker.node);
     const topic = response.topics.find((t) => t.name === this.topic);
@@ -909,11 +824,11 @@ export class KafkaProducer {
       }
       state.leader = leader;
       state.leaderEpoch = p.leaderEpoch;
-      state.connection = leaderNode === null ? null : this.connection(leaderNode);
+      state.connection = leaderNode === null ? null : this.client.connection(leaderNode);
     }
     this.numPartitions = this.partitions.length;
     this.available = this.partitions.filter((s) => s.connection !== null).map((s) => s.id);
-    for (const connection of this.connectionList) connection.partitions = [];
+    for (const connection of this.client.connectionList) connection.partitions = [];
     for (const state of this.partitions) state.connection?.partitions.push(state);
     this.topicKnown = true;
     this.metadataNeeded = false;
@@ -923,6 +838,11 @@ export class KafkaProducer {
     this.afterCompletions();
   }
 
+  /** The brokers metadata named, or the bootstrap servers before any did. */
+  private metadataNodes(): readonly string[] {
+    return this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.config.bootstrap;
+  }
+
   private wakeMetadataAt(atUs: number): void {
     this.metadataAlarm.wakeAt(atUs);
   }
@@ -930,24 +850,21 @@ export class KafkaProducer {
   // ---------------------------------------------------------------- idempotence
 
   private maybeInitProducerId(now: number): void {
-    if (this.inFlightOf.init > 0) return;
+    if (this.client.inFlight('init') > 0) return;
     if (now < this.initRetryAtUs) {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
     }
-    const node = this.leastLoadedNode(now);
+    const node = this.client.leastLoadedNode(this.metadataNodes(), now);
     if (node === null) {
-      this.wakeSenderAt(this.earliestReconnectUs());
+      this.wakeSenderAt(this.client.earliestReconnectUs());
       return;
     }
-    this.sendRequest(node, 'init', (correlationId) => ({ type: 'InitProducerId', correlationId }));
+    this.client.sendRequest(node, 'init', (correlationId) => ({ type: 'InitProducerId', correlationId }));
   }
 
   private onInitProducerIdResponse(from: string, response: Extract<KafkaMessage, { type: 'InitProducerIdResponse' }>): void {
-    const request = this.requests.get(response.correlationId);
-    if (request === undefined || request.kind !== 'init' || request.node !== from) return;
-    if (this.answeredOutOfOrder(request)) return;
-    this.answered(request);
+    if (this.client.answer(from, response.correlationId, 'init') === null) return;
     const now = this.env.now();
     if (response.error !== 'NONE') {
       this.initRetryAtUs = now + this.backoffUs(0);
@@ -958,73 +875,7 @@ export class KafkaProducer {
     this.runSender();
   }
 
-  // ---------------------------------------------------------------- connections
-
-  /** reconnect.backoff.ms, doubling per consecutive failure up to reconnect.backoff.max.ms, ±20% (KIP-144). */
-  private reconnectBackoffUs(failures: number): number {
-    const base = this.settings.reconnectBackoffUs;
-    const max = Math.max(base, this.settings.reconnectBackoffMaxUs);
-    const term = failures > 52 || base * 2 ** (failures - 1) >= max ? max : base * 2 ** (failures - 1);
-    return Math.floor((term * (800_000 + this.env.random.int(400_000))) / 1_000_000);
-  }
-
-  private connection(node: string): Connection {
-    let connection = this.connections.get(node);
-    if (connection === undefined) {
-      const onTimer = (): void => this.onConnectionTimer(created);
-      const created: Connection = {
-        node,
-        blockedUntilUs: 0,
-        failures: 0,
-        drainIndex: 0,
-        partitions: [],
-        readyPass: 0,
-        pending: [],
-        timer: -1,
-        onTimer,
-      };
-      connection = created;
-      this.connections.set(node, connection);
-      this.connectionList.push(connection);
-    }
-    return connection;
-  }
-
-  /** NetworkClient.leastLoadedNode: the known broker with the fewest requests in flight, not in reconnect backoff. */
-  private leastLoadedNode(now: number): string | null {
-    const nodes = this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.config.bootstrap;
-    let best: string | null = null;
-    let bestLoad = Number.MAX_SAFE_INTEGER;
-    const offset = this.env.random.int(nodes.length); // Kafka starts at a random node too
-    for (let i = 0; i < nodes.length; i++) {
-      const node = nodes[(offset + i) % nodes.length]!;
-      const connection = this.connection(node);
-      if (now < connection.blockedUntilUs) continue;
-      if (connection.pending.length < bestLoad) {
-        best = node;
-        bestLoad = connection.pending.length;
-      }
-    }
-    return best;
-  }
-
-  private earliestReconnectUs(): number {
-    let earliest = NEVER_US;
-    for (const connection of this.connectionList) if (connection.blockedUntilUs > this.env.now()) earliest = Math.min(earliest, connection.blockedUntilUs);
-    return earliest;
-  }
-
-  private sendRequest(node: string, kind: 'metadata' | 'init', build: (correlationId: number) => KafkaMessage): void {
-    const correlationId = ++this.correlationId;
-    this.env.send(node, build(correlationId), CONNECTION);
-    this.track(this.connection(node), { kind, correlationId, node, sentUs: this.env.now() });
-  }
-
   private wakeSenderAt(atUs: number): void {
     this.senderAlarm.wakeAt(atUs);
   }
-}
-
-function newPartitionState(id: number): PartitionState {
-  return { id, leader: -1, leaderEpoch: -1, connection: null, queue: [], muted: false };
 }
