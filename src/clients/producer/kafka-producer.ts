@@ -42,7 +42,7 @@ import type { KafkaRecord } from '../../kafka/records.js';
 import { KeylessPartitioner, keyHash } from '../partitioner.js';
 import { BATCH_OVERHEAD_BYTES, Batch } from './producer-batch.js';
 import { ProducerNetworkClient, type Connection, type Disconnected, type Request } from './network-client.js';
-import { newPartitionState, type PartitionState } from './producer-metadata.js';
+import { ProducerMetadata, type PartitionState } from './producer-metadata.js';
 import { NEVER_US as NEVER, type ProducerSettings } from '../producer-config.js';
 import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
 
@@ -123,17 +123,7 @@ export class KafkaProducer {
   /** close() was called: called once every record has its answer. */
   private onClosed: (() => void) | null = null;
 
-  // Metadata.
-  private topicKnown = false;
-  private numPartitions = 0;
-  private readonly partitions: PartitionState[] = [];
-  private available: number[] = [];
-  private readonly brokerNodes = new Map<number, string>();
-  private metadataNeeded = true;
-  private metadataFailures = 0;
-  private lastMetadataAttemptUs = -NEVER_US;
-  private lastMetadataSuccessUs = -NEVER_US;
-  private readonly metadataAlarm: Alarm;
+  private readonly metadata: ProducerMetadata;
 
   // Idempotence.
   private readonly transactions: TransactionManager;
@@ -175,7 +165,6 @@ export class KafkaProducer {
     private readonly settings: ProducerSettings,
     private readonly callback: ProducerCallback,
   ) {
-    this.metadataAlarm = new Alarm(env, () => this.maybeSendMetadata());
     this.transactions = new TransactionManager(idempotenceRules(config.profile), (reset) => this.traceSequenceReset(reset));
     this.senderAlarm = new Alarm(env, () => this.runSender());
     invariant(config.bootstrap.length > 0, () => `producer ${config.clientId}: no bootstrap brokers`);
@@ -186,8 +175,9 @@ export class KafkaProducer {
       onRequestFailed: (request, error, now) => this.onRequestFailed(request, error, now),
       onDisconnected: (connection) => this.onDisconnected(connection),
     });
+    this.metadata = new ProducerMetadata(env, config, settings, this.client, () => this.afterCompletions());
     this.keyless = new KeylessPartitioner(settings.keyless, env.random, settings.batchSizeBytes, settings.roundRobinStart);
-    this.maybeSendMetadata();
+    this.metadata.maybeUpdate();
   }
 
   /**
@@ -198,13 +188,13 @@ export class KafkaProducer {
    */
   send(record: KafkaRecord): void {
     const now = this.env.now();
-    if (this.blockedHead < this.blocked.length || !this.topicKnown || !this.append(record, now)) {
+    if (this.blockedHead < this.blocked.length || !this.metadata.topicKnown || !this.append(record, now)) {
       if (this.blockedHead === this.blocked.length) {
         if (this.blockTimer >= 0) this.env.cancelTimer(this.blockTimer);
         this.blockTimer = this.env.setTimer(this.settings.maxBlockUs, this.onBlockTimer);
       }
       this.blocked.push({ record, sinceUs: now });
-      if (!this.topicKnown) this.requestMetadataUpdate();
+      if (!this.metadata.topicKnown) this.metadata.requestUpdate();
     }
   }
 
@@ -225,7 +215,7 @@ export class KafkaProducer {
       case 'ProduceResponse':
         return this.onProduceResponse(from, message);
       case 'MetadataResponse':
-        return this.onMetadataResponse(from, message);
+        return this.metadata.onResponse(from, message);
       case 'InitProducerIdResponse':
         return this.onInitProducerIdResponse(from, message);
     }
@@ -259,20 +249,21 @@ export class KafkaProducer {
 
   /** Appends one record (RecordAccumulator.append); false when buffer.memory has no room for a new batch. */
   private append(record: KafkaRecord, now: number): boolean {
+    const metadata = this.metadata;
     const key = record.key;
     const keyed = key !== null && this.settings.hashKeys;
     const bytes = RECORD_OVERHEAD_BYTES + (key === null ? 0 : key.length);
-    let partition = keyed ? this.keyHash(key) % this.numPartitions : this.keyless.partition(this.available, this.numPartitions);
-    let batch = this.openBatch(this.partitions[partition]!, bytes);
+    let partition = keyed ? this.keyHash(key) % metadata.numPartitions : this.keyless.partition(metadata.available, metadata.numPartitions);
+    let batch = this.openBatch(metadata.partitions[partition]!, bytes);
     if (batch === null && this.keyless.strategy === 'sticky') {
       // KIP-480 (abortOnNewBatch): a new batch on the sticky partition moves the sticky partition.
-      this.keyless.onNewBatch(partition, this.available, this.numPartitions);
+      this.keyless.onNewBatch(partition, metadata.available, metadata.numPartitions);
       if (!keyed) {
-        partition = this.keyless.partition(this.available, this.numPartitions);
-        batch = this.openBatch(this.partitions[partition]!, bytes);
+        partition = this.keyless.partition(metadata.available, metadata.numPartitions);
+        batch = this.openBatch(metadata.partitions[partition]!, bytes);
       }
     }
-    const state = this.partitions[partition]!;
+    const state = metadata.partitions[partition]!;
     if (batch === null) {
       batch = this.newBatch(state, bytes, now);
       if (batch === null) return false;
@@ -284,7 +275,7 @@ export class KafkaProducer {
     this.callback.onSendReturned(record, partition);
     if (!keyed && this.keyless.strategy === 'uniform-sticky') {
       const last = state.queue[state.queue.length - 1];
-      this.keyless.onAppend(partition, bytes, last === undefined || !last.appendable, this.available, this.numPartitions);
+      this.keyless.onAppend(partition, bytes, last === undefined || !last.appendable, metadata.available, metadata.numPartitions);
     }
     if (!batch.appendable || this.settings.lingerUs === 0 || state.queue.length > 1) {
       // A broker with no room for another request is looked at again when a response frees one.
@@ -359,8 +350,8 @@ export class KafkaProducer {
     let nextCheckUs = NEVER_US;
     let unknownLeader = false;
     const exhausted = this.memoryExhausted || this.onClosed !== null;
-    for (let i = 0; i < this.partitions.length; i++) {
-      const state = this.partitions[i]!;
+    for (let i = 0; i < this.metadata.partitions.length; i++) {
+      const state = this.metadata.partitions[i]!;
       const head = state.queue[0];
       if (head === undefined) continue;
       const connection = state.connection;
@@ -376,7 +367,7 @@ export class KafkaProducer {
       if ((full || expired || exhausted) && !backingOff) connection.readyPass = pass;
       else nextCheckUs = Math.min(nextCheckUs, head.lastAttemptUs + waitUs);
     }
-    if (unknownLeader) this.requestMetadataUpdate();
+    if (unknownLeader) this.metadata.requestUpdate();
     for (let i = 0; i < this.client.connectionList.length; i++) {
       const connection = this.client.connectionList[i]!;
       if (connection.readyPass !== pass) continue;
@@ -408,7 +399,7 @@ export class KafkaProducer {
     const timeoutUs = this.settings.requestTimeoutUs;
     let nextUs = NEVER_US;
     let expired = false;
-    for (const state of this.partitions) {
+    for (const state of this.metadata.partitions) {
       if (state.muted) continue;
       const queue = state.queue;
       while (queue.length > 0) {
@@ -535,7 +526,7 @@ export class KafkaProducer {
       // refused for sure; past them, it may have been written.
       this.fail(batch, error, batch.attempts < this.settings.retries);
     }
-    if (METADATA_ERRORS.has(error)) this.requestMetadataUpdate();
+    if (METADATA_ERRORS.has(error)) this.metadata.requestUpdate();
   }
 
   /**
@@ -682,8 +673,7 @@ export class KafkaProducer {
     if (request.kind === 'produce') {
       for (const batch of request.batches) this.completeBatch(batch, error, -1, now);
     } else if (request.kind === 'metadata') {
-      this.metadataFailures += 1;
-      this.metadataNeeded = true;
+      this.metadata.onRequestFailed();
     } else {
       this.initRetryAtUs = now + this.backoffUs(0);
     }
@@ -691,7 +681,7 @@ export class KafkaProducer {
 
   /** After a disconnect: fresh metadata (handleServerDisconnect), a sender pass once it may reconnect. */
   private onDisconnected(connection: Connection): void {
-    this.requestMetadataUpdate();
+    this.metadata.requestUpdate();
     this.wakeSenderAt(connection.blockedUntilUs);
     this.afterCompletions();
   }
@@ -719,7 +709,7 @@ export class KafkaProducer {
   }
 
   private drainBlocked(): void {
-    if (this.drainingBlocked || !this.topicKnown) return;
+    if (this.drainingBlocked || !this.metadata.topicKnown) return;
     this.drainingBlocked = true;
     try {
       const now = this.env.now();
@@ -765,88 +755,6 @@ export class KafkaProducer {
     this.blockTimer = this.env.setTimer(Math.max(0, head.sinceUs + this.settings.maxBlockUs - this.env.now()), this.onBlockTimer);
   }
 
-  // ---------------------------------------------------------------- metadata
-
-  private requestMetadataUpdate(): void {
-    this.metadataNeeded = true;
-    this.maybeSendMetadata();
-  }
-
-  /** Metadata.timeToNextUpdate: now if needed and not backing off, else at metadata.max.age.ms. */
-  private maybeSendMetadata(): void {
-    if (this.client.inFlight('metadata') > 0) return;
-    const now = this.env.now();
-    const atUs = this.metadataNeeded
-      ? this.lastMetadataAttemptUs + this.metadataBackoffUs()
-      : this.lastMetadataSuccessUs + this.settings.metadataMaxAgeUs;
-    if (atUs > now) {
-      this.wakeMetadataAt(atUs);
-      return;
-    }
-    const node = this.client.leastLoadedNode(this.metadataNodes(), now);
-    if (node === null) {
-      this.wakeMetadataAt(this.client.earliestReconnectUs());
-      return;
-    }
-    this.lastMetadataAttemptUs = now;
-    this.client.sendRequest(node, 'metadata', (correlationId) => ({ type: 'Metadata', correlationId, topics: [this.topic] }));
-  }
-
-  /** Metadata's refresh backoff: retry.backoff.ms, doubling per failed refresh from 3.7 (KIP-580; no jitter here). */
-  private metadataBackoffUs(): number {
-    const base = this.settings.retryBackoffUs;
-    if (!this.settings.exponentialBackoff || this.metadataFailures <= 1) return Math.min(base, this.settings.retryBackoffMaxUs);
-    const doublings = Math.min(this.metadataFailures - 1, 52);
-    return Math.min(base * 2 ** doublings, this.settings.retryBackoffMaxUs);
-  }
-
-  private onMetadataResponse(from: string, response: Extract<KafkaMessage, { type: 'MetadataResponse' }>): void {
-    if (this.client.answer(from, response.correlationId, 'metadata') === null) return;
-    const now = this.env.now();
-    for (const broker of response.brokers) this.brokerNodes.set(broker.id, broker.node);
-    const topic = response.topics.find((t) => t.name === this.topic);
-    if (topic === undefined || topic.error !== 'NONE' || topic.partitions.length === 0) {
-      // Not created yet (or no leader anywhere): ask again after retry.backoff.ms.
-      this.metadataFailures += 1;
-      this.metadataNeeded = true;
-      this.maybeSendMetadata();
-      return;
-    }
-    for (const p of topic.partitions) {
-      while (this.partitions.length <= p.partition) this.partitions.push(newPartitionState(this.partitions.length));
-      const state = this.partitions[p.partition]!;
-      // KIP-320: metadata from a broker that has not heard of the newer leader is ignored.
-      if (this.settings.rejectStaleLeaderEpoch && p.leaderEpoch >= 0 && p.leaderEpoch < state.leaderEpoch) continue;
-      const leaderNode = p.leader >= 0 ? this.brokerNodes.get(p.leader) ?? null : null;
-      const leader = leaderNode === null ? -1 : p.leader;
-      if (leader !== state.leader || p.leaderEpoch !== state.leaderEpoch) {
-        this.env.trace({ kind: 'producer.metadata', producer: this.name, topic: this.topic, partition: p.partition, leader, leaderEpoch: p.leaderEpoch } satisfies ProducerEvent);
-      }
-      state.leader = leader;
-      state.leaderEpoch = p.leaderEpoch;
-      state.connection = leaderNode === null ? null : this.client.connection(leaderNode);
-    }
-    this.numPartitions = this.partitions.length;
-    this.available = this.partitions.filter((s) => s.connection !== null).map((s) => s.id);
-    for (const connection of this.client.connectionList) connection.partitions = [];
-    for (const state of this.partitions) state.connection?.partitions.push(state);
-    this.topicKnown = true;
-    this.metadataNeeded = false;
-    this.metadataFailures = 0;
-    this.lastMetadataSuccessUs = now;
-    this.maybeSendMetadata(); // schedules the metadata.max.age.ms refresh
-    this.afterCompletions();
-  }
-
-  /** The brokers metadata named, or the bootstrap servers before any did. */
-  private metadataNodes(): readonly string[] {
-    return this.brokerNodes.size > 0 ? [...new Set(this.brokerNodes.values())] : this.config.bootstrap;
-  }
-
-  private wakeMetadataAt(atUs: number): void {
-    this.metadataAlarm.wakeAt(atUs);
-  }
-
   // ---------------------------------------------------------------- idempotence
 
   private maybeInitProducerId(now: number): void {
@@ -855,7 +763,7 @@ export class KafkaProducer {
       this.wakeSenderAt(this.initRetryAtUs);
       return;
     }
-    const node = this.client.leastLoadedNode(this.metadataNodes(), now);
+    const node = this.client.leastLoadedNode(this.metadata.nodes(), now);
     if (node === null) {
       this.wakeSenderAt(this.client.earliestReconnectUs());
       return;
