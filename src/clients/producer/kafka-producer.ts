@@ -40,7 +40,8 @@ import type { ProducerEvent } from '../../kafka/events.js';
 import type { KafkaMessage } from '../../kafka/protocol.js';
 import type { KafkaRecord } from '../../kafka/records.js';
 import { KeylessPartitioner, keyHash } from '../partitioner.js';
-import { BATCH_OVERHEAD_BYTES, Batch } from './producer-batch.js';
+import type { Batch } from './producer-batch.js';
+import { RecordAccumulator } from './record-accumulator.js';
 import { ProducerNetworkClient, type Connection, type Disconnected, type Request } from './network-client.js';
 import { ProducerMetadata, type PartitionState } from './producer-metadata.js';
 import { NEVER_US as NEVER, type ProducerSettings } from '../producer-config.js';
@@ -116,7 +117,6 @@ interface Blocked {
 export class KafkaProducer {
   private readonly name: string;
   private readonly topic: string;
-  private readonly batchSize: number;
   /** murmur2 of each key, computed once per distinct key (the key serializer's bytes do not change). */
   private readonly keyHashes = new Map<string, number>();
   private readonly keyless: KeylessPartitioner;
@@ -129,19 +129,16 @@ export class KafkaProducer {
   private readonly transactions: TransactionManager;
   private initRetryAtUs = 0;
 
-  // Accumulator and sender.
-  private allocatedBytes = 0;
-  /** A send() waits for buffer.memory: every partition counts as ready (RecordAccumulator: exhausted). */
-  private memoryExhausted = false;
+  private readonly accumulator: RecordAccumulator;
+
+  // Sender.
   private readonly client: ProducerNetworkClient;
   private senderRunning = false;
   private senderAgain = false;
   private senderPass = 0;
   private readonly senderAlarm: Alarm;
 
-  // delivery.timeout.ms: every batch not done, in creation order (so the oldest is first).
-  private readonly created: Batch[] = [];
-  private createdHead = 0;
+  // delivery.timeout.ms: one timer, for the oldest incomplete batch.
   private expiryTimer: EventId = -1;
   private readonly onExpiryTimer = (): void => {
     this.expiryTimer = -1;
@@ -170,12 +167,12 @@ export class KafkaProducer {
     invariant(config.bootstrap.length > 0, () => `producer ${config.clientId}: no bootstrap brokers`);
     this.name = config.clientId;
     this.topic = config.topic;
-    this.batchSize = settings.batchSizeBytes;
     this.client = new ProducerNetworkClient(env, settings, {
       onRequestFailed: (request, error, now) => this.onRequestFailed(request, error, now),
       onDisconnected: (connection) => this.onDisconnected(connection),
     });
     this.metadata = new ProducerMetadata(env, config, settings, this.client, () => this.afterCompletions());
+    this.accumulator = new RecordAccumulator(settings, this.metadata.partitions, this.transactions);
     this.keyless = new KeylessPartitioner(settings.keyless, env.random, settings.batchSizeBytes, settings.roundRobinStart);
     this.metadata.maybeUpdate();
   }
@@ -204,6 +201,7 @@ export class KafkaProducer {
    */
   close(onClosed: () => void): void {
     this.onClosed = onClosed;
+    this.accumulator.close();
     this.runSender();
     this.maybeExit();
   }
@@ -232,7 +230,7 @@ export class KafkaProducer {
 
   private maybeExit(): void {
     if (this.onClosed === null) return;
-    if (this.createdHead < this.created.length || this.blockedHead < this.blocked.length) return;
+    if (this.accumulator.hasIncomplete() || this.blockedHead < this.blocked.length) return;
     this.onClosed();
   }
 
@@ -247,31 +245,34 @@ export class KafkaProducer {
 
   // ---------------------------------------------------------------- the accumulator
 
-  /** Appends one record (RecordAccumulator.append); false when buffer.memory has no room for a new batch. */
+  /**
+   * KafkaProducer.doSend once metadata is known: the partition (partition(), and KIP-480's
+   * abortOnNewBatch), then RecordAccumulator.append; false when buffer.memory has no room for a
+   * new batch. Wakes the Sender when a batch is full or linger.ms is 0.
+   */
   private append(record: KafkaRecord, now: number): boolean {
     const metadata = this.metadata;
+    const accumulator = this.accumulator;
     const key = record.key;
     const keyed = key !== null && this.settings.hashKeys;
     const bytes = RECORD_OVERHEAD_BYTES + (key === null ? 0 : key.length);
     let partition = keyed ? this.keyHash(key) % metadata.numPartitions : this.keyless.partition(metadata.available, metadata.numPartitions);
-    let batch = this.openBatch(metadata.partitions[partition]!, bytes);
+    let batch = accumulator.tryAppend(metadata.partitions[partition]!, bytes);
     if (batch === null && this.keyless.strategy === 'sticky') {
       // KIP-480 (abortOnNewBatch): a new batch on the sticky partition moves the sticky partition.
       this.keyless.onNewBatch(partition, metadata.available, metadata.numPartitions);
       if (!keyed) {
         partition = this.keyless.partition(metadata.available, metadata.numPartitions);
-        batch = this.openBatch(metadata.partitions[partition]!, bytes);
+        batch = accumulator.tryAppend(metadata.partitions[partition]!, bytes);
       }
     }
     const state = metadata.partitions[partition]!;
     if (batch === null) {
-      batch = this.newBatch(state, bytes, now);
+      batch = accumulator.newBatch(state, bytes, now);
       if (batch === null) return false;
+      this.onNewBatch(now);
     }
-    batch.records.push(record);
-    batch.bytes += bytes;
-    batch.lastAppendUs = now;
-    if (batch.bytes >= this.batchSize) batch.appendable = false;
+    accumulator.append(batch, record, bytes, now);
     this.callback.onSendReturned(record, partition);
     if (!keyed && this.keyless.strategy === 'uniform-sticky') {
       const last = state.queue[state.queue.length - 1];
@@ -280,35 +281,15 @@ export class KafkaProducer {
     if (!batch.appendable || this.settings.lingerUs === 0 || state.queue.length > 1) {
       // A broker with no room for another request is looked at again when a response frees one.
       const connection = state.connection;
-      if (connection === null || connection.pending.length < this.settings.maxInFlight || this.memoryExhausted) this.runSender();
+      if (connection === null || connection.pending.length < this.settings.maxInFlight || accumulator.memoryExhausted) this.runSender();
     }
     return true;
   }
 
-  /** The partition's last batch if the record fits in it; closes it for appends if not. */
-  private openBatch(state: PartitionState, bytes: number): Batch | null {
-    const last = state.queue[state.queue.length - 1];
-    if (last === undefined || !last.appendable) return null;
-    if (last.records.length === 0 || last.bytes + bytes <= this.batchSize) return last;
-    last.appendable = false; // closeForRecordAppends
-    return null;
-  }
-
-  private newBatch(state: PartitionState, bytes: number, now: number): Batch | null {
-    // BufferPool: each batch takes max(batch.size, its first record) bytes until it completes.
-    const allocated = Math.max(this.batchSize, BATCH_OVERHEAD_BYTES + bytes);
-    if (this.allocatedBytes + allocated > this.settings.bufferMemoryBytes) {
-      this.memoryExhausted = true;
-      return null;
-    }
-    this.allocatedBytes += allocated;
-    const batch = new Batch(state, now, allocated);
-    state.queue.push(batch);
-    this.compactCreated();
-    this.created.push(batch);
+  /** A batch was created: delivery.timeout.ms runs from now (2.1+), and the Sender looks at it after linger.ms. */
+  private onNewBatch(now: number): void {
     if (this.expiryTimer < 0 && !this.settings.accumulatorExpiry) this.expiryTimer = this.env.setTimer(this.settings.deliveryTimeoutUs, this.onExpiryTimer);
     if (this.settings.lingerUs > 0) this.wakeSenderAt(now + this.settings.lingerUs);
-    return batch;
   }
 
   // ---------------------------------------------------------------- the sender
@@ -347,27 +328,8 @@ export class KafkaProducer {
       }
     }
     const pass = ++this.senderPass;
-    let nextCheckUs = NEVER_US;
-    let unknownLeader = false;
-    const exhausted = this.memoryExhausted || this.onClosed !== null;
-    for (let i = 0; i < this.metadata.partitions.length; i++) {
-      const state = this.metadata.partitions[i]!;
-      const head = state.queue[0];
-      if (head === undefined) continue;
-      const connection = state.connection;
-      if (connection === null) {
-        unknownLeader = true;
-        continue;
-      }
-      if (connection.readyPass === pass || state.muted) continue;
-      const backingOff = this.backingOff(head, state, now);
-      const waitUs = backingOff ? head.backoffUs : this.settings.lingerUs;
-      const full = state.queue.length > 1 || !head.appendable;
-      const expired = now - head.lastAttemptUs >= waitUs;
-      if ((full || expired || exhausted) && !backingOff) connection.readyPass = pass;
-      else nextCheckUs = Math.min(nextCheckUs, head.lastAttemptUs + waitUs);
-    }
-    if (unknownLeader) this.metadata.requestUpdate();
+    let nextCheckUs = this.accumulator.ready(now, pass);
+    if (this.accumulator.unknownLeader) this.metadata.requestUpdate();
     for (let i = 0; i < this.client.connectionList.length; i++) {
       const connection = this.client.connectionList[i]!;
       if (connection.readyPass !== pass) continue;
@@ -376,91 +338,35 @@ export class KafkaProducer {
         continue;
       }
       if (connection.pending.length >= this.settings.maxInFlight) continue; // a response will run the sender
-      const batches = this.drain(connection, now);
+      const batches = this.accumulator.drain(connection, now);
       if (batches.length > 0) {
         this.sendProduce(connection, batches);
         this.senderAgain = true; // like Sender's poll(0): look again while anything is ready
       }
     }
-    if (this.settings.accumulatorExpiry) nextCheckUs = Math.min(nextCheckUs, this.expireInAccumulator(now));
+    if (this.settings.accumulatorExpiry) nextCheckUs = Math.min(nextCheckUs, this.failExpiredInAccumulator(now));
     this.wakeSenderAt(nextCheckUs);
   }
 
   /**
-   * Before 2.1 (RecordAccumulator.expiredBatches, ProducerBatch.maybeExpire, 0.10.2 to 2.0), after
-   * each drain: a batch waiting in a partition's queue expires once it has waited request.timeout.ms
-   * since its last append (if full), since its creation plus linger.ms, or, for a retry, since its
-   * last attempt plus retry.backoff.ms; the first that has not expired stops its partition. A
-   * batch in flight never expires (its request times out instead), and with
-   * max.in.flight.requests.per.connection=1 nothing of a partition with a batch in flight does.
+   * Before 2.1 (Sender.sendProducerData, 0.10.2 to 2.0): the batches that waited too long in the
+   * accumulator fail, without taking their sequence back (a retry may have been written).
    * Returns when the next batch would expire.
    */
-  private expireInAccumulator(now: number): number {
-    const timeoutUs = this.settings.requestTimeoutUs;
-    let nextUs = NEVER_US;
-    let expired = false;
-    for (const state of this.metadata.partitions) {
-      if (state.muted) continue;
-      const queue = state.queue;
-      while (queue.length > 0) {
-        const batch = queue[0]!;
-        let sinceUs: number;
-        if (batch.attempts > 0) sinceUs = batch.lastAttemptUs + this.settings.retryBackoffUs;
-        else {
-          sinceUs = batch.createdUs + this.settings.lingerUs;
-          if (batch !== queue[queue.length - 1] || !batch.appendable) sinceUs = Math.min(sinceUs, batch.lastAppendUs);
-        }
-        // Kafka's test is requestTimeoutMs < elapsed: strictly longer than the timeout.
-        if (now - sinceUs <= timeoutUs) {
-          nextUs = Math.min(nextUs, sinceUs + timeoutUs + 1);
-          break;
-        }
-        // Sender.sendProducerData: failed without taking its sequence back; a retry may have been written.
-        this.fail(batch, 'BATCH_EXPIRED', false);
-        if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
-        expired = true;
-      }
+  private failExpiredInAccumulator(now: number): number {
+    const accumulator = this.accumulator;
+    const nextUs = accumulator.expiredBatches(now);
+    const expired = accumulator.expired;
+    if (expired.length === 0) return nextUs;
+    for (const batch of expired) {
+      this.fail(batch, 'BATCH_EXPIRED', false);
+      if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
     }
-    if (expired) {
-      this.compactCreated();
-      if (this.blockedHead < this.blocked.length) this.drainBlocked();
-      this.maybeExit();
-    }
+    expired.length = 0;
+    accumulator.compactIncomplete();
+    if (this.blockedHead < this.blocked.length) this.drainBlocked();
+    this.maybeExit();
     return nextUs;
-  }
-
-  private backingOff(batch: Batch, state: PartitionState, now: number): boolean {
-    if (batch.attempts === 0 || now - batch.lastAttemptUs >= batch.backoffUs) return false;
-    // KIP-951: a retry to a new leader does not wait out its backoff.
-    return !(this.settings.skipBackoffOnLeaderChange && state.leaderEpoch > batch.retryLeaderEpoch);
-  }
-
-  /** RecordAccumulator.drainBatchesForOneNode: at most one batch per partition, up to max.request.size. */
-  private drain(connection: Connection, now: number): Batch[] {
-    const parts = connection.partitions;
-    const batches: Batch[] = [];
-    if (parts.length === 0) return batches;
-    let size = 0;
-    let index = connection.drainIndex % parts.length;
-    const start = index;
-    do {
-      const state = parts[index]!;
-      connection.drainIndex = index;
-      index = (index + 1) % parts.length;
-      if (state.muted) continue;
-      const first = state.queue[0];
-      if (first === undefined || this.backingOff(first, state, now)) continue;
-      if (size + first.bytes > this.settings.maxRequestSizeBytes && batches.length > 0) break;
-      if (this.settings.idempotence && this.transactions.shouldStopDrain(first)) break;
-      state.queue.shift();
-      first.queued = false;
-      if (this.settings.idempotence) this.transactions.assignSequence(first);
-      first.appendable = false;
-      first.sequenceReset = false; // ProducerBatch.close()
-      size += first.bytes;
-      batches.push(first);
-    } while (index !== start);
-    return batches;
   }
 
   private sendProduce(connection: Connection, batches: readonly Batch[]): void {
@@ -547,21 +453,11 @@ export class KafkaProducer {
     return this.settings.idempotence ? this.transactions.canRetry(batch, error, logStartOffset, retriable) : retriable;
   }
 
-  /** RecordAccumulator.reenqueue: back to the front of the queue (in sequence order when idempotent). */
+  /** Sender.reenqueueBatch: the batch goes back to its queue, to wait out retry.backoff.ms. */
   private reenqueue(batch: Batch, error: KafkaError, now: number): void {
     const state = batch.partition;
-    batch.attempts += 1;
-    batch.lastAttemptUs = now;
-    batch.backoffUs = this.backoffUs(batch.attempts - 1);
-    batch.retryLeaderEpoch = state.leaderEpoch;
-    batch.queued = true;
-    if (this.settings.idempotence && batch.baseSequence >= 0) {
-      let at = 0;
-      while (at < state.queue.length && state.queue[at]!.baseSequence >= 0 && state.queue[at]!.baseSequence < batch.baseSequence) at += 1;
-      state.queue.splice(at, 0, batch);
-    } else {
-      state.queue.unshift(batch);
-    }
+    // The backoff of the attempt that failed: attempts counts the retries before this one.
+    this.accumulator.reenqueue(batch, now, this.backoffUs(batch.attempts));
     const first = batch.records[0]!;
     this.env.trace({
       kind: 'producer.retry',
@@ -596,7 +492,7 @@ export class KafkaProducer {
     const partition = batch.partition.id;
     const records = batch.records;
     for (let i = 0; i < records.length; i++) callback.onCompletion(records[i]!, partition, baseOffset < 0 ? -1 : baseOffset + i, null);
-    this.release(batch);
+    this.accumulator.deallocate(batch);
   }
 
   /** Sender.failBatch: the application is told; the idempotent producer decides what the sequence is now. */
@@ -611,16 +507,17 @@ export class KafkaProducer {
     const partition = batch.partition.id;
     const records = batch.records;
     for (let i = 0; i < records.length; i++) callback.onCompletion(records[i]!, partition, -1, error);
-    this.release(batch);
+    this.accumulator.deallocate(batch);
   }
 
   /** A fatal error (RecordAccumulator.abortBatches): every batch not done fails with it, in flight or not. */
   private abortBatches(error: KafkaError): void {
-    for (let i = this.createdHead; i < this.created.length; i++) {
-      const batch = this.created[i]!;
+    const incomplete = this.accumulator.incompleteBatches;
+    for (let i = this.accumulator.incompleteHead; i < incomplete.length; i++) {
+      const batch = incomplete[i]!;
       if (!batch.done) this.abort(batch, error);
     }
-    this.compactCreated();
+    this.accumulator.compactIncomplete();
     if (this.blockedHead < this.blocked.length) this.drainBlocked();
     this.maybeExit();
   }
@@ -635,26 +532,6 @@ export class KafkaProducer {
       producerEpoch: reset.producerEpoch,
       partitions: [...reset.partitions],
     } satisfies ProducerEvent);
-  }
-
-  private release(batch: Batch): void {
-    batch.done = true;
-    batch.appendable = false;
-    this.allocatedBytes -= batch.allocatedBytes;
-    const state = batch.partition;
-    if (batch.queued) {
-      // Only an expired batch (or one aborted by a fatal error) leaves from the queue.
-      state.queue.splice(state.queue.indexOf(batch), 1);
-      batch.queued = false;
-    }
-    while (this.createdHead < this.created.length && this.created[this.createdHead]!.done) this.createdHead += 1;
-  }
-
-  private compactCreated(): void {
-    if (this.createdHead > 1024 && this.createdHead * 2 > this.created.length) {
-      this.created.splice(0, this.createdHead);
-      this.createdHead = 0;
-    }
   }
 
   /** After responses or expiries: blocked sends may fit now, and the sender may have room. */
@@ -692,8 +569,9 @@ export class KafkaProducer {
     const now = this.env.now();
     const deadline = this.settings.deliveryTimeoutUs;
     let expired = false;
-    for (let i = this.createdHead; i < this.created.length; i++) {
-      const batch = this.created[i]!;
+    const incomplete = this.accumulator.incompleteBatches;
+    for (let i = this.accumulator.incompleteHead; i < incomplete.length; i++) {
+      const batch = incomplete[i]!;
       if (now - batch.createdUs < deadline) break;
       if (batch.done) continue;
       // Sender.sendProducerData: an expired batch is failed without taking its sequence back; one
@@ -702,8 +580,8 @@ export class KafkaProducer {
       if (this.settings.idempotence && batch.attempts > 0) this.transactions.onExpiredAfterSend(batch);
       expired = true;
     }
-    this.compactCreated();
-    const oldest = this.created[this.createdHead];
+    this.accumulator.compactIncomplete();
+    const oldest = incomplete[this.accumulator.incompleteHead];
     if (oldest !== undefined) this.expiryTimer = this.env.setTimer(oldest.createdUs + deadline - now, this.onExpiryTimer);
     if (expired) this.afterCompletions();
   }
@@ -718,7 +596,7 @@ export class KafkaProducer {
         if (!this.append(waiting.record, now)) break;
         this.blockedHead += 1;
       }
-      if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
+      if (this.blockedHead === this.blocked.length) this.accumulator.memoryExhausted = false;
       this.compactBlocked();
     } finally {
       this.drainingBlocked = false;
@@ -734,7 +612,7 @@ export class KafkaProducer {
       // KafkaProducer.doSend: the TimeoutException goes to the callback, with no partition.
       this.callback.onCompletion(waiting.record, -1, -1, MAX_BLOCK_TIMEOUT);
     }
-    if (this.blockedHead === this.blocked.length) this.memoryExhausted = false;
+    if (this.blockedHead === this.blocked.length) this.accumulator.memoryExhausted = false;
     this.compactBlocked();
     this.maybeExit();
   }
