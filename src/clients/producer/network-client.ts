@@ -6,6 +6,15 @@
 // a disconnect closes the connection, fails every request on it, oldest first, and backs off
 // before reconnecting (reconnect.backoff.ms, doubling to reconnect.backoff.max.ms, ±20%).
 //
+// The connection is ordered, and retransmitted across short cuts. A broker is lost to the
+// producer in one of three ways: its process dies and its OS closes the connection, a request
+// reaches a closed end and is reset (a restarted broker, a rebooted machine), or nothing answers
+// at all (a cut or a hold outlasting request.timeout.ms, a powered-off machine): the oldest
+// request times out and the producer closes the connection. Either way every request on it
+// fails and is retried, and fresh metadata is asked for. A closed connection's requests may still
+// reach the broker (TCP delivers what was sent before the close) and be appended, while their
+// retries go out on a new connection.
+//
 // Not the consumer's ../network-client.ts: the producer's keeps per broker what its Sender and
 // RecordAccumulator need on the hot path (the partitions the broker leads, the drain position,
 // the ready pass), arms its request timer lazily, and hands a failed request to its owner by
