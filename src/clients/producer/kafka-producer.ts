@@ -69,7 +69,6 @@ export interface ProducerCallback {
  * workload's messages carry no payload, so a real producer's batches would be about this size.
  */
 export const RECORD_OVERHEAD_BYTES = 50;
-export { BATCH_OVERHEAD_BYTES } from './producer-batch.js';
 
 type Inbound = Extract<KafkaMessage, { type: 'MetadataResponse' | 'ProduceResponse' | 'InitProducerIdResponse' }>;
 const INBOUND_TYPES: ReadonlySet<string> = new Set(['MetadataResponse', 'ProduceResponse', 'InitProducerIdResponse']);
@@ -92,11 +91,10 @@ export class KafkaProducer {
   /** murmur2 of each key, computed once per distinct key (the key serializer's bytes do not change). */
   private readonly keyHashes = new Map<string, number>();
   private readonly keyless: KeylessPartitioner;
-  /** close() was called: called once every record has its answer. */
+  /** close() was called: this is called once every record has its answer. */
   private onClosed: (() => void) | null = null;
 
   private readonly metadata: ProducerMetadata;
-
   private readonly transactions: TransactionManager;
   private readonly accumulator: RecordAccumulator;
   private readonly client: ProducerNetworkClient;
@@ -137,7 +135,7 @@ export class KafkaProducer {
       unblock: () => {
         if (this.blockedHead < this.blocked.length) this.drainBlocked();
       },
-      maybeClosed: () => this.maybeExit(),
+      maybeClosed: () => this.maybeClosed(),
     });
     this.keyless = new KeylessPartitioner(settings.keyless, env.random, settings.batchSizeBytes, settings.roundRobinStart);
     this.metadata.maybeUpdate();
@@ -169,7 +167,7 @@ export class KafkaProducer {
     this.onClosed = onClosed;
     this.accumulator.close();
     this.sender.run();
-    this.maybeExit();
+    this.maybeClosed();
   }
 
   /** A message to the host process: the client's responses go to the part that asked (NetworkClient.poll). */
@@ -194,7 +192,8 @@ export class KafkaProducer {
     this.client.connectionLost(peer, label);
   }
 
-  private maybeExit(): void {
+  /** close() returns once every batch is done and no send() waits. */
+  private maybeClosed(): void {
     if (this.onClosed === null) return;
     if (this.accumulator.hasIncomplete() || this.blockedHead < this.blocked.length) return;
     this.onClosed();
@@ -209,7 +208,7 @@ export class KafkaProducer {
     return hash;
   }
 
-  // ---------------------------------------------------------------- the accumulator
+  // ---------------------------------------------------------------- send
 
   /**
    * KafkaProducer.doSend once metadata is known: the partition (partition(), and KIP-480's
@@ -295,7 +294,7 @@ export class KafkaProducer {
     }
     if (this.blockedHead === this.blocked.length) this.accumulator.memoryExhausted = false;
     this.compactBlocked();
-    this.maybeExit();
+    this.maybeClosed();
   }
 
   private compactBlocked(): void {
