@@ -173,7 +173,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'retries treated as 0: the producer never retries a batch',
-    file: 'src/clients/producer.ts',
+    file: 'src/clients/producer/sender.ts',
     find: 'batch.attempts >= this.settings.retries) return false;',
     replace: 'batch.attempts >= 0) return false;',
     kafka: 'Sender.canRetry: attempts below retries and delivery.timeout.ms not passed (3.9.0-rc3)',
