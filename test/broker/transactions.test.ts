@@ -138,4 +138,14 @@ describe('broker: transactions', () => {
     const committed = fetch(cluster.client('c2'), 'b1', 0, 'read_committed');
     expect([contents(committed), committed.lastStableOffset, committed.abortedTransactions]).toEqual([['p1#0', 'p1#1'], 2, [{ producerId: 1, firstOffset: 0 }]]);
   });
+
+  test('broker: transactions: consumer fetches carry the LSO from 0.11 (Fetch v4); 0.10 answers have none', () => {
+    for (const [profile, carried] of [['0.10', false], ['0.11', true]] as const) {
+      const cluster = new TestCluster({}, profile);
+      const client = cluster.client('c1');
+      produce(client, 'b1', batch(-1, 0, 2, false)); // not idempotent (producer id -1)
+      const part = fetch(client, 'b1', 0, 'read_uncommitted');
+      expect([contents(part), part.lastStableOffset]).toEqual([['p-1#0', 'p-1#1'], carried ? 2 : undefined]);
+    }
+  });
 });
