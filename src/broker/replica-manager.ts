@@ -174,6 +174,8 @@ export class ReplicaManager {
       this.ctx.trace({ kind: 'produce.rejected', broker: this.ctx.id, topic: p.topic, partition: p.partition, error: 'NOT_ENOUGH_REPLICAS', isr: [...p.isr] }, false);
       return { error: 'NOT_ENOUGH_REPLICAS', baseOffset: -1 };
     }
+    // LogValidator refuses a client's control batch (InvalidRecordException): ksim's producers never make one.
+    if (origin === 'client' && batch.control !== undefined) invariant(false, () => `${p.key} on broker ${this.ctx.id}: a Produce carried a control batch`);
     const sequence = hosted.producers.check(batch, this.ctx.behaviour.producerState, origin);
     if (sequence.kind === 'duplicate') return { error: 'NONE', baseOffset: sequence.baseOffset, requiredOffset: sequence.baseOffset + batch.records.length };
     // UNKNOWN_PRODUCER_ID carries the log start offset (ProduceResponse v5+, 1.0): the producer
