@@ -251,9 +251,13 @@ export class ReplicaManager {
   private consumerRead(hosted: HostedPartition, fetchOffset: number, read: readonly RecordBatch[], readCommitted: boolean): FetchResult {
     const p = hosted.partition;
     const { topic, partition, highWatermark } = p;
-    if (!this.ctx.behaviour.transactions) return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches: belowOffset(read, highWatermark) };
+    if (!readCommitted) {
+      // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
+      const batches = belowOffset(read, highWatermark);
+      if (!this.ctx.behaviour.transactions) return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches };
+      return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches, lastStableOffset: lastStableOffset(hosted.producers, highWatermark) };
+    }
     const stable = lastStableOffset(hosted.producers, highWatermark);
-    if (!readCommitted) return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches: belowOffset(read, highWatermark), lastStableOffset: stable };
     const batches = belowOffset(read, stable);
     const last = batches[batches.length - 1];
     // The fetch's range ends after its last batch (Kafka takes the offset index's next entry, or the log end).
