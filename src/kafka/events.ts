@@ -58,6 +58,28 @@ export type BrokerEvent =
   | { kind: 'broker.shutdown'; broker: number; phase: 'controlled-shutdown' | 'unclean' | 'stopped'; attempt: number; remaining: string[] }
   | { kind: 'log.append'; broker: number; topic: string; partition: number; baseOffset: number; count: number; leaderEpoch: number; role: 'leader' | 'follower' }
   | { kind: 'hw'; broker: number; topic: string; partition: number; highWatermark: number }
+  /**
+   * The last stable offset (KIP-98) fell behind the high watermark, moved while behind it, or caught
+   * up with it (lastStableOffset = highWatermark); at any other time it is the high watermark.
+   */
+  | { kind: 'lso'; broker: number; topic: string; partition: number; lastStableOffset: number; highWatermark: number }
+  /**
+   * A leader's answer to one marker of a WriteTxnMarkers: appended at `offset` (error NONE), or
+   * refused by the producer state (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED) or the
+   * ISR (NOT_ENOUGH_REPLICAS), offset -1.
+   */
+  | {
+      kind: 'txn.marker';
+      broker: number;
+      topic: string;
+      partition: number;
+      producerId: number;
+      producerEpoch: number;
+      result: 'COMMIT' | 'ABORT';
+      coordinatorEpoch: number;
+      offset: number;
+      error: KafkaError;
+    }
   | { kind: 'leader'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[] }
   | { kind: 'follower'; broker: number; topic: string; partition: number; leader: number; leaderEpoch: number }
   | { kind: 'isr.shrink'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[]; removed: number[]; lagMs: number }
