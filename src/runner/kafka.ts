@@ -12,7 +12,7 @@ import { LogChecker } from '../checker/kafka-log.js';
 import { StartFailures } from '../checker/start-failures.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer-app.js';
-import { consumerProcess } from '../clients/consumer.js';
+import { consumerProcess } from '../clients/consumer-app.js';
 import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
 import { BROKER_CONFIG, ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
 import type { ClusterSpec, KafkaConfig, Scenario } from '../scenario/types.js';

@@ -2,7 +2,7 @@
 // itself (Kafka's ConfigException cases, where the config lives: src/clients/*-config.ts), and
 // what the example system cannot do. Each finding is put at its key in the file, so everything a
 // scenario is refused for has a position and the runner only ever receives one that can run.
-import { validateConsumerConfig } from '../clients/consumer-config.js';
+import { validateConsumerConfig } from '../clients/consumer/consumer-config.js';
 import { validateProducerConfig } from '../clients/producer-config.js';
 import { validateZooKeeperConfig, zookeeperServerConfig } from '../zookeeper/server.js';
 import type { PathSegment } from './format.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { consumerSettings, validateConsumerConfig } from '../../src/clients/consumer-config.js';
+import { consumerSettings, validateConsumerConfig } from '../../src/clients/consumer/consumer-config.js';
 
 describe('clients: consumer config', () => {
   test('clients: consumer config: 3.9 defaults: range then cooperative-sticky (so eager), 45 s sessions, 5 min poll interval', () => {

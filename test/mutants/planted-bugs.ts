@@ -110,9 +110,9 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'the consumer commits position + 1 (the offset after the next record to read)',
-    file: 'src/clients/consumer.ts',
-    find: 'positions.push([owned.partition, owned.position]);',
-    replace: 'positions.push([owned.partition, owned.position + 1]);',
+    file: 'src/clients/consumer/subscription-state.ts',
+    find: 'positions.push([state.partition, state.position]);',
+    replace: 'positions.push([state.partition, state.position + 1]);',
     kafka: 'SubscriptionState.allConsumed: the position, the next offset to read, is what is committed (3.9.0-rc3)',
     scenarios: ['consumer-commit-after-processing'],
     seeds: 2,

@@ -1,10 +1,11 @@
-// The consumer's configuration as the model reads it: the scenario's keys over Kafka's defaults
+// ConsumerConfig (clients/consumer/ConsumerConfig.java, read at 2.8.2): the consumer's
+// configuration as the model reads it: the scenario's keys over Kafka's defaults
 // (CONSUMER_CONFIG, Kafka 3.9), the defaults of older release lines, and the checks
 // KafkaConsumer's constructor makes plus what the profile's Kafka could not do.
-import { configDefault, CONSUMER_CONFIG } from '../scenario/kafka-config.js';
-import type { CommitStrategy, ConfigFinding, KafkaConfig } from '../scenario/types.js';
-import type { AssignorName } from './assignors/index.js';
-import { msToUs, profileAtLeast } from './producer-config.js';
+import { configDefault, CONSUMER_CONFIG } from '../../scenario/kafka-config.js';
+import type { CommitStrategy, ConfigFinding, KafkaConfig } from '../../scenario/types.js';
+import type { AssignorName } from '../assignors/index.js';
+import { msToUs, profileAtLeast } from '../producer-config.js';
 
 export interface ConsumerSettings {
   readonly autoCommitIntervalUs: number;
