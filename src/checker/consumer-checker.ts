@@ -29,7 +29,10 @@
 //   was processed twice first; a duplicated message processed once at each of its offsets is
 //   `duplicated` (the log half's), not reprocessed.
 // - A negative high watermark in app.processed is taken as unknown: no dirty read is judged.
-//   The read_committed half of dirty-read (aborted transactions) has no event to judge it by yet.
+// - A read_committed group's dirty read is also a record it processed that the final log shows
+//   aborted or undecided (its transaction's marker not below the high watermark), judged at the
+//   end; read_uncommitted groups may process those (the `aborted-read` probe counts them). Such
+//   records are no messages of the final log: never unprocessed or unconsumed.
 // - The consumer side of inconsistent compares each (partition, offset) a group processed a
 //   message at with the final log below its high watermark; a hole there (retention) is no
 //   disagreement, and an offset the log half counted is not counted again.
@@ -52,8 +55,9 @@ import {
 } from './consumer-stories.js';
 import type { Ledger } from './ledger.js';
 import { messageId, type FinalFacts, type StoryContext } from './log-stories.js';
-import { STORIES_PER_ANOMALY } from './outcome.js';
+import { STORIES_PER_ANOMALY, type GroupLag } from './outcome.js';
 import type { PartitionState } from './partition-state.js';
+import { TXN_ABORTED, TXN_COMMITTED, type TransactionOutcomes } from './transactions.js';
 
 /** A consumer group of the scenario. */
 export interface GroupLayout {
@@ -62,6 +66,8 @@ export interface GroupLayout {
   readonly topic: string;
   /** Its members' process (node) names, e.g. `billing-1`: faults on them belong to its stories. */
   readonly members: readonly string[];
+  /** isolation.level read_committed (KIP-98); absent: read_uncommitted. */
+  readonly readCommitted?: boolean;
 }
 
 /** Kafka's __consumer_offsets topic: its partition count (offsets.topic.num.partitions) and, if known, its replicas. */
@@ -84,7 +90,7 @@ export interface LogAccess {
 /** A partition's final log, as the log half chose it. */
 export interface FinalPartitionLog {
   readonly part: PartitionState;
-  readonly view: { readonly highWatermark: number; readonly producer: Int32Array; readonly seq: Int32Array };
+  readonly view: { readonly highWatermark: number; readonly producer: Int32Array; readonly seq: Int32Array; readonly txn: TransactionOutcomes | null };
   readonly facts: FinalFacts;
 }
 
@@ -107,6 +113,8 @@ export interface ConsumerFindings {
   readonly inconsistent: number;
   /** The first few of them, told. */
   readonly inconsistentInstances: readonly AnomalyInstance[];
+  /** Each group's lag at the end, in group order. */
+  readonly lag: readonly GroupLag[];
 }
 
 type ObservedEvent = KafkaEvent | ProcessEvent;
@@ -130,6 +138,8 @@ interface DirtyRead {
   readonly part: PartitionState;
   readonly processing: Processing;
   readonly highWatermark: number;
+  /** above-hw: at or above its fetch's high watermark; aborted / undecided: read_committed, and the final log shows its transaction so. */
+  readonly why: 'above-hw' | 'aborted' | 'undecided';
 }
 
 /** A group's committed offsets per partition of its topic, oldest first, and where they were read. */
@@ -162,13 +172,24 @@ export class ConsumerChecker {
   private readonly reprocessings: Reprocessing[] = [];
   private dirtyReadCount = 0;
   private readonly dirtyReads: DirtyRead[] = [];
+  private readonly readCommitted = new Set<string>();
+  /** Records of aborted or undecided transactions read_uncommitted groups processed (the aborted-read probe). */
+  private abortedReadCount = 0;
 
   constructor(
     private readonly log: LogAccess,
     groups: readonly GroupLayout[],
     private readonly offsetsTopic: OffsetsTopicLayout | undefined,
   ) {
-    for (const group of groups) this.groups.set(group.name, new GroupState(group.name, group.topic, group.members));
+    for (const group of groups) {
+      this.groups.set(group.name, new GroupState(group.name, group.topic, group.members));
+      if (group.readCommitted === true) this.readCommitted.add(group.name);
+    }
+  }
+
+  /** After finish(): records of aborted or undecided transactions that read_uncommitted groups processed. */
+  get abortedReads(): number {
+    return this.abortedReadCount;
   }
 
   get bytes(): number {
@@ -232,7 +253,7 @@ export class ConsumerChecker {
       this.dirtyReadCount += 1;
       if (this.dirtyReads.length < STORIES_PER_ANOMALY) {
         const processing = processingOf(atUs, e.member, e.generation, part, e.offset);
-        this.dirtyReads.push({ group, producer: e.producer, seq: e.seq, part, processing, highWatermark: e.highWatermark });
+        this.dirtyReads.push({ group, producer: e.producer, seq: e.seq, part, processing, highWatermark: e.highWatermark, why: 'above-hw' });
       }
     }
     if (e.seq < 0) return; // not an application message: nothing to follow
@@ -316,10 +337,48 @@ export class ConsumerChecker {
 
   finish(input: ConsumerFinishInput): ConsumerFindings {
     const ctx: ConsumerStoryContext = { ...input.ctx, memberOf: (id) => this.memberNames.get(id) ?? id };
+    for (const group of this.groups.values()) this.judgeTransactions(input, group);
     this.reportOnline(ctx, input);
-    for (const group of this.groups.values()) this.checkGroup(ctx, input, group);
+    const lag: GroupLag[] = [];
+    for (const group of this.groups.values()) {
+      const groupLag = this.checkGroup(ctx, input, group);
+      if (groupLag !== null) lag.push(groupLag);
+    }
     const conflicts = this.findConflicts(ctx, input);
-    return { processed: this.countProcessed(), ...conflicts };
+    return { processed: this.countProcessed(), ...conflicts, lag };
+  }
+
+  /**
+   * Each message the group first processed at an offset whose final record is it, of a transaction
+   * the final log shows aborted or undecided: a dirty read under read_committed (Fetcher drops
+   * aborted records and never reads past the LSO), an aborted read under read_uncommitted.
+   */
+  private judgeTransactions(input: ConsumerFinishInput, group: GroupState): void {
+    const readCommitted = this.readCommitted.has(group.name);
+    group.rows.forEach((rows, p) => {
+      if (rows === undefined) return;
+      for (let seq = 0; seq < rows.capacity; seq++) {
+        const offset = rows.offset[seq]!;
+        if (offset < 0) continue;
+        const final = input.finals[rows.part[seq]!];
+        const txn = final?.view.txn;
+        if (final === undefined || txn === null || txn === undefined || offset >= final.view.highWatermark) continue;
+        const outcome = txn.status[offset]!;
+        if (outcome === TXN_COMMITTED || final.view.producer[offset] !== p || final.view.seq[offset] !== seq) continue;
+        if (!readCommitted) {
+          this.abortedReadCount += 1;
+          continue;
+        }
+        if (this.dirtyReads.some((d) => d.group === group && d.seq === seq && this.log.ledger.producer(d.producer).index === p)) continue;
+        this.dirtyReadCount += 1;
+        if (this.dirtyReads.length < STORIES_PER_ANOMALY) {
+          const part = final.part;
+          const session = rows.session[seq]!;
+          const processing = processingOf(rows.firstUs[seq]!, group.sessionMember[session]!, group.sessionGeneration[session]!, part, offset);
+          this.dirtyReads.push({ group, producer: this.log.ledger.producers[p]!.name, seq, part, processing, highWatermark: -1, why: outcome === TXN_ABORTED ? 'aborted' : 'undecided' });
+        }
+      }
+    });
   }
 
   private reportOnline(ctx: ConsumerStoryContext, input: ConsumerFinishInput): void {
@@ -364,15 +423,20 @@ export class ConsumerChecker {
     const facts = final?.facts ?? { description: `the final log of ${d.part.name}`, note: null, replicaNodes: new Set<string>() };
     const now = final === undefined ? 'no record' : this.nameAt(final, offset);
     return {
-      summary: `${d.processing.member} (group ${d.group.name}) processed ${id} at offset ${offset} of ${d.part.name}, at or above the high watermark ${d.highWatermark} of its fetch`,
-      story: dirtyReadStory(ctx, d.group.name, id, d.processing, d.highWatermark, facts, `${facts.description} has ${now} at offset ${offset}`),
+      summary: d.why === 'above-hw'
+        ? `${d.processing.member} (group ${d.group.name}) processed ${id} at offset ${offset} of ${d.part.name}, at or above the high watermark ${d.highWatermark} of its fetch`
+        : `${d.processing.member} (group ${d.group.name}, read_committed) processed ${id} at offset ${offset} of ${d.part.name}, a record of ${d.why === 'aborted' ? 'an aborted' : 'an undecided'} transaction`,
+      story: dirtyReadStory(ctx, d.group.name, id, d.processing, d.highWatermark, d.why, facts, `${facts.description} has ${now} at offset ${offset}${d.why === 'above-hw' ? '' : `, of a transaction ${d.why === 'aborted' ? 'its ABORT marker closes' : 'with no marker below the high watermark'}`}`),
     };
   }
 
-  /** unprocessed and unconsumed, per partition of the group's topic. */
-  private checkGroup(ctx: ConsumerStoryContext, input: ConsumerFinishInput, group: GroupState): void {
-    if (group.topic === null) return;
+  /** unprocessed and unconsumed, per partition of the group's topic; and the group's lag at the end. */
+  private checkGroup(ctx: ConsumerStoryContext, input: ConsumerFinishInput, group: GroupState): GroupLag | null {
+    if (group.topic === null) return null;
     const committed = this.committedOf(input, group, group.topic);
+    let highWatermarkLag = 0;
+    let lastStableLag = 0;
+    const lagged: GroupLag['partitions'][number][] = [];
     // One finding per (group, message), whichever of its offsets is met first.
     const met: (Uint8Array | undefined)[] = [];
     for (const part of this.log.partitionsOf(group.topic)) {
@@ -381,12 +445,20 @@ export class ConsumerChecker {
       const stored = committed.values.get(part.partition) ?? [];
       const committedOffset = stored.length === 0 ? -1 : stored[stored.length - 1]!.offset;
       const { view } = final;
+      const lastStableOffset = view.txn?.lastStableOffset ?? view.highWatermark;
+      highWatermarkLag += Math.max(0, view.highWatermark - Math.max(0, committedOffset));
+      lastStableLag += Math.max(0, lastStableOffset - Math.max(0, committedOffset));
+      lagged.push({
+        topic: part.topic, partition: part.partition, committed: committedOffset < 0 ? null : committedOffset, highWatermark: view.highWatermark, lastStableOffset,
+      });
       let unconsumed = 0;
       let firstUnconsumed = -1;
       let lastUnconsumed = -1;
+      const txn = view.txn?.status;
       for (let offset = 0; offset < view.highWatermark; offset++) {
         const p = view.producer[offset]!;
         if (p < 0) continue;
+        if (txn !== undefined && txn[offset] !== TXN_COMMITTED) continue; // aborted or undecided: not a message of the final log
         const seq = view.seq[offset]!;
         if ((group.rows[p]?.processedAt(seq) ?? -1) >= 0) continue;
         let marks = met[p];
@@ -420,6 +492,8 @@ export class ConsumerChecker {
         };
       });
     }
+    const isolationLevel = this.readCommitted.has(group.name) ? 'read_committed' : 'read_uncommitted';
+    return { group: group.name, isolationLevel, highWatermarkLag, lastStableLag, partitions: lagged };
   }
 
   private unprocessedInstance(

@@ -180,8 +180,12 @@ export function unconsumedStory(
  * A record processed at or above the high watermark its fetch carried: the processing, then the
  * partition's elections, offline periods and truncations from the last election before it.
  */
-export function dirtyReadStory(ctx: ConsumerStoryContext, group: string, id: string, p: Processing, highWatermark: number, final: FinalFacts, closing: string): StoryLine[] {
-  const text = `${processingText(group, p, id)}, from a fetch whose high watermark was ${highWatermark}: a record the leader had not committed`;
+export function dirtyReadStory(
+  ctx: ConsumerStoryContext, group: string, id: string, p: Processing, highWatermark: number, why: 'above-hw' | 'aborted' | 'undecided', final: FinalFacts, closing: string,
+): StoryLine[] {
+  const text = why === 'above-hw'
+    ? `${processingText(group, p, id)}, from a fetch whose high watermark was ${highWatermark}: a record the leader had not committed`
+    : `${processingText(group, p, id)} under isolation.level read_committed, which returns only records of committed transactions`;
   return partitionAround(ctx, p, { atUs: p.atUs, text }, final, closing);
 }
 

@@ -41,7 +41,10 @@ export const COVERAGE_PROBES = [
   { name: 'alter-isr-unanswered', description: "a leader's AlterIsr / AlterPartition got no answer from a controller (unreachable, timed out, or NOT_CONTROLLER) and was sent again; the ISR waited" },
   { name: 'producer-sequence-reset', description: "the idempotent producer restarted a partition's sequence numbers: a bumped epoch (KIP-360, 2.5+) or a new producer id (before 2.5)" },
   { name: 'illegal-generation-commit', description: "the group coordinator refused an offset commit from an older generation of the group (ILLEGAL_GENERATION): a member's commit that reached it after the group had moved on, such as one a closed connection still delivered" },
+  { name: 'transaction-aborted', description: 'a partition leader appended an ABORT marker: a transaction was aborted (by its application, or by its coordinator after transaction.timeout.ms or a fencing)' },
+  { name: 'lso-behind-hw', description: "a partition's last stable offset stood below its high watermark: an open transaction held read_committed consumers back (KIP-98)" },
   { name: 'acked-above-high-watermark', description: "at the end, acknowledged messages stood on a partition's final log above its high watermark: kept, not lost, but unreadable (a high watermark held under min.insync.replicas, or an ISR that never grew back)" },
+  { name: 'aborted-read', description: 'a read_uncommitted group processed records that the final log shows aborted or undecided (read_committed would have skipped them)' },
 ] as const;
 
 export type ProbeName = (typeof COVERAGE_PROBES)[number]['name'];
@@ -85,8 +88,11 @@ const ALTER_ISR_REFUSED = probe('alter-isr-refused');
 const ALTER_ISR_UNANSWERED = probe('alter-isr-unanswered');
 const PRODUCER_SEQUENCE_RESET = probe('producer-sequence-reset');
 const ILLEGAL_GENERATION_COMMIT = probe('illegal-generation-commit');
+const TRANSACTION_ABORTED = probe('transaction-aborted');
+const LSO_BEHIND_HW = probe('lso-behind-hw');
 
 type ObservedEvent = KafkaEvent | ProcessEvent | NetworkEvent;
+
 
 /** Per topic, per partition: what the probes remember (arrays grow as partitions appear). */
 interface TopicProbes {
@@ -107,13 +113,15 @@ export class CoverageProbes {
   private readonly hits = new Float64Array(PROBE_NAMES.length);
   private readonly topics = new Map<string, TopicProbes>();
   private controllersElected = 0;
+  /** Replicas (broker:partition) whose last stable offset stands behind their high watermark now. */
+  private readonly lsoBehind = new Set<string>();
 
   constructor(world: Pick<World<unknown>, 'trace'>) {
     world.trace.observe((_atUs, event) => this.observe(event), { deliveries: false });
   }
 
   /** A probe the log checker decides at the end of the run, from the final logs. */
-  reachedAtEnd(name: 'acked-above-high-watermark', times: number): void {
+  reachedAtEnd(name: 'acked-above-high-watermark' | 'aborted-read', times: number): void {
     const index = PROBE_NAMES.indexOf(name);
     this.hits[index] = this.hits[index]! + times;
   }
@@ -157,6 +165,19 @@ export class CoverageProbes {
       case 'produce.rejected':
         if (e.error === 'NOT_ENOUGH_REPLICAS') this.hit(NOT_ENOUGH_REPLICAS);
         return;
+      case 'txn.marker':
+        if (e.result === 'ABORT' && e.error === 'NONE') this.hit(TRANSACTION_ABORTED);
+        return;
+      case 'lso': {
+        // Traced when the LSO falls behind the HW, moves while behind, or catches up: each fall counts once.
+        const key = `${e.broker}:${e.topic}-${e.partition}`;
+        if (e.lastStableOffset >= e.highWatermark) this.lsoBehind.delete(key);
+        else if (!this.lsoBehind.has(key)) {
+          this.lsoBehind.add(key);
+          this.hit(LSO_BEHIND_HW);
+        }
+        return;
+      }
       case 'producer.retry':
         if (e.error === 'REQUEST_TIMED_OUT' || e.error === 'NETWORK_EXCEPTION') this.hit(RETRIED_SEND_AFTER_TIMEOUT);
         return;

@@ -12,6 +12,10 @@
 // replicas disagree with it below the high watermark (`divergent`). A control batch (a
 // transaction's COMMIT or ABORT marker) holds no application record: it takes an offset, and
 // counts as an identity there for `inconsistent`, but is never a message of the final log.
+// For a transactional topic the final log means its committed records (KIP-98): a record of a
+// transaction whose ABORT marker stands below the high watermark, or whose marker does not (the
+// transaction is still undecided at the end), is no message of the final log either: neither
+// counted in it nor missing from it as `lost`, and the consumer half judges it as such.
 //
 // When the layout names consumer groups, the consumer half (consumer-checker.ts) sees the
 // events this half does not follow and, at the end, reads the same final logs: `unprocessed`,
@@ -28,6 +32,7 @@ import {
   type FinalFacts, type MessageFacts, type StoryContext,
 } from './log-stories.js';
 import { STORIES_PER_ANOMALY, type CheckOutcome } from './outcome.js';
+import { outcomeAt, TransactionReader, TXN_COMMITTED, type TransactionOutcomes } from './transactions.js';
 import { firstBatchEndingAfter, logEndOffset, PartitionState, type Conflict, type RecordRef, type ReplicaState } from './partition-state.js';
 
 export type { CheckOutcome } from './outcome.js';
@@ -42,6 +47,8 @@ export interface KafkaLayout {
   }[];
   /** A broker id's node name: 1 → `b1`. */
   readonly brokerNode: (id: number) => string;
+  /** Producers with a transactional.id: told success by their transaction's commit, not by each record's answer. */
+  readonly transactionalProducers?: readonly string[];
   /** The scenario's consumer groups; none (or absent): no consumer half, processed 0. */
   readonly groups?: readonly GroupLayout[];
   /**
@@ -62,6 +69,8 @@ interface LogView {
   readonly highWatermark: number; // its last reported one, clamped to its log end
   readonly producer: Int32Array; // ledger producer index
   readonly seq: Int32Array;
+  /** The outcome of each transactional record below the high watermark; null when the log holds none. */
+  readonly txn: TransactionOutcomes | null;
 }
 
 interface FinalLog {
@@ -79,7 +88,7 @@ interface ReplicaLog {
 
 type Report = (anomaly: AnomalyName, instance: () => Omit<AnomalyInstance, 'anomaly'>) => void;
 
-const EMPTY_VIEW: LogView = { broker: -1, highWatermark: 0, producer: new Int32Array(0), seq: new Int32Array(0) };
+const EMPTY_VIEW: LogView = { broker: -1, highWatermark: 0, producer: new Int32Array(0), seq: new Int32Array(0), txn: null };
 
 export class LogChecker {
   private readonly ledger = new Ledger();
@@ -93,11 +102,13 @@ export class LogChecker {
   private readonly consumers: ConsumerChecker | null = null;
   private readonly logs = new Map<ReplicaState, ReplicaLog>();
   private lastRow: ProducerLedger | null = null;
+  private readonly transactional: ReadonlySet<string>;
 
   constructor(
     private readonly world: CheckedWorld,
     private readonly layout: KafkaLayout,
   ) {
+    this.transactional = new Set(layout.transactionalProducers ?? []);
     for (const topic of layout.topics) {
       for (let p = 0; p < topic.partitions; p++) {
         const part = this.partitionOf(topic.name, p);
@@ -127,6 +138,11 @@ export class LogChecker {
     return this.unreadableAtEnd;
   }
 
+  /** After finish(): records of aborted or undecided transactions that read_uncommitted groups processed. */
+  abortedReads(): number {
+    return this.consumers?.abortedReads ?? 0;
+  }
+
   /** Bytes held in the checker's typed arrays (the ledger and the committed identities). */
   retainedBytes(): number {
     let total = this.ledger.bytes;
@@ -146,7 +162,11 @@ export class LogChecker {
         this.ledger.send(atUs, e.producer, e.seq, e.key, this.partitionOf(e.topic, e.partition).index);
         return;
       case 'app.ack':
-        this.ledger.ack(atUs, e.producer, e.seq, this.partitionOf(e.topic, e.partition).index, e.offset);
+        if (this.transactional.size > 0 && this.transactional.has(e.producer)) this.ledger.written(atUs, e.producer, e.seq, this.partitionOf(e.topic, e.partition).index, e.offset);
+        else this.ledger.ack(atUs, e.producer, e.seq, this.partitionOf(e.topic, e.partition).index, e.offset);
+        return;
+      case 'app.txn':
+        this.ledger.endTransaction(atUs, e.producer, e.firstSeq, e.lastSeq, e.outcome);
         return;
       case 'app.fail':
         // A send that failed before it had a partition (MAX_BLOCK_TIMEOUT) belongs to none.
@@ -369,7 +389,7 @@ export class LogChecker {
       inLog,
       processed: consumed?.processed ?? 0,
     };
-    return { anomalies, instances, messages };
+    return { anomalies, instances, messages, lag: consumed?.lag ?? [] };
   }
 
   /** The replica's log below its last high watermark (clamped to its log end). */
@@ -380,9 +400,11 @@ export class LogChecker {
     const highWatermark = Math.max(0, Math.min(replica.highWatermark, logEndOffset(file)));
     const producer = new Int32Array(highWatermark).fill(-1);
     const seq = new Int32Array(highWatermark).fill(-1);
+    const transactions = new TransactionReader(highWatermark);
     for (let i = 0; i < file.length; i++) {
       const batch = file.at(i);
       if (batch.baseOffset >= highWatermark) break;
+      if (batch.producerId >= 0) transactions.read(batch);
       if (batch.control !== undefined) continue; // a transaction marker: no application record
       for (let j = 0; j < batch.records.length; j++) {
         const offset = batch.baseOffset + j;
@@ -395,7 +417,7 @@ export class LogChecker {
         seq[offset] = record.seq;
       }
     }
-    return { broker: replica.broker, highWatermark, producer, seq };
+    return { broker: replica.broker, highWatermark, producer, seq, txn: transactions.finish() };
   }
 
   /** Each record of the final log's source replica below the final high watermark, in offset order. */
@@ -409,6 +431,7 @@ export class LogChecker {
       const batch = file.at(i);
       if (batch.baseOffset >= highWatermark) break;
       if (batch.control !== undefined) continue;
+      if (batch.isTransactional === true && outcomeAt(final.view.txn, batch.baseOffset) !== TXN_COMMITTED) continue; // aborted or undecided: not in the final log
       for (let j = 0; j < batch.records.length && batch.baseOffset + j < highWatermark; j++) visit(batch.baseOffset + j, batch.records[j]!);
     }
   }
@@ -453,9 +476,11 @@ export class LogChecker {
     const highestSeq = new Int32Array(producers.length).fill(-1);
     const highestAt = new Int32Array(producers.length);
     let distinct = 0;
+    const txn = view.txn?.status;
     for (let offset = 0; offset < view.highWatermark; offset++) {
       const p = view.producer[offset]!;
       if (p < 0) continue;
+      if (txn !== undefined && txn[offset] !== TXN_COMMITTED) continue; // aborted or undecided: not a message of the final log
       const seq = view.seq[offset]!;
       const seen = occurrences[p]!;
       const count = seen[seq]!;

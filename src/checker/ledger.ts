@@ -5,6 +5,11 @@
 // A message is `sent` when the application called send(); then the application may be told
 // success (`acked`, with the offset, -1 under acks=0) or failure (`failed`), or nothing at all:
 // "maybe sent" (a timeout, a crash), which never counts as lost (Jepsen's :info).
+//
+// A transactional producer's application is told success only when commitTransaction returns
+// (KIP-98): its per-record answers say where the record was written (`written`), and the end of
+// its transaction acknowledges (committed), fails (aborted) or leaves "maybe sent" (unknown) every
+// record of it (`endTransaction`).
 
 export const STATE_NONE = 0; // never sent (a hole, or a record that reached a log without app.send)
 export const STATE_SENT = 1; // sent, no answer yet: maybe sent
@@ -109,6 +114,34 @@ export class Ledger {
     row.state[seq] = STATE_ACKED;
     row.ackOffset[seq] = offset;
     row.ackUs[seq] = atUs;
+  }
+
+  /** A transactional record's batch was written at `offset`: not yet success (its transaction decides). */
+  written(atUs: number, producer: string, seq: number, partition: number, offset: number): void {
+    if (seq < 0) return;
+    const row = this.producer(producer);
+    row.ensure(seq);
+    if (row.state[seq] === STATE_ACKED) return;
+    if (row.partition[seq] === -1) row.partition[seq] = partition;
+    row.ackOffset[seq] = offset;
+    row.ackUs[seq] = atUs;
+  }
+
+  /** The application was told how a transaction of records firstSeq..lastSeq ended (app.txn). */
+  endTransaction(atUs: number, producer: string, firstSeq: number, lastSeq: number, outcome: 'committed' | 'aborted' | 'unknown'): void {
+    if (outcome === 'unknown' || firstSeq < 0 || lastSeq < firstSeq) return;
+    const row = this.producer(producer);
+    row.ensure(lastSeq);
+    for (let seq = firstSeq; seq <= lastSeq; seq++) {
+      const state = row.state[seq]!;
+      if (state === STATE_NONE || state === STATE_ACKED) continue; // never sent, or already told
+      if (outcome === 'aborted') {
+        row.state[seq] = STATE_FAILED;
+        continue;
+      }
+      row.state[seq] = STATE_ACKED;
+      row.ackUs[seq] = atUs;
+    }
   }
 
   fail(producer: string, seq: number, partition: number): void {

@@ -12,6 +12,7 @@ export function summaryLine(summary: RunSummary): string {
     simulatedMs: summary.simulatedMs,
     events: summary.events,
     messages: summary.messages,
+    lag: summary.lag,
     anomalies: summary.anomalies,
     coverage: summary.coverage,
     failedStarts: summary.failedStarts,

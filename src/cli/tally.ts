@@ -48,6 +48,8 @@ export class ScenarioTally {
   readonly notAsWritten: number[] = [];
   allowedSkipSeeds = 0;
   allowedSkipTotal = 0;
+  /** Per group, in first-seen order: its lag at the end, least and most over the seeds, both ways. */
+  readonly lag = new Map<string, { isolationLevel: string; highWatermark: [number, number]; lastStable: [number, number] }>();
   nemesisMissSeeds = 0;
   nemesisMissTotal = 0;
 
@@ -68,6 +70,15 @@ export class ScenarioTally {
     this.seeds.push(summary.seed);
     this.perSeed.push(judgedCounts(summary.anomalies, summary.coverage));
     for (const name of ANOMALY_NAMES) this.totals[name] += summary.anomalies[name];
+    for (const g of summary.lag) {
+      const seen = this.lag.get(g.group);
+      if (seen === undefined) {
+        this.lag.set(g.group, { isolationLevel: g.isolationLevel, highWatermark: [g.highWatermarkLag, g.highWatermarkLag], lastStable: [g.lastStableLag, g.lastStableLag] });
+        continue;
+      }
+      seen.highWatermark = [Math.min(seen.highWatermark[0], g.highWatermarkLag), Math.max(seen.highWatermark[1], g.highWatermarkLag)];
+      seen.lastStable = [Math.min(seen.lastStable[0], g.lastStableLag), Math.max(seen.lastStable[1], g.lastStableLag)];
+    }
     for (const name of PROBE_NAMES) {
       const times = summary.coverage[name];
       if (times > 0) this.reachedSeeds[name] += 1;

@@ -33,6 +33,7 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   lines.push(...expectationLines(verdict, c));
   lines.push(`  anomalies: ${formatCounts(tally.totals)}`);
   lines.push(...coverageLines(tally, c));
+  lines.push(...lagLines(tally));
   lines.push(...failedStartLines(tally, c));
   lines.push(...missedFaultLines(tally));
   if (tally.exhausted.length > 0) {
@@ -45,6 +46,19 @@ export function scenarioBlock(tally: ScenarioTally, verdict: ScenarioVerdict, c:
   lines.push(...failingLines(tally, c));
   for (const bug of tally.bugs) lines.push(...bugLines(bug, c));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Each group's lag at the end (the seed's "how is lag counted under read_uncommitted and
+ * read_committed"): committed offset to high watermark, and to last stable offset; over several
+ * seeds, least..most. `lag at the end: billing 0 to the high watermark, 0 to the last stable offset`.
+ */
+function lagLines(tally: ScenarioTally): string[] {
+  if (tally.lag.size === 0) return [];
+  const range = ([least, most]: [number, number]): string => (least === most ? `${least}` : `${least}..${most}`);
+  const items = [...tally.lag].map(([group, lag]) =>
+    `${group} (${lag.isolationLevel}) ${range(lag.highWatermark)} to the high watermark, ${range(lag.lastStable)} to the last stable offset`);
+  return [`  lag at the end: ${items.join('; ')}`];
 }
 
 /**

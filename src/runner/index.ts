@@ -75,6 +75,7 @@ function simulate(loaded: LoadedScenario, seed: number, budget: number, traceFil
     simulatedMs: Math.floor(world.now() / 1000),
     events: world.scheduler.eventsRun,
     messages: check.messages,
+    lag: check.lag ?? [],
     anomalies: check.anomalies,
     coverage,
     failedStarts: system.failedStarts(),

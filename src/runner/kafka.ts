@@ -71,10 +71,14 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   for (const topic of topics) topic.assignment.forEach((replicas, p) => assignment.set(tpKey(topic.name, p), replicas));
 
   const dataTopics = topics.filter((t) => t !== offsetsTopic);
-  const groups = scenario.consumers.map((c) => ({ name: c.group, topic: c.topic, members: consumerNodes(c.group, c.members) }));
+  const groups = scenario.consumers.map((c) => ({
+    name: c.group, topic: c.topic, members: consumerNodes(c.group, c.members), readCommitted: c.config['isolation.level'] === 'read_committed',
+  }));
+  const transactionalProducers = scenario.producers.filter((p) => typeof p.config['transactional.id'] === 'string').map((p) => p.name);
   const checker = new LogChecker(world, {
     topics: dataTopics.map((t) => ({ name: t.name, partitions: t.assignment.length, replicas: t.assignment })),
     brokerNode,
+    transactionalProducers,
     ...(offsetsTopic === null ? {} : { groups, offsetsTopic: { partitions: offsetsTopic.assignment.length, replicas: offsetsTopic.assignment } }),
   });
   const probes = new CoverageProbes(world);
@@ -119,6 +123,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     check: () => {
       const outcome = checker.finish();
       probes.reachedAtEnd('acked-above-high-watermark', checker.acknowledgedAboveHighWatermark());
+      probes.reachedAtEnd('aborted-read', checker.abortedReads());
       return outcome;
     },
     retainedBytes: () => checker.retainedBytes(),

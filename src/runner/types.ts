@@ -1,6 +1,7 @@
 import type { TraceObserver } from '../../sim/index.js';
 import type { AnomalyCounts, AnomalyInstance } from '../checker/anomalies.js';
 import type { CoverageCounts } from '../checker/coverage.js';
+import type { GroupLag } from '../checker/outcome.js';
 import type { FailedStart } from '../checker/start-failures.js';
 
 /** A scripted fault that could not be applied: the scenario did not run as written, unless `allowed` (may-miss). */
@@ -29,6 +30,8 @@ export interface RunSummary {
   readonly simulatedMs: number;
   readonly events: number; // scheduler events run
   readonly messages: MessageCounts;
+  /** Each consumer group's lag at the end: to the high watermark and to the last stable offset. */
+  readonly lag: readonly GroupLag[];
   readonly anomalies: AnomalyCounts; // every name, zero included
   /** How often the run reached each rare Kafka situation (COVERAGE_PROBES): every probe, zero included. */
   readonly coverage: CoverageCounts;

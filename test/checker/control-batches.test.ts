@@ -23,16 +23,20 @@ const transactional = (producer: string, from: number, to: number): RecordBatch 
 
 describe('checker: log: control batches', () => {
   test('checker: log: control batches: a COMMIT marker in the final log is no message: nothing lost, duplicated or reordered, and it is not counted', () => {
-    const c = new Cluster();
+    // p1 is transactional: its records are acknowledged by their transaction's commit (app.txn),
+    // and p1#3's transaction has no marker below the high watermark: undecided, not in the final log.
+    const c = new Cluster({ transactionalProducers: ['p1'] });
     c.at(0).election(1, 1, [1, 2, 3]);
     c.at(10).send('p1', 1, 3);
     appendBatch(c, [1, 2, 3], transactional('p1', 1, 2)); // offsets 0-1
     appendBatch(c, [1, 2, 3], controlBatch(7, 0, { type: 'COMMIT', coordinatorEpoch: 0 })); // offset 2
     appendBatch(c, [1, 2, 3], transactional('p1', 3, 3)); // offset 3
     c.hw([1, 2, 3], 4).ack('p1', 1, 2, 0).ack('p1', 3, 3, 3);
+    c.other({ kind: 'app.txn', producer: 'p1', transactionalId: 't1', producerId: 7, producerEpoch: 0, firstSeq: 1, lastSeq: 2, outcome: 'committed', error: null });
     const out = c.finish();
     expect(out.anomalies).toEqual(zeroCounts());
-    expect(out.messages.inLog).toBe(3);
+    expect(out.messages.inLog).toBe(2);
+    expect(out.messages.acked).toBe(2);
   });
 
   test('checker: log: control batches: a marker on one replica where another holds a message at a committed offset is inconsistent', () => {

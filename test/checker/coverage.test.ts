@@ -59,8 +59,13 @@ const writeConflict = (then: 'retry' | 'not-needed' | 'ours' | 'newer-controller
   kind: 'controller.write-conflict', controller: 1, topic: 'orders', partition: 0, expectedZkVersion: 3, zkVersion: 4, leader: 1, leaderEpoch: 2, isr: [1, 3], controllerEpoch: 1, then,
 });
 
-/** The probe the log checker decides at the end, from the final logs (test/checker/kafka-log.test.ts tests it). */
-type AtEndProbe = 'acked-above-high-watermark';
+const marker = (result: 'COMMIT' | 'ABORT', error: 'NONE' | 'TRANSACTION_COORDINATOR_FENCED'): Event => ({
+  kind: 'txn.marker', broker: 1, topic: 'orders', partition: 0, producerId: 7, producerEpoch: 0, result, coordinatorEpoch: 1, offset: error === 'NONE' ? 30 : -1, error,
+});
+const lso = (lastStableOffset: number, highWatermark: number): Event => ({ kind: 'lso', broker: 1, topic: 'orders', partition: 0, lastStableOffset, highWatermark });
+
+/** The probes the log checker decides at the end, from the final logs (test/checker/kafka-log.test.ts tests it). */
+type AtEndProbe = 'acked-above-high-watermark' | 'aborted-read';
 type TracedProbe = Exclude<ProbeName, AtEndProbe>;
 
 /**
@@ -190,6 +195,16 @@ const CASES: Record<TracedProbe, { readonly reach: readonly Event[]; readonly mi
     // A retry after OUT_OF_ORDER_SEQUENCE_NUMBER keeps its sequence: nothing was restarted.
     miss: [{ kind: 'producer.retry', producer: 'p1', topic: 'orders', partition: 0, firstSeq: 5, count: 2, error: 'OUT_OF_ORDER_SEQUENCE_NUMBER', attempt: 1 }],
   },
+  'transaction-aborted': {
+    reach: [marker('ABORT', 'NONE')],
+    // A commit, or an abort marker the leader refused (a zombie coordinator's), aborted nothing.
+    miss: [marker('COMMIT', 'NONE'), marker('ABORT', 'TRANSACTION_COORDINATOR_FENCED')],
+  },
+  'lso-behind-hw': {
+    // Falling behind counts once, however often the LSO moves while behind; catching up ends it.
+    reach: [lso(10, 12), lso(11, 14), lso(14, 14)],
+    miss: [lso(14, 14), { kind: 'hw', broker: 1, topic: 'orders', partition: 0, highWatermark: 20 }],
+  },
 };
 
 describe('checker: coverage', () => {
@@ -202,7 +217,7 @@ describe('checker: coverage', () => {
     expect(PROBE_NAMES.slice(0, 6)).toEqual(['unclean-election', 'isr-shrunk-to-one', 'truncation-below-acked', 'fenced-controller', 'rebalance-during-commit', 'retried-send-after-timeout']);
   });
 
-  test.each(PROBE_NAMES.filter((name): name is TracedProbe => name !== 'acked-above-high-watermark').map((name) => [name] as const))('checker: coverage: %s fires once on its situation, not on its near miss', (name) => {
+  test.each(PROBE_NAMES.filter((name): name is TracedProbe => name !== 'acked-above-high-watermark' && name !== 'aborted-read').map((name) => [name] as const))('checker: coverage: %s fires once on its situation, not on its near miss', (name) => {
     const { reach, miss } = CASES[name];
     expect(probe(reach)[name]).toBe(1);
     expect(probe(miss)[name]).toBe(0);

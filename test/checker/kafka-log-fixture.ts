@@ -23,7 +23,7 @@ export class Cluster {
   readonly checker: LogChecker;
   readonly layout: KafkaLayout;
 
-  constructor(options: { brokers?: number; partitions?: number } = {}) {
+  constructor(options: { brokers?: number; partitions?: number; transactionalProducers?: readonly string[] } = {}) {
     const brokers = options.brokers ?? 3;
     const partitions = options.partitions ?? 1;
     this.world = new World<unknown>({ seed: 1, network });
@@ -31,6 +31,7 @@ export class Cluster {
     this.layout = {
       topics: [{ name: TOPIC, partitions, replicas: Array.from({ length: partitions }, () => ids) }],
       brokerNode: (id) => `b${id}`,
+      ...(options.transactionalProducers === undefined ? {} : { transactionalProducers: options.transactionalProducers }),
     };
     // The checker is made before the brokers start, as the runner would make it.
     this.checker = new LogChecker(this.world, this.layout);

@@ -7,7 +7,7 @@ import { ANSI, BAD, FAILS, HOLDS, SUITE, jsonLines, ksim, readJunit, removeTempD
 afterAll(removeTempDirs);
 
 const LINE_FIELDS = [
-  'scenario', 'file', 'seed', 'traceHash', 'simulatedMs', 'events', 'messages', 'anomalies',
+  'scenario', 'file', 'seed', 'traceHash', 'simulatedMs', 'events', 'messages', 'lag', 'anomalies',
   'coverage', 'failedStarts', 'skippedFaults', 'nemesisMisses', 'ok', 'broken', 'budgetExhausted', 'instances',
 ].sort();
 
