@@ -50,6 +50,8 @@ export class ProducerStateTable {
   check(batch: RecordBatch, rules: ProducerStateRules): SequenceCheck {
     if (batch.producerId < 0) return APPEND;
     const entry = this.producers.get(batch.producerId);
+    // No sequence: a coordinator's batch (AppendOrigin.Coordinator, a TxnOffsetCommit's): only its epoch is checked.
+    if (batch.baseSequence < 0) return entry !== undefined && batch.producerEpoch < entry.epoch ? FENCED : APPEND;
     if (entry === undefined) {
       // No record of this producer: a new one starts at 0; anything else lost its history.
       if (batch.baseSequence === 0) return APPEND;
