@@ -10,7 +10,8 @@ import { TRANSACTION_STATE } from '../../src/kafka/records.js';
 import { transactionPartitionFor } from '../../src/kafka/transaction-log.js';
 import type { KafkaConfig } from '../../src/scenario/types.js';
 import { zookeeperServer } from '../../src/zookeeper/server.js';
-import { BROKERS, Harness, type TestClient } from './support.js';
+import { offsetsPartitionFor } from '../../src/kafka/offsets-topic.js';
+import { BROKERS, GROUP, Harness, TestCluster, type TestClient } from './support.js';
 
 const TXN_ID = 'orders-writer';
 const ASSIGNMENT = [[1, 2, 3], [2, 3, 1], [3, 1, 2]];
@@ -127,5 +128,22 @@ describe('coordinator: transactions on a cluster', () => {
     expect(producer.end(producerId, producerEpoch, true)).toBe('CONCURRENT_TRANSACTIONS');
     const state = cluster.of('txn.transition').at(-1)!.event;
     expect(state.to).toBe('PrepareCommit');
+  });
+});
+
+describe('coordinator: transactional offsets on a cluster', () => {
+  test('coordinator: transactional offsets on a cluster: TxnOffsetCommits of one epoch all append (no sequence to check); an older epoch than the offsets partition has seen is INVALID_PRODUCER_EPOCH', () => {
+    const cluster = new TestCluster();
+    const coordinator = cluster.offsetsLeader(offsetsPartitionFor(GROUP, 3));
+    const client = cluster.client('p1');
+    const commit = (producerEpoch: number, offset: number): string => client.ask<'TxnOffsetCommitResponse'>(coordinator, (correlationId) => ({
+      type: 'TxnOffsetCommit', correlationId, transactionalId: 'tx-1', groupId: GROUP, producerId: 9000, producerEpoch,
+      generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 'orders', partition: 0, offset, leaderEpoch: 0 }],
+    })).partitions[0]!.error;
+    expect(commit(1, 10)).toBe('NONE');
+    expect(commit(1, 11)).toBe('NONE'); // a coordinator's batch carries no sequence: the same epoch appends again
+    // A zombie of epoch 0: the offsets partition's producer state knows epoch 1 (ProducerAppendInfo.checkProducerEpoch).
+    expect(commit(0, 12)).toBe('INVALID_PRODUCER_EPOCH');
+    expect(cluster.of('group.txn-commit').map((e) => e.event.error)).toEqual(['NONE', 'NONE', 'INVALID_PRODUCER_EPOCH']);
   });
 });
