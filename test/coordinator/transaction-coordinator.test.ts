@@ -195,6 +195,40 @@ describe('coordinator: transactions: EndTxn', () => {
     expect(c.written().at(-1)!.state).toBe('CompleteCommit');
   });
 
+  test('coordinator: transactions: end: a leader that fences the markers (INVALID_PRODUCER_EPOCH) ends their sending: nothing more is written', () => {
+    const { c, p } = setup();
+    const { producerId, producerEpoch } = ongoing(c, p, [ORDERS_1]);
+    p.end(producerId, producerEpoch, true);
+    c.unanswered()[0]!.answer(() => 'INVALID_PRODUCER_EPOCH');
+    c.advance(100);
+    expect(c.of('txn.markers-dropped').map((e) => e.event.reason)).toEqual(['INVALID_PRODUCER_EPOCH']);
+    expect([c.written().at(-1)!.state, c.sent.length]).toEqual(['PrepareCommit', 1]);
+  });
+
+  test('coordinator: transactions: end: a Complete record that cannot be replicated is written again at the sender\'s next poll (at most request.timeout.ms later)', () => {
+    const { c, p } = setup();
+    const { producerId, producerEpoch } = ongoing(c, p, [ORDERS_1]);
+    p.end(producerId, producerEpoch, true);
+    c.appendError = 'NOT_ENOUGH_REPLICAS';
+    c.unanswered()[0]!.answer();
+    c.advance(1000);
+    expect(c.written().at(-1)!.state).toBe('PrepareCommit');
+    c.appendError = 'NONE';
+    c.advance(30_000); // NetworkClient.poll is bounded by request.timeout.ms (30 s)
+    expect(c.written().at(-1)!.state).toBe('CompleteCommit');
+  });
+
+  test('coordinator: transactions: end: a partition the metadata no longer knows needs no marker (deleted, as Kafka reasons)', () => {
+    const { c, p } = setup();
+    const { producerId, producerEpoch } = ongoing(c, p, [ORDERS_0, ORDERS_1]);
+    c.leaders.set('orders-1', 'unknown-partition');
+    p.end(producerId, producerEpoch, false);
+    expect(c.unanswered().map((s) => s.destination)).toEqual([1]);
+    c.unanswered()[0]!.answer();
+    c.advance(10);
+    expect(c.written().at(-1)!.state).toBe('CompleteAbort');
+  });
+
   test('coordinator: transactions: end: EndTxn on an Empty transaction is INVALID_TXN_STATE; on an unknown id INVALID_PRODUCER_ID_MAPPING', () => {
     const { p } = setup();
     expect(p.end(1000, 0, true)).toBe('INVALID_PRODUCER_ID_MAPPING');
