@@ -1,6 +1,7 @@
 // The fetch purgatory (Kafka's DelayedFetch, kept in a DelayedOperationPurgatory): a fetch that
 // found nothing to send waits here up to its maxWaitMs, a follower's for an append to a partition
-// of its session, a consumer's for a high watermark that gives it something to read; a lost
+// of its session, a consumer's for a high watermark (read_committed: a last stable offset, which
+// moves only with the high watermark) that gives it something to read; a lost
 // leadership wakes all. A completed fetch is read again and answered through the replica manager,
 // as DelayedFetch.onComplete calls ReplicaManager.readFromLocalLog and the response callback.
 import type { EventId } from '../../sim/index.js';

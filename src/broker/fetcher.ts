@@ -338,7 +338,10 @@ export class ReplicaFetcher {
       const first = batches[0]!;
       this.ctx.trace({ kind: 'log.append', broker: this.ctx.id, topic: p.topic, partition: p.partition, baseOffset: first.baseOffset, count, leaderEpoch: batches[batches.length - 1]!.leaderEpoch, role: 'follower' }, false);
     }
-    if (p.updateFollowerHighWatermark(data.highWatermark)) this.replicas.traceHighWatermark(p);
+    if (p.updateFollowerHighWatermark(data.highWatermark)) {
+      this.replicas.traceHighWatermark(p);
+      this.replicas.onHighWatermarkMoved(hosted);
+    }
     p.checkHighWatermark();
   }
 
@@ -382,11 +385,13 @@ export class ReplicaFetcher {
       return;
     }
     p.log.truncateTo(offset);
-    hosted.producers = ProducerStateTable.fromBatches(p.log.batches.slice());
     const hwBefore = p.highWatermark;
     p.clampHighWatermark();
+    // The producer state and its aborted-transaction index are rebuilt from what is left (Log.truncateTo: truncateAndReload).
+    hosted.producers = ProducerStateTable.fromBatches(p.log.batches.slice(), this.ctx.behaviour.producerState, p.highWatermark);
     this.ctx.trace({ kind: 'truncate', broker: this.ctx.id, topic: p.topic, partition: p.partition, fromOffset: before, toOffset: p.log.logEndOffset, highWatermark: hwBefore, reason });
     if (p.highWatermark !== hwBefore) this.replicas.traceHighWatermark(p);
+    this.replicas.onHighWatermarkMoved(hosted);
     invariant(p.log.logEndOffset === offset, () => `${p.key}: truncated to ${p.log.logEndOffset}, asked ${offset}`);
   }
 

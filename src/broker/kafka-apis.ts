@@ -1,6 +1,6 @@
 // A broker's request handling (Kafka's KafkaApis): each request a client, another broker or the
 // controller sends is dispatched here, once the server (broker.ts) has taken it off its connection.
-// Produce, Fetch, ListOffsets and OffsetsForLeaderEpoch go to the replica manager; the group
+// Produce, Fetch, ListOffsets, OffsetsForLeaderEpoch and WriteTxnMarkers go to the replica manager; the group
 // requests to the group coordinator; AlterPartition and ControlledShutdown to this broker's
 // controller, if it is one; the controller's LeaderAndIsr, UpdateMetadata and StopReplica are
 // fenced by broker epoch and controller epoch, then applied. Metadata and FindCoordinator are
@@ -48,6 +48,11 @@ export class KafkaApis {
         return this.replicas.handleOffsetsForLeaderEpoch(from, m);
       case 'ListOffsets':
         return this.replicas.handleListOffsets(from, m);
+      case 'WriteTxnMarkers':
+        // A marker replicated in a __consumer_offsets partition completes the producer's pending offsets there (KafkaApis.handleWriteTxnMarkersRequest).
+        return this.replicas.handleWriteTxnMarkers(from, m, (topic, partition, producerId, result) => {
+          if (topic === CONSUMER_OFFSETS) this.coordinator.scheduleHandleTxnCompletion(producerId, [partition], result);
+        });
       case 'FindCoordinator':
         return this.findCoordinator(from, m);
       case 'JoinGroup':

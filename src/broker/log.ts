@@ -96,14 +96,12 @@ export class PartitionLog {
   /** Appends a leader's batch: assigns offsets and the leader epoch. Returns the stored batch. */
   appendAsLeader(batch: RecordBatch, leaderEpoch: number, nowUs: number): RecordBatch {
     // Spelled out, in RecordBatch's field order: an object spread costs several times as much, per produce.
-    const stored: RecordBatch = {
-      baseOffset: this.logEndOffset,
-      leaderEpoch,
-      producerId: batch.producerId,
-      producerEpoch: batch.producerEpoch,
-      baseSequence: batch.baseSequence,
-      records: batch.records,
-    };
+    // A transactional batch or marker keeps its flags; other batches keep their shape without them.
+    const stored: RecordBatch = batch.isTransactional !== true
+      ? { baseOffset: this.logEndOffset, leaderEpoch, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, records: batch.records }
+      : batch.control === undefined
+        ? { baseOffset: this.logEndOffset, leaderEpoch, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, records: batch.records, isTransactional: true }
+        : { baseOffset: this.logEndOffset, leaderEpoch, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, records: batch.records, isTransactional: true, control: batch.control };
     this.append(stored, nowUs);
     return stored;
   }

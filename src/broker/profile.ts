@@ -99,7 +99,13 @@ export interface Behaviour {
    * min.insync.replicas, and min.insync.replicas counts as at most the replica count (effectiveMinIsr).
    */
   readonly hwHeldUnderMinIsr: boolean;
-  /** How a leader judges an idempotent producer's batches (retained batches, unknown producer ids). */
+  /**
+   * KIP-98 (0.11): transactions on the broker. A consumer's Fetch (v4) carries its isolation level
+   * and is answered with the partition's last stable offset, and, read_committed, with the aborted
+   * transactions it overlaps; ListOffsets (v2) answers read_committed with the LSO.
+   */
+  readonly transactions: boolean;
+  /** How a leader judges an idempotent or transactional producer's batches and markers. */
   readonly producerState: ProducerStateRules;
 }
 
@@ -125,7 +131,12 @@ export function behaviourOf(profile: string): Behaviour {
     alterPartitionName: n >= 302,
     ineligibleReplicas: n >= 303,
     hwHeldUnderMinIsr: n >= 307,
-    producerState: { batchesKept: n >= 100 ? 5 : 1, unknownProducer: n >= 205 ? 'append' : n >= 100 ? 'unknown-producer-id' : 'out-of-order' },
+    transactions: n >= 11,
+    producerState: {
+      batchesKept: n >= 100 ? 5 : 1,
+      unknownProducer: n >= 205 ? 'append' : n >= 100 ? 'unknown-producer-id' : 'out-of-order',
+      emptyTransactionsCompleted: n < 208,
+    },
   };
 }
 

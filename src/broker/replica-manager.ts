@@ -1,12 +1,15 @@
 // The replica manager (Kafka's ReplicaManager): the partitions a broker hosts, Produce (acks 0, 1,
-// all), the leader's side of Fetch (followers and consumers), ListOffsets, the purgatories where
-// acks=all produces (and the group coordinator's own appends) and empty fetches wait, LeaderAndIsr,
-// and the ISR changes a leader asks for (sent by isr-change-manager.ts). The follower's side of
-// replication is in fetcher.ts; the purgatories are in delayed-produce.ts (DelayedProduce) and
-// delayed-fetch.ts (DelayedFetch); the followers' fetch sessions (KIP-227) in fetch-session.ts.
+// all), the leader's side of Fetch (followers, and consumers below the high watermark or,
+// read_committed, the last stable offset), ListOffsets, the purgatories where acks=all produces
+// (and the coordinators' own appends) and empty fetches wait, LeaderAndIsr, and the ISR changes a
+// leader asks for (sent by isr-change-manager.ts). The follower's side of replication is in
+// fetcher.ts; the purgatories are in delayed-produce.ts (DelayedProduce) and delayed-fetch.ts
+// (DelayedFetch); the followers' fetch sessions (KIP-227) in fetch-session.ts; transaction
+// markers in write-txn-markers.ts; each partition's producer state and LSO in producer-state.ts.
+import { invariant } from '../../sim/index.js';
 import type { KafkaError } from '../kafka/errors.js';
 import type { BrokerEvent } from '../kafka/events.js';
-import type { AlterPartitionResult, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
+import type { AbortedTransaction, AlterPartitionResult, FetchSessionRequest, KafkaMessage, PartitionState } from '../kafka/protocol.js';
 import { NO_PRODUCER_ID, nextOffset, tpKey, type KafkaRecord, type RecordBatch } from '../kafka/records.js';
 import { RECORD_BYTES, type TopicSettings } from './config.js';
 import type { BrokerContext } from './context.js';
@@ -17,17 +20,21 @@ import { AlterPartitionManager, ZkIsrManager, type BrokerMetadata, type IsrChang
 import type { Behaviour } from './profile.js';
 import { PartitionLog } from './log.js';
 import { Partition, type PendingIsrChange } from './partition.js';
-import { ProducerStateTable } from './producer-state.js';
+import { lastStableOffset, ProducerStateTable, type AppendOrigin } from './producer-state.js';
+import { writeTxnMarkers, type MarkerAppends, type MarkerWritten } from './write-txn-markers.js';
 
 type Produce = Extract<KafkaMessage, { type: 'Produce' }>;
 type Fetch = Extract<KafkaMessage, { type: 'Fetch' }>;
 type LeaderAndIsr = Extract<KafkaMessage, { type: 'LeaderAndIsr' }>;
 type ListOffsets = Extract<KafkaMessage, { type: 'ListOffsets' }>;
+type WriteTxnMarkers = Extract<KafkaMessage, { type: 'WriteTxnMarkers' }>;
 type FetchResult = Extract<KafkaMessage, { type: 'FetchResponse' }>['partitions'][number];
-type AppendOutcome = { readonly error: KafkaError; readonly baseOffset: number; readonly requiredOffset?: number; readonly logStartOffset?: number };
+/** What a leader's append of one batch came to; requiredOffset: the HW that replicates it. */
+export type AppendOutcome = { readonly error: KafkaError; readonly baseOffset: number; readonly requiredOffset?: number; readonly logStartOffset?: number };
 
 const NO_BATCHES: readonly RecordBatch[] = [];
 const NO_RESULTS: readonly FetchResult[] = [];
+const NO_ABORTED: readonly AbortedTransaction[] = [];
 const NOT_LEADER: AppendOutcome = { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 };
 const UNKNOWN_PRODUCER_ID: AppendOutcome = { error: 'UNKNOWN_PRODUCER_ID', baseOffset: -1, logStartOffset: 0 };
 
@@ -43,6 +50,8 @@ export interface HostedPartition {
   produceWaits: ProduceWait[];
   /** Fetches without a session (consumers') waiting on this partition, in the order they began to wait. */
   readonly fetchWaits: DelayedFetch[];
+  /** The LSO as the trace last told it while behind the HW; -1 while the LSO is the HW. */
+  lsoBehind: number;
 }
 
 export class ReplicaManager {
@@ -56,6 +65,8 @@ export class ReplicaManager {
   private readonly fetchPurgatory: FetchPurgatory;
   /** How a leader's ISR change is made: its own ZooKeeper write before 2.7, AlterIsr / AlterPartition since. */
   private readonly isrChanges: IsrChangeManager;
+  /** What WriteTxnMarkers needs of this replica manager. */
+  private readonly markerAppends: MarkerAppends;
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -71,6 +82,11 @@ export class ReplicaManager {
       sendFetchResponse: (from, request, session, results) => this.sendFetchResponse(from, request, session, results),
     });
     this.isrChanges = ctx.behaviour.alterIsr ? new AlterPartitionManager(ctx, metadata) : new ZkIsrManager(ctx);
+    this.markerAppends = {
+      get: (topic, partition) => this.get(topic, partition),
+      appendToLeader: (hosted, batch, origin) => this.appendToLeader(hosted, batch, -1, origin),
+      delayProduce: (results, waits, timeoutMs, onComplete) => this.producePurgatory.delayProduce(results, waits, timeoutMs, onComplete),
+    };
   }
 
   get(topic: string, partition: number): HostedPartition | undefined {
@@ -88,7 +104,8 @@ export class ReplicaManager {
       const log = new PartitionLog(topic, partition, this.ctx.env.disk, { intervalMessages: settings.flushMessages, intervalMs: settings.flushMs, segmentRecords }, this.ctx.env.now());
       const partitionState = new Partition(topic, partition, this.ctx.id, log, this.checkpointedHighWatermarks.get(key) ?? 0);
       if (this.ctx.behaviour.hwHeldUnderMinIsr) partitionState.minIsrForHighWatermark = settings.minInsyncReplicas;
-      hosted = { partition: partitionState, producers: ProducerStateTable.fromBatches(log.batches.slice()), produceWaits: [], fetchWaits: [] };
+      const producers = ProducerStateTable.fromBatches(log.batches.slice(), this.ctx.behaviour.producerState, partitionState.highWatermark);
+      hosted = { partition: partitionState, producers, produceWaits: [], fetchWaits: [], lsoBehind: -1 };
       this.hosted.set(key, hosted);
       let partitions = this.byTopic.get(topic);
       if (partitions === undefined) {
@@ -96,6 +113,8 @@ export class ReplicaManager {
         this.byTopic.set(topic, partitions);
       }
       partitions[partition] = hosted;
+      // A log loaded with a transaction open below its checkpointed HW starts with its LSO behind.
+      this.onHighWatermarkMoved(hosted);
     }
     return hosted;
   }
@@ -139,13 +158,21 @@ export class ReplicaManager {
     const batch: RecordBatch = transactional === undefined
       ? { baseOffset: -1, leaderEpoch: -1, producerId: NO_PRODUCER_ID, producerEpoch: -1, baseSequence: -1, records }
       : { baseOffset: -1, leaderEpoch: -1, producerId: transactional.producerId, producerEpoch: transactional.producerEpoch, baseSequence: -1, records, isTransactional: true };
-    const outcome = this.appendToLeader(hosted, batch, -1);
+    const outcome = this.appendToLeader(hosted, batch, -1, 'coordinator');
     if (outcome.error !== 'NONE') return onComplete(outcome.error, -1);
     const results: ProduceResult[] = [{ topic, partition, error: 'NONE', baseOffset: outcome.baseOffset }];
     this.producePurgatory.delayProduce(results, [{ index: 0, hosted, requiredOffset: outcome.requiredOffset! }], timeoutMs, ([result]) => onComplete(result!.error, result!.baseOffset));
   }
 
-  private appendToLeader(hosted: HostedPartition, batch: RecordBatch, acks: -1 | 0 | 1): AppendOutcome {
+  /**
+   * WriteTxnMarkers (write-txn-markers.ts): each marker appended as a control batch with acks=all;
+   * `onMarkerWritten` hears each one replicated to the ISR.
+   */
+  handleWriteTxnMarkers(from: string, request: WriteTxnMarkers, onMarkerWritten: MarkerWritten | null = null): void {
+    writeTxnMarkers(this.ctx, this.markerAppends, from, request, onMarkerWritten);
+  }
+
+  private appendToLeader(hosted: HostedPartition, batch: RecordBatch, acks: -1 | 0 | 1, origin: AppendOrigin = 'client'): AppendOutcome {
     const p = hosted.partition;
     // acks=all refuses before writing when the committed ISR is already too small
     // (Partition.appendRecordsToLeader, every version: partitionState.isr, not the maximal ISR).
@@ -153,7 +180,9 @@ export class ReplicaManager {
       this.ctx.trace({ kind: 'produce.rejected', broker: this.ctx.id, topic: p.topic, partition: p.partition, error: 'NOT_ENOUGH_REPLICAS', isr: [...p.isr] }, false);
       return { error: 'NOT_ENOUGH_REPLICAS', baseOffset: -1 };
     }
-    const sequence = hosted.producers.check(batch, this.ctx.behaviour.producerState);
+    // LogValidator refuses a client's control batch (InvalidRecordException): ksim's producers never make one.
+    if (origin === 'client' && batch.control !== undefined) invariant(false, () => `${p.key} on broker ${this.ctx.id}: a Produce carried a control batch`);
+    const sequence = hosted.producers.check(batch, this.ctx.behaviour.producerState, origin);
     if (sequence.kind === 'duplicate') return { error: 'NONE', baseOffset: sequence.baseOffset, requiredOffset: sequence.baseOffset + batch.records.length };
     // UNKNOWN_PRODUCER_ID carries the log start offset (ProduceResponse v5+, 1.0): the producer
     // compares it with its last acknowledged offset. No retention here: the log starts at 0.
@@ -213,11 +242,33 @@ export class ReplicaManager {
       if (request.replicaId >= 0) this.recordFollowerFetch(hosted!, request.replicaId, fetchOffset, now);
       const p = hosted!.partition;
       const read = p.log.read(fetchOffset, this.ctx.settings.replicaFetchMaxRecords);
-      // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
-      const batches = request.replicaId >= 0 ? read : belowHighWatermark(read, p.highWatermark);
-      results.push({ topic, partition, error: 'NONE', highWatermark: p.highWatermark, logStartOffset: 0, batches });
+      if (request.replicaId >= 0) results.push({ topic, partition, error: 'NONE', highWatermark: p.highWatermark, logStartOffset: 0, batches: read });
+      else results.push(this.consumerRead(hosted!, fetchOffset, read, request.isolationLevel === 'read_committed'));
     }
     return results;
+  }
+
+  /**
+   * What a consumer may read of `read` (ReplicaManager.readFromLocalLog, Log.read): below the high
+   * watermark (FetchHighWatermark), or read_committed below the last stable offset
+   * (FetchTxnCommitted), with the aborted transactions the returned batches overlap
+   * (Log.addAbortedTransactions). From 0.11 (Fetch v4) every answer carries the LSO.
+   */
+  private consumerRead(hosted: HostedPartition, fetchOffset: number, read: readonly RecordBatch[], readCommitted: boolean): FetchResult {
+    const p = hosted.partition;
+    const { topic, partition, highWatermark } = p;
+    if (!readCommitted) {
+      // A consumer reads only what the ISR has: below the high watermark (FetchIsolation.HIGH_WATERMARK).
+      const batches = belowOffset(read, highWatermark);
+      if (!this.ctx.behaviour.transactions) return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches };
+      return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches, lastStableOffset: lastStableOffset(hosted.producers, highWatermark) };
+    }
+    const stable = lastStableOffset(hosted.producers, highWatermark);
+    const batches = belowOffset(read, stable);
+    const last = batches[batches.length - 1];
+    // The fetch's range ends after its last batch (Kafka takes the offset index's next entry, or the log end).
+    const abortedTransactions = last === undefined ? NO_ABORTED : hosted.producers.abortedTxns.collect(fetchOffset, nextOffset(last));
+    return { topic, partition, error: 'NONE', highWatermark, logStartOffset: 0, batches, lastStableOffset: stable, abortedTransactions };
   }
 
   /**
@@ -302,13 +353,16 @@ export class ReplicaManager {
     this.maybeIncrementHighWatermark(hosted);
   }
 
-  /** ListOffsets: -2 the log start (always 0 here), -1 the high watermark for a consumer (the LEO for a replica). */
+  /**
+   * ListOffsets: -2 the log start (always 0 here); -1 the LEO for a replica, for a consumer the high
+   * watermark, read_committed the last stable offset (Partition.fetchOffsetForTimestamp, 0.11+).
+   */
   handleListOffsets(from: string, request: ListOffsets): void {
     const partitions = request.partitions.map(({ topic, partition, timestamp }) => {
       const hosted = this.get(topic, partition);
       if (hosted === undefined || !hosted.partition.isLeader) return { topic, partition, error: 'NOT_LEADER_OR_FOLLOWER' as const, offset: -1, leaderEpoch: -1 };
       const p = hosted.partition;
-      const latest = request.replicaId < 0 ? p.highWatermark : p.log.logEndOffset;
+      const latest = request.replicaId >= 0 ? p.log.logEndOffset : request.isolationLevel === 'read_committed' ? lastStableOffset(hosted.producers, p.highWatermark) : p.highWatermark;
       return { topic, partition, error: 'NONE' as const, offset: timestamp === -2 ? 0 : latest, leaderEpoch: p.leaderEpoch };
     });
     this.ctx.env.send(from, { type: 'ListOffsetsResponse', correlationId: request.correlationId, partitions });
@@ -341,12 +395,33 @@ export class ReplicaManager {
       return;
     }
     this.traceHighWatermark(p);
+    this.onHighWatermarkMoved(hosted);
     this.producePurgatory.completeProduceWaits(hosted);
     this.fetchPurgatory.wakeFetches(hosted, 'consumers');
   }
 
   traceHighWatermark(p: Partition): void {
     this.ctx.trace({ kind: 'hw', broker: this.ctx.id, topic: p.topic, partition: p.partition, highWatermark: p.highWatermark }, false);
+  }
+
+  /**
+   * The HW moved (or the log was loaded or rebuilt): completed transactions whose markers it
+   * passed are stable (Log.updateHighWatermarkMetadata: onHighWatermarkUpdated,
+   * maybeIncrementFirstUnstableOffset), and the LSO may move. The trace tells the LSO when it
+   * falls behind the HW, moves while behind, and catches up; otherwise it is the HW. A partition
+   * whose log holds no transaction has nothing to do.
+   */
+  onHighWatermarkMoved(hosted: HostedPartition): void {
+    const producers = hosted.producers;
+    if (!producers.hasTransactions && hosted.lsoBehind === -1) return;
+    const p = hosted.partition;
+    producers.onHighWatermarkUpdated(p.highWatermark);
+    const stable = lastStableOffset(producers, p.highWatermark);
+    if (stable > p.highWatermark || stable > p.log.logEndOffset) invariant(false, () => `${p.key} on broker ${this.ctx.id}: LSO ${stable} above HW ${p.highWatermark} or LEO ${p.log.logEndOffset}`);
+    const behind = stable < p.highWatermark ? stable : -1;
+    if (behind === hosted.lsoBehind) return;
+    hosted.lsoBehind = behind;
+    this.ctx.trace({ kind: 'lso', broker: this.ctx.id, topic: p.topic, partition: p.partition, lastStableOffset: stable, highWatermark: p.highWatermark }, false);
   }
 
   private traceHighWatermarkHeld(p: Partition): void {
@@ -489,12 +564,12 @@ function followerRestarts(rule: Behaviour['followerRestartsOn'], p: Partition, s
   }
 }
 
-/** The batches a consumer may read: those below the high watermark (a straddling batch is cut there). */
-function belowHighWatermark(batches: readonly RecordBatch[], highWatermark: number): RecordBatch[] {
+/** The batches a consumer may read: those below the high watermark or the LSO (a straddling batch is cut there). */
+function belowOffset(batches: readonly RecordBatch[], limit: number): RecordBatch[] {
   const out: RecordBatch[] = [];
   for (const batch of batches) {
-    if (batch.baseOffset >= highWatermark) break;
-    out.push(nextOffset(batch) <= highWatermark ? batch : { ...batch, records: batch.records.slice(0, highWatermark - batch.baseOffset) });
+    if (batch.baseOffset >= limit) break;
+    out.push(nextOffset(batch) <= limit ? batch : { ...batch, records: batch.records.slice(0, limit - batch.baseOffset) });
   }
   return out;
 }

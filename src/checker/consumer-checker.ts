@@ -95,7 +95,7 @@ export interface ConsumerFinishInput {
   readonly ctx: StoryContext;
   /** Indexed by the partition's index. */
   readonly finals: readonly (FinalPartitionLog | undefined)[];
-  /** Calls `visit` for each record of a final log below its high watermark, in offset order. */
+  /** Calls `visit` for each record of a final log below its high watermark, in offset order (transaction markers' control records excepted). */
   forEachFinalRecord(final: FinalPartitionLog, visit: (offset: number, record: KafkaRecord) => void): void;
   readonly add: AddFinding;
 }

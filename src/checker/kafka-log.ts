@@ -9,7 +9,9 @@
 // At the end it takes each partition's final log (its final leader's log below that leader's
 // high watermark) and finds what the application was told succeeded and is not there (`lost`),
 // what stands there twice (`duplicated`) or out of send order (`reordered`), and which live
-// replicas disagree with it below the high watermark (`divergent`).
+// replicas disagree with it below the high watermark (`divergent`). A control batch (a
+// transaction's COMMIT or ABORT marker) holds no application record: it takes an offset, and
+// counts as an identity there for `inconsistent`, but is never a message of the final log.
 //
 // When the layout names consumer groups, the consumer half (consumer-checker.ts) sees the
 // events this half does not follow and, at the end, reads the same final logs: `unprocessed`,
@@ -381,6 +383,7 @@ export class LogChecker {
     for (let i = 0; i < file.length; i++) {
       const batch = file.at(i);
       if (batch.baseOffset >= highWatermark) break;
+      if (batch.control !== undefined) continue; // a transaction marker: no application record
       for (let j = 0; j < batch.records.length; j++) {
         const offset = batch.baseOffset + j;
         const record = batch.records[j]!;
@@ -405,6 +408,7 @@ export class LogChecker {
     for (let i = 0; i < file.length; i++) {
       const batch = file.at(i);
       if (batch.baseOffset >= highWatermark) break;
+      if (batch.control !== undefined) continue;
       for (let j = 0; j < batch.records.length && batch.baseOffset + j < highWatermark; j++) visit(batch.baseOffset + j, batch.records[j]!);
     }
   }
@@ -576,6 +580,7 @@ export class LogChecker {
     for (let i = file.length - 1; i >= 0; i--) {
       const batch = file.at(i);
       if (nextOffset(batch) <= highWatermark) break;
+      if (batch.control !== undefined) continue;
       for (let j = 0; j < batch.records.length; j++) {
         const record = batch.records[j]!;
         if (batch.baseOffset + j >= highWatermark && record.seq >= 0) set.add(`${record.producer}#${record.seq}`);

@@ -9,7 +9,16 @@ export type AppEvent =
   | { kind: 'app.ack'; producer: string; seq: number; topic: string; partition: number; offset: number }
   /** partition -1 with MAX_BLOCK_TIMEOUT: send() gave up after max.block.ms (no metadata or no buffer memory). */
   /** DELIVERY_TIMEOUT: delivery.timeout.ms (2.1+, KIP-91); BATCH_EXPIRED: before 2.1, a batch waited request.timeout.ms in the accumulator. */
-  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'MAX_BLOCK_TIMEOUT' };
+  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'MAX_BLOCK_TIMEOUT' }
+  /**
+   * A transactional application's transaction ended, as the application was told (KIP-98): its
+   * records firstSeq..lastSeq (every send between beginTransaction and the end, in seq order) are
+   * acknowledged only by `committed` (commitTransaction returned), failed by `aborted`
+   * (abortTransaction returned), and stay "maybe sent" by `unknown` (commit or abort threw: a
+   * timeout, fencing, a fatal error; `error` says which). A transactional producer's app.ack of a
+   * single record says its batch was written, not that it will be visible.
+   */
+  | { kind: 'app.txn'; producer: string; transactionalId: string; producerId: number; producerEpoch: number; firstSeq: number; lastSeq: number; outcome: 'committed' | 'aborted' | 'unknown'; error: string | null };
 
 export type ProducerEvent =
   | { kind: 'producer.retry'; producer: string; topic: string; partition: number; firstSeq: number; count: number; error: KafkaError; attempt: number }
@@ -49,6 +58,28 @@ export type BrokerEvent =
   | { kind: 'broker.shutdown'; broker: number; phase: 'controlled-shutdown' | 'unclean' | 'stopped'; attempt: number; remaining: string[] }
   | { kind: 'log.append'; broker: number; topic: string; partition: number; baseOffset: number; count: number; leaderEpoch: number; role: 'leader' | 'follower' }
   | { kind: 'hw'; broker: number; topic: string; partition: number; highWatermark: number }
+  /**
+   * The last stable offset (KIP-98) fell behind the high watermark, moved while behind it, or caught
+   * up with it (lastStableOffset = highWatermark); at any other time it is the high watermark.
+   */
+  | { kind: 'lso'; broker: number; topic: string; partition: number; lastStableOffset: number; highWatermark: number }
+  /**
+   * A leader's answer to one marker of a WriteTxnMarkers: appended at `offset` (error NONE), or
+   * refused by the producer state (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED) or the
+   * ISR (NOT_ENOUGH_REPLICAS), offset -1.
+   */
+  | {
+      kind: 'txn.marker';
+      broker: number;
+      topic: string;
+      partition: number;
+      producerId: number;
+      producerEpoch: number;
+      result: 'COMMIT' | 'ABORT';
+      coordinatorEpoch: number;
+      offset: number;
+      error: KafkaError;
+    }
   | { kind: 'leader'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[] }
   | { kind: 'follower'; broker: number; topic: string; partition: number; leader: number; leaderEpoch: number }
   | { kind: 'isr.shrink'; broker: number; topic: string; partition: number; leaderEpoch: number; isr: number[]; removed: number[]; lagMs: number }

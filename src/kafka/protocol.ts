@@ -303,7 +303,7 @@ export type KafkaMessage =
         readonly highWatermark: number;
         readonly logStartOffset: number;
         readonly batches: readonly RecordBatch[];
-        /** The partition's last stable offset (v4+); absent: the high watermark (no transaction open). */
+        /** The partition's last stable offset: in every answer to a consumer from 0.11 (v4+); absent in a follower's and before 0.11. */
         readonly lastStableOffset?: number;
         /** read_committed only: the aborted transactions overlapping the returned batches (v4+); absent: none. */
         readonly abortedTransactions?: readonly AbortedTransaction[];

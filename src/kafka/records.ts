@@ -41,6 +41,22 @@ export interface ControlMarker {
   readonly coordinatorEpoch: number;
 }
 
+/** The producer name of a control record: not an application's (seq -1, as the coordinator's records). */
+export const CONTROL_PRODUCER = '__control';
+
+/**
+ * A transaction marker as the coordinator has a leader write it (MemoryRecords.withEndTransactionMarker):
+ * the producer's id and epoch, no sequence, transactional, one control record.
+ */
+export function controlBatch(producerId: number, producerEpoch: number, marker: ControlMarker): RecordBatch {
+  return {
+    baseOffset: -1, leaderEpoch: -1, producerId, producerEpoch, baseSequence: -1,
+    records: [{ key: null, producer: CONTROL_PRODUCER, seq: -1 }],
+    isTransactional: true,
+    control: marker,
+  };
+}
+
 /** Kafka's internal topic of transaction metadata, keyed by transactional.id (KIP-98). */
 export const TRANSACTION_STATE = '__transaction_state';
 

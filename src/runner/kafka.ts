@@ -11,7 +11,7 @@ import { CoverageProbes } from '../checker/coverage.js';
 import { LogChecker } from '../checker/kafka-log.js';
 import { StartFailures } from '../checker/start-failures.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
-import { producerProcess } from '../clients/producer.js';
+import { producerProcess } from '../clients/producer-app.js';
 import { consumerProcess } from '../clients/consumer.js';
 import { CONSUMER_OFFSETS, TRANSACTION_STATE, tpKey } from '../kafka/records.js';
 import { transactionTopicConfigs } from '../coordinator/transaction-config.js';

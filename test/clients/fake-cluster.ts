@@ -6,7 +6,7 @@
 import { World, type ProcessFactory, type TraceEvent } from '../../sim/index.js';
 import { ProducerStateTable, type ProducerStateRules } from '../../src/broker/producer-state.js';
 import { behaviourOf } from '../../src/broker/profile.js';
-import { producerProcess, type ProducerOptions } from '../../src/clients/producer.js';
+import { producerProcess, type ProducerOptions } from '../../src/clients/producer-app.js';
 import type { KafkaError } from '../../src/kafka/errors.js';
 import type { AppEvent, ProducerEvent } from '../../src/kafka/events.js';
 import type { KafkaMessage } from '../../src/kafka/protocol.js';

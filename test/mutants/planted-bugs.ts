@@ -120,7 +120,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'consumer fetches read above the high watermark (up to the log end, as a follower)',
     file: 'src/broker/replica-manager.ts',
-    find: 'const batches = request.replicaId >= 0 ? read : belowHighWatermark(read, p.highWatermark);',
+    find: 'const batches = belowOffset(read, highWatermark);',
     replace: 'const batches = read;',
     kafka: 'ReplicaManager.readFromLog -> UnifiedLog.read with FetchIsolation.HIGH_WATERMARK for a consumer: records below the high watermark only (3.9.0-rc3)',
     scenarios: ['consumer-reads-below-hw'],
@@ -129,8 +129,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a consumer fetch at the high watermark returns the record at the high watermark',
     file: 'src/broker/replica-manager.ts',
-    find: 'belowHighWatermark(read, p.highWatermark)',
-    replace: 'belowHighWatermark(read, p.highWatermark + 1)',
+    find: 'belowOffset(read, highWatermark)',
+    replace: 'belowOffset(read, highWatermark + 1)',
     kafka: 'UnifiedLog.read: maxOffsetMetadata is the high watermark for a consumer, an exclusive bound (3.9.0-rc3)',
     scenarios: ['consumer-reads-below-hw'],
     seeds: 2,
@@ -173,7 +173,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'retries treated as 0: the producer never retries a batch',
-    file: 'src/clients/producer.ts',
+    file: 'src/clients/producer/sender.ts',
     find: 'batch.attempts >= this.settings.retries) return false;',
     replace: 'batch.attempts >= 0) return false;',
     kafka: 'Sender.canRetry: attempts below retries and delivery.timeout.ms not passed (3.9.0-rc3)',

@@ -1,6 +1,8 @@
-// One partition's batch of records in the producer (Kafka's ProducerBatch), and the part of a
-// partition's state the accumulator keeps: its queue of batches not in flight.
-import type { KafkaRecord } from '../kafka/records.js';
+// One partition's batch of records in the producer: Kafka's ProducerBatch
+// (clients/src/main/java/org/apache/kafka/clients/producer/internals/ProducerBatch.java, read at
+// 2.8.2), and the part of a partition's state the RecordAccumulator keeps: its queue of batches
+// not in flight.
+import type { KafkaRecord } from '../../kafka/records.js';
 
 /** A v2 record batch's header (DefaultRecordBatch.RECORD_BATCH_OVERHEAD). */
 export const BATCH_OVERHEAD_BYTES = 61;

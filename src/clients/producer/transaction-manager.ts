@@ -1,6 +1,7 @@
 // The idempotent producer's state: the half of Kafka's TransactionManager that a producer
-// without transactions uses (clients/.../producer/internals/TransactionManager.java, with
-// TxnPartitionEntry and the idempotence checks of RecordAccumulator and Sender): the producer id
+// without transactions uses (clients/.../producer/internals/TransactionManager.java, read at 2.8.2,
+// the rules per release line below at their own tags; with TxnPartitionEntry and the idempotence
+// checks of RecordAccumulator and Sender, which call it as Kafka's do): the producer id
 // and epoch, and per partition the next sequence number, the last acknowledged one, and the
 // batches that hold a sequence and are not done ("in flight", retries waiting in the queue
 // included).
@@ -21,8 +22,8 @@
 // In every line a batch that already has a sequence keeps it (and its producer id) when it is
 // retried: it is renumbered only by an epoch bump of its own partition (2.5+), by a fresh start
 // after UNKNOWN_PRODUCER_ID, or by a sequence adjustment after an earlier batch failed (1.0-2.4).
-import type { KafkaError } from '../kafka/errors.js';
-import { profileAtLeast } from './producer-config.js';
+import type { KafkaError } from '../../kafka/errors.js';
+import { profileAtLeast } from '../producer-config.js';
 import type { Batch } from './producer-batch.js';
 
 /** What the application is told when a batch fails for good: a Kafka error or an expiry. */
