@@ -13,7 +13,7 @@
 import { invariant, type Env, type ProcessFactory } from '../../sim/index.js';
 import type { KafkaEvent, StartFailure } from '../kafka/events.js';
 import type { KafkaMessage } from '../kafka/protocol.js';
-import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
+import { CONSUMER_OFFSETS, TRANSACTION_STATE, tpKey } from '../kafka/records.js';
 import type { KafkaConfig } from '../scenario/types.js';
 import { createZkClient } from '../zookeeper/client.js';
 import { retryingZk } from './zk-retry.js';
@@ -21,6 +21,9 @@ import type { Stat, ZkClient } from '../zookeeper/api.js';
 import { Controller } from '../controller/controller.js';
 import { coordinatorSettings } from '../coordinator/config.js';
 import { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import { transactionSettings } from '../coordinator/transaction-config.js';
+import { TransactionCoordinator } from '../coordinator/transaction-coordinator.js';
+import type { MarkerChannel } from '../coordinator/transaction-marker-channel-manager.js';
 import { RECORD_BYTES, brokerSettings, topicSettings, type TopicSettings } from './config.js';
 import { Channels } from './channels.js';
 import { InFlightRequests, type BrokerContext } from './context.js';
@@ -66,6 +69,7 @@ class Broker {
   private readonly replicas: ReplicaManager;
   private readonly fetcher: ReplicaFetcher;
   private readonly coordinator: GroupCoordinator;
+  private readonly txnCoordinator: TransactionCoordinator;
   private readonly topicSettingsCache = new Map<string, TopicSettings>();
   private readonly apis: KafkaApis;
   private controller: Controller | null = null;
@@ -124,13 +128,34 @@ class Broker {
     this.fetcher = new ReplicaFetcher(this.ctx, this.replicas);
     this.coordinator = new GroupCoordinator(this.ctx, coordinatorSettings(spec.config, spec.profile), {
       read: (partition) => this.replicas.get(CONSUMER_OFFSETS, partition)?.partition.log.batches.slice() ?? [],
-      append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete),
+      append: (partition, records, timeoutMs, onComplete, producer) => this.replicas.appendAsCoordinator(CONSUMER_OFFSETS, partition, records, timeoutMs, onComplete, producer),
+    });
+    this.txnCoordinator = new TransactionCoordinator(this.ctx, transactionSettings(spec.config, spec.profile), {
+      read: (partition) => this.replicas.get(TRANSACTION_STATE, partition)?.partition.log.batches.slice() ?? [],
+      append: (partition, records, timeoutMs, onComplete) => this.replicas.appendAsCoordinator(TRANSACTION_STATE, partition, records, timeoutMs, (error) => onComplete(error)),
+    }, this.markerChannel(), {
+      allocateProducerId: () => this.allocateProducerId(),
+      knowsPartition: (topic, partition) => this.metadataCache.partitionStates.has(tpKey(topic, partition)),
+      offsetsPartitionFor: (groupId) => this.coordinator.partitionFor(groupId),
     });
     this.apis = new KafkaApis(this.ctx, this.replicas, this.fetcher, this.coordinator, this.metadataCache,
-      () => this.controller, () => this.brokerEpoch, () => this.allocateProducerId());
+      () => this.controller, () => this.brokerEpoch, () => this.allocateProducerId(), this.txnCoordinator);
     this.nextProducerId = this.reserveProducerIds();
     // initZkClient waits for the connection; none within zookeeper.connection.timeout.ms is fatal.
     this.connectTimer = env.setTimer(settings.zookeeperConnectionTimeoutMs * 1000, () => this.startFailed({ reason: 'zookeeper-connection-timeout', timeoutMs: settings.zookeeperConnectionTimeoutMs }));
+  }
+
+  /** The transaction coordinator's way to the partition leaders: the metadata cache, and WriteTxnMarkers on its own connection. */
+  private markerChannel(): MarkerChannel {
+    return {
+      leaderOf: (topic, partition) => {
+        const state = this.metadataCache.partitionStates.get(tpKey(topic, partition));
+        if (state === undefined) return 'unknown-partition';
+        return this.metadataCache.liveBrokers.find((b) => b.id === state.leader) ?? 'not-alive';
+      },
+      send: (destination, markers, timeoutMs, onResponse) => this.ctx.request(destination.node, (correlationId) => ({ type: 'WriteTxnMarkers', correlationId, markers }), timeoutMs,
+        (response) => onResponse(response?.type === 'WriteTxnMarkersResponse' ? response : null)),
+    };
   }
 
   onMessage(from: string, message: unknown, connection?: string): void {
@@ -251,6 +276,7 @@ class Broker {
     }
     this.ctx.trace({ kind: 'broker.started', broker: this.spec.id, recovered: plan.logs.length });
     this.startTimers();
+    this.txnCoordinator.startup();
     this.phase = 'registering';
     this.ensurePersistentPaths(() => {
       // 0.10 to 1.0 start the controller (and run for it) before the registration (KafkaHealthcheck,

@@ -23,7 +23,8 @@ export interface BrokerContext {
 /**
  * The connection a broker's own request goes on: the controller's channel to each broker
  * (ControllerChannelManager), the replica fetcher's to each leader (ReplicaFetcherBlockingSend),
- * and the NetworkClient KafkaServer.controlledShutdown opens to the controller; any other
+ * and the NetworkClient KafkaServer.controlledShutdown opens to the controller; the transaction
+ * coordinator's markers on TransactionMarkerChannelManager's own NetworkClient; any other
  * broker-to-controller request (AlterIsr / AlterPartition) on BrokerToControllerChannelManager's (KIP-497).
  */
 export function connectionOf(request: KafkaMessage): string {
@@ -38,12 +39,14 @@ export function connectionOf(request: KafkaMessage): string {
       return 'replication';
     case 'ControlledShutdown':
       return 'controlled-shutdown';
+    case 'WriteTxnMarkers':
+      return 'txn-marker';
     default:
       return 'broker-to-controller';
   }
 }
 
-const CONNECTIONS: ReadonlySet<string> = new Set(['controller', 'replication', 'controlled-shutdown', 'broker-to-controller']);
+const CONNECTIONS: ReadonlySet<string> = new Set(['controller', 'replication', 'controlled-shutdown', 'broker-to-controller', 'txn-marker']);
 
 interface Pending {
   readonly to: string;

@@ -4,12 +4,14 @@
 // requests to the group coordinator; AlterPartition and ControlledShutdown to this broker's
 // controller, if it is one; the controller's LeaderAndIsr, UpdateMetadata and StopReplica are
 // fenced by broker epoch and controller epoch, then applied. Metadata and FindCoordinator are
-// answered from the metadata cache (metadata-cache.ts), InitProducerId from the server's block of
-// producer ids.
+// answered from the metadata cache (metadata-cache.ts), InitProducerId without a transactional id
+// from the server's block of producer ids; InitProducerId with one and the other transaction
+// requests by the transaction coordinator, TxnOffsetCommit by the group coordinator.
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { TransactionCoordinator } from '../coordinator/transaction-coordinator.js';
 import type { Controller } from '../controller/controller.js';
 import type { KafkaMessage, PartitionState } from '../kafka/protocol.js';
-import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
+import { CONSUMER_OFFSETS, TRANSACTION_STATE, tpKey } from '../kafka/records.js';
 import type { BrokerContext } from './context.js';
 import type { ReplicaFetcher } from './fetcher.js';
 import type { MetadataCache } from './metadata-cache.js';
@@ -33,6 +35,7 @@ export class KafkaApis {
     private readonly brokerEpoch: () => number,
     /** The next producer id of the server's reserved block. */
     private readonly allocateProducerId: () => number,
+    private readonly txnCoordinator: TransactionCoordinator,
   ) {}
 
   handleRequest(from: string, m: KafkaMessage): void {
@@ -46,7 +49,10 @@ export class KafkaApis {
       case 'ListOffsets':
         return this.replicas.handleListOffsets(from, m);
       case 'WriteTxnMarkers':
-        return this.replicas.handleWriteTxnMarkers(from, m);
+        // A marker replicated in a __consumer_offsets partition completes the producer's pending offsets there (KafkaApis.handleWriteTxnMarkersRequest).
+        return this.replicas.handleWriteTxnMarkers(from, m, (topic, partition, producerId, result) => {
+          if (topic === CONSUMER_OFFSETS) this.coordinator.scheduleHandleTxnCompletion(producerId, [partition], result);
+        });
       case 'FindCoordinator':
         return this.findCoordinator(from, m);
       case 'JoinGroup':
@@ -64,7 +70,16 @@ export class KafkaApis {
       case 'Metadata':
         return this.ctx.env.send(from, this.metadataResponse(m.correlationId, m.topics));
       case 'InitProducerId':
+        if (m.transactionalId !== undefined && m.transactionalId !== null) return this.txnCoordinator.handleInitProducerId(from, m);
         return this.ctx.env.send(from, { type: 'InitProducerIdResponse', correlationId: m.correlationId, error: 'NONE', producerId: this.allocateProducerId(), producerEpoch: 0 });
+      case 'AddPartitionsToTxn':
+        return this.txnCoordinator.handleAddPartitionsToTxn(from, m);
+      case 'AddOffsetsToTxn':
+        return this.txnCoordinator.handleAddOffsetsToTxn(from, m);
+      case 'EndTxn':
+        return this.txnCoordinator.handleEndTxn(from, m);
+      case 'TxnOffsetCommit':
+        return this.coordinator.handleTxnCommitOffsets(from, m);
       case 'LeaderAndIsr':
       case 'UpdateMetadata':
       case 'StopReplica':
@@ -122,15 +137,19 @@ export class KafkaApis {
     }
     const { lead, follow } = this.replicas.becomeLeaderOrFollower(request);
     this.fetcher.follow(follow.map(({ hosted, state, restart }) => ({ hosted, state, leaderNode: nodes.get(state.leader) ?? null, restart })));
-    // The group coordinator follows the leadership of __consumer_offsets (KafkaApis.onLeadershipChange).
+    // The group coordinator follows the leadership of __consumer_offsets, the transaction
+    // coordinator that of __transaction_state, whose leader epoch is its coordinator epoch (KafkaApis.onLeadershipChange).
     for (const hosted of lead) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onElection(hosted.partition.partition);
     for (const { hosted } of follow) if (hosted.partition.topic === CONSUMER_OFFSETS) this.coordinator.onResignation(hosted.partition.partition);
+    for (const hosted of lead) if (hosted.partition.topic === TRANSACTION_STATE) this.txnCoordinator.onElection(hosted.partition.partition, hosted.partition.leaderEpoch);
+    for (const { hosted } of follow) if (hosted.partition.topic === TRANSACTION_STATE) this.txnCoordinator.onResignation(hosted.partition.partition);
     this.ctx.env.send(from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
   private onUpdateMetadata(from: string, request: Extract<KafkaMessage, { type: 'UpdateMetadata' }>): void {
     this.metadataCache.liveBrokers = request.liveBrokers;
     for (const state of request.partitionStates) this.metadataCache.partitionStates.set(tpKey(state.topic, state.partition), state);
+    this.txnCoordinator.onMetadataUpdate();
     this.ctx.env.send(from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
@@ -141,11 +160,15 @@ export class KafkaApis {
   }
 
   /**
-   * Any broker answers: the leader of the group's __consumer_offsets partition, from this broker's
-   * metadata cache, if it is alive (KafkaApis.handleFindCoordinatorRequest).
+   * Any broker answers: the leader of the group's __consumer_offsets partition (of the
+   * transactional id's __transaction_state partition), from this broker's metadata cache, if it is
+   * alive (KafkaApis.handleFindCoordinatorRequest).
    */
   private findCoordinator(from: string, request: Extract<KafkaMessage, { type: 'FindCoordinator' }>): void {
-    const state = this.metadataCache.partitionStates.get(tpKey(CONSUMER_OFFSETS, this.coordinator.partitionFor(request.key)));
+    const key = request.keyType === 'transaction'
+      ? tpKey(TRANSACTION_STATE, this.txnCoordinator.partitionFor(request.key))
+      : tpKey(CONSUMER_OFFSETS, this.coordinator.partitionFor(request.key));
+    const state = this.metadataCache.partitionStates.get(key);
     const leader = state === undefined || state.leader < 0 ? undefined : this.metadataCache.liveBrokers.find((b) => b.id === state.leader);
     this.ctx.env.send(from, leader === undefined
       ? { type: 'FindCoordinatorResponse', correlationId: request.correlationId, error: 'COORDINATOR_NOT_AVAILABLE', nodeId: -1, node: '' }

@@ -154,6 +154,7 @@ export function olderBrokerDefaults(profile: string): { readonly broker: Record<
   if (n < 203) broker['group.max.session.timeout.ms'] = 300_000; // KAFKA-7862 (KIP-345): 30 min since 2.3
   if (n < 205) {
     broker['replica.lag.time.max.ms'] = 10_000; // KIP-537: 30 s since 2.5
+    if (n >= 11) broker['transaction.abort.timed.out.transaction.cleanup.interval.ms'] = 60_000; // KAFKA-9417: 10 s since 2.5
     zookeeper['zookeeper.session.timeout.ms'] = 6_000; // KIP-537: 18 s since 2.5
   }
   return { broker, zookeeper };

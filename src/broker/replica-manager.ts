@@ -148,10 +148,16 @@ export class ReplicaManager {
    * the high watermark covers the records; NOT_ENOUGH_REPLICAS when the ISR is already too small,
    * NOT_LEADER_OR_FOLLOWER when leadership is (or gets) lost, REQUEST_TIMED_OUT after the timeout.
    */
-  appendAsCoordinator(topic: string, partition: number, records: readonly KafkaRecord[], timeoutMs: number, onComplete: CoordinatorAppendCallback): void {
+  appendAsCoordinator(
+    topic: string, partition: number, records: readonly KafkaRecord[], timeoutMs: number, onComplete: CoordinatorAppendCallback,
+    transactional?: { readonly producerId: number; readonly producerEpoch: number },
+  ): void {
     const hosted = this.get(topic, partition);
     if (hosted === undefined || !hosted.partition.isLeader) return onComplete('NOT_LEADER_OR_FOLLOWER', -1);
-    const batch: RecordBatch = { baseOffset: -1, leaderEpoch: -1, producerId: NO_PRODUCER_ID, producerEpoch: -1, baseSequence: -1, records };
+    // A TxnOffsetCommit's records: a transactional batch of the producer, with no sequence (GroupMetadataManager.storeOffsets).
+    const batch: RecordBatch = transactional === undefined
+      ? { baseOffset: -1, leaderEpoch: -1, producerId: NO_PRODUCER_ID, producerEpoch: -1, baseSequence: -1, records }
+      : { baseOffset: -1, leaderEpoch: -1, producerId: transactional.producerId, producerEpoch: transactional.producerEpoch, baseSequence: -1, records, isTransactional: true };
     const outcome = this.appendToLeader(hosted, batch, -1, 'coordinator');
     if (outcome.error !== 'NONE') return onComplete(outcome.error, -1);
     const results: ProduceResult[] = [{ topic, partition, error: 'NONE', baseOffset: outcome.baseOffset }];

@@ -1,6 +1,7 @@
 // The group coordinator's broker settings (Kafka's GroupConfig and OffsetConfig), read from the
 // cluster's broker config with Kafka's defaults.
 import { numberSetting } from '../broker/config.js';
+import { profileNumber } from '../broker/profile.js';
 import { BROKER_CONFIG, DEFAULT_KAFKA_PROFILE, KAFKA_PROFILES, type KafkaConfigTable, type KafkaProfile } from '../scenario/kafka-config.js';
 import type { KafkaConfig } from '../scenario/types.js';
 
@@ -15,6 +16,12 @@ export interface CoordinatorSettings {
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
   readonly groupMaxSize: number;
+  /**
+   * KIP-447 (2.5): TxnOffsetCommit carries the consumer's member id, instance id and generation,
+   * checked as an OffsetCommit's are, and OffsetFetch may require stable offsets. Before, a
+   * transactional commit was stored without any group check.
+   */
+  readonly txnOffsetCommitGroupMetadata: boolean;
 }
 
 export function coordinatorSettings(broker: KafkaConfig, profile: string = DEFAULT_KAFKA_PROFILE): CoordinatorSettings {
@@ -26,6 +33,7 @@ export function coordinatorSettings(broker: KafkaConfig, profile: string = DEFAU
     groupMinSessionTimeoutMs: n('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: n('group.max.session.timeout.ms'),
     groupMaxSize: n('group.max.size'),
+    txnOffsetCommitGroupMetadata: profileNumber(profile) >= 205,
   };
 }
 

@@ -575,8 +575,55 @@ export class GroupCoordinator {
 
   handleFetchOffsets(from: string, request: Request<'OffsetFetch'>): void {
     const statusError = this.groupStatusError(request.groupId);
-    const partitions = statusError !== null ? [] : this.manager.getOffsets(request.groupId, request.partitions).map((p) => ({ ...p, error: 'NONE' as const }));
+    // requireStable is OffsetFetch v7 (KIP-447, 2.5): before, offsets are returned as they are.
+    const requireStable = this.settings.txnOffsetCommitGroupMetadata && request.requireStable === true;
+    const partitions = statusError !== null ? [] : this.manager.getOffsets(request.groupId, request.partitions, requireStable);
     this.ctx.env.send(from, { type: 'OffsetFetchResponse', correlationId: request.correlationId, error: statusError ?? 'NONE', partitions });
+  }
+
+  // ---- transactional offsets (KIP-98) --------------------------------------------------------
+
+  /**
+   * A transactional producer's offsets (sendOffsetsToTransaction): stored as a transactional batch
+   * of its producer id and epoch, pending until the transaction ends. From 2.5 (KIP-447) the
+   * consumer's member id, instance id and generation are checked when given; before, not at all
+   * (GroupCoordinator.handleTxnCommitOffsets / doTxnCommitOffsets, 0.11, 2.4.1, 2.5.0, 2.8.2).
+   */
+  handleTxnCommitOffsets(from: string, request: Request<'TxnOffsetCommit'>): void {
+    const respond = (error: KafkaError): void => {
+      const partitions = request.offsets.map(({ topic, partition }) => ({ topic, partition, error }));
+      this.ctx.env.send(from, { type: 'TxnOffsetCommitResponse', correlationId: request.correlationId, partitions });
+      this.trace({
+        kind: 'group.txn-commit', broker: this.ctx.id, group: request.groupId, transactionalId: request.transactionalId, producerId: request.producerId,
+        producerEpoch: request.producerEpoch, memberId: request.memberId, generation: request.generationId, offsets: request.offsets.map((o) => [o.topic, o.partition, o.offset]), error,
+      });
+    };
+    const statusError = this.groupStatusError(request.groupId);
+    if (statusError !== null) return respond(statusError);
+    const group = this.manager.getGroup(request.groupId) ?? this.manager.addGroup(new GroupMetadata(request.groupId, 'Empty'));
+    if (group.is('Dead')) return respond('COORDINATOR_NOT_AVAILABLE');
+    if (this.settings.txnOffsetCommitGroupMetadata) {
+      const instanceMember = request.groupInstanceId === null ? null : group.currentStaticMemberId(request.groupInstanceId);
+      if (instanceMember !== null && instanceMember !== request.memberId) return respond('FENCED_INSTANCE_ID');
+      if (request.memberId !== '' && !group.has(request.memberId)) return respond('UNKNOWN_MEMBER_ID');
+      if (request.generationId >= 0 && request.generationId !== group.generationId) return respond('ILLEGAL_GENERATION');
+    }
+    this.manager.storeOffsets(group, request, respond, { producerId: request.producerId, producerEpoch: request.producerEpoch });
+  }
+
+  /**
+   * The marker of `producerId`'s transaction was written to these __consumer_offsets partitions
+   * (the broker's WriteTxnMarkers handling calls this): pending offsets become committed or are
+   * dropped. Kafka runs it on its scheduler thread, after the marker's append (scheduleHandleTxnCompletion).
+   */
+  scheduleHandleTxnCompletion(producerId: number, offsetsPartitions: readonly number[], result: 'COMMIT' | 'ABORT'): void {
+    this.ctx.env.setTimer(0, () => this.handleTxnCompletion(producerId, offsetsPartitions, result));
+  }
+
+  handleTxnCompletion(producerId: number, offsetsPartitions: readonly number[], result: 'COMMIT' | 'ABORT'): void {
+    for (const { group, offsets } of this.manager.handleTxnCompletion(producerId, new Set(offsetsPartitions), result === 'COMMIT')) {
+      this.trace({ kind: 'group.txn-completed', broker: this.ctx.id, group, producerId, result, offsets });
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -103,6 +103,13 @@ export interface CommittedOffset {
   readonly recordOffset: number; // the offset of the batch that stored it (Kafka's appendedBatchOffset)
 }
 
+/** A transactional offset commit (TxnOffsetCommit) waiting for its transaction's marker; recordOffset null until its record is replicated. */
+export interface PendingTxnOffset {
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  recordOffset: number | null;
+}
+
 export class GroupMetadata {
   private stateValue: GroupState;
   generationId = 0;
@@ -119,6 +126,10 @@ export class GroupMetadata {
   /** A new member joined during the initial delayed join (InitialDelayedJoin extends the wait). */
   newMemberAdded = false;
   readonly offsets = new Map<string, CommittedOffset>(); // key: tpKey
+  /** OffsetCommits whose records are not yet replicated, per partition (pendingOffsetCommits; counted, for OffsetFetch's requireStable). */
+  readonly pendingOffsetCommits = new Map<string, number>();
+  /** Transactional offset commits per producer id, until the transaction's marker decides them (pendingTransactionalOffsetCommits). */
+  readonly pendingTransactionalOffsetCommits = new Map<number, Map<string, PendingTxnOffset>>();
   /** The delayed join of the current rebalance (DelayedJoin / InitialDelayedJoin). */
   joinTimer: EventId | null = null;
   /** The delayed join is an InitialDelayedJoin, which never completes early. */

@@ -23,6 +23,7 @@ export type KafkaError =
   | 'FETCH_SESSION_ID_NOT_FOUND'
   | 'INVALID_FETCH_SESSION_EPOCH'
   | 'UNKNOWN_SERVER_ERROR'
+  | 'INVALID_REQUEST'
   // the controller's answers to AlterIsr / AlterPartition (KIP-497, KIP-841)
   | 'INVALID_UPDATE_VERSION'
   | 'OPERATION_NOT_ATTEMPTED'
@@ -38,6 +39,7 @@ export type KafkaError =
   | 'FENCED_INSTANCE_ID'
   | 'GROUP_MAX_SIZE_REACHED'
   | 'OFFSET_METADATA_TOO_LARGE'
+  | 'UNSTABLE_OFFSET_COMMIT'
   // transactions (KIP-98; PRODUCER_FENCED from 2.7, KIP-588: INVALID_PRODUCER_EPOCH before)
   | 'PRODUCER_FENCED'
   | 'INVALID_TXN_STATE'
@@ -63,4 +65,6 @@ export const RETRIABLE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
   'COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
   'COORDINATOR_LOAD_IN_PROGRESS',
+  'UNSTABLE_OFFSET_COMMIT', // UnstableOffsetCommitException is retriable (KIP-447)
+  'CONCURRENT_TRANSACTIONS', // ConcurrentTransactionsException is retriable (KIP-98)
 ]);

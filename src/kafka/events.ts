@@ -289,6 +289,41 @@ export type GroupEvent =
   | { kind: 'group.stable'; broker: number; group: string; generation: number; assignment: [memberId: string, partitions: string[]][] }
   | { kind: 'group.member-removed'; broker: number; group: string; memberId: string; generation: number; reason: 'session-timeout' | 'leave' | 'rebalance-timeout' | 'fenced' }
   /** Unkept: an OffsetCommit the coordinator answered; error NONE means stored (replicated to the offsets partition's ISR). */
-  | { kind: 'group.commit'; broker: number; group: string; memberId: string; generation: number; offsets: [topic: string, partition: number, offset: number][]; error: KafkaError };
+  | { kind: 'group.commit'; broker: number; group: string; memberId: string; generation: number; offsets: [topic: string, partition: number, offset: number][]; error: KafkaError }
 
-export type KafkaEvent = AppEvent | ProducerEvent | BrokerEvent | ControllerEvent | ZooKeeperEvent | AdminEvent | ConsumerAppEvent | GroupEvent;
+  /** Kept: a TxnOffsetCommit the coordinator answered (KIP-98); with NONE its offsets are written and pending until the transaction's marker. */
+  | { kind: 'group.txn-commit'; broker: number; group: string; transactionalId: string; producerId: number; producerEpoch: number; memberId: string; generation: number; offsets: [topic: string, partition: number, offset: number][]; error: KafkaError }
+  /** Kept: the marker of a producer's transaction reached the group's offsets partition: its pending offsets are committed (COMMIT) or dropped (ABORT). */
+  | { kind: 'group.txn-completed'; broker: number; group: string; producerId: number; result: 'COMMIT' | 'ABORT'; offsets: [topic: string, partition: number, offset: number][] };
+
+/** The transaction coordinator's decisions (KIP-98), all kept: the stories of transactions, fencing and failover. */
+export type TransactionEvent =
+  /** A state change was written to __transaction_state and replicated, so the coordinator took it. partitions: `t-p`. */
+  | {
+      kind: 'txn.transition'; broker: number; transactionalId: string; producerId: number; producerEpoch: number;
+      from: string; to: string; coordinatorEpoch: number; partitions: string[];
+    }
+  /**
+   * The epoch was bumped to fence the producer: an InitProducerId found the transaction Ongoing, or
+   * it outlived its transaction.timeout.ms. The transaction is aborted under the new epoch, which is
+   * never handed out.
+   */
+  | { kind: 'txn.fence'; broker: number; transactionalId: string; producerId: number; fromEpoch: number; toEpoch: number; reason: 'init-producer-id' | 'timeout' }
+  /** A request with an older (or unknown) producer epoch was refused: the producer is a zombie. */
+  | { kind: 'txn.fenced'; broker: number; transactionalId: string; request: string; producerId: number; producerEpoch: number; currentEpoch: number; error: KafkaError }
+  /** The coordinator loaded an __transaction_state partition it now leads (coordinator epoch = its leader epoch); `completing`: transactions found in PrepareCommit/PrepareAbort, whose markers it sends again. */
+  | { kind: 'txn.loaded'; broker: number; partition: number; coordinatorEpoch: number; transactionalIds: string[]; completing: string[] }
+  | { kind: 'txn.unloaded'; broker: number; partition: number; coordinatorEpoch: number; transactionalIds: string[] }
+  /** A WriteTxnMarkers request to a partition leader, for one transaction's partitions there. */
+  | {
+      kind: 'txn.markers-sent'; broker: number; destination: number; transactionalId: string; producerId: number; producerEpoch: number;
+      coordinatorEpoch: number; result: 'COMMIT' | 'ABORT'; partitions: string[];
+    }
+  /** Its answer: the partitions whose marker landed, those to retry (with the leader then known), or 'disconnected' (no answer: all retried). */
+  | { kind: 'txn.markers-answered'; broker: number; destination: number; transactionalId: string; result: 'COMMIT' | 'ABORT'; written: string[]; retried: [partition: string, error: string][] }
+  /** The coordinator stopped sending a transaction's markers: it no longer coordinates it (the partition moved, or is loading), or the leaders fenced them. */
+  | { kind: 'txn.markers-dropped'; broker: number; transactionalId: string; coordinatorEpoch: number; reason: string }
+  /** A transaction older than its transaction.timeout.ms is being aborted by the coordinator (transaction.abort.timed.out.transaction.cleanup.interval.ms). */
+  | { kind: 'txn.timeout-abort'; broker: number; transactionalId: string; producerId: number; producerEpoch: number; startedAtMs: number; timeoutMs: number };
+
+export type KafkaEvent = AppEvent | ProducerEvent | BrokerEvent | ControllerEvent | ZooKeeperEvent | AdminEvent | ConsumerAppEvent | GroupEvent | TransactionEvent;

@@ -213,7 +213,8 @@ export type KafkaMessage =
       readonly correlationId: number;
       readonly partitions: readonly { readonly topic: string; readonly partition: number; readonly error: KafkaError }[];
     }
-  | { readonly type: 'OffsetFetch'; readonly correlationId: number; readonly groupId: string; readonly partitions: readonly TopicPartitionRef[] }
+  /** requireStable (v7, KIP-447, 2.5): a partition with an offset commit not yet decided is answered UNSTABLE_OFFSET_COMMIT. Absent: false. */
+  | { readonly type: 'OffsetFetch'; readonly correlationId: number; readonly groupId: string; readonly partitions: readonly TopicPartitionRef[]; readonly requireStable?: boolean }
   | {
       readonly type: 'OffsetFetchResponse';
       readonly correlationId: number;

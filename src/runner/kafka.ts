@@ -13,7 +13,8 @@ import { StartFailures } from '../checker/start-failures.js';
 import { watchKafkaInvariants } from '../checker/kafka-invariants.js';
 import { producerProcess } from '../clients/producer-app.js';
 import { consumerProcess } from '../clients/consumer-app.js';
-import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
+import { CONSUMER_OFFSETS, TRANSACTION_STATE, tpKey } from '../kafka/records.js';
+import { transactionTopicConfigs } from '../coordinator/transaction-config.js';
 import { BROKER_CONFIG, ZOOKEEPER_CONFIG } from '../scenario/kafka-config.js';
 import type { ClusterSpec, KafkaConfig, Scenario } from '../scenario/types.js';
 import { zookeeperServer, zookeeperServerConfig } from '../zookeeper/server.js';
@@ -56,6 +57,19 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
     ),
   };
   if (offsetsTopic !== null) topics.push(offsetsTopic);
+  // Likewise __transaction_state (Kafka creates it at the first FindCoordinator for a transactional
+  // id), only when a producer has a transactional.id, with the topic configs Kafka gives it.
+  const transactional = scenario.producers.some((p) => p.config['transactional.id'] !== undefined);
+  const transactionTopic = !transactional ? null : {
+    name: TRANSACTION_STATE,
+    assignment: assignReplicas(
+      numberSetting(cluster.config, BROKER_CONFIG, 'transaction.state.log.num.partitions'),
+      numberSetting(cluster.config, BROKER_CONFIG, 'transaction.state.log.replication.factor'),
+      brokerIds,
+      { startIndex: adminRandom.int(brokerIds.length), replicaShift: adminRandom.int(brokerIds.length) },
+    ),
+  };
+  if (transactionTopic !== null) topics.push(transactionTopic);
   const initial = topics.map((t) => ({ name: t.name, assignment: t.assignment }));
   for (const topic of initial) world.record({ kind: 'topic.created', topic: topic.name, assignment: topic.assignment.map((r) => [...r]) });
   // Partitions an admin adds later: their replicas are fixed now, so the checker and the role
@@ -70,7 +84,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   const assignment = new Map<string, readonly number[]>();
   for (const topic of topics) topic.assignment.forEach((replicas, p) => assignment.set(tpKey(topic.name, p), replicas));
 
-  const dataTopics = topics.filter((t) => t !== offsetsTopic);
+  const dataTopics = topics.filter((t) => t !== offsetsTopic && t !== transactionTopic);
   const groups = scenario.consumers.map((c) => ({
     name: c.group, topic: c.topic, members: consumerNodes(c.group, c.members), readCommitted: c.config['isolation.level'] === 'read_committed',
   }));
@@ -89,6 +103,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   const zookeeperConfig = zookeeperServerConfig(cluster.zookeeper);
   world.spawn(ZOOKEEPER_NODE, zookeeperServer(zookeeperConfig));
   const topicConfigs = new Map<string, KafkaConfig>(scenario.topics.map((t) => [t.name, t.config]));
+  if (transactionTopic !== null) topicConfigs.set(TRANSACTION_STATE, transactionTopicConfigs(cluster.config));
   for (const id of brokerIds) {
     world.spawn(brokerNode(id), broker({ id, node: brokerNode(id), zookeeperNode: ZOOKEEPER_NODE, profile: cluster.kafka, config: cluster.config, zookeeper: cluster.zookeeper, topicConfigs, startup: cluster.startup }));
     // systemd's Restart=on-failure: a broker whose start failed (it exits with status 1) is started again.

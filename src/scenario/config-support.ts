@@ -83,7 +83,7 @@ const NOT_MODELLED: Readonly<Record<ConfigLabel, Readonly<Record<string, string>
     'offsets.retention.minutes': 'committed offsets never expire',
     'transaction.state.log.replication.factor': TRANSACTIONS, 'transaction.state.log.min.isr': TRANSACTIONS,
     'transaction.state.log.num.partitions': TRANSACTIONS, 'transaction.max.timeout.ms': TRANSACTIONS,
-    'transactional.id.expiration.ms': TRANSACTIONS,
+    'transactional.id.expiration.ms': TRANSACTIONS, 'transaction.abort.timed.out.transaction.cleanup.interval.ms': TRANSACTIONS,
     'producer.id.expiration.ms': 'idempotent producer ids never expire',
   },
   topic: {

@@ -125,6 +125,8 @@ export const BROKER_CONFIG = {
   'transaction.state.log.num.partitions': since('0.11', 'KIP-98', int(50, 'Partitions of __transaction_state.', { min: 1 })),
   'transaction.max.timeout.ms': since('0.11', 'KIP-98', int(900000, 'Largest transaction.timeout.ms a producer may ask for.', { min: 1 })),
   'transactional.id.expiration.ms': since('0.11', 'KIP-98', int(604800000, 'Time without use after which a transactional id expires.', { min: 1 })),
+  // 10000 since 2.5 (KAFKA-9417); 60000 before.
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': since('0.11', 'KIP-98', int(10000, 'How often the coordinator aborts transactions older than their transaction.timeout.ms.', { min: 1 })),
   'producer.id.expiration.ms': since('3.4', 'KIP-854', int(86400000, 'Time without use after which an idempotent producer id expires.', { min: 1 })),
 } satisfies KafkaConfigTable;
 
