@@ -261,6 +261,7 @@ class ConsumerApplication implements Process<unknown>, ConsumerRebalanceListener
       producer: record.producer,
       seq: record.seq,
       highWatermark: records.highWatermark,
+      lastStableOffset: records.lastStableOffset,
     }, false);
   }
 
