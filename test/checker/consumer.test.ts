@@ -29,7 +29,7 @@ describe('checker: consumer', () => {
     c.at(0).election(1, 1, [1, 2, 3]);
     c.at(10).send('p1', 1, 3).append([1, 2, 3], records('p1', 1, 3)).hw([1, 2, 3], 3).ack('p1', 1, 3, 0);
     // Consumer events without a group in the layout are not followed (the runner has not wired it).
-    c.other({ kind: 'app.processed', group: GROUP, member: 'billing-1', generation: 1, topic: TOPIC, partition: 0, offset: 5, producer: 'p1', seq: 1, highWatermark: 3 });
+    c.other({ kind: 'app.processed', group: GROUP, member: 'billing-1', generation: 1, topic: TOPIC, partition: 0, offset: 5, producer: 'p1', seq: 1, highWatermark: 3, lastStableOffset: 3 });
     const out = c.finish();
     expect(out.anomalies).toEqual(zeroCounts());
     expect(out.messages).toEqual({ sent: 3, acked: 3, failed: 0, inLog: 3, processed: 0 });
