@@ -131,6 +131,8 @@ interface Reprocessing {
   readonly againOrder: number;
 }
 
+type DirtyReadCause = 'above-hw' | 'above-lso' | 'aborted' | 'undecided';
+
 interface DirtyRead {
   readonly group: GroupState;
   readonly producer: string;
@@ -138,8 +140,12 @@ interface DirtyRead {
   readonly part: PartitionState;
   readonly processing: Processing;
   readonly highWatermark: number;
-  /** above-hw: at or above its fetch's high watermark; aborted / undecided: read_committed, and the final log shows its transaction so. */
-  readonly why: 'above-hw' | 'aborted' | 'undecided';
+  /**
+   * above-hw: at or above its fetch's high watermark (`highWatermark`); above-lso: read_committed, at
+   * or above its fetch's last stable offset (in `highWatermark`); aborted / undecided: read_committed,
+   * and the final log shows its transaction so.
+   */
+  readonly why: DirtyReadCause;
 }
 
 /** A group's committed offsets per partition of its topic, oldest first, and where they were read. */
@@ -182,8 +188,10 @@ export class ConsumerChecker {
     private readonly offsetsTopic: OffsetsTopicLayout | undefined,
   ) {
     for (const group of groups) {
-      this.groups.set(group.name, new GroupState(group.name, group.topic, group.members));
-      if (group.readCommitted === true) this.readCommitted.add(group.name);
+      const state = new GroupState(group.name, group.topic, group.members);
+      state.readCommitted = group.readCommitted === true;
+      this.groups.set(group.name, state);
+      if (state.readCommitted) this.readCommitted.add(group.name);
     }
   }
 
@@ -248,12 +256,15 @@ export class ConsumerChecker {
     const group = this.groupOf(e.group, e.topic);
     const part = this.log.partitionOf(e.topic, e.partition);
     const session = group.session(e.member, e.generation);
-    // A fetch's high watermark is never negative in Kafka; a negative one is taken as unknown, not judged.
-    if (e.offset >= e.highWatermark && e.highWatermark >= 0) {
+    // A fetch's high watermark is never negative in Kafka; a negative one is taken as unknown, not
+    // judged. Under read_committed the bound is the fetch's last stable offset (-1 before 0.11).
+    const aboveLso = group.readCommitted && e.lastStableOffset >= 0 && e.offset >= e.lastStableOffset;
+    if ((e.offset >= e.highWatermark && e.highWatermark >= 0) || aboveLso) {
       this.dirtyReadCount += 1;
       if (this.dirtyReads.length < STORIES_PER_ANOMALY) {
         const processing = processingOf(atUs, e.member, e.generation, part, e.offset);
-        this.dirtyReads.push({ group, producer: e.producer, seq: e.seq, part, processing, highWatermark: e.highWatermark, why: 'above-hw' });
+        const bound = aboveLso ? { highWatermark: e.lastStableOffset, why: 'above-lso' as const } : { highWatermark: e.highWatermark, why: 'above-hw' as const };
+        this.dirtyReads.push({ group, producer: e.producer, seq: e.seq, part, processing, ...bound });
       }
     }
     if (e.seq < 0) return; // not an application message: nothing to follow
@@ -425,8 +436,10 @@ export class ConsumerChecker {
     return {
       summary: d.why === 'above-hw'
         ? `${d.processing.member} (group ${d.group.name}) processed ${id} at offset ${offset} of ${d.part.name}, at or above the high watermark ${d.highWatermark} of its fetch`
+        : d.why === 'above-lso'
+        ? `${d.processing.member} (group ${d.group.name}, read_committed) processed ${id} at offset ${offset} of ${d.part.name}, at or above the last stable offset ${d.highWatermark} of its fetch`
         : `${d.processing.member} (group ${d.group.name}, read_committed) processed ${id} at offset ${offset} of ${d.part.name}, a record of ${d.why === 'aborted' ? 'an aborted' : 'an undecided'} transaction`,
-      story: dirtyReadStory(ctx, d.group.name, id, d.processing, d.highWatermark, d.why, facts, `${facts.description} has ${now} at offset ${offset}${d.why === 'above-hw' ? '' : `, of a transaction ${d.why === 'aborted' ? 'its ABORT marker closes' : 'with no marker below the high watermark'}`}`),
+      story: dirtyReadStory(ctx, d.group.name, id, d.processing, d.highWatermark, d.why, facts, `${facts.description} has ${now} at offset ${offset}${d.why === 'above-hw' || d.why === 'above-lso' ? '' : `, of a transaction ${d.why === 'aborted' ? 'its ABORT marker closes' : 'with no marker below the high watermark'}`}`),
     };
   }
 

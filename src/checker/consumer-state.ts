@@ -222,6 +222,9 @@ export class GroupState {
   private lastGeneration = Number.NaN;
   private lastSession = -1;
 
+  /** isolation.level read_committed (the layout's word). */
+  readCommitted = false;
+
   constructor(
     readonly name: string,
     /** The topic it consumes (the layout's, or learnt from its first event). */

@@ -181,10 +181,12 @@ export function unconsumedStory(
  * partition's elections, offline periods and truncations from the last election before it.
  */
 export function dirtyReadStory(
-  ctx: ConsumerStoryContext, group: string, id: string, p: Processing, highWatermark: number, why: 'above-hw' | 'aborted' | 'undecided', final: FinalFacts, closing: string,
+  ctx: ConsumerStoryContext, group: string, id: string, p: Processing, highWatermark: number, why: 'above-hw' | 'above-lso' | 'aborted' | 'undecided', final: FinalFacts, closing: string,
 ): StoryLine[] {
   const text = why === 'above-hw'
     ? `${processingText(group, p, id)}, from a fetch whose high watermark was ${highWatermark}: a record the leader had not committed`
+    : why === 'above-lso'
+    ? `${processingText(group, p, id)} under isolation.level read_committed, from a fetch whose last stable offset was ${highWatermark}: a record of a transaction not yet decided`
     : `${processingText(group, p, id)} under isolation.level read_committed, which returns only records of committed transactions`;
   return partitionAround(ctx, p, { atUs: p.atUs, text }, final, closing);
 }

@@ -227,6 +227,8 @@ class ConsumerApplication implements Process<unknown>, ConsumerRebalanceListener
     while (cursor.offset < records.toOffset) {
       let batch = records.batches[cursor.batchIndex]!;
       while (cursor.offset >= batch.baseOffset + batch.records.length) batch = records.batches[++cursor.batchIndex]!;
+      // Offsets no returned record holds (a transaction marker, an aborted transaction's records) are not the application's.
+      if (cursor.offset < batch.baseOffset) cursor.offset = batch.baseOffset;
       const offset = cursor.offset;
       const record = batch.records[offset - batch.baseOffset]!;
       cursor.offset += 1;
@@ -259,6 +261,7 @@ class ConsumerApplication implements Process<unknown>, ConsumerRebalanceListener
       producer: record.producer,
       seq: record.seq,
       highWatermark: records.highWatermark,
+      lastStableOffset: records.lastStableOffset,
     }, false);
   }
 

@@ -239,6 +239,12 @@ export type ConsumerAppEvent =
       seq: number;
       /** The high watermark the fetch response that delivered the record carried (dirty read if offset >= it). */
       highWatermark: number;
+      /**
+       * That response's last stable offset (0.11+: every answer to a consumer carries it, whatever
+       * its isolation.level); -1 when it carried none (before 0.11). A read_committed consumer's
+       * record at or above it would be a dirty read.
+       */
+      lastStableOffset: number;
     }
   /** Unkept: a commit the application made, and what it was told. offsets: the next offsets to read. */
   | {

@@ -52,7 +52,16 @@ export function javaStringHashCode(text: string): number {
   return hash;
 }
 
-/** The __consumer_offsets partition of a group: Utils.abs(groupId.hashCode) % partitions (GroupMetadataManager.partitionFor). */
+/** Kafka's Utils.abs: Math.abs, except Integer.MIN_VALUE gives 0 (not Utils.toPositive's bit mask). */
+export function kafkaAbs(n: number): number {
+  return n === -2147483648 ? 0 : Math.abs(n);
+}
+
+/**
+ * The __consumer_offsets partition of a group: Utils.abs(groupId.hashCode) % partitions
+ * (GroupMetadataManager.partitionFor, 0.10.2 to 3.x). Not toPositive: a group whose hash is
+ * negative lands elsewhere (billing: 9 of 50, not 39).
+ */
 export function offsetsPartitionFor(groupId: string, partitions: number): number {
-  return (javaStringHashCode(groupId) & 0x7fffffff) % partitions;
+  return kafkaAbs(javaStringHashCode(groupId)) % partitions;
 }

@@ -3,7 +3,7 @@
 // TransactionLog.scala, 0.11 to 3.9). One record per state change, keyed by the transactional id,
 // so a compacted log keeps the latest state of each id. The value is structured (not Kafka's
 // binary TransactionLogValue schema) but carries the same fields.
-import { javaStringHashCode } from './offsets-topic.js';
+import { javaStringHashCode, kafkaAbs } from './offsets-topic.js';
 import type { TopicPartitionRef } from './protocol.js';
 import type { KafkaRecord } from './records.js';
 
@@ -33,11 +33,6 @@ const TRANSACTION_COORDINATOR_PRODUCER = '__transaction_coordinator';
 
 export function transactionLogRecord(value: TransactionLogValue): KafkaRecord {
   return { key: `transaction:${value.transactionalId}`, producer: TRANSACTION_COORDINATOR_PRODUCER, seq: -1, value };
-}
-
-/** Kafka's Utils.abs: Math.abs, except Integer.MIN_VALUE gives 0 (not Utils.toPositive's bit mask). */
-export function kafkaAbs(n: number): number {
-  return n === -2147483648 ? 0 : Math.abs(n);
 }
 
 /** The __transaction_state partition of a transactional id: Utils.abs(transactionalId.hashCode) % partitions (TransactionStateManager.partitionFor). */

@@ -32,7 +32,7 @@ export const MODELLED: Readonly<Record<ConfigLabel, readonly string[]>> = {
   ],
   consumer: [
     'auto.commit.interval.ms', 'auto.offset.reset', 'default.api.timeout.ms', 'enable.auto.commit', 'fetch.max.wait.ms',
-    'group.instance.id', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'max.poll.records', 'metadata.max.age.ms',
+    'group.instance.id', 'heartbeat.interval.ms', 'isolation.level', 'max.poll.interval.ms', 'max.poll.records', 'metadata.max.age.ms',
     'partition.assignment.strategy', 'reconnect.backoff.ms', 'reconnect.backoff.max.ms', 'request.timeout.ms', 'retry.backoff.ms',
     'session.timeout.ms',
   ],
@@ -63,7 +63,6 @@ export const HARMLESS: Readonly<Record<ConfigLabel, Readonly<Record<string, stri
     'exclude.internal.topics': 'groups subscribe by topic name, never by pattern',
     'allow.auto.create.topics': 'every topic of a scenario is declared and created up front',
     'group.protocol': '"classic" is the only protocol of ZooKeeper mode',
-    'isolation.level': 'read_uncommitted is the only level without transactions (read_committed is refused)',
   },
   ZooKeeper: {},
 };

@@ -108,13 +108,14 @@ export class GroupCluster extends Cluster {
   process(
     member: string, generation: number, from: number, to: number,
     record: (offset: number) => [producer: string, seq: number],
-    options: { partition?: number; highWatermark?: number; group?: string } = {},
+    options: { partition?: number; highWatermark?: number; lastStableOffset?: number; group?: string } = {},
   ): this {
     const partition = options.partition ?? 0;
     for (let offset = from; offset <= to; offset++) {
       const [producer, seq] = record(offset);
       const highWatermark = options.highWatermark ?? to + 1;
-      this.event({ kind: 'app.processed', group: options.group ?? GROUP, member, generation, topic: TOPIC, partition, offset, producer, seq, highWatermark }, false);
+      const lastStableOffset = options.lastStableOffset ?? -1; // -1: the answer carried none (before 0.11)
+      this.event({ kind: 'app.processed', group: options.group ?? GROUP, member, generation, topic: TOPIC, partition, offset, producer, seq, highWatermark, lastStableOffset }, false);
     }
     return this;
   }

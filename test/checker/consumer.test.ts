@@ -29,7 +29,7 @@ describe('checker: consumer', () => {
     c.at(0).election(1, 1, [1, 2, 3]);
     c.at(10).send('p1', 1, 3).append([1, 2, 3], records('p1', 1, 3)).hw([1, 2, 3], 3).ack('p1', 1, 3, 0);
     // Consumer events without a group in the layout are not followed (the runner has not wired it).
-    c.other({ kind: 'app.processed', group: GROUP, member: 'billing-1', generation: 1, topic: TOPIC, partition: 0, offset: 5, producer: 'p1', seq: 1, highWatermark: 3 });
+    c.other({ kind: 'app.processed', group: GROUP, member: 'billing-1', generation: 1, topic: TOPIC, partition: 0, offset: 5, producer: 'p1', seq: 1, highWatermark: 3, lastStableOffset: 3 });
     const out = c.finish();
     expect(out.anomalies).toEqual(zeroCounts());
     expect(out.messages).toEqual({ sent: 3, acked: 3, failed: 0, inLog: 3, processed: 0 });
@@ -93,7 +93,7 @@ describe('checker: consumer', () => {
       return c;
     };
     const c = build();
-    expect(c.offsetsPartitionOf()).toBe(39); // Utils.abs("billing".hashCode) % 50
+    expect(c.offsetsPartitionOf()).toBe(9); // Utils.abs("billing".hashCode) % 50
     // The final committed offset is 2, not the 6 the coordinator once stored: 2..5 are unconsumed, not unprocessed.
     const out = c.finish();
     expect(out.anomalies).toEqual({ ...zeroCounts(), unconsumed: 4 });
@@ -101,10 +101,10 @@ describe('checker: consumer', () => {
     expect(out.instances[0]!.story.map((line) => line.text).slice(-7)).toEqual([
       'billing-1 (generation 1) committed offset 2 of orders-0 for group billing (auto-commit), stored by coordinator b1: its last commit of orders-0 in the final log',
       "billing-1 (group billing, generation 1) processed p1#2 at offset 1 of orders-0: the group's last processed record below offset 2",
-      'billing-1 (generation 1) committed offset 6 of orders-0 for group billing (auto-commit), stored by coordinator b1, which the final log of __consumer_offsets-39 no longer holds',
+      'billing-1 (generation 1) committed offset 6 of orders-0 for group billing (auto-commit), stored by coordinator b1, which the final log of __consumer_offsets-9 no longer holds',
       'fault (scripted): kill b1',
       'fault (scripted): kill billing-1',
-      'b2 became the coordinator of group billing (it loaded __consumer_offsets-39)',
+      'b2 became the coordinator of group billing (it loaded __consumer_offsets-9)',
       '4 messages of the final log of orders-0 (leader b1, epoch 1, high watermark 6) at offsets 2..5, at or above its committed offset 2, were never processed by group billing',
     ]);
     // A new member starts at 2 and processes 2..5: nothing missing; had billing-1 processed them, they would be reprocessed,
@@ -126,7 +126,7 @@ describe('checker: consumer', () => {
     expect(story).toContain(
       'billing-1 (generation 1) committed offset 6 of orders-0 for group billing (auto-commit), stored by coordinator b1: the last offset stored before the re-processing: past offset 2, so it covered p1#3',
     );
-    expect(story).toContain('b2 became the coordinator of group billing (it loaded __consumer_offsets-39)');
+    expect(story).toContain('b2 became the coordinator of group billing (it loaded __consumer_offsets-9)');
     expect(story).toContain('fault (scripted): kill b1');
   });
 

@@ -135,4 +135,19 @@ describe('checker: transactions', () => {
     expect(lag).toMatchObject({ group: GROUP, isolationLevel: 'read_committed', highWatermarkLag: 3, lastStableLag: 1 });
     expect(lag?.partitions).toEqual([{ topic: TOPIC, partition: 0, committed: 5, highWatermark: 8, lastStableOffset: 6 }]);
   });
+
+  test('checker: transactions: a read_committed group that processed a record at or above its fetch\'s last stable offset made a dirty read, even if the transaction later committed', () => {
+    const c = groupRun(true);
+    // p1#3-4 committed in the end, but the fetch that returned them said LSO 3: they were undecided then.
+    c.process('billing-1', 1, 3, 4, (o) => ['p1', o], { highWatermark: 6, lastStableOffset: 3 });
+    c.commit('billing-1', 1, [[0, 6]], { mode: 'sync' });
+    const out = c.finish();
+    expect(out.anomalies['dirty-read']).toBe(2);
+    expect(out.instances.find((i) => i.anomaly === 'dirty-read')?.summary).toContain('at or above the last stable offset 3');
+    // The same fetch read under read_uncommitted is no dirty read: the bound is the high watermark.
+    const uncommitted = groupRun(false);
+    uncommitted.process('billing-1', 1, 3, 4, (o) => ['p1', o], { highWatermark: 6, lastStableOffset: 3 });
+    uncommitted.commit('billing-1', 1, [[0, 6]], { mode: 'sync' });
+    expect(uncommitted.finish().anomalies['dirty-read']).toBe(0);
+  });
 });

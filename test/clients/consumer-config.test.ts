@@ -14,6 +14,7 @@ describe('clients: consumer config', () => {
       autoOffsetReset: 'latest',
       enableAutoCommit: true,
       autoCommitIntervalUs: 5_000_000,
+      isolationLevel: 'read_uncommitted', // ConsumerConfig.DEFAULT_ISOLATION_LEVEL
     });
   });
 
@@ -41,6 +42,10 @@ describe('clients: consumer config', () => {
     expect(validateConsumerConfig({ 'session.timeout.ms': 2000 }, 'auto', '3.9')).toMatchObject([{ key: 'session.timeout.ms', found: '2000', expected: 'a session.timeout.ms above heartbeat.interval.ms (3000)' }]);
     expect(validateConsumerConfig({ 'group.instance.id': 'a' }, 'auto', '2.2')[0]?.hint).toMatch(/KIP-345/);
     expect(validateConsumerConfig({ 'partition.assignment.strategy': 'cooperative-sticky' }, 'auto', '2.3')[0]?.hint).toMatch(/KIP-429/);
-    expect(validateConsumerConfig({ 'isolation.level': 'read_committed' }, 'auto', '3.9')[0]?.hint).toMatch(/transactions/);
+    // isolation.level came with transactions in 0.11 (KIP-98): refused on 0.10 whatever its value, taken from 0.11.
+    expect(validateConsumerConfig({ 'isolation.level': 'read_committed' }, 'auto', '0.10')[0]?.hint).toMatch(/KIP-98/);
+    expect(validateConsumerConfig({ 'isolation.level': 'read_uncommitted' }, 'auto', '0.10')).toHaveLength(1);
+    expect(validateConsumerConfig({ 'isolation.level': 'read_committed' }, 'auto', '0.11')).toEqual([]);
+    expect(validateConsumerConfig({ 'isolation.level': 'read_committed' }, 'auto', '3.9')).toEqual([]);
   });
 });

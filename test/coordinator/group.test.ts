@@ -19,10 +19,11 @@ describe('coordinator: offsets partition', () => {
 
   test('coordinator: offsets partition: Utils.abs(hashCode) % offsets.topic.num.partitions', () => {
     expect(offsetsPartitionFor('hello', 50)).toBe(22);
-    // A negative hash is masked, not negated: (-109829509 & 0x7fffffff) % 50 = 39.
-    expect(offsetsPartitionFor('billing', 50)).toBe(39);
+    // A negative hash is negated (Utils.abs, every version), not masked as Utils.toPositive would:
+    // |-109829509| % 50 = 9, where (-109829509 & 0x7fffffff) % 50 would be 39.
+    expect(offsetsPartitionFor('billing', 50)).toBe(9);
     expect(offsetsPartitionFor('billing', 3)).toBe(1);
-    expect(offsetsPartitionFor('analytics', 50)).toBe(38);
+    expect(offsetsPartitionFor('analytics', 50)).toBe(10);
     // Utils.abs(Integer.MIN_VALUE) is 0 (Math.abs would stay negative).
     expect(offsetsPartitionFor('polygenelubricants', 50)).toBe(0);
   });

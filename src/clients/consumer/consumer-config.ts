@@ -2,6 +2,7 @@
 // configuration as the model reads it: the scenario's keys over Kafka's defaults
 // (CONSUMER_CONFIG, Kafka 3.9), the defaults of older release lines, and the checks
 // KafkaConsumer's constructor makes plus what the profile's Kafka could not do.
+import type { IsolationLevel } from '../../kafka/protocol.js';
 import { configDefault, CONSUMER_CONFIG } from '../../scenario/kafka-config.js';
 import type { CommitStrategy, ConfigFinding, KafkaConfig } from '../../scenario/types.js';
 import type { AssignorName } from '../assignors/index.js';
@@ -14,6 +15,8 @@ export interface ConsumerSettings {
   readonly fetchMaxWaitMs: number;
   readonly groupInstanceId: string | null;
   readonly heartbeatIntervalUs: number;
+  /** isolation.level (0.11+, KIP-98): read_committed reads below the LSO and drops aborted transactions. */
+  readonly isolationLevel: IsolationLevel;
   readonly maxPollIntervalMs: number;
   readonly maxPollRecords: number;
   readonly metadataMaxAgeUs: number;
@@ -86,8 +89,9 @@ export function validateConsumerConfig(config: KafkaConfig, commit: CommitStrate
   if (assignors.includes('cooperative-sticky') && !profileAtLeast(profile, '2.4')) {
     findings.push({ key: 'partition.assignment.strategy', expected: `assignors Kafka ${profile} has (no cooperative-sticky)`, found: JSON.stringify(assignors.join(',')), hint: 'cooperative-sticky came in Kafka 2.4 (KIP-429)' });
   }
-  if (read(config, 'isolation.level', profile) === 'read_committed') {
-    findings.push({ key: 'isolation.level', expected: 'read_uncommitted', found: '"read_committed"', hint: 'not modelled by ksim: read_committed needs transactions, which there are none of yet' });
+  // 0.11 ConsumerConfig: isolation.level came with transactions (KIP-98); 0.10's consumer has no such key.
+  if (Object.hasOwn(config, 'isolation.level') && config['isolation.level'] !== null && !profileAtLeast(profile, '0.11')) {
+    findings.push({ key: 'isolation.level', expected: `no isolation.level in Kafka ${profile} (it has no transactions)`, found: JSON.stringify(config['isolation.level']), hint: 'isolation.level came in Kafka 0.11 with transactions (KIP-98); remove it or use a newer cluster.kafka' });
   }
   return findings;
 }
@@ -102,6 +106,7 @@ export function consumerSettings(config: KafkaConfig, commit: CommitStrategy, pr
     fetchMaxWaitMs: num(config, 'fetch.max.wait.ms', profile),
     groupInstanceId: typeof instance === 'string' && instance !== '' ? instance : null,
     heartbeatIntervalUs: msToUs(num(config, 'heartbeat.interval.ms', profile)),
+    isolationLevel: read(config, 'isolation.level', profile) as IsolationLevel,
     maxPollIntervalMs: num(config, 'max.poll.interval.ms', profile),
     maxPollRecords: num(config, 'max.poll.records', profile),
     metadataMaxAgeUs: msToUs(num(config, 'metadata.max.age.ms', profile)),

@@ -24,10 +24,20 @@ export interface TopicPartitionState {
   /** An OffsetFetch or a ListOffsets for it is in flight (FetchStates INITIALIZING / AWAIT_RESET). */
   lookingUp: boolean;
   fetching: boolean;
-  /** Fetched and not yet all returned by poll(): whole batches, from batchIndex on, records from the position on. */
+  /**
+   * A fetch answer not yet all consumed by poll() (Fetcher's CompletedFetch): the batches it may
+   * return (control batches and, under read_committed, aborted ones left out), from batchIndex
+   * on, records from the position on; fetchedEnd is where the position moves once they are all
+   * returned (the offset after the answer's last batch, returned or not), -1 when nothing is buffered.
+   */
   batches: readonly RecordBatch[];
   batchIndex: number;
+  fetchedEnd: number;
+  /** The leader epoch of the answer's last batch: the position's once it moves to fetchedEnd. */
+  fetchedEndEpoch: number;
   highWatermark: number;
+  /** The last fetch answer's last stable offset (0.11+, Fetch v4); -1 when the answer carried none. */
+  lastStableOffset: number;
   /** Bumped whenever the position is set from outside the fetch path: answers to older fetches are dropped. */
   epoch: number;
   /** The leader epoch of the record before the position (the last one returned, or the committed offset's); -1 unknown. */
@@ -111,6 +121,7 @@ export class SubscriptionState {
     state.validatedEpoch = validatedEpoch;
     state.batches = [];
     state.batchIndex = 0;
+    state.fetchedEnd = -1;
     state.epoch += 1;
     this.onSeek(state, source, reason);
   }
@@ -124,5 +135,5 @@ export class SubscriptionState {
 }
 
 function newState(partition: number): TopicPartitionState {
-  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, highWatermark: -1, epoch: 0, positionEpoch: -1, validatedEpoch: -1, validating: false };
+  return { partition, position: null, lookingUp: false, fetching: false, batches: [], batchIndex: 0, fetchedEnd: -1, fetchedEndEpoch: -1, highWatermark: -1, lastStableOffset: -1, epoch: 0, positionEpoch: -1, validatedEpoch: -1, validating: false };
 }
