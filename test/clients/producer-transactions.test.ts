@@ -121,4 +121,22 @@ describe('producer: transactions', () => {
     const fencedAt = cluster.of('app.txn').find((e) => e.event.producer === 'p1' && e.event.outcome === 'unknown')!.atUs;
     expect(cluster.of('app.send').filter((e) => e.event.producer === 'p1' && e.atUs > fencedAt)).toEqual([]);
   });
+
+  // Before 2.7 (KIP-588) the coordinator answers a fenced epoch with INVALID_PRODUCER_EPOCH; the
+  // TransactionManager's handlers throw ProducerFencedException for it all the same (0.11.0.3, 2.5.0).
+  for (const profile of ['0.11', '2.5']) {
+    test(`producer: transactions: ${profile}: transactions commit, and a second producer with the same transactional.id fences the first`, () => {
+      const cluster = new TxnCluster(profile);
+      cluster.producer('p1', { messages: 50, ratePerSec: 10, transactions: { records: 5, abortPpm: 0 } }, profile);
+      cluster.runUntil(() => cluster.txns('p1').length === 1, 20_000);
+      cluster.advance(200);
+      cluster.producer('p2', { messages: 5, ratePerSec: 100, transactions: { records: 5, abortPpm: 0 } }, profile);
+      cluster.runUntil(() => cluster.txns('p2').length === 1, 20_000);
+      cluster.advance(3000);
+      const first = cluster.txns('p1');
+      expect(first.map((t) => t.outcome)).toEqual(['committed', 'unknown']);
+      expect(first[1]!.error).toBe('PRODUCER_FENCED');
+      expect(cluster.txns('p2').map((t) => t.outcome)).toEqual(['committed']);
+    });
+  }
 });
