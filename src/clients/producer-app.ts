@@ -13,11 +13,22 @@
 // partition known), then app.ack (offset) or app.fail (error) per record, from the callback. A
 // crash loses the process's memory, buffered batches included, and emits nothing: the checker
 // treats a send with neither ack nor fail as "maybe sent".
+//
+// With a transactional.id (KIP-98) the application runs transactions, like the loop of Kafka's
+// TransactionalMessageCopier and KafkaProducer's javadoc (2.8.2): initTransactions, then
+// beginTransaction, `records` sends, and commitTransaction, or abortTransaction for a share
+// `abort` of them (drawn from the process's random stream), again and again on the send
+// schedule (records that come due while a transaction ends go out in the next one). It emits
+// app.txn when the commit or abort returns (committed / aborted) or fails (unknown, with the
+// error). A commit refused with an abortable error (a batch failed) is followed by an abort; a
+// fatal error (PRODUCER_FENCED) closes the producer and the application sends no more. SIGTERM
+// aborts an open transaction before close() (Sender.run, 2.8.2: "Aborting incomplete transaction
+// due to shutdown").
 import type { Env, Process, ProcessFactory } from '../../sim/index.js';
 import type { AppEvent } from '../kafka/events.js';
 import type { KafkaRecord } from '../kafka/records.js';
-import type { ProducerSpec } from '../scenario/types.js';
-import { KafkaProducer, type ProducerCallback, type SendFailure } from './producer/kafka-producer.js';
+import type { ProducerSpec, TransactionsSpec } from '../scenario/types.js';
+import { KafkaProducer, type ProducerCallback, type SendFailure, type TransactionOutcome } from './producer/kafka-producer.js';
 import { producerSettings, type ProducerSettings } from './producer-config.js';
 
 export interface ProducerOptions {
@@ -40,6 +51,12 @@ export function producerProcess(spec: ProducerSpec, options: ProducerOptions): P
   return (env) => new ProducerApplication(env, spec, options, settings);
 }
 
+/** A transactional.id without `transactions:`: 100 records per transaction, none aborted. */
+export const DEFAULT_TRANSACTIONS: TransactionsSpec = { records: 100, abortPpm: 0 };
+
+/** Where the transactional application is: initTransactions, between transactions, in one, ending one, or done (fatal error). */
+type TxnPhase = 'init' | 'ready' | 'open' | 'ending' | 'closed';
+
 class ProducerApplication implements Process<unknown>, ProducerCallback {
   private readonly name: string;
   private readonly topic: string;
@@ -50,6 +67,15 @@ class ProducerApplication implements Process<unknown>, ProducerCallback {
   /** SIGTERM came: no more sends; the process exits when close() returns. */
   private closing = false;
   private readonly producer: KafkaProducer;
+  /** With a transactional.id: the application's transactions; null otherwise. */
+  private readonly txnSpec: TransactionsSpec | null;
+  private txnPhase: TxnPhase = 'init';
+  private txnFirstSeq = -1;
+  private txnLastSeq = -1;
+  private txnCount = 0;
+  private txnProducerId = -1;
+  private txnProducerEpoch = -1;
+  private onExit: (() => void) | null = null;
 
   constructor(
     private readonly env: Env<unknown>,
@@ -65,6 +91,14 @@ class ProducerApplication implements Process<unknown>, ProducerCallback {
     // Made after the first send is scheduled: the client asks for metadata at once, and its
     // request's timer is set after the application's (timers due together fire in the order set).
     this.producer = new KafkaProducer(env, { clientId: spec.name, topic: spec.topic, bootstrap: options.bootstrap, profile: options.profile }, settings, this);
+    this.txnSpec = settings.transactionalId === null ? null : (spec.transactions ?? DEFAULT_TRANSACTIONS);
+    if (this.txnSpec !== null) {
+      this.producer.initTransactions((outcome) => {
+        if (outcome.fatal) return this.closeAfterFatal();
+        this.txnPhase = 'ready';
+        this.onTick();
+      });
+    }
   }
 
   onMessage(from: string, message: unknown): void {
@@ -74,6 +108,12 @@ class ProducerApplication implements Process<unknown>, ProducerCallback {
   /** SIGTERM: the application's shutdown hook stops sending and calls close() (no timeout). */
   onTerminate(exit: () => void): void {
     this.closing = true;
+    if (this.txnSpec !== null) {
+      this.onExit = exit;
+      if (this.txnPhase === 'open') this.endTransaction(false);
+      else if (this.txnPhase !== 'ending') this.producer.close(exit);
+      return;
+    }
     this.producer.close(exit);
   }
 
@@ -122,6 +162,7 @@ class ProducerApplication implements Process<unknown>, ProducerCallback {
 
   private onTick(): void {
     if (this.closing) return;
+    if (this.txnSpec !== null) return this.onTransactionalTick(this.txnSpec);
     const now = this.env.now();
     while (this.nextSeq <= this.spec.messages) {
       const due = this.dueUs(this.nextSeq);
@@ -130,6 +171,92 @@ class ProducerApplication implements Process<unknown>, ProducerCallback {
       this.producer.send(this.record(seq));
     }
     this.scheduleNext();
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** The sends due now, in transactions of `records`; a transaction is ended when full or when no record will come. */
+  private onTransactionalTick(txn: TransactionsSpec): void {
+    const now = this.env.now();
+    const producer = this.producer;
+    while ((this.txnPhase === 'ready' || this.txnPhase === 'open') && this.hasMoreToSend() && this.dueUs(this.nextSeq) <= now) {
+      if (this.txnPhase === 'ready') {
+        producer.beginTransaction();
+        const { producerId, producerEpoch } = producer.producerIdAndEpoch;
+        this.txnPhase = 'open';
+        this.txnFirstSeq = this.nextSeq;
+        this.txnLastSeq = -1;
+        this.txnCount = 0;
+        this.txnProducerId = producerId;
+        this.txnProducerEpoch = producerEpoch;
+      }
+      const seq = this.nextSeq;
+      // send() throws after an error (failIfNotReadyForSend): the record waits for the next transaction.
+      if (producer.send(this.record(seq)) !== null) {
+        this.endTransaction(false);
+        break;
+      }
+      this.nextSeq += 1;
+      this.txnLastSeq = seq;
+      this.txnCount += 1;
+      if (this.txnCount >= txn.records) this.endTransaction(this.drawCommit(txn));
+    }
+    if (this.txnPhase === 'open' && !this.hasMoreToSend()) this.endTransaction(this.drawCommit(txn));
+    // Initializing or ending a transaction: its callback looks at the schedule again.
+    if (this.txnPhase === 'ready' || this.txnPhase === 'open') this.scheduleNext();
+  }
+
+  private hasMoreToSend(): boolean {
+    return this.nextSeq <= this.spec.messages && this.dueUs(this.nextSeq) <= this.options.stopAtUs;
+  }
+
+  /** Commit, or abort for the spec's share of transactions (no draw when none is aborted). */
+  private drawCommit(txn: TransactionsSpec): boolean {
+    return txn.abortPpm === 0 || !this.env.random.chance(txn.abortPpm);
+  }
+
+  /** commitTransaction (an abortable error then aborts) or abortTransaction. */
+  private endTransaction(commit: boolean): void {
+    this.txnPhase = 'ending';
+    const aborted = (outcome: TransactionOutcome): void => this.transactionEnded(outcome.error === null ? 'aborted' : 'unknown', outcome);
+    if (!commit) return this.producer.abortTransaction(aborted);
+    this.producer.commitTransaction((outcome) => {
+      if (outcome.error === null) return this.transactionEnded('committed', outcome);
+      if (!outcome.fatal) return this.producer.abortTransaction(aborted);
+      this.transactionEnded('unknown', outcome);
+    });
+  }
+
+  private transactionEnded(result: 'committed' | 'aborted' | 'unknown', outcome: TransactionOutcome): void {
+    if (this.txnCount > 0) {
+      this.env.trace({
+        kind: 'app.txn',
+        producer: this.name,
+        transactionalId: this.producerTransactionalId(),
+        producerId: this.txnProducerId,
+        producerEpoch: this.txnProducerEpoch,
+        firstSeq: this.txnFirstSeq,
+        lastSeq: this.txnLastSeq,
+        outcome: result,
+        error: outcome.error,
+      } satisfies AppEvent);
+    }
+    this.txnCount = 0;
+    if (outcome.fatal) return this.closeAfterFatal();
+    this.txnPhase = 'ready';
+    if (this.onExit !== null) return this.producer.close(this.onExit);
+    this.env.setTimer(0, this.tick);
+  }
+
+  private producerTransactionalId(): string {
+    return String(this.spec.config['transactional.id']);
+  }
+
+  /** A fatal error (ProducerFencedException): the application closes its producer and sends no more. */
+  private closeAfterFatal(): void {
+    this.txnPhase = 'closed';
+    const exit = this.onExit;
+    this.producer.close(exit ?? (() => {}));
   }
 
   /** The record of message `seq`: the checker knows it by (producer, seq); its key is k((seq - 1) mod keys). */

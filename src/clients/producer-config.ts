@@ -33,6 +33,10 @@ export interface ProducerSettings {
    */
   readonly accumulatorExpiry: boolean;
   readonly idempotence: boolean;
+  /** transactional.id (0.11+, KIP-98): null without transactions. */
+  readonly transactionalId: string | null;
+  /** transaction.timeout.ms: sent with InitProducerId; the coordinator aborts a transaction open longer. */
+  readonly transactionTimeoutMs: number;
   readonly lingerUs: number;
   readonly maxBlockUs: number;
   readonly maxInFlight: number;
@@ -63,6 +67,16 @@ function explicit(config: KafkaConfig, key: string): Value | undefined {
   return Object.hasOwn(config, key) ? config[key] : undefined;
 }
 
+/**
+ * enable.idempotence asked for: explicitly, or by a transactional.id with enable.idempotence
+ * unset (ProducerConfig.maybeOverrideEnableIdempotence / postProcessAndValidateIdempotenceConfigs,
+ * 0.11.0.3 to 2.8.2: a transactional.id implies idempotence).
+ */
+function idempotenceRequested(config: KafkaConfig): boolean {
+  const given = explicit(config, 'enable.idempotence');
+  return given === true || (given === undefined && typeof explicit(config, 'transactional.id') === 'string');
+}
+
 /** The scenario's value, else the profile's default, else Kafka 3.9's (PRODUCER_CONFIG). */
 function read(config: KafkaConfig, key: string, profile: string): Value {
   const given = explicit(config, key);
@@ -70,7 +84,7 @@ function read(config: KafkaConfig, key: string, profile: string): Value {
   // Before 3.0, an explicit enable.idempotence=true brings acks=all and retries=MAX_INT unless
   // they are set too (KafkaProducer.configureAcks / configureRetries, 0.11 to 2.8), and in 0.11
   // max.in.flight.requests.per.connection=1 (configureInflightRequests).
-  if (explicit(config, 'enable.idempotence') === true) {
+  if (idempotenceRequested(config)) {
     if (key === 'acks') return 'all';
     if (key === 'retries') return INT_MAX;
     if (key === 'max.in.flight.requests.per.connection' && !profileAtLeast(profile, '1.0')) return 1;
@@ -136,7 +150,7 @@ function idempotenceOf(config: KafkaConfig, profile: string): Idempotence {
   if (acks !== -1) conflict('acks', 'acks: all', JSON.stringify(String(read(config, 'acks', profile))));
   if (retries === 0) conflict('retries', 'retries above 0', '0');
   const given = explicit(config, 'enable.idempotence');
-  if (given === true) return { enabled: true, findings: conflicts };
+  if (idempotenceRequested(config)) return { enabled: true, findings: conflicts };
   if (given === false) return { enabled: false, findings: [] };
   return { enabled: read(config, 'enable.idempotence', profile) === true && conflicts.length === 0, findings: [] };
 }
@@ -166,6 +180,15 @@ export function validateProducerConfig(config: KafkaConfig, profile: string): Co
   const findings = [...idempotenceOf(config, profile).findings];
   if (explicit(config, 'enable.idempotence') === true && !profileAtLeast(profile, '0.11')) {
     findings.push({ key: 'enable.idempotence', expected: `no idempotent producer in Kafka ${profile}`, found: 'true', hint: 'it came in Kafka 0.11 (KIP-98)' });
+  }
+  const transactionalId = explicit(config, 'transactional.id');
+  if (typeof transactionalId === 'string') {
+    if (!profileAtLeast(profile, '0.11')) {
+      findings.push({ key: 'transactional.id', expected: `no transactional producer in Kafka ${profile}`, found: JSON.stringify(transactionalId), hint: 'transactions came in Kafka 0.11 (KIP-98)' });
+    } else if (explicit(config, 'enable.idempotence') === false) {
+      // ProducerConfig (0.11.0.3 to 2.8.2): "Cannot set a transactional.id without also enabling idempotence."
+      findings.push({ key: 'enable.idempotence', expected: 'enable.idempotence: true with a transactional.id', found: 'false', hint: 'KafkaProducer refuses it (ConfigException: cannot set a transactional.id without also enabling idempotence)' });
+    }
   }
   const delivery = deliveryTimeoutMs(config, profile);
   if (delivery.finding !== null) findings.push(delivery.finding);
@@ -206,6 +229,8 @@ export function producerSettings(config: KafkaConfig, profile: string): Producer
     deliveryTimeoutUs: before21 ? NEVER_US : msToUs(deliveryTimeoutMs(config, profile).ms),
     accumulatorExpiry: before21,
     idempotence: idempotence.enabled,
+    transactionalId: typeof explicit(config, 'transactional.id') === 'string' ? (explicit(config, 'transactional.id') as string) : null,
+    transactionTimeoutMs: num(config, 'transaction.timeout.ms', profile),
     lingerUs: msToUs(num(config, 'linger.ms', profile)),
     maxBlockUs: msToUs(num(config, 'max.block.ms', profile)),
     maxInFlight: num(config, 'max.in.flight.requests.per.connection', profile),

@@ -9,7 +9,7 @@ export type AppEvent =
   | { kind: 'app.ack'; producer: string; seq: number; topic: string; partition: number; offset: number }
   /** partition -1 with MAX_BLOCK_TIMEOUT: send() gave up after max.block.ms (no metadata or no buffer memory). */
   /** DELIVERY_TIMEOUT: delivery.timeout.ms (2.1+, KIP-91); BATCH_EXPIRED: before 2.1, a batch waited request.timeout.ms in the accumulator. */
-  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'MAX_BLOCK_TIMEOUT' }
+  | { kind: 'app.fail'; producer: string; seq: number; topic: string; partition: number; error: KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'MAX_BLOCK_TIMEOUT' | 'TRANSACTION_ABORTED' }
   /**
    * A transactional application's transaction ended, as the application was told (KIP-98): its
    * records firstSeq..lastSeq (every send between beginTransaction and the end, in seq order) are

@@ -38,6 +38,7 @@ export function crossChecks(source: Source, data: unknown): InputError[] {
   checkAddedPartitions(findings, data);
   checkConfigKeys(findings, data);
   checkOffsetsTopic(findings, data);
+  checkTransactionTopic(findings, data);
   return findings.errors;
 }
 
@@ -63,6 +64,33 @@ function checkOffsetsTopic(findings: Findings, data: Raw): void {
     `an offsets.topic.replication.factor of at most ${count} (cluster.brokers) for the consumer groups' __consumer_offsets`,
     explicit ? String(factor) : `${factor} (its default)`,
     `Kafka ${profile} does not create it with fewer live brokers (KIP-115), so no group would find its coordinator; set it to at most ${count}`,
+  );
+}
+
+/**
+ * A transactional producer needs __transaction_state, which Kafka (0.11+) does not create with
+ * fewer live brokers than transaction.state.log.replication.factor (KafkaApis.createInternalTopic,
+ * 0.11.0.3: FindCoordinator answers COORDINATOR_NOT_AVAILABLE until enough brokers are alive), so
+ * no producer would ever find its transaction coordinator.
+ */
+function checkTransactionTopic(findings: Findings, data: Raw): void {
+  const cluster = isMap(data['cluster']) ? data['cluster'] : null;
+  if (cluster === null) return;
+  const transactional = listAt(data['producers']).some((p) => isMap(p) && isMap(p['config']) && typeof p['config']['transactional.id'] === 'string');
+  if (!transactional) return;
+  const profile = cluster['kafka'] === undefined ? DEFAULT_KAFKA_PROFILE : stringAt(cluster['kafka']);
+  if (!KAFKA_PROFILES.includes(profile as KafkaProfile) || profile === '0.10') return;
+  const count = intAt(cluster['brokers']);
+  if (count === null || count < 1 || count > MAX_BROKERS) return;
+  const config = isMap(cluster['config']) ? cluster['config'] : {};
+  const explicit = config['transaction.state.log.replication.factor'] !== undefined;
+  const factor = explicit ? intAt(config['transaction.state.log.replication.factor']) : intAt(BROKER_CONFIG['transaction.state.log.replication.factor'].default);
+  if (factor === null || factor <= count) return;
+  findings.add(
+    ['cluster', 'config', 'transaction.state.log.replication.factor'],
+    `a transaction.state.log.replication.factor of at most ${count} (cluster.brokers) for the transactional producers' __transaction_state`,
+    explicit ? String(factor) : `${factor} (its default)`,
+    `Kafka ${profile} does not create it with fewer live brokers, so no transactional producer would find its coordinator; set it to at most ${count}`,
   );
 }
 

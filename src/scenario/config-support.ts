@@ -21,12 +21,14 @@ export const MODELLED: Readonly<Record<ConfigLabel, readonly string[]>> = {
     'num.recovery.threads.per.data.dir', 'log.segment.bytes',
     'offsets.topic.replication.factor', 'offsets.topic.num.partitions', 'offsets.commit.timeout.ms',
     'group.initial.rebalance.delay.ms', 'group.min.session.timeout.ms', 'group.max.session.timeout.ms', 'group.max.size',
+    'transaction.state.log.replication.factor', 'transaction.state.log.num.partitions',
   ],
   topic: ['min.insync.replicas', 'unclean.leader.election.enable', 'flush.messages', 'flush.ms', 'segment.bytes'],
   producer: [
     'acks', 'batch.size', 'buffer.memory', 'delivery.timeout.ms', 'enable.idempotence', 'linger.ms', 'max.block.ms',
     'max.in.flight.requests.per.connection', 'max.request.size', 'metadata.max.age.ms', 'partitioner.class', 'partitioner.ignore.keys',
     'reconnect.backoff.ms', 'reconnect.backoff.max.ms', 'request.timeout.ms', 'retries', 'retry.backoff.ms', 'retry.backoff.max.ms',
+    'transactional.id', 'transaction.timeout.ms',
   ],
   consumer: [
     'auto.commit.interval.ms', 'auto.offset.reset', 'default.api.timeout.ms', 'enable.auto.commit', 'fetch.max.wait.ms',
@@ -66,7 +68,7 @@ export const HARMLESS: Readonly<Record<ConfigLabel, Readonly<Record<string, stri
 };
 
 const RETENTION = 'retention and compaction delete no segment yet';
-const TRANSACTIONS = 'there are no transactions yet';
+const TRANSACTIONS = 'not shown to change a run yet (the transaction coordinator reads it; no test effect)';
 
 /** Why a key ksim knows is refused; keys without an entry here fall back to a general reason. */
 const NOT_MODELLED: Readonly<Record<ConfigLabel, Readonly<Record<string, string>>>> = {
@@ -80,8 +82,7 @@ const NOT_MODELLED: Readonly<Record<ConfigLabel, Readonly<Record<string, string>
     'log.roll.ms': 'segments roll by log.segment.bytes only', 'log.roll.hours': 'segments roll by log.segment.bytes only',
     'log.cleanup.policy': RETENTION, 'log.cleaner.enable': RETENTION,
     'offsets.retention.minutes': 'committed offsets never expire',
-    'transaction.state.log.replication.factor': TRANSACTIONS, 'transaction.state.log.min.isr': TRANSACTIONS,
-    'transaction.state.log.num.partitions': TRANSACTIONS, 'transaction.max.timeout.ms': TRANSACTIONS,
+    'transaction.state.log.min.isr': TRANSACTIONS, 'transaction.max.timeout.ms': TRANSACTIONS,
     'transactional.id.expiration.ms': TRANSACTIONS, 'transaction.abort.timed.out.transaction.cleanup.interval.ms': TRANSACTIONS,
     'producer.id.expiration.ms': 'idempotent producer ids never expire',
   },
@@ -95,8 +96,6 @@ const NOT_MODELLED: Readonly<Record<ConfigLabel, Readonly<Record<string, string>
   producer: {
     'partitioner.adaptive.partitioning.enable': 'the partitioner does not weigh brokers by their queues (KIP-794 adaptive partitioning)',
     'partitioner.availability.timeout.ms': 'the partitioner does not skip slow partitions (KIP-794)',
-    'transactional.id': TRANSACTIONS,
-    'transaction.timeout.ms': TRANSACTIONS,
   },
   consumer: {
     'fetch.min.bytes': 'a fetch returns as soon as one record is there',

@@ -54,6 +54,8 @@ export function normalize(raw: RawScenario, file: string, lineOf: (path: readonl
       ratePerSec: p.rate,
       keys: p.keys ?? null,
       config: kafkaConfig(p.config),
+      // A transactional.id alone runs transactions of 100 records, none aborted (DEFAULT_TRANSACTIONS).
+      transactions: p.transactions === undefined ? null : { records: p.transactions.records, abortPpm: p.transactions.abort },
     })),
     consumers: raw.consumers.map((c) => ({
       group: c.group,

@@ -26,6 +26,7 @@ export function runnableFindings(scenario: Scenario): RunnableFinding[] {
       : { path: base, key: false, expected: f.expected, found: `${f.found} (the default of ${f.key})`, hint: f.hint };
   return [
     ...scenario.producers.flatMap((p, i) => validateProducerConfig(p.config, profile).map(at(['producers', i, 'config'], p.config))),
+    ...scenario.producers.flatMap((p, i) => transactionsFindings(p, i)),
     ...scenario.consumers.flatMap((c, i) => validateConsumerConfig(c.config, c.commit, profile).map(at(['consumers', i, 'config'], c.config))),
     ...(scenario.cluster === null ? [] : validateZooKeeperConfig(zookeeperServerConfig(scenario.cluster.zookeeper)).map(at(['cluster', 'zookeeper'], scenario.cluster.zookeeper))),
     ...exampleFindings(scenario),
@@ -41,4 +42,16 @@ function exampleFindings(scenario: Scenario): RunnableFinding[] {
     ...admin.map(({ kind, i }) => ({ path: ['faults', i, kind], key: true, expected: 'a fault the example system can take', found: JSON.stringify(kind), hint: `${kind} is a Kafka admin request: the example system has no controller` })),
     ...zookeeper.map(({ kind, i }) => ({ path: ['nemesis', 'faults', i], key: false, expected: 'a nemesis fault the example system can take', found: JSON.stringify(kind), hint: `${kind} needs a Kafka cluster: the example system has no ZooKeeper` })),
   ];
+}
+
+/** `transactions:` describes a transactional producer's application: without a transactional.id there is none. */
+function transactionsFindings(producer: Scenario['producers'][number], index: number): RunnableFinding[] {
+  if (producer.transactions === null || producer.transactions === undefined || typeof producer.config['transactional.id'] === 'string') return [];
+  return [{
+    path: ['producers', index, 'transactions'],
+    key: true,
+    expected: 'transactions with a producer config transactional.id',
+    found: 'no transactional.id',
+    hint: 'a producer runs transactions only with a transactional.id (KIP-98); add one under config, or remove transactions',
+  }];
 }

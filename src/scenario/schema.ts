@@ -134,6 +134,15 @@ const producer = strictMap(
       .optional()
       .describe('Distinct keys, cycled in order; omitted or null: no key (sticky partitioning).'),
     config: configMap(PRODUCER_CONFIG, 'producer').prefault({}).describe('Producer configs.'),
+    transactions: strictMap(
+      {
+        records: intBetween(1, MAX_MESSAGES).default(100).describe('Records per transaction (default 100).'),
+        abort: ratio().prefault(0).describe('Share of transactions the application aborts instead of committing: 0.1, "10%" or "1/10" (default 0).'),
+      },
+      { map: 'a map with records and abort' },
+    )
+      .optional()
+      .describe('With config transactional.id (needed): the application commits every `records` records and aborts a share `abort` of its transactions. Omitted with a transactional.id: records 100, abort 0.'),
   },
   { map: 'a map describing a producer' },
 );

@@ -57,6 +57,14 @@ export interface ProducerSpec {
   readonly ratePerSec: number;
   readonly keys: number | null; // number of distinct keys; null = no key
   readonly config: KafkaConfig; // producer configs
+  /** With a transactional.id: records per transaction and the share aborted (omitted: 100 and 0). */
+  readonly transactions?: TransactionsSpec | null;
+}
+
+/** A transactional producer's application: `records` per transaction, `abortPpm` of them aborted. */
+export interface TransactionsSpec {
+  readonly records: number;
+  readonly abortPpm: number;
 }
 
 export type CommitStrategy = 'auto' | 'after-processing' | 'before-processing' | 'per-batch' | 'async';

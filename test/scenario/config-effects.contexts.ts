@@ -162,6 +162,15 @@ export const CONTEXTS = {
   /** The coordinator stalls for 4 s: requests to it go unanswered. */
   'coordinator-paused': groupScenario([{ at: '2s', pause: 'coordinator(g)', heal: '4s' }]),
   /** b3 killed: its session lives on until ZooKeeper expires it. */
+  /** A transactional producer (transactions of 100 records): __transaction_state exists. */
+  'txn-steady': { faults: [], cluster: cluster(), topics: [topic(2, 3)], producers: [producer(300, '50/s', { 'transactional.id': 'tx' })], duration: '8s', settle: '2s' },
+  /**
+   * A transactional producer killed mid-transaction: its coordinator aborts it after
+   * transaction.timeout.ms (60 s by default), or when the producer restarts at the heal (20 s) and fences it.
+   */
+  'txn-producer-killed': {
+    faults: [{ at: '2s', kill: 'p1' }], cluster: cluster(), topics: [topic(2, 3)], producers: [producer(300, '50/s', { 'transactional.id': 'tx' })], duration: '20s', settle: '2s',
+  },
   'broker-killed': { faults: [{ at: '1s', kill: 'b3' }], cluster: cluster(), topics: [topic(1, 3)], producers: [producer(300, '50/s')], duration: '14s', settle: '1s' },
   /** The same with 6 s sessions. */
   'broker-killed-6s-session': {

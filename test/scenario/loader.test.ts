@@ -31,7 +31,7 @@ describe('scenario: loader', () => {
       },
       example: null,
       topics: [{ name: 'orders', partitions: 3, replicationFactor: 3, config: {} }],
-      producers: [{ name: 'p1', topic: 'orders', messages: 5000, ratePerSec: 500, keys: 50, config: { acks: '1', retries: 3 } }],
+      producers: [{ name: 'p1', topic: 'orders', messages: 5000, ratePerSec: 500, keys: 50, config: { acks: '1', retries: 3 }, transactions: null }],
       consumers: [
         {
           group: 'billing',

@@ -13,6 +13,7 @@
 //   record-accumulator.ts  batches per partition, buffer.memory, ready, drain, expiry before 2.1
 //   sender.ts              the I/O loop: Produce requests and answers, retries, InitProducerId
 //   transaction-manager.ts the idempotent producer's producer id, epoch and sequences
+//   transactional.ts       with a transactional.id: the transaction's states and coordinator requests
 //   producer-metadata.ts   partitions, leaders and leader epochs; when to refresh
 //   network-client.ts      the connection per broker, requests in flight, request.timeout.ms
 //   producer-batch.ts      one batch (ProducerBatch)
@@ -31,6 +32,7 @@ import { ProducerMetadata } from './producer-metadata.js';
 import { RecordAccumulator } from './record-accumulator.js';
 import { Sender } from './sender.js';
 import { TransactionManager, idempotenceRules, type BatchFailure, type SequenceReset } from './transaction-manager.js';
+import { TransactionalState, type TransactionCallback, type TransactionOutcome } from './transactional.js';
 
 /** What the KafkaProducer is built with, besides its settings. */
 export interface KafkaProducerConfig {
@@ -43,6 +45,8 @@ export interface KafkaProducerConfig {
   /** Behaviour profile (Kafka release line), e.g. "3.9". */
   readonly profile: string;
 }
+
+export type { TransactionCallback, TransactionOutcome };
 
 /** app.fail's error when send() itself gave up after max.block.ms (no metadata, or no buffer memory). */
 export const MAX_BLOCK_TIMEOUT = 'MAX_BLOCK_TIMEOUT';
@@ -70,8 +74,8 @@ export interface ProducerCallback {
  */
 export const RECORD_OVERHEAD_BYTES = 50;
 
-type Inbound = Extract<KafkaMessage, { type: 'MetadataResponse' | 'ProduceResponse' | 'InitProducerIdResponse' }>;
-const INBOUND_TYPES: ReadonlySet<string> = new Set(['MetadataResponse', 'ProduceResponse', 'InitProducerIdResponse']);
+type Inbound = Extract<KafkaMessage, { type: 'MetadataResponse' | 'ProduceResponse' | 'InitProducerIdResponse' | 'FindCoordinatorResponse' | 'AddPartitionsToTxnResponse' | 'EndTxnResponse' }>;
+const INBOUND_TYPES: ReadonlySet<string> = new Set(['MetadataResponse', 'ProduceResponse', 'InitProducerIdResponse', 'FindCoordinatorResponse', 'AddPartitionsToTxnResponse', 'EndTxnResponse']);
 
 function isInbound(message: unknown): message is Inbound {
   if (typeof message !== 'object' || message === null) return false;
@@ -96,6 +100,8 @@ export class KafkaProducer {
 
   private readonly metadata: ProducerMetadata;
   private readonly transactions: TransactionManager;
+  /** With a transactional.id: the transaction's state (transactional.ts); null otherwise. */
+  private readonly txn: TransactionalState | null;
   private readonly accumulator: RecordAccumulator;
   private readonly client: ProducerNetworkClient;
   private readonly sender: Sender;
@@ -117,7 +123,8 @@ export class KafkaProducer {
     private readonly settings: ProducerSettings,
     private readonly callback: ProducerCallback,
   ) {
-    this.transactions = new TransactionManager(idempotenceRules(config.profile), (reset) => this.traceSequenceReset(reset));
+    this.txn = settings.transactionalId === null ? null : new TransactionalState(settings.transactionalId, settings.transactionTimeoutMs);
+    this.transactions = new TransactionManager(idempotenceRules(config.profile), (reset) => this.traceSequenceReset(reset), this.txn);
     invariant(config.bootstrap.length > 0, () => `producer ${config.clientId}: no bootstrap brokers`);
     this.name = config.clientId;
     this.topic = config.topic;
@@ -147,7 +154,9 @@ export class KafkaProducer {
    * topic, or without buffer.memory for a new batch, send() blocks (here: waits in order behind
    * earlier blocked sends) up to max.block.ms.
    */
-  send(record: KafkaRecord): void {
+  send(record: KafkaRecord): string | null {
+    // failIfNotReadyForSend: outside a transaction, or after an error, send() throws.
+    if (this.txn !== null && this.txn.state !== 'IN_TRANSACTION') return this.txn.lastError ?? 'INVALID_TXN_STATE';
     const now = this.env.now();
     if (this.blockedHead < this.blocked.length || !this.metadata.topicKnown || !this.append(record, now)) {
       if (this.blockedHead === this.blocked.length) {
@@ -157,6 +166,53 @@ export class KafkaProducer {
       this.blocked.push({ record, sinceUs: now });
       if (!this.metadata.topicKnown) this.metadata.requestUpdate();
     }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- transactions (KIP-98)
+
+  /** KafkaProducer.initTransactions: the coordinator found, the producer id and epoch got (older epochs fenced). */
+  initTransactions(done: TransactionCallback): void {
+    this.transactional().initializeTransactions(done);
+    this.sender.run();
+  }
+
+  /** KafkaProducer.beginTransaction: local; throws (here: invariant) outside READY. */
+  beginTransaction(): void {
+    this.transactional().beginTransaction();
+  }
+
+  /**
+   * KafkaProducer.commitTransaction: flushes, then EndTxn(commit) once every batch is done; an
+   * abortable or fatal error is told instead (the application must abort, or close).
+   */
+  commitTransaction(done: TransactionCallback): void {
+    this.answer(this.transactional().beginCommit(done), done);
+  }
+
+  /** KafkaProducer.abortTransaction: unsent batches fail, in-flight ones are awaited, then EndTxn(abort). */
+  abortTransaction(done: TransactionCallback): void {
+    this.answer(this.transactional().beginAbort(done), done);
+  }
+
+  /** The transaction's state, for the application's trace. */
+  get producerIdAndEpoch(): { readonly producerId: number; readonly producerEpoch: number } {
+    return { producerId: this.transactions.producerId, producerEpoch: this.transactions.producerEpoch };
+  }
+
+  private transactional(): TransactionalState {
+    const txn = this.txn;
+    invariant(txn !== null, () => `producer ${this.name}: transactional method without a transactional.id`);
+    return txn;
+  }
+
+  /** The call threw at once (refused), or its request goes when the Sender runs. */
+  private answer(refused: TransactionOutcome | null, done: TransactionCallback): void {
+    if (refused === null) {
+      this.sender.run();
+      return;
+    }
+    this.env.setTimer(0, () => done(refused));
   }
 
   /**
@@ -180,6 +236,10 @@ export class KafkaProducer {
         return this.metadata.onResponse(from, message);
       case 'InitProducerIdResponse':
         return this.sender.onInitProducerIdResponse(from, message);
+      case 'FindCoordinatorResponse':
+      case 'AddPartitionsToTxnResponse':
+      case 'EndTxnResponse':
+        return this.sender.onTxnResponse(from, message);
     }
   }
 
@@ -232,6 +292,8 @@ export class KafkaProducer {
       }
     }
     const state = metadata.partitions[partition]!;
+    // maybeAddPartitionToTransaction: a new partition of the transaction wakes the Sender for AddPartitionsToTxn.
+    if (this.txn !== null && this.txn.maybeAddPartition(partition)) this.sender.wakeAt(now);
     if (batch === null) {
       batch = accumulator.newBatch(state, bytes, now);
       if (batch === null) return false;

@@ -24,6 +24,7 @@ import type { KafkaMessage } from '../../kafka/protocol.js';
 import { NEVER_US as NEVER, type ProducerSettings } from '../producer-config.js';
 import type { Batch } from './producer-batch.js';
 import type { PartitionState } from './producer-metadata.js';
+import type { TxnRequest } from './transactional.js';
 
 /** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
 const NEVER_US = NEVER;
@@ -51,7 +52,8 @@ export type ProduceRequest = { readonly kind: 'produce'; readonly correlationId:
 export type Request =
   | ProduceRequest
   | { readonly kind: 'metadata'; readonly correlationId: number; readonly node: string; readonly sentUs: number }
-  | { readonly kind: 'init'; readonly correlationId: number; readonly node: string; readonly sentUs: number };
+  | { readonly kind: 'init'; readonly correlationId: number; readonly node: string; readonly sentUs: number }
+  | { readonly kind: 'txn'; readonly correlationId: number; readonly node: string; readonly sentUs: number; readonly request: TxnRequest };
 
 /** Why a request in flight failed without an answer. */
 export type Disconnected = 'REQUEST_TIMED_OUT' | 'NETWORK_EXCEPTION';
@@ -70,7 +72,7 @@ export class ProducerNetworkClient {
   readonly connectionList: Connection[] = [];
   private readonly requests = new Map<number, Request>();
   private correlationId: number;
-  private readonly inFlightOf = { produce: 0, metadata: 0, init: 0 };
+  private readonly inFlightOf = { produce: 0, metadata: 0, init: 0, txn: 0 };
 
   constructor(
     private readonly env: Env<unknown>,
@@ -89,6 +91,13 @@ export class ProducerNetworkClient {
   /** Sends on the broker's connection; a request expecting an answer is then tracked. */
   send(node: string, message: KafkaMessage): void {
     this.env.send(node, message, CONNECTION);
+  }
+
+  /** Sends a request of the transactional producer to `node` and tracks it. */
+  sendTxnRequest(node: string, request: TxnRequest, build: (correlationId: number) => KafkaMessage): void {
+    const correlationId = this.nextCorrelationId();
+    this.env.send(node, build(correlationId), CONNECTION);
+    this.track(this.connection(node), { kind: 'txn', correlationId, node, sentUs: this.env.now(), request });
   }
 
   /** Sends a Metadata or InitProducerId request to `node` and tracks it. */

@@ -30,6 +30,8 @@ export class RecordAccumulator {
   private allocatedBytes = 0;
   /** close(): every partition counts as ready; linger.ms no longer waits. */
   private closed = false;
+  /** beginFlush (commitTransaction): every partition counts as ready until the flush ends. */
+  flushing = false;
   /** IncompleteBatches: every batch not done, in creation order (so the oldest is first), from `head`. */
   private readonly incomplete: Batch[] = [];
   private head = 0;
@@ -94,7 +96,7 @@ export class RecordAccumulator {
   ready(now: number, pass: number): number {
     let nextCheckUs = NEVER_US;
     let unknownLeader = false;
-    const exhausted = this.memoryExhausted || this.closed;
+    const exhausted = this.memoryExhausted || this.closed || this.flushing;
     const partitions = this.partitions;
     for (let i = 0; i < partitions.length; i++) {
       const state = partitions[i]!;
@@ -138,7 +140,7 @@ export class RecordAccumulator {
       const first = state.queue[0];
       if (first === undefined || this.backingOff(first, state, now)) continue;
       if (size + first.bytes > this.settings.maxRequestSizeBytes && batches.length > 0) break;
-      if (this.settings.idempotence && this.transactions.shouldStopDrain(first)) break;
+      if (this.settings.idempotence && this.transactions.shouldStopDrain(first)) break; // also isSendToPartitionAllowed
       state.queue.shift();
       first.queued = false;
       if (this.settings.idempotence) this.transactions.assignSequence(first);

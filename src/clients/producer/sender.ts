@@ -32,6 +32,7 @@ import type { Batch } from './producer-batch.js';
 import type { ProducerMetadata } from './producer-metadata.js';
 import type { RecordAccumulator } from './record-accumulator.js';
 import type { BatchFailure, TransactionManager } from './transaction-manager.js';
+import type { TransactionalState, TxnRequest } from './transactional.js';
 
 /** "Never" as a time; a module constant (an imported binding can cost a getter call per use under tsx). */
 const NEVER_US = NEVER;
@@ -66,6 +67,8 @@ export class Sender {
   private readonly alarm: Alarm;
   /** InitProducerId failed or its connection closed: not asked again before this time. */
   private initRetryAtUs = 0;
+  /** A transactional request answered with an error, or lost: the next one waits for this time (retry.backoff.ms). */
+  private txnRetryAtUs = 0;
 
   // delivery.timeout.ms: one timer, for the oldest incomplete batch.
   private expiryTimer: EventId = -1;
@@ -123,7 +126,14 @@ export class Sender {
         return;
       }
       transactions.bumpIdempotentEpochIfNeeded();
-      if (!transactions.hasProducerId()) {
+      const txn = transactions.txn;
+      if (txn !== null) {
+        if (txn.hasFatalError) {
+          this.abortBatches(txn.lastError as KafkaError);
+          return;
+        }
+        if (this.maybeSendTransactionalRequest(now, txn) || !transactions.hasProducerId()) return;
+      } else if (!transactions.hasProducerId()) {
         this.maybeInitProducerId(now);
         return;
       }
@@ -172,17 +182,20 @@ export class Sender {
 
   private sendProduce(connection: Connection, batches: readonly Batch[]): void {
     const correlationId = this.client.nextCorrelationId();
+    const transactional = this.transactions.txn !== null;
     const partitions = batches.map((batch) => ({
       topic: this.config.topic,
       partition: batch.partition.id,
-      batch: {
-        baseOffset: -1,
-        leaderEpoch: -1,
-        producerId: batch.producerId,
-        producerEpoch: batch.producerEpoch,
-        baseSequence: batch.baseSequence,
-        records: batch.records,
-      },
+      batch: transactional
+        ? { baseOffset: -1, leaderEpoch: -1, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, records: batch.records, isTransactional: true }
+        : {
+            baseOffset: -1,
+            leaderEpoch: -1,
+            producerId: batch.producerId,
+            producerEpoch: batch.producerEpoch,
+            baseSequence: batch.baseSequence,
+            records: batch.records,
+          },
     }));
     const acks = this.settings.acks;
     this.client.send(connection.node, { type: 'Produce', correlationId, acks, timeoutMs: this.settings.requestTimeoutMs, partitions } satisfies KafkaMessage);
@@ -298,7 +311,13 @@ export class Sender {
 
   /** Sender.failBatch: the application is told; the idempotent producer decides what the sequence is now. */
   private fail(batch: Batch, error: BatchFailure, adjustSequences: boolean): void {
-    if (this.settings.idempotence) this.transactions.handleFailedBatch(batch, error, adjustSequences);
+    if (this.settings.idempotence) {
+      this.transactions.handleFailedBatch(batch, error, adjustSequences);
+      // A transaction with a failed batch can only be aborted; a fenced producer only closed
+      // (handleFailedBatch; INVALID_PRODUCER_EPOCH is ProducerFencedException before 2.7, KIP-588).
+      const txn = this.transactions.txn;
+      if (txn !== null) txn.onBatchFailed(error, error === 'PRODUCER_FENCED' || (error === 'INVALID_PRODUCER_EPOCH' && this.transactions.fatalError !== null));
+    }
     this.abort(batch, error);
   }
 
@@ -309,6 +328,20 @@ export class Sender {
     const records = batch.records;
     for (let i = 0; i < records.length; i++) callback.onCompletion(records[i]!, partition, -1, error);
     this.accumulator.deallocate(batch);
+  }
+
+  /**
+   * RecordAccumulator.abortUndrainedBatches: an aborting transaction's batches that never went
+   * out (no sequence yet) fail with TransactionAbortedException; those in flight are awaited.
+   */
+  private abortUndrainedBatches(): void {
+    const incomplete = this.accumulator.incompleteBatches;
+    for (let i = this.accumulator.incompleteHead; i < incomplete.length; i++) {
+      const batch = incomplete[i]!;
+      if (!batch.done && batch.queued && batch.baseSequence < 0) this.abort(batch, 'TRANSACTION_ABORTED');
+    }
+    this.accumulator.compactIncomplete();
+    this.hooks.unblock();
   }
 
   /** A fatal error (RecordAccumulator.abortBatches): every batch not done fails with it, in flight or not. */
@@ -339,6 +372,9 @@ export class Sender {
   onRequestFailed(request: Exclude<Request, { kind: 'metadata' }>, error: Disconnected, now: number): void {
     if (request.kind === 'produce') {
       for (const batch of request.batches) this.completeBatch(batch, error, -1, now);
+    } else if (request.kind === 'txn') {
+      this.transactions.txn?.onDisconnected(request.request);
+      this.txnRetryAtUs = now + this.backoffUs(0);
     } else {
       this.initRetryAtUs = now + this.backoffUs(0);
     }
@@ -400,7 +436,84 @@ export class Sender {
     this.client.sendRequest(node, 'init', (correlationId) => ({ type: 'InitProducerId', correlationId }));
   }
 
+  // ---------------------------------------------------------------- transactions
+
+  /**
+   * Sender.maybeSendAndPollTransactionalRequest: true while the transaction manager's request is
+   * in flight or was just sent (no produce data in this pass), false when produce data may go.
+   * An aborting transaction's undrained batches fail first; a committing one flushes.
+   */
+  private maybeSendTransactionalRequest(now: number, txn: TransactionalState): boolean {
+    if (this.client.inFlight('txn') > 0) return true;
+    const incomplete = this.accumulator.hasIncomplete();
+    if ((txn.hasAbortableError || txn.isAborting) && incomplete) this.abortUndrainedBatches();
+    // KafkaProducer.commitTransaction flushes (RecordAccumulator.beginFlush): linger.ms no longer waits.
+    this.accumulator.flushing = txn.isCompleting;
+    const request = txn.nextRequest(this.accumulator.hasIncomplete());
+    if (request === null) return false;
+    if (now < this.txnRetryAtUs) {
+      this.wakeAt(this.txnRetryAtUs);
+      return true;
+    }
+    const node = request.kind === 'FindCoordinator' ? this.client.leastLoadedNode(this.metadata.nodes(), now) : txn.coordinator;
+    const blockedUntil = node === null ? this.client.earliestReconnectUs() : this.client.connection(node).blockedUntilUs;
+    if (node === null || now < blockedUntil) {
+      this.wakeAt(blockedUntil);
+      return true;
+    }
+    txn.sent(request);
+    this.client.sendTxnRequest(node, request, (correlationId) => this.txnMessage(txn, request, correlationId));
+    return true;
+  }
+
+  private txnMessage(txn: TransactionalState, request: TxnRequest, correlationId: number): KafkaMessage {
+    const transactionalId = txn.transactionalId;
+    const { producerId, producerEpoch } = this.transactions;
+    switch (request.kind) {
+      case 'FindCoordinator':
+        return { type: 'FindCoordinator', correlationId, key: transactionalId, keyType: 'transaction' };
+      case 'InitProducerId':
+        // KIP-360 (2.5+): an epoch bump passes the current id and epoch.
+        return { type: 'InitProducerId', correlationId, transactionalId, transactionTimeoutMs: txn.transactionTimeoutMs, producerId: request.bump ? producerId : -1, producerEpoch: request.bump ? producerEpoch : -1 };
+      case 'AddPartitionsToTxn':
+        return { type: 'AddPartitionsToTxn', correlationId, transactionalId, producerId, producerEpoch, partitions: request.partitions.map((partition) => ({ topic: this.config.topic, partition })) };
+      case 'EndTxn':
+        return { type: 'EndTxn', correlationId, transactionalId, producerId, producerEpoch, committed: request.committed };
+    }
+  }
+
+  /** An answer of the transaction coordinator (or FindCoordinator's broker) to the transaction manager. */
+  onTxnResponse(from: string, response: Extract<KafkaMessage, { type: 'FindCoordinatorResponse' | 'InitProducerIdResponse' | 'AddPartitionsToTxnResponse' | 'EndTxnResponse' }>): void {
+    const txn = this.transactions.txn;
+    const tracked = this.client.answer(from, response.correlationId, 'txn');
+    if (tracked === null || txn === null) return;
+    const request = tracked.request;
+    const now = this.env.now();
+    let failed = false;
+    if (response.type === 'FindCoordinatorResponse' && request.kind === 'FindCoordinator') {
+      failed = response.error !== 'NONE';
+      txn.onFindCoordinator(request, response.error, response.node);
+    } else if (response.type === 'InitProducerIdResponse' && request.kind === 'InitProducerId') {
+      failed = response.error !== 'NONE';
+      txn.onInitProducerId(request, response.error, () => {
+        this.transactions.setProducerIdAndEpoch(response.producerId, response.producerEpoch);
+        this.transactions.resetSequences();
+      });
+    } else if (response.type === 'AddPartitionsToTxnResponse' && request.kind === 'AddPartitionsToTxn') {
+      failed = response.partitions.some((p) => p.error !== 'NONE');
+      txn.onAddPartitions(request, response.partitions);
+    } else if (response.type === 'EndTxnResponse' && request.kind === 'EndTxn') {
+      failed = response.error !== 'NONE';
+      txn.onEndTxn(request, response.error);
+    } else {
+      invariant(false, () => `producer ${this.config.clientId}: ${response.type} answers a ${request.kind}`);
+    }
+    if (failed) this.txnRetryAtUs = now + this.backoffUs(0);
+    this.afterCompletions();
+  }
+
   onInitProducerIdResponse(from: string, response: Extract<KafkaMessage, { type: 'InitProducerIdResponse' }>): void {
+    if (this.transactions.txn !== null) return this.onTxnResponse(from, response);
     if (this.client.answer(from, response.correlationId, 'init') === null) return;
     const now = this.env.now();
     if (response.error !== 'NONE') {

@@ -25,9 +25,10 @@
 import type { KafkaError } from '../../kafka/errors.js';
 import { profileAtLeast } from '../producer-config.js';
 import type { Batch } from './producer-batch.js';
+import type { TransactionalState } from './transactional.js';
 
 /** What the application is told when a batch fails for good: a Kafka error or an expiry. */
-export type BatchFailure = KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED';
+export type BatchFailure = KafkaError | 'DELIVERY_TIMEOUT' | 'BATCH_EXPIRED' | 'TRANSACTION_ABORTED';
 
 /** How the idempotent producer handles failures, per release line (see the file comment). */
 export interface IdempotenceRules {
@@ -95,6 +96,8 @@ export class TransactionManager {
   constructor(
     private readonly rules: IdempotenceRules,
     private readonly onReset: (reset: SequenceReset) => void,
+    /** The transactional half (transactional.ts), with a transactional.id; null otherwise. */
+    readonly txn: TransactionalState | null = null,
   ) {}
 
   private entry(partition: number): TxnPartitionEntry {
@@ -107,6 +110,12 @@ export class TransactionManager {
   /** 3.6+: the answer to an expired batch is left alone (Sender.failBatch calls handleFailedBatch only once). */
   get lateFailureIgnored(): boolean {
     return this.rules.lateFailureIgnored;
+  }
+
+  /** InitProducerIdHandler after an epoch bump (KIP-360): every partition's sequence starts again at 0. */
+  resetSequences(): void {
+    this.entries.length = 0;
+    this.unresolved.clear();
   }
 
   hasProducerId(): boolean {
@@ -158,6 +167,13 @@ export class TransactionManager {
   /** TransactionManager.bumpIdempotentEpochAndResetIdIfNeeded (2.5+): the bump is local, no request. */
   bumpIdempotentEpochIfNeeded(): void {
     if (!this.epochBumpRequired) return;
+    if (this.txn !== null) {
+      // A transactional producer bumps through its coordinator, when it aborts (KIP-360).
+      this.epochBumpRequired = false;
+      this.partitionsToRewrite.clear();
+      this.txn.epochBumpRequired = true;
+      return;
+    }
     this.epochBumpRequired = false;
     const partitions = [...this.partitionsToRewrite].sort((a, b) => a - b);
     this.partitionsToRewrite.clear();
@@ -216,8 +232,10 @@ export class TransactionManager {
 
   /** RecordAccumulator.shouldStopDrainBatchesForPartition: true stops draining this broker's partitions. */
   shouldStopDrain(first: Batch): boolean {
-    if (!this.rules.trackInFlight) return false; // 0.11: max.in.flight.requests.per.connection=1 mutes the partition
     const partition = first.partition.id;
+    // isSendToPartitionAllowed: a transaction's partition drains once AddPartitionsToTxn added it.
+    if (this.txn !== null && !this.txn.sendToPartitionAllowed(partition)) return true;
+    if (!this.rules.trackInFlight) return false; // 0.11: max.in.flight.requests.per.connection=1 mutes the partition
     const entry = this.entry(partition);
     if (first.baseSequence < 0) {
       // No new batch while in-flight ones of an older epoch or id are not done: a batch at sequence
