@@ -162,6 +162,12 @@ export const CONTEXTS = {
   /** The coordinator stalls for 4 s: requests to it go unanswered. */
   'coordinator-paused': groupScenario([{ at: '2s', pause: 'coordinator(g)', heal: '4s' }]),
   /** b3 killed: its session lives on until ZooKeeper expires it. */
+  /** A group reading a transactional producer that aborts half its transactions (of 20 records). */
+  'group-txn-aborts': {
+    faults: [], cluster: cluster(FAST_GROUP), topics: [topic(3, 3)],
+    producers: [{ ...producer(300, '50/s', { 'transactional.id': 'tx' }), transactions: { records: 20, abort: '50%' } }],
+    consumers: [group()], duration: '8s', settle: '2s',
+  },
   /** A transactional producer (transactions of 100 records): __transaction_state exists. */
   'txn-steady': { faults: [], cluster: cluster(), topics: [topic(2, 3)], producers: [producer(300, '50/s', { 'transactional.id': 'tx' })], duration: '8s', settle: '2s' },
   /**
