@@ -7,7 +7,8 @@
 import type { TraceEvent, World } from '../../sim/index.js';
 import type { KafkaEvent } from '../kafka/events.js';
 import { offsetsPartitionFor } from '../kafka/offsets-topic.js';
-import { CONSUMER_OFFSETS, tpKey } from '../kafka/records.js';
+import { CONSUMER_OFFSETS, TRANSACTION_STATE, tpKey } from '../kafka/records.js';
+import { transactionPartitionFor } from '../kafka/transaction-log.js';
 
 interface PartitionView {
   leader: number;
@@ -25,6 +26,8 @@ export class KafkaRoles {
     private readonly nodes: readonly string[],
     /** Partitions of __consumer_offsets; 0 when the scenario has no consumer group. */
     private readonly offsetsPartitions = 0,
+    /** Partitions of __transaction_state; 0 when no producer has a transactional.id. */
+    private readonly transactionPartitions = 0,
   ) {
     world.trace.observe((_atUs, event) => this.observe(event), { deliveries: false });
   }
@@ -37,6 +40,12 @@ export class KafkaRoles {
     if (notController !== null) {
       const others = this.nodes.filter((n) => /^b\d+$/.test(n) && n !== brokerNode(this.controller)).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
       return others[Number(notController[1] ?? 1) - 1] ?? null;
+    }
+    // The transaction coordinator of an id: the leader of its __transaction_state partition (TransactionStateManager.partitionFor).
+    const txnCoordinator = /^txn-coordinator\(([^/()]+)\)$/.exec(target);
+    if (txnCoordinator !== null) {
+      if (this.transactionPartitions === 0) return null;
+      return this.resolve(`leader(${TRANSACTION_STATE}/${transactionPartitionFor(txnCoordinator[1]!, this.transactionPartitions)})`);
     }
     const coordinator = /^coordinator\(([^/()]+)\)$/.exec(target);
     if (coordinator !== null) {

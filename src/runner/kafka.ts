@@ -98,7 +98,7 @@ export function buildKafka(world: World<unknown>, scenario: Scenario, given: Clu
   const probes = new CoverageProbes(world);
   const startFailures = new StartFailures(world, brokerNode);
   const nodes = [ZOOKEEPER_NODE, ...brokerIds.map(brokerNode), ...scenario.producers.map((p) => p.name), ...groups.flatMap((g) => g.members)];
-  const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0);
+  const roles = new KafkaRoles(world, assignment, nodes, offsetsTopic?.assignment.length ?? 0, transactionTopic?.assignment.length ?? 0);
 
   const zookeeperConfig = zookeeperServerConfig(cluster.zookeeper);
   world.spawn(ZOOKEEPER_NODE, zookeeperServer(zookeeperConfig));

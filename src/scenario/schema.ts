@@ -179,7 +179,7 @@ const example = strictMap(
 );
 
 const TARGET_HELP =
-  'A node (b1, zk, n2, p1, billing-1) or a role (controller, primary, leader(orders/0), leader-was(orders/0), follower(orders/0), coordinator(billing)).';
+  'A node (b1, zk, n2, p1, billing-1) or a role (controller, primary, leader(orders/0), leader-was(orders/0), follower(orders/0), coordinator(billing), txn-coordinator(orders-writer)).';
 const targetField = (what: string) => target().optional().describe(`${what} ${TARGET_HELP}`);
 
 const partitionGroups = z
@@ -260,7 +260,7 @@ const nemesis = strictMap(
       .optional()
       .describe(
         'What the nemesis may hit, resolved at each fault: nodes (b1, zk, billing-1), roles (leader(orders/0), ' +
-          'follower(orders/0), controller, coordinator(billing)) or sets (brokers, zookeeper, producers, consumers). ' +
+          'follower(orders/0), controller, coordinator(billing), txn-coordinator(orders-writer)) or sets (brokers, zookeeper, producers, consumers). ' +
           'Default: brokers and zookeeper.',
       ),
   },

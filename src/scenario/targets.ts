@@ -28,6 +28,8 @@ interface Names {
   readonly brokers: number;
   readonly nodes: readonly string[];
   readonly groups: readonly string[];
+  /** The producers' transactional.id values: txn-coordinator(ID) names one's coordinator. */
+  readonly transactionalIds: readonly string[];
   readonly topics: ReadonlyMap<string, TopicShape>;
   readonly roles: readonly string[]; // role names without arguments: controller, primary, ...
 }
@@ -79,6 +81,13 @@ function targetProblem(target: string, names: Names, nemesis: boolean): Problem 
       if (nth >= 1 && nth <= others) return null;
       return { expected: others === 0 ? 'no not-controller: a single broker is the controller' : `not-controller(1) to not-controller(${others}): the brokers other than the controller`, hint: null };
     }
+    const txnCoordinator = /^txn-coordinator\((.*)\)$/.exec(target);
+    if (txnCoordinator !== null) {
+      const ids = names.transactionalIds;
+      if (ids.includes(txnCoordinator[1]!)) return null;
+      const expected = ids.length === 0 ? 'a transactional.id of a producer (none has one)' : `txn-coordinator(ID) of a producer's transactional.id (${ids.join(', ')})`;
+      return { expected, hint: didYouMean(txnCoordinator[1]!, ids) };
+    }
     const coordinator = /^coordinator\((.*)\)$/.exec(target);
     if (coordinator !== null) {
       if (names.groups.includes(coordinator[1]!)) return null;
@@ -93,7 +102,7 @@ function targetProblem(target: string, names: Names, nemesis: boolean): Problem 
 
 function partitionRoleProblem(role: string, args: string, names: Names): Problem | null {
   if (!(PARTITION_ROLES as readonly string[]).includes(role)) {
-    return { expected: `a partition role: ${PARTITION_ROLES.map((r) => `${r}(TOPIC/P)`).join(', ')}`, hint: didYouMean(role, [...PARTITION_ROLES, 'coordinator', 'not-controller']) };
+    return { expected: `a partition role: ${PARTITION_ROLES.map((r) => `${r}(TOPIC/P)`).join(', ')}`, hint: didYouMean(role, [...PARTITION_ROLES, 'coordinator', 'txn-coordinator', 'not-controller']) };
   }
   const parts = /^([^/(),]+)\/(\d+)(?:,\s*(\d+))?$/.exec(args);
   if (parts === null) {
@@ -133,7 +142,7 @@ function catalogue(names: Names, nemesis: boolean): string {
   const parts = [`nodes ${nodes.join(', ')}`];
   if (nemesis) parts.push(`sets ${NEMESIS_SETS.join(', ')}`);
   parts.push(names.kafka
-    ? 'roles controller, not-controller(N), coordinator(GROUP), leader(TOPIC/P), leader-was(TOPIC/P), follower(TOPIC/P,N), replica(TOPIC/P,N), preferred(TOPIC/P)'
+    ? 'roles controller, not-controller(N), coordinator(GROUP), txn-coordinator(TRANSACTIONAL-ID), leader(TOPIC/P), leader-was(TOPIC/P), follower(TOPIC/P,N), replica(TOPIC/P,N), preferred(TOPIC/P)'
     : `roles ${names.roles.join(', ')}`);
   return parts.join('; ');
 }
@@ -144,7 +153,7 @@ function namesOf(data: Raw): Names | null {
     const replicas = intAt(data['example']['replicas']);
     if (replicas === null || replicas < 1) return null;
     const nodes = Array.from({ length: replicas }, (_, i) => `n${i + 1}`);
-    return { kafka: false, brokers: 0, nodes: [...nodes, 'client'], groups: [], topics: new Map(), roles: ['primary', 'backup'] };
+    return { kafka: false, brokers: 0, nodes: [...nodes, 'client'], groups: [], transactionalIds: [], topics: new Map(), roles: ['primary', 'backup'] };
   }
   const cluster = isMap(data['cluster']) ? data['cluster'] : null;
   const brokers = intAt(cluster?.['brokers']);
@@ -153,7 +162,13 @@ function namesOf(data: Raw): Names | null {
   const brokerInt = (key: 'num.partitions' | 'default.replication.factor' | 'offsets.topic.num.partitions' | 'offsets.topic.replication.factor'): number =>
     intAt(config[key]) ?? intAt(BROKER_CONFIG[key].default) ?? 1;
   const nodes = ['zk', ...Array.from({ length: brokers }, (_, i) => `b${i + 1}`)];
-  for (const producer of listAt(data['producers'])) if (isMap(producer) && typeof producer['name'] === 'string') nodes.push(producer['name']);
+  const transactionalIds: string[] = [];
+  for (const producer of listAt(data['producers'])) {
+    if (!isMap(producer)) continue;
+    if (typeof producer['name'] === 'string') nodes.push(producer['name']);
+    const id = isMap(producer['config']) ? producer['config']['transactional.id'] : undefined;
+    if (typeof id === 'string') transactionalIds.push(id);
+  }
   const groups: string[] = [];
   for (const consumer of listAt(data['consumers'])) {
     if (!isMap(consumer) || typeof consumer['group'] !== 'string') continue;
@@ -175,5 +190,5 @@ function namesOf(data: Raw): Names | null {
   if (groups.length > 0) {
     topics.set('__consumer_offsets', { partitions: brokerInt('offsets.topic.num.partitions'), replicationFactor: Math.min(brokers, brokerInt('offsets.topic.replication.factor')) });
   }
-  return { kafka: true, brokers, nodes, groups, topics, roles: ['controller', 'not-controller'] };
+  return { kafka: true, brokers, nodes, groups, transactionalIds, topics, roles: ['controller', 'not-controller'] };
 }

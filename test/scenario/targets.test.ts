@@ -46,6 +46,14 @@ describe('scenario: targets', () => {
     expectOneError(one('kill: "not-controller(3)"'), { line: 10, column: 21, path: 'faults[0].kill', text: 'not-controller(1) to not-controller(2)' });
   });
 
+  test('scenario: targets: txn-coordinator(ID) must name a producer\'s transactional.id', () => {
+    // p1 has no transactional.id here: there is no transaction coordinator to name.
+    expectOneError(one('kill: txn-coordinator(orders-writer)'), { line: 10, column: 21, path: 'faults[0].kill', text: 'expected a transactional.id of a producer (none has one)' });
+    const transactional = (target: string) => scenario(`  - { at: 1s, kill: ${target} }`).replace('rate: 10/s }', 'rate: 10/s, config: { transactional.id: orders-writer } }');
+    expectOneError(errorsOf(transactional('txn-coordinator(orders-writr)')), { line: 10, column: 21, path: 'faults[0].kill', text: "of a producer's transactional.id (orders-writer), found \"txn-coordinator(orders-writr)\" (did you mean \"orders-writer\"?)" });
+    expect(loaded(transactional('txn-coordinator(orders-writer)')).scenario.faults).toHaveLength(1);
+  });
+
   test('scenario: targets: partition groups, hold and one-way ends, and elect-preferred are checked too', () => {
     const errors = errorsOf(scenario([
       '  - { at: 1s, partition: [[leader(orders/0)], [b4]], heal: 1s }',

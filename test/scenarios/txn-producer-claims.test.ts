@@ -5,7 +5,9 @@ import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../sim/index.js';
 import type { KafkaEvent } from '../../src/kafka/events.js';
 import { runScenario } from '../../src/runner/index.js';
-import { loadScenarioPaths } from '../../src/scenario/index.js';
+import { loadScenarioPaths, loadScenarioText } from '../../src/scenario/index.js';
+import { TRANSACTION_STATE } from '../../src/kafka/records.js';
+import { transactionPartitionFor } from '../../src/kafka/transaction-log.js';
 
 const { scenarios } = loadScenarioPaths([join(import.meta.dirname, '..', '..', 'scenarios')]);
 
@@ -48,5 +50,27 @@ describe('claims: transactional producer', () => {
     expect(ended.length).toBe(20); // 1000 records in transactions of 50
     expect(ended.every((o) => o === 'committed')).toBe(true);
     expect(events.filter((e) => e.event.kind === 'txn.marker' && (e.event as { result: string }).result === 'ABORT')).toEqual([]);
+  });
+});
+
+describe('claims: transactional producer: the txn-coordinator role', () => {
+  // txn-coordinator(ID) resolves, when the fault comes, to the leader of the id's
+  // __transaction_state partition (TransactionStateManager.partitionFor): the broker the
+  // producer's EndTxn goes to. Its death moves the coordinator; the producer finds the new one.
+  test('claims: transactional producer: kill txn-coordinator(orders-writer) kills the leader of its __transaction_state partition, and every transaction still ends committed or aborted', () => {
+    const base = scenarios.find((s) => s.scenario.name === 'txn-producer-commits')!;
+    const text = base.text.replace(/\nexpect:/, '\nfaults:\n  - { at: 4s, kill: txn-coordinator(orders-writer), heal: 5s }\nexpect:');
+    const result = loadScenarioText(text, 'txn-coordinator.yaml');
+    if (!result.ok) throw new Error('the scenario did not load');
+    const events: { atUs: number; event: KafkaEvent }[] = [];
+    const summary = runScenario(result.value, 1, { observer: (atUs: number, event: TraceEvent) => events.push({ atUs, event: event as KafkaEvent }) });
+    expect(summary.skippedFaults).toEqual([]);
+    const partition = transactionPartitionFor('orders-writer', 50);
+    const leaderAt4s = events.filter((e) => e.atUs < 4_000_000 && e.event.kind === 'leader' && e.event.topic === TRANSACTION_STATE && e.event.partition === partition).at(-1);
+    const killed = events.find((e) => (e.event as { kind: string }).kind === 'proc.kill')?.event as unknown as { node: string } | undefined;
+    expect(killed?.node).toBe(`b${(leaderAt4s?.event as { broker: number }).broker}`);
+    // Another broker loads the partition and coordinates the id from then on.
+    expect(events.some((e) => e.atUs > 4_000_000 && e.event.kind === 'txn.loaded')).toBe(true);
+    expect(summary.anomalies.lost).toBe(0);
   });
 });
