@@ -68,6 +68,13 @@ export class ProducerLedger {
   }
 }
 
+/** Where and when a record's answer said it was written (its partition, if not known yet). */
+function noteAnswer(row: ProducerLedger, seq: number, atUs: number, partition: number, offset: number): void {
+  if (row.partition[seq] === -1) row.partition[seq] = partition;
+  row.ackOffset[seq] = offset;
+  row.ackUs[seq] = atUs;
+}
+
 function grownInt32(old: Int32Array, capacity: number, fill: number): Int32Array<ArrayBuffer> {
   const grown = new Int32Array(capacity);
   grown.fill(fill, old.length);
@@ -110,10 +117,8 @@ export class Ledger {
     const row = this.producer(producer);
     row.ensure(seq);
     if (row.state[seq] === STATE_ACKED) return;
-    if (row.partition[seq] === -1) row.partition[seq] = partition;
+    noteAnswer(row, seq, atUs, partition, offset);
     row.state[seq] = STATE_ACKED;
-    row.ackOffset[seq] = offset;
-    row.ackUs[seq] = atUs;
   }
 
   /** A transactional record's batch was written at `offset`: not yet success (its transaction decides). */
@@ -122,9 +127,7 @@ export class Ledger {
     const row = this.producer(producer);
     row.ensure(seq);
     if (row.state[seq] === STATE_ACKED) return;
-    if (row.partition[seq] === -1) row.partition[seq] = partition;
-    row.ackOffset[seq] = offset;
-    row.ackUs[seq] = atUs;
+    noteAnswer(row, seq, atUs, partition, offset);
   }
 
   /** The application was told how a transaction of records firstSeq..lastSeq ended (app.txn). */
