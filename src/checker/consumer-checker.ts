@@ -178,7 +178,6 @@ export class ConsumerChecker {
   private readonly reprocessings: Reprocessing[] = [];
   private dirtyReadCount = 0;
   private readonly dirtyReads: DirtyRead[] = [];
-  private readonly readCommitted = new Set<string>();
   /** Records of aborted or undecided transactions read_uncommitted groups processed (the aborted-read probe). */
   private abortedReadCount = 0;
 
@@ -191,7 +190,6 @@ export class ConsumerChecker {
       const state = new GroupState(group.name, group.topic, group.members);
       state.readCommitted = group.readCommitted === true;
       this.groups.set(group.name, state);
-      if (state.readCommitted) this.readCommitted.add(group.name);
     }
   }
 
@@ -365,7 +363,7 @@ export class ConsumerChecker {
    * aborted records and never reads past the LSO), an aborted read under read_uncommitted.
    */
   private judgeTransactions(input: ConsumerFinishInput, group: GroupState): void {
-    const readCommitted = this.readCommitted.has(group.name);
+    const readCommitted = group.readCommitted;
     group.rows.forEach((rows, p) => {
       if (rows === undefined) return;
       for (let seq = 0; seq < rows.capacity; seq++) {
@@ -505,7 +503,7 @@ export class ConsumerChecker {
         };
       });
     }
-    const isolationLevel = this.readCommitted.has(group.name) ? 'read_committed' : 'read_uncommitted';
+    const isolationLevel = group.readCommitted ? 'read_committed' : 'read_uncommitted';
     return { group: group.name, isolationLevel, highWatermarkLag, lastStableLag, partitions: lagged };
   }
 
